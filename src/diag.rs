@@ -1,0 +1,227 @@
+//! Diagnostics: what every stage reports to the user.
+//!
+//! A diagnostic names its check (`duplicate-host-name`), the spec path (`hosts[3].ports.gateway`),
+//! what is wrong and a hint. The position (`FILE:LINE:COLUMN`) comes from the spec's source index
+//! when the diagnostic is printed, so stages after loading only need to know the path.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::load::Source;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Where in the node a diagnostic points: at its key (`gatewy:`) or at its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Anchor {
+    Key,
+    Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// The named check that produced it, e.g. `port-clash`.
+    pub check: &'static str,
+    /// The spec path, e.g. `hosts[3].ports.gateway`; empty for the whole document.
+    pub path: String,
+    pub message: String,
+    pub hint: Option<String>,
+    pub anchor: Anchor,
+    /// An explicit position (line, column), 1-based, for errors found before the index exists
+    /// (YAML syntax, encoding). Otherwise the position comes from `path`.
+    pub pos: Option<(usize, usize)>,
+}
+
+impl Diagnostic {
+    pub fn error(check: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            check,
+            path: path.into(),
+            message: message.into(),
+            hint: None,
+            anchor: Anchor::Value,
+            pos: None,
+        }
+    }
+
+    pub fn warning(
+        check: &'static str,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(check, path, message)
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn at_key(mut self) -> Self {
+        self.anchor = Anchor::Key;
+        self
+    }
+
+    pub fn at(mut self, line: usize, col: usize) -> Self {
+        self.pos = Some((line, col));
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Renders the diagnostic as the user sees it:
+    ///
+    /// ```text
+    /// error[port-clash]: hosts[2].ports.gateway: port 9101 is already taken by linkismanager on s3
+    ///   --> spec.yaml:14:22
+    ///    |
+    /// 14 |     ports: { gateway: 9101 }
+    ///    |                       ^
+    ///    = hint: pick a free port
+    /// ```
+    pub fn render(&self, src: &Source) -> String {
+        let mut out = String::new();
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = write!(out, "{level}[{}]: ", self.check);
+        if !self.path.is_empty() {
+            let _ = write!(out, "{}: ", self.path);
+        }
+        let _ = writeln!(out, "{}", self.message);
+        let pos = self.pos.or_else(|| src.position(&self.path, self.anchor));
+        match pos {
+            Some((line, col)) => {
+                let _ = writeln!(out, "  --> {}:{line}:{col}", src.name);
+                if let Some(text) = src.line(line) {
+                    let num = line.to_string();
+                    let pad = " ".repeat(num.len());
+                    let caret = " ".repeat(text.chars().take(col.saturating_sub(1)).count());
+                    let _ = writeln!(out, "{pad} |");
+                    let _ = writeln!(out, "{num} | {text}");
+                    let _ = writeln!(out, "{pad} | {caret}^");
+                }
+            }
+            None => {
+                let _ = writeln!(out, "  --> {}", src.name);
+            }
+        }
+        if let Some(h) = &self.hint {
+            let _ = writeln!(out, "   = hint: {h}");
+        }
+        out
+    }
+}
+
+/// Renders a list of diagnostics, errors first then warnings, each in input order, with a summary.
+pub fn render_all(diags: &[Diagnostic], src: &Source) -> String {
+    let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
+    sorted.sort_by_key(|d| d.severity);
+    let mut out = String::new();
+    for d in &sorted {
+        out.push_str(&d.render(src));
+        out.push('\n');
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    if errors > 0 {
+        let _ = writeln!(
+            out,
+            "{}: {errors} error{}, {warnings} warning{}",
+            src.name,
+            plural(errors),
+            plural(warnings)
+        );
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Joins a map key onto a spec path: `hosts[0]` + `name` = `hosts[0].name`; keys that are not plain
+/// words are quoted: `overrides["linkis.properties"]`.
+pub fn join_key(parent: &str, key: &str) -> String {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    match (parent.is_empty(), plain) {
+        (true, true) => key.to_string(),
+        (false, true) => format!("{parent}.{key}"),
+        (_, false) => format!("{parent}[{key:?}]"),
+    }
+}
+
+/// Joins a sequence index onto a spec path: `hosts` + 3 = `hosts[3]`.
+pub fn join_index(parent: &str, i: usize) -> String {
+    format!("{parent}[{i}]")
+}
+
+/// The valid word closest to `word` (edit distance), if it is close enough to be a likely typo.
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase());
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    let (d, c) = best?;
+    let limit = (word.chars().count().max(c.len()) / 3).max(2);
+    (d <= limit).then_some(c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_finds_typos_but_not_strangers() {
+        let keys = ["name", "address", "memory", "ports"];
+        assert_eq!(nearest("adress", keys), Some("address"));
+        assert_eq!(nearest("memroy", keys), Some("memory"));
+        assert_eq!(nearest("zzzzzzzzzz", keys), None);
+    }
+
+    #[test]
+    fn paths_quote_keys_that_are_not_words() {
+        assert_eq!(join_key("", "hosts"), "hosts");
+        assert_eq!(join_key("hosts[3]", "ports"), "hosts[3].ports");
+        assert_eq!(
+            join_key("overrides", "linkis.properties"),
+            "overrides[\"linkis.properties\"]"
+        );
+        assert_eq!(join_index("hosts", 3), "hosts[3]");
+    }
+}

@@ -1,0 +1,652 @@
+//! Stage 1, load: bytes → typed `Spec`, with every syntax, type and unknown-key error located.
+//!
+//! This is the only module that knows YAML libraries: serde_yaml reads values and types (it is no
+//! longer maintained upstream; swapping it means changing this file only), and yaml-rust2's event
+//! parser gives the line and column of every node, which serde_yaml does not expose.
+//!
+//! Sections are read one by one (each host on its own), so one run reports every type error in
+//! every section, not just the first.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+use serde_yaml::Value;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+use crate::diag::{Anchor, Diagnostic, join_index, join_key, nearest};
+use crate::spec::{BARE_SIZE, LITERAL_SECRET, SECTIONS, Spec};
+
+/// Specs larger than this are refused before parsing: a real spec is a few kilobytes.
+pub const MAX_SPEC_BYTES: usize = 16 * 1024 * 1024;
+
+/// The spec's text and where each of its nodes is.
+pub struct Source {
+    /// The name used in messages (the path as the user gave it).
+    pub name: String,
+    text: Result<String, usize>,
+    display: String,
+    index: BTreeMap<String, NodePos>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct NodePos {
+    key: Option<(usize, usize)>,
+    value: (usize, usize),
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, bytes: Vec<u8>) -> Source {
+        let display = String::from_utf8_lossy(&bytes).into_owned();
+        let text = String::from_utf8(bytes).map_err(|e| e.utf8_error().valid_up_to());
+        let index = match &text {
+            Ok(t) if t.len() <= MAX_SPEC_BYTES => build_index(t),
+            _ => BTreeMap::new(),
+        };
+        Source {
+            name: name.into(),
+            text,
+            display,
+            index,
+        }
+    }
+
+    /// The 1-based line of the text, for showing under a diagnostic.
+    pub fn line(&self, line: usize) -> Option<&str> {
+        let l = self.display.lines().nth(line.checked_sub(1)?)?;
+        // Keep snippets readable: long or binary lines are cut.
+        Some(match l.char_indices().nth(160) {
+            Some((i, _)) => &l[..i],
+            None => l,
+        })
+    }
+
+    /// The position of a spec path, or of its nearest ancestor that is in the file.
+    pub fn position(&self, path: &str, anchor: Anchor) -> Option<(usize, usize)> {
+        let mut p = path.to_string();
+        let mut exact = true;
+        loop {
+            if let Some(n) = self.index.get(&p) {
+                return Some(match (anchor, exact, n.key) {
+                    (Anchor::Key, true, Some(k)) => k,
+                    _ => n.value,
+                });
+            }
+            if p.is_empty() {
+                return None;
+            }
+            p = parent_path(&p);
+            exact = false;
+        }
+    }
+}
+
+/// `hosts[3].ports.gateway` → `hosts[3].ports` → `hosts[3]` → `hosts` → ``.
+fn parent_path(p: &str) -> String {
+    if p.ends_with(']') {
+        if let Some(i) = p.rfind('[') {
+            return p[..i].to_string();
+        }
+    }
+    match p.rfind('.') {
+        Some(i) => p[..i].to_string(),
+        None => String::new(),
+    }
+}
+
+/// Reads a spec from text into the typed model. Every error found is returned, located.
+pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
+    let text = match &src.text {
+        Ok(t) => t,
+        Err(valid_up_to) => {
+            let (line, col) = line_col(&src.display, *valid_up_to);
+            return Err(vec![
+                Diagnostic::error(
+                    "not-utf8",
+                    "",
+                    format!("the spec is not UTF-8 text (invalid byte at offset {valid_up_to})"),
+                )
+                .hint("a spec is a YAML text file; check that the right file was given")
+                .at(line, col),
+            ]);
+        }
+    };
+    if text.len() > MAX_SPEC_BYTES {
+        return Err(vec![
+            Diagnostic::error(
+                "spec-too-large",
+                "",
+                format!(
+                    "the spec is {} bytes; the limit is {MAX_SPEC_BYTES}",
+                    text.len()
+                ),
+            )
+            .hint("a cluster spec is a few kilobytes; check that the right file was given"),
+        ]);
+    }
+    let value: Value = match serde_yaml::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            let mut d = Diagnostic::error("yaml-syntax", "", yaml_message(&e))
+                .hint("fix the YAML syntax at this position (indentation, quoting, a missing `:`)");
+            if let Some(l) = e.location() {
+                d = d.at(l.line(), l.column());
+            }
+            return Err(vec![d]);
+        }
+    };
+    let map = match &value {
+        Value::Mapping(m) => m,
+        Value::Null => {
+            return Err(vec![
+                Diagnostic::error("empty-spec", "", "the spec is empty").hint(
+                    "start from one of the examples/ or `linkis-gen init --users N`; \
+                     the spec needs version, cluster, database, sizing and hosts",
+                ),
+            ]);
+        }
+        other => {
+            return Err(vec![
+                Diagnostic::error(
+                    "not-a-mapping",
+                    "",
+                    format!(
+                        "the spec must be a mapping of sections, but this document is {}",
+                        kind(other)
+                    ),
+                )
+                .hint(
+                    "the top level holds `version:`, `cluster:`, `database:`, `sizing:`, `hosts:`",
+                ),
+            ]);
+        }
+    };
+
+    let mut diags = Vec::new();
+    let schema = crate::schema::spec_schema();
+    check_keys(&value, &schema, &schema, "", &mut diags);
+
+    for required in ["version", "cluster", "database", "sizing", "hosts"] {
+        if map.get(required).is_none() {
+            diags.push(
+                Diagnostic::error(
+                    "missing-section",
+                    "",
+                    format!("the required section `{required}` is missing"),
+                )
+                .hint(section_hint(required)),
+            );
+        }
+    }
+    if !diags.is_empty() {
+        // Unknown or missing sections: typed reading would only repeat these.
+        return Err(diags);
+    }
+
+    // Read each section on its own (each host too) so that every type error is reported.
+    for (key, v) in map {
+        let Some(key) = key.as_str() else { continue };
+        if key == "hosts" {
+            match v {
+                Value::Sequence(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        typed::<crate::spec::Host>(item, &join_index("hosts", i), &mut diags);
+                    }
+                }
+                other => diags.push(
+                    Diagnostic::error(
+                        "wrong-type",
+                        "hosts",
+                        format!("`hosts` must be a list of hosts, but it is {}", kind(other)),
+                    )
+                    .hint("write one `- name: ...` entry per server"),
+                ),
+            }
+        }
+    }
+    if diags.is_empty() {
+        // The other sections, each with its own type.
+        for section in SECTIONS.iter().filter(|s| **s != "hosts") {
+            if let Some(v) = map.get(*section) {
+                section_typed(section, v, &mut diags);
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    match serde_yaml::from_value::<Spec>(value) {
+        Ok(spec) => Ok(spec),
+        Err(e) => Err(vec![Diagnostic::error("wrong-type", "", yaml_message(&e))]),
+    }
+}
+
+/// Type-checks one top-level section with its own Rust type.
+fn section_typed(section: &str, v: &Value, diags: &mut Vec<Diagnostic>) {
+    use crate::spec::*;
+    match section {
+        "version" => typed::<u32>(v, section, diags),
+        "cluster" => typed::<Cluster>(v, section, diags),
+        "database" => typed::<Database>(v, section, diags),
+        "gateway" => typed::<Gateway>(v, section, diags),
+        "sizing" => typed::<Sizing>(v, section, diags),
+        "host_defaults" => typed::<HostDefaults>(v, section, diags),
+        "overrides" => typed::<BTreeMap<String, BTreeMap<String, Scalar>>>(v, section, diags),
+        _ => {}
+    }
+}
+
+/// Deserializes `v` as `T`; on failure pushes one located diagnostic with the exact inner path.
+fn typed<T: DeserializeOwned>(v: &Value, base: &str, diags: &mut Vec<Diagnostic>) {
+    let Err(err) = serde_path_to_error::deserialize::<_, T>(v.clone()) else {
+        return;
+    };
+    let mut path = base.to_string();
+    for seg in err.path().iter() {
+        path = match seg {
+            serde_path_to_error::Segment::Seq { index } => join_index(&path, *index),
+            serde_path_to_error::Segment::Map { key } => join_key(&path, key),
+            serde_path_to_error::Segment::Enum { variant } => join_key(&path, variant),
+            serde_path_to_error::Segment::Unknown => path,
+        };
+    }
+    diags.push(classify(&path, &err.inner().to_string()));
+}
+
+/// Turns a serde message into a named diagnostic with a hint.
+fn classify(path: &str, raw: &str) -> Diagnostic {
+    let msg = strip_location(raw);
+    if msg.contains(LITERAL_SECRET) {
+        return Diagnostic::error(
+            "literal-secret",
+            path,
+            "a literal password is not allowed; secrets stay out of the spec and the output",
+        )
+        .hint(format!(
+            "write `{{ vault: vault_{} }}` and define that variable in Ansible Vault",
+            path.replace(['.', '[', ']', '"'], "_")
+                .trim_matches('_')
+                .replace("__", "_")
+        ));
+    }
+    if let Some(rest) = msg.strip_prefix(BARE_SIZE) {
+        return Diagnostic::error(
+            "bare-size",
+            path,
+            format!("{BARE_SIZE}{rest}: the unit is ambiguous"),
+        )
+        .hint("add a binary unit: 64G, 512M, 1T");
+    }
+    if let Some(field) = between(&msg, "missing field `", "`") {
+        return Diagnostic::error(
+            "missing-field",
+            path,
+            format!("the required key `{field}` is missing"),
+        )
+        .hint(format!("add `{field}:` here"));
+    }
+    if let Some(variant) = between(&msg, "unknown variant `", "`") {
+        let expected = backticked_after(&msg, "expected");
+        let mut d = Diagnostic::error(
+            "unknown-value",
+            path,
+            format!("`{variant}` is not one of the accepted values"),
+        );
+        d = match nearest(variant, expected.iter().map(|s| s.as_str())) {
+            Some(n) => d.hint(format!("did you mean `{n}`?")),
+            None => d.hint(format!("use one of: {}", expected.join(", "))),
+        };
+        return d;
+    }
+    if let Some(field) = between(&msg, "unknown field `", "`") {
+        let expected = backticked_after(&msg, "expected");
+        let d = Diagnostic::error("unknown-key", path, format!("unknown key `{field}`")).at_key();
+        return match nearest(field, expected.iter().map(|s| s.as_str())) {
+            Some(n) => d.hint(format!("did you mean `{n}`?")),
+            None => d.hint(format!("valid keys here: {}", expected.join(", "))),
+        };
+    }
+    if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
+        return Diagnostic::error("wrong-type", path, msg.clone())
+            .hint("check the value's type against docs/spec.md or `linkis-gen schema`");
+    }
+    Diagnostic::error("invalid-value", path, msg).hint("see docs/spec.md for this key")
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(&s[i..j])
+}
+
+/// The backticked words after `marker`: serde's "expected one of `a`, `b`".
+fn backticked_after(s: &str, marker: &str) -> Vec<String> {
+    let Some(i) = s.find(marker) else {
+        return vec![];
+    };
+    s[i..]
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// serde_yaml appends " at line L column C"; the diagnostic shows the position itself.
+fn strip_location(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn yaml_message(e: &serde_yaml::Error) -> String {
+    strip_location(&e.to_string())
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+fn section_hint(section: &str) -> &'static str {
+    match section {
+        "version" => "add `version: 1` at the top",
+        "cluster" => "add `cluster:` with name, linkis_version and package",
+        "database" => "add `database:` with host, name, user and password: { vault: NAME }",
+        "sizing" => "add `sizing:` with concurrent_users and engines",
+        _ => "add `hosts:` with at least one `- name: ... address: ...`",
+    }
+}
+
+/// Reports keys the spec types do not have, with the nearest valid key, by walking the value
+/// alongside the JSON Schema generated from the same types.
+fn check_keys(v: &Value, schema: &Json, root: &Json, path: &str, diags: &mut Vec<Diagnostic>) {
+    let schema = resolve(schema, root);
+    match v {
+        Value::Mapping(m) => {
+            let Some((props, additional)) = object_shape(schema, root) else {
+                return;
+            };
+            for (k, child) in m {
+                let key = match k {
+                    Value::String(s) => s.clone(),
+                    other => serde_yaml::to_string(other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                };
+                let child_path = join_key(path, &key);
+                if let Some(s) = props.and_then(|p| p.get(&key)) {
+                    check_keys(child, s, root, &child_path, diags);
+                } else if let Some(s) = additional.filter(|a| a.is_object()) {
+                    check_keys(child, s, root, &child_path, diags);
+                } else if additional.is_some_and(|a| a == &Json::Bool(false)) {
+                    let valid: Vec<&str> = props
+                        .map(|p| p.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    let d = Diagnostic::error(
+                        "unknown-key",
+                        &child_path,
+                        format!("unknown key `{key}`"),
+                    )
+                    .at_key();
+                    diags.push(match nearest(&key, valid.iter().copied()) {
+                        Some(n) => d.hint(format!("did you mean `{n}`?")),
+                        None => d.hint(format!("valid keys here: {}", valid.join(", "))),
+                    });
+                }
+            }
+        }
+        Value::Sequence(items) => {
+            if let Some(item_schema) = array_items(schema, root) {
+                for (i, item) in items.iter().enumerate() {
+                    check_keys(item, item_schema, root, &join_index(path, i), diags);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn resolve<'a>(schema: &'a Json, root: &'a Json) -> &'a Json {
+    let mut s = schema;
+    for _ in 0..16 {
+        match s.get("$ref").and_then(Json::as_str) {
+            Some(r) => {
+                let name = r.rsplit('/').next().unwrap_or_default();
+                match root.get("$defs").and_then(|d| d.get(name)) {
+                    Some(next) => s = next,
+                    None => return s,
+                }
+            }
+            None => return s,
+        }
+    }
+    s
+}
+
+type Props<'a> = Option<&'a serde_json::Map<String, Json>>;
+
+/// The properties and `additionalProperties` of an object schema, looking through anyOf/oneOf/allOf
+/// (Option<T> is `anyOf: [T, null]`).
+fn object_shape<'a>(schema: &'a Json, root: &'a Json) -> Option<(Props<'a>, Option<&'a Json>)> {
+    let schema = resolve(schema, root);
+    let props = schema.get("properties").and_then(Json::as_object);
+    let additional = schema.get("additionalProperties");
+    if props.is_some() || additional.is_some() {
+        return Some((props, additional));
+    }
+    for combinator in ["anyOf", "oneOf", "allOf"] {
+        if let Some(branches) = schema.get(combinator).and_then(Json::as_array) {
+            for b in branches {
+                if let Some(shape) = object_shape(b, root) {
+                    return Some(shape);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn array_items<'a>(schema: &'a Json, root: &'a Json) -> Option<&'a Json> {
+    let schema = resolve(schema, root);
+    if let Some(items) = schema.get("items") {
+        return Some(items);
+    }
+    for combinator in ["anyOf", "oneOf", "allOf"] {
+        if let Some(branches) = schema.get(combinator).and_then(Json::as_array) {
+            for b in branches {
+                if let Some(items) = array_items(b, root) {
+                    return Some(items);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+/// Builds `path → position` for every node, from yaml-rust2's marked events.
+fn build_index(text: &str) -> BTreeMap<String, NodePos> {
+    let mut b = IndexBuilder::default();
+    // A document yaml-rust2 cannot parse still leaves the positions read before the error.
+    let _ = Parser::new_from_str(text).load(&mut b, false);
+    b.index
+}
+
+enum Frame {
+    Map {
+        path: String,
+        key: Option<(String, Marker)>,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
+}
+
+#[derive(Default)]
+struct IndexBuilder {
+    stack: Vec<Frame>,
+    index: BTreeMap<String, NodePos>,
+    /// Nodes inside a complex (non-scalar) mapping key are not indexed.
+    in_complex_key: usize,
+}
+
+fn pos(m: Marker) -> (usize, usize) {
+    // yaml-rust2 lines are 1-based, columns 0-based.
+    (m.line(), m.col() + 1)
+}
+
+impl IndexBuilder {
+    /// Called for each node start; returns the node's path, or None inside a complex key.
+    fn node(&mut self, mark: Marker, scalar: Option<&str>) -> Option<String> {
+        if self.in_complex_key > 0 {
+            return None;
+        }
+        match self.stack.last_mut() {
+            None => {
+                self.index.insert(
+                    String::new(),
+                    NodePos {
+                        key: None,
+                        value: pos(mark),
+                    },
+                );
+                Some(String::new())
+            }
+            Some(Frame::Seq { path, next }) => {
+                let p = join_index(path, *next);
+                *next += 1;
+                self.index.insert(
+                    p.clone(),
+                    NodePos {
+                        key: None,
+                        value: pos(mark),
+                    },
+                );
+                Some(p)
+            }
+            Some(Frame::Map { path, key }) => match key.take() {
+                None => {
+                    // This node is a key.
+                    match scalar {
+                        Some(s) => *key = Some((s.to_string(), mark)),
+                        None => *key = Some(("?".to_string(), mark)),
+                    }
+                    None
+                }
+                Some((k, kmark)) => {
+                    let p = join_key(path, &k);
+                    self.index.insert(
+                        p.clone(),
+                        NodePos {
+                            key: Some(pos(kmark)),
+                            value: pos(mark),
+                        },
+                    );
+                    Some(p)
+                }
+            },
+        }
+    }
+
+    fn is_key_position(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+}
+
+impl MarkedEventReceiver for IndexBuilder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        match ev {
+            Event::Scalar(s, ..) => {
+                self.node(mark, Some(&s));
+            }
+            Event::Alias(_) => {
+                self.node(mark, Some("*alias"));
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let complex_key = self.in_complex_key > 0 || self.is_key_position();
+                if complex_key {
+                    if self.in_complex_key == 0 {
+                        self.node(mark, None);
+                    }
+                    self.in_complex_key += 1;
+                    return;
+                }
+                let path = self.node(mark, None).unwrap_or_default();
+                self.stack.push(match ev {
+                    Event::MappingStart(..) => Frame::Map { path, key: None },
+                    _ => Frame::Seq { path, next: 0 },
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                if self.in_complex_key > 0 {
+                    self.in_complex_key -= 1;
+                } else {
+                    self.stack.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(text: &str) -> Source {
+        Source::new("t.yaml", text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn index_locates_nested_keys_and_values() {
+        let s = src("a: 1\nhosts:\n  - name: s1\n    ports: { gateway: 9011 }\n");
+        assert_eq!(s.position("a", Anchor::Value), Some((1, 4)));
+        assert_eq!(s.position("hosts[0].name", Anchor::Key), Some((3, 5)));
+        assert_eq!(s.position("hosts[0].name", Anchor::Value), Some((3, 11)));
+        assert_eq!(
+            s.position("hosts[0].ports.gateway", Anchor::Value),
+            Some((4, 23))
+        );
+        // A path not in the file falls back to its nearest ancestor.
+        assert_eq!(s.position("hosts[0].memory", Anchor::Key), Some((3, 5)));
+    }
+
+    #[test]
+    fn parent_paths_climb_one_step() {
+        assert_eq!(parent_path("hosts[3].ports.gateway"), "hosts[3].ports");
+        assert_eq!(parent_path("hosts[3]"), "hosts");
+        assert_eq!(parent_path("hosts"), "");
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("", 0), (1, 1));
+    }
+}

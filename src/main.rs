@@ -1,0 +1,181 @@
+//! The `linkis-gen` command line.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use linkis_gen::diag::{self, Diagnostic};
+use linkis_gen::load::Source;
+use linkis_gen::render::{self, RenderOptions};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (warnings may have been printed)
+  1  the spec is invalid, cannot be sized, or `render --check` found drift
+  2  usage error, or a file could not be read or written";
+
+#[derive(Parser)]
+#[command(
+    name = "linkis-gen",
+    version,
+    about = "Turns one cluster spec into everything needed to run Apache Linkis on many hosts",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a spec: syntax, types, every named check, placement and sizing.
+    #[command(after_help = EXIT_CODES)]
+    Validate {
+        /// The spec file (`-` for standard input).
+        spec: PathBuf,
+    },
+    /// Show the sizing arithmetic and the per-host placement of a spec.
+    #[command(after_help = EXIT_CODES)]
+    Plan {
+        /// The spec file (`-` for standard input).
+        spec: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Render the output tree (Ansible, per-host Linkis conf, systemd units, nginx) into OUT.
+    #[command(after_help = EXIT_CODES)]
+    Render {
+        /// The spec file (`-` for standard input).
+        spec: PathBuf,
+        /// The output directory.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// A directory of templates that replace the embedded ones by relative path.
+        #[arg(long)]
+        templates: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the spec format, for editor completion.
+    #[command(after_help = EXIT_CODES)]
+    Schema,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Validate { spec } => with_plan(&spec, |src, plan| {
+            println!(
+                "{}: ok: {} hosts, Linkis {}, {} warning{}",
+                src.name,
+                plan.hosts.len(),
+                plan.release.version,
+                plan.warnings.len(),
+                if plan.warnings.len() == 1 { "" } else { "s" }
+            );
+            ExitCode::SUCCESS
+        }),
+        Command::Plan { spec, format } => with_plan(&spec, |_, plan| {
+            match format {
+                Format::Text => print!("{}", linkis_gen::report::text(plan)),
+                Format::Json => match serde_json::to_string_pretty(plan) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                },
+            }
+            ExitCode::SUCCESS
+        }),
+        Command::Render {
+            spec,
+            out,
+            templates,
+        } => with_plan(&spec, |src, plan| {
+            let opts = RenderOptions {
+                templates,
+                spec_name: src.name.clone(),
+            };
+            let files = match render::render(plan, &opts) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Err(e) = linkis_gen::write::write(&out, &files) {
+                eprintln!("error: {}: {e}", out.display());
+                return ExitCode::from(2);
+            }
+            println!(
+                "{}: wrote {} files to {}",
+                src.name,
+                files.len(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }),
+        Command::Schema => {
+            print!("{}", linkis_gen::schema::spec_schema_text());
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Reads a spec file (or stdin for `-`).
+fn read_source(path: &Path) -> Result<Source, ExitCode> {
+    let name = path.display().to_string();
+    let bytes = if name == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).map(|_| buf)
+    } else {
+        std::fs::read(path)
+    };
+    match bytes {
+        Ok(b) => Ok(Source::new(name, b)),
+        Err(e) => {
+            eprintln!("error: cannot read {name}: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// Loads, validates and sizes the spec; prints diagnostics; runs `then` on success.
+fn with_plan(
+    path: &Path,
+    then: impl FnOnce(&Source, &linkis_gen::size::Plan) -> ExitCode,
+) -> ExitCode {
+    let src = match read_source(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match linkis_gen::plan(&src) {
+        Ok(plan) => {
+            print_diags(&plan.warnings, &src);
+            then(&src, &plan)
+        }
+        Err(diags) => {
+            print_diags(&diags, &src);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn print_diags(diags: &[Diagnostic], src: &Source) {
+    if !diags.is_empty() {
+        eprint!("{}", diag::render_all(diags, src));
+    }
+}

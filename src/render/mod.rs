@@ -1,0 +1,174 @@
+//! Stage 4, render: a `Plan` → the files of the output tree, in memory.
+//!
+//! Templates live under `templates/` in a tree that mirrors the output (embedded at build time by
+//! build.rs); `render --templates DIR` replaces any of them by relative path. Every template uses
+//! linkis-gen's own delimiters — `[= expr =]`, `[% block %]`, `[# comment #]` — so that the Jinja
+//! `{{ }}` / `{% %}` of Ansible files and the `${VAR}` of shell pass through untouched. The
+//! environment is built once per run and each template parsed once, whatever the host count.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{Environment, UndefinedBehavior};
+
+use crate::size::Plan;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+}
+
+/// One file of the output tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutFile {
+    /// Path relative to OUT, with `/` separators.
+    pub path: String,
+    pub contents: String,
+    /// Unix mode: 0o755 for scripts, 0o644 for everything else.
+    pub mode: u32,
+}
+
+impl OutFile {
+    pub fn new(path: impl Into<String>, contents: impl Into<String>) -> OutFile {
+        let path = path.into();
+        let mode = if path.ends_with(".sh") { 0o755 } else { 0o644 };
+        OutFile {
+            path,
+            contents: contents.into(),
+            mode,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct RenderOptions {
+    /// A directory whose files replace embedded templates of the same relative path.
+    pub templates: Option<PathBuf>,
+    /// The spec's path as the user gave it, for the generated-file headers.
+    pub spec_name: String,
+}
+
+#[derive(Debug)]
+pub enum RenderError {
+    /// A template failed to parse or render.
+    Template { name: String, message: String },
+    /// The `--templates` directory could not be read.
+    Io { path: PathBuf, message: String },
+}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RenderError::Template { name, message } => {
+                write!(f, "template {name}: {message}")
+            }
+            RenderError::Io { path, message } => write!(f, "{}: {message}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+impl From<minijinja::Error> for RenderError {
+    fn from(e: minijinja::Error) -> Self {
+        let mut message = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            message.push_str(&format!(": {s}"));
+            src = s.source();
+        }
+        RenderError::Template {
+            name: e.name().unwrap_or("?").to_string(),
+            message,
+        }
+    }
+}
+
+/// The template set of one run: embedded templates, possibly replaced from a user directory.
+pub struct Templates {
+    env: Environment<'static>,
+    /// Relative paths of templates that came from the user's directory.
+    pub overridden: Vec<String>,
+}
+
+/// The syntax every linkis-gen template uses.
+pub fn syntax() -> SyntaxConfig {
+    SyntaxConfig::builder()
+        .block_delimiters("[%", "%]")
+        .variable_delimiters("[=", "=]")
+        .comment_delimiters("[#", "#]")
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .expect("static delimiters are valid")
+}
+
+impl Templates {
+    pub fn load(user_dir: Option<&Path>) -> Result<Templates, RenderError> {
+        let mut sources: BTreeMap<String, String> = embedded::EMBEDDED
+            .iter()
+            .map(|(p, s)| (p.to_string(), s.to_string()))
+            .collect();
+        let mut overridden = Vec::new();
+        if let Some(dir) = user_dir {
+            let io = |path: &Path, e: &dyn fmt::Display| RenderError::Io {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            };
+            if !dir.is_dir() {
+                return Err(io(dir, &"not a directory"));
+            }
+            for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+                let entry = entry.map_err(|e| io(dir, &e))?;
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let rel = entry
+                    .path()
+                    .strip_prefix(dir)
+                    .map_err(|e| io(entry.path(), &e))?
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let text =
+                    std::fs::read_to_string(entry.path()).map_err(|e| io(entry.path(), &e))?;
+                if !sources.contains_key(&rel) {
+                    return Err(RenderError::Template {
+                        name: rel,
+                        message: "no embedded template has this path, so it would never be used \
+                                  (see templates/ in the linkis-gen sources for the names)"
+                            .into(),
+                    });
+                }
+                sources.insert(rel.clone(), text);
+                overridden.push(rel);
+            }
+        }
+        let mut env = Environment::new();
+        env.set_syntax(syntax());
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        for (name, source) in sources {
+            env.add_template_owned(name, source)?;
+        }
+        Ok(Templates { env, overridden })
+    }
+
+    /// Renders one template with a context.
+    pub fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, RenderError> {
+        Ok(self.env.get_template(name)?.render(ctx)?)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.env.templates().map(|(n, _)| n)
+    }
+}
+
+/// Renders the whole output tree, sorted by path.
+pub fn render(plan: &Plan, opts: &RenderOptions) -> Result<Vec<OutFile>, RenderError> {
+    let templates = Templates::load(opts.templates.as_deref())?;
+    let mut files: Vec<OutFile> = Vec::new();
+    files.extend(crate::report::plan_md(plan, &templates.overridden));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}

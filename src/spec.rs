@@ -1,0 +1,673 @@
+//! The spec model: format version 1 of `../shared/spec-v1.md`, as Rust types.
+//!
+//! These types are the single source of truth for the format: serde reads them, `linkis-gen schema`
+//! prints their JSON Schema (schemars), and the unknown-key check walks that schema. Defaults live in
+//! `#[serde(default = ...)]` functions so that the schema shows them too.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+/// A whole cluster spec.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The spec format version; only `1` exists.
+    pub version: u32,
+    pub cluster: Cluster,
+    /// The Linkis metadata database.
+    pub database: Database,
+    #[serde(default)]
+    pub gateway: Gateway,
+    pub sizing: Sizing,
+    #[serde(default)]
+    pub host_defaults: HostDefaults,
+    /// The servers; order matters for default placement.
+    pub hosts: Vec<Host>,
+    /// Extra or replaced keys per Linkis conf file, applied last: `file -> key -> value`.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, BTreeMap<String, Scalar>>,
+}
+
+/// The top-level keys, in the order sections are read.
+pub const SECTIONS: &[&str] = &[
+    "version",
+    "cluster",
+    "database",
+    "gateway",
+    "sizing",
+    "host_defaults",
+    "hosts",
+    "overrides",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// `[a-z0-9-]{1,40}`.
+    pub name: String,
+    /// Selects the service catalog and config keys, e.g. "1.3.2" (quote it).
+    pub linkis_version: LinkisVersion,
+    /// LINKIS_HOME, identical on every host.
+    #[serde(default = "default_install_dir")]
+    pub install_dir: String,
+    #[serde(default = "default_deploy_user")]
+    pub deploy_user: String,
+    /// Release tarball on the Ansible control node.
+    pub package: String,
+    #[serde(default)]
+    pub discovery: Discovery,
+    /// `HOST:PORT` of Nacos; required when `discovery: nacos`.
+    #[serde(default)]
+    pub nacos_address: Option<String>,
+    /// Register instances by IP instead of hostname.
+    #[serde(default)]
+    pub prefer_ip: bool,
+}
+
+fn default_install_dir() -> String {
+    "/appcom/Install/LinkisInstall".to_string()
+}
+fn default_deploy_user() -> String {
+    "hadoop".to_string()
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Discovery {
+    #[default]
+    Eureka,
+    /// Linkis >= 1.5 only.
+    Nacos,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    #[serde(default, rename = "type")]
+    pub kind: DbType,
+    pub host: String,
+    /// Default 3306 (5432 for postgresql).
+    #[serde(default)]
+    pub port: Option<u16>,
+    pub name: String,
+    pub user: String,
+    pub password: VaultRef,
+}
+
+impl Database {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.kind {
+            DbType::Mysql => 3306,
+            DbType::Postgresql => 5432,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DbType {
+    #[default]
+    Mysql,
+    /// Linkis >= 1.8 only.
+    Postgresql,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Gateway {
+    #[serde(default)]
+    pub sessions: Sessions,
+    /// Required when `sessions: redis`.
+    #[serde(default)]
+    pub redis: Option<Redis>,
+    #[serde(default)]
+    pub web: Web,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Sessions {
+    /// nginx sticks a client to one gateway.
+    #[default]
+    IpHash,
+    /// Shared sessions in Redis (Linkis >= 1.3.0).
+    Redis,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Redis {
+    pub host: String,
+    #[serde(default = "default_redis_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub password: Option<VaultRef>,
+}
+
+fn default_redis_port() -> u16 {
+    6379
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Web {
+    #[serde(default = "default_web_listen")]
+    pub listen: u16,
+    #[serde(default = "default_server_name")]
+    pub server_name: String,
+}
+
+impl Default for Web {
+    fn default() -> Self {
+        Web {
+            listen: default_web_listen(),
+            server_name: default_server_name(),
+        }
+    }
+}
+
+fn default_web_listen() -> u16 {
+    8088
+}
+fn default_server_name() -> String {
+    "_".to_string()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Sizing {
+    /// People online at the same time.
+    pub concurrent_users: u64,
+    /// Engines one user may run at once of each type.
+    #[serde(default = "default_one")]
+    pub max_concurrency_per_user: u64,
+    /// Engine types in use, at least one: `spark: { memory: 1G, cores: 1 }`.
+    pub engines: BTreeMap<String, Engine>,
+    /// Heap of each microservice JVM.
+    #[serde(default = "default_service_memory")]
+    pub service_memory: Size,
+    /// `auto` = 6G above 100 concurrent users, else service_memory.
+    #[serde(default)]
+    pub publicservice_memory: AutoSize,
+    /// Buffer kept free on every host that runs the control services.
+    #[serde(default = "default_reserve_memory")]
+    pub reserve_memory: Size,
+}
+
+fn default_one() -> u64 {
+    1
+}
+fn default_service_memory() -> Size {
+    Size(2 * GIB)
+}
+fn default_reserve_memory() -> Size {
+    Size(10 * GIB)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Engine {
+    pub memory: Size,
+    #[serde(default = "default_one")]
+    pub cores: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HostDefaults {
+    #[serde(default)]
+    pub memory: Option<Size>,
+    #[serde(default)]
+    pub cores: Option<u64>,
+    #[serde(default)]
+    pub ssh_port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// Unique; `[a-z0-9-]`; used in inventory and output paths.
+    pub name: String,
+    /// Unique IP or resolvable DNS name.
+    pub address: String,
+    #[serde(default)]
+    pub memory: Option<Size>,
+    #[serde(default)]
+    pub cores: Option<u64>,
+    #[serde(default)]
+    pub ssh_port: Option<u16>,
+    /// Role sets for this host: control and/or ecm.
+    #[serde(default)]
+    pub roles: Option<Vec<Role>>,
+    /// Pins exactly these services on this host.
+    #[serde(default)]
+    pub services: Option<Vec<Service>>,
+    /// Per-host port override: `{ gateway: 9011 }`.
+    #[serde(default)]
+    pub ports: BTreeMap<Service, u16>,
+}
+
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Every microservice except the ECM.
+    Control,
+    /// The EngineConnManager.
+    Ecm,
+}
+
+/// A Linkis microservice. The declaration order is Linkis' start order.
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    #[serde(alias = "mg-eureka", alias = "linkis-mg-eureka")]
+    Eureka,
+    #[serde(alias = "mg-gateway", alias = "linkis-mg-gateway")]
+    Gateway,
+    #[serde(alias = "ps-publicservice", alias = "linkis-ps-publicservice")]
+    Publicservice,
+    #[serde(alias = "ps-cs", alias = "linkis-ps-cs")]
+    Cs,
+    #[serde(
+        alias = "ps-data-source-manager",
+        alias = "linkis-ps-data-source-manager"
+    )]
+    Datasourcemanager,
+    #[serde(
+        alias = "ps-metadatamanager",
+        alias = "linkis-ps-metadatamanager",
+        alias = "ps-metadataquery",
+        alias = "linkis-ps-metadataquery"
+    )]
+    Metadatamanager,
+    #[serde(alias = "cg-linkismanager", alias = "linkis-cg-linkismanager")]
+    Linkismanager,
+    #[serde(alias = "cg-engineplugin", alias = "linkis-cg-engineplugin")]
+    Engineplugin,
+    #[serde(alias = "cg-entrance", alias = "linkis-cg-entrance")]
+    Entrance,
+    #[serde(
+        alias = "ecm",
+        alias = "cg-engineconnmanager",
+        alias = "linkis-cg-engineconnmanager"
+    )]
+    Engineconnmanager,
+}
+
+impl Service {
+    pub const ALL: [Service; 10] = [
+        Service::Eureka,
+        Service::Gateway,
+        Service::Publicservice,
+        Service::Cs,
+        Service::Datasourcemanager,
+        Service::Metadatamanager,
+        Service::Linkismanager,
+        Service::Engineplugin,
+        Service::Entrance,
+        Service::Engineconnmanager,
+    ];
+
+    /// The spec's own name for the service.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Eureka => "eureka",
+            Service::Gateway => "gateway",
+            Service::Publicservice => "publicservice",
+            Service::Cs => "cs",
+            Service::Datasourcemanager => "datasourcemanager",
+            Service::Metadatamanager => "metadatamanager",
+            Service::Linkismanager => "linkismanager",
+            Service::Engineplugin => "engineplugin",
+            Service::Entrance => "entrance",
+            Service::Engineconnmanager => "engineconnmanager",
+        }
+    }
+
+    pub fn role(self) -> Role {
+        match self {
+            Service::Engineconnmanager => Role::Ecm,
+            _ => Role::Control,
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A reference to an Ansible (Vault) variable: `{ vault: vault_linkis_db_password }`.
+/// A literal string is refused, so that no secret is ever written into the spec or the output.
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct VaultRef {
+    /// Name of the Ansible variable holding the secret.
+    pub vault: String,
+}
+
+impl<'de> Deserialize<'de> for VaultRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            vault: String,
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = VaultRef;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a vault reference `{ vault: NAME }`")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<VaultRef, A::Error> {
+                let raw = Raw::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(VaultRef { vault: raw.vault })
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<VaultRef, E> {
+                Err(E::custom(LITERAL_SECRET))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<VaultRef, E> {
+                Err(E::custom(LITERAL_SECRET))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<VaultRef, E> {
+                Err(E::custom(LITERAL_SECRET))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<VaultRef, E> {
+                Err(E::custom(LITERAL_SECRET))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<VaultRef, E> {
+                Err(E::custom(LITERAL_SECRET))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Marker message of a literal secret; `load` turns it into the `literal-secret` diagnostic.
+/// The literal itself is never repeated in any message.
+pub const LITERAL_SECRET: &str = "a literal secret is not allowed here";
+
+pub const KIB: u64 = 1024;
+pub const MIB: u64 = 1024 * KIB;
+pub const GIB: u64 = 1024 * MIB;
+pub const TIB: u64 = 1024 * GIB;
+
+/// A memory size in bytes, written with a binary unit: `512M`, `2G`, `64GiB`, `1T`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Size(pub u64);
+
+impl Size {
+    pub fn bytes(self) -> u64 {
+        self.0
+    }
+
+    /// Parses `64G`, `64g`, `64GiB`, `512M`, `1T`, `1024K`, `100B`. A bare number is refused.
+    pub fn parse(s: &str) -> Result<Size, String> {
+        let t = s.trim();
+        let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(digits_end);
+        if num.is_empty() {
+            return Err(format!(
+                "`{t}` is not a size; write a whole number and a unit, e.g. 2G"
+            ));
+        }
+        if unit.is_empty() {
+            return Err(format!("{BARE_SIZE}: `{t}`"));
+        }
+        let mult = match unit.to_ascii_lowercase().as_str() {
+            "b" => 1,
+            "k" | "kb" | "ki" | "kib" => KIB,
+            "m" | "mb" | "mi" | "mib" => MIB,
+            "g" | "gb" | "gi" | "gib" => GIB,
+            "t" | "tb" | "ti" | "tib" => TIB,
+            _ => {
+                return Err(format!(
+                    "`{t}` has an unknown unit `{unit}`; use K, M, G or T (binary: 1G = 1024M), e.g. 1536M"
+                ));
+            }
+        };
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("`{t}` is too large to be a size"))?;
+        n.checked_mul(mult)
+            .map(Size)
+            .ok_or_else(|| format!("`{t}` is too large to be a size"))
+    }
+}
+
+/// Marker message of a bare number where a size is needed; `load` adds the hint.
+pub const BARE_SIZE: &str = "a bare number is not a size";
+
+impl fmt::Display for Size {
+    /// The largest binary unit that divides the size exactly: `64G`, `1536M`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        for (unit, m) in [("T", TIB), ("G", GIB), ("M", MIB), ("K", KIB)] {
+            if b >= m && b % m == 0 {
+                return write!(f, "{}{unit}", b / m);
+            }
+        }
+        write!(f, "{b}B")
+    }
+}
+
+impl Serialize for Size {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Size;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a size with a binary unit, like 2G or 512M")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Size, E> {
+                Size::parse(v).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Size, E> {
+                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Size, E> {
+                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Size, E> {
+                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Size {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Size".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A memory size with a binary unit: 512M, 2G, 64G, 64GiB, 1T.",
+            "pattern": "^[0-9]+([KkMmGgTt]([Ii]?[Bb])?|[Bb])$"
+        })
+    }
+}
+
+/// `auto` or a size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AutoSize {
+    #[default]
+    Auto,
+    Size(Size),
+}
+
+impl Serialize for AutoSize {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AutoSize::Auto => s.serialize_str("auto"),
+            AutoSize::Size(z) => z.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AutoSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = AutoSize;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`auto` or a size like 6G")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AutoSize, E> {
+                if v.trim() == "auto" {
+                    return Ok(AutoSize::Auto);
+                }
+                Size::parse(v).map(AutoSize::Size).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<AutoSize, E> {
+                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<AutoSize, E> {
+                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<AutoSize, E> {
+                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for AutoSize {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AutoSize".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let size = g.subschema_for::<Size>();
+        schemars::json_schema!({ "anyOf": [ { "const": "auto" }, size ] })
+    }
+}
+
+/// A Linkis release, written as a quoted string: "1.3.2".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct LinkisVersion(pub String);
+
+impl<'de> Deserialize<'de> for LinkisVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LinkisVersion;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a Linkis version string like \"1.3.2\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<LinkisVersion, E> {
+                Ok(LinkisVersion(v.trim().to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<LinkisVersion, E> {
+                Err(E::custom(format!(
+                    "YAML reads {v} as a number, not a version; write it in full and quoted, e.g. \"1.5.0\""
+                )))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<LinkisVersion, E> {
+                Err(E::custom(format!(
+                    "YAML reads {v} as a number, not a version; write it in full and quoted, e.g. \"1.5.0\""
+                )))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<LinkisVersion, E> {
+                self.visit_u64(v.unsigned_abs())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl fmt::Display for LinkisVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A scalar value of an override (string, number or boolean), kept as the text Linkis will read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Scalar(pub String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_in_binary_units() {
+        assert_eq!(Size::parse("64G"), Ok(Size(64 * GIB)));
+        assert_eq!(Size::parse("64g"), Ok(Size(64 * GIB)));
+        assert_eq!(Size::parse("64GiB"), Ok(Size(64 * GIB)));
+        assert_eq!(Size::parse("512M"), Ok(Size(512 * MIB)));
+        assert_eq!(Size::parse("1T"), Ok(Size(TIB)));
+        assert!(Size::parse("64").unwrap_err().contains(BARE_SIZE));
+        assert!(Size::parse("1.5G").is_err());
+        assert!(Size::parse("G").is_err());
+        assert!(Size::parse("99999999999999999999T").is_err());
+        assert!(Size::parse("16777216T").is_err());
+    }
+
+    #[test]
+    fn sizes_display_in_the_largest_exact_unit() {
+        assert_eq!(Size(64 * GIB).to_string(), "64G");
+        assert_eq!(Size(1536 * MIB).to_string(), "1536M");
+        assert_eq!(Size(5).to_string(), "5B");
+    }
+
+    #[test]
+    fn service_aliases_are_linkis_daemon_names() {
+        for (text, svc) in [
+            ("gateway", Service::Gateway),
+            ("mg-gateway", Service::Gateway),
+            ("linkis-mg-gateway", Service::Gateway),
+            ("ps-metadataquery", Service::Metadatamanager),
+            ("ecm", Service::Engineconnmanager),
+        ] {
+            let got: Service = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+            assert_eq!(got, svc, "{text}");
+        }
+    }
+}

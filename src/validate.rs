@@ -1,0 +1,764 @@
+//! Stage 2, validate: a typed `Spec` → a `Validated` spec, or every problem found.
+//!
+//! Validation is a list of named checks (in the manner of TiUP's `validate.go`): each looks at one
+//! concern, reports with its own name and message, and all of them run, so one run shows every error.
+//! Checks that need the placement (port clashes, HA, capacity) run in the size stage.
+
+use std::collections::BTreeMap;
+
+use crate::catalog::{Release, supported_list};
+use crate::diag::{Diagnostic, join_index, join_key};
+use crate::spec::{DbType, Discovery, GIB, MIB, Service, Sessions, Spec, TIB, VaultRef};
+
+/// A spec that passed every check, with its release resolved.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    pub spec: Spec,
+    pub release: Release,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// What every check sees.
+pub struct Ctx<'a> {
+    pub spec: &'a Spec,
+    /// None when `linkis_version` is unsupported (that check reports it).
+    pub release: Option<Release>,
+}
+
+type Check = fn(&Ctx, &mut Vec<Diagnostic>);
+
+/// Every check, by name, in the order they run.
+pub const CHECKS: &[(&str, Check)] = &[
+    ("format-version", format_version),
+    ("cluster-name", cluster_name),
+    ("linkis-version", linkis_version),
+    ("cluster-fields", cluster_fields),
+    ("discovery", discovery),
+    ("database", database),
+    ("sessions", sessions),
+    ("vault-names", vault_names),
+    ("sizing-ranges", sizing_ranges),
+    ("host-names", host_names),
+    ("duplicate-hosts", duplicate_hosts),
+    ("host-resources", host_resources),
+    ("host-placement", host_placement),
+    ("services-in-version", services_in_version),
+    ("overrides", overrides),
+];
+
+/// Limits that no real cluster reaches; above them a number is a typo.
+pub const MAX_USERS: u64 = 100_000;
+pub const MAX_CONCURRENCY: u64 = 1_000;
+pub const MAX_HOSTS: usize = 10_000;
+pub const MAX_CORES: u64 = 100_000;
+
+pub fn validate(spec: Spec) -> Result<Validated, Vec<Diagnostic>> {
+    let release = Release::find(&spec.cluster.linkis_version.0);
+    let ctx = Ctx {
+        spec: &spec,
+        release,
+    };
+    let mut diags = Vec::new();
+    for (_, check) in CHECKS {
+        check(&ctx, &mut diags);
+    }
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
+    Ok(Validated {
+        release: release.expect("an unsupported version is reported as an error"),
+        spec,
+        warnings: diags,
+    })
+}
+
+fn format_version(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    if c.spec.version != 1 {
+        d.push(
+            Diagnostic::error(
+                "format-version",
+                "version",
+                format!("spec format version {} is not supported", c.spec.version),
+            )
+            .hint("this linkis-gen reads `version: 1`"),
+        );
+    }
+}
+
+/// `[a-z0-9-]{1,max}`, not starting or ending with `-`.
+fn is_dns_label(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn cluster_name(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let n = &c.spec.cluster.name;
+    if !is_dns_label(n, 40) {
+        d.push(
+            Diagnostic::error(
+                "cluster-name",
+                "cluster.name",
+                format!("cluster name `{n}` must be 1 to 40 of a-z, 0-9 and `-`"),
+            )
+            .hint("e.g. `prod-bj`; it names files and Ansible groups"),
+        );
+    }
+}
+
+fn linkis_version(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    if c.release.is_none() {
+        d.push(
+            Diagnostic::error(
+                "unsupported-version",
+                "cluster.linkis_version",
+                format!("Linkis {} is not supported", c.spec.cluster.linkis_version),
+            )
+            .hint(format!("supported releases: {}", supported_list())),
+        );
+    }
+}
+
+/// Characters that are safe in paths, user names and addresses written into shell and YAML.
+fn is_safe_word(s: &str, extra: &[u8]) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b) || extra.contains(&b))
+}
+
+fn cluster_fields(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let cl = &c.spec.cluster;
+    if !cl.install_dir.starts_with('/')
+        || !is_safe_word(&cl.install_dir, b"/")
+        || cl.install_dir.contains("..")
+    {
+        d.push(
+            Diagnostic::error(
+                "install-dir",
+                "cluster.install_dir",
+                format!("install_dir `{}` must be an absolute path of letters, digits, `/`, `.`, `_` and `-`", cl.install_dir),
+            )
+            .hint("e.g. /appcom/Install/LinkisInstall; it is written into shell scripts and units"),
+        );
+    }
+    let u = &cl.deploy_user;
+    let user_ok = u.len() <= 32
+        && u.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && u.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !user_ok {
+        d.push(
+            Diagnostic::error(
+                "deploy-user",
+                "cluster.deploy_user",
+                format!("`{u}` is not a valid Unix user name"),
+            )
+            .hint(
+                "lowercase letters, digits, `_` and `-`, starting with a letter; default `hadoop`",
+            ),
+        );
+    }
+    if cl.package.trim().is_empty() || cl.package.contains(['\n', '"', '\'', '`', '$']) {
+        d.push(
+            Diagnostic::error("package", "cluster.package", "package must be the path of the Linkis release tarball")
+                .hint("e.g. files/apache-linkis-1.3.2-bin.tar.gz, relative to where ansible-playbook runs"),
+        );
+    }
+}
+
+fn discovery(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let cl = &c.spec.cluster;
+    if cl.discovery == Discovery::Nacos {
+        if let Some(r) = c.release
+            && !r.features().nacos
+        {
+            d.push(
+                Diagnostic::error(
+                    "nacos-version",
+                    "cluster.discovery",
+                    format!(
+                        "Linkis {} has no Nacos discovery (it came in 1.5.0)",
+                        r.version
+                    ),
+                )
+                .hint("use `discovery: eureka`, or linkis_version 1.5.0 or later"),
+            );
+        }
+        match &cl.nacos_address {
+            None => d.push(
+                Diagnostic::error(
+                    "nacos-address",
+                    "cluster.discovery",
+                    "`discovery: nacos` needs `nacos_address`",
+                )
+                .hint("add `nacos_address: HOST:8848` under cluster"),
+            ),
+            Some(a) if !is_host_port(a) => d.push(
+                Diagnostic::error(
+                    "nacos-address",
+                    "cluster.nacos_address",
+                    format!("`{a}` is not HOST:PORT"),
+                )
+                .hint("e.g. 10.0.0.9:8848"),
+            ),
+            _ => {}
+        }
+        for (i, h) in c.spec.hosts.iter().enumerate() {
+            if let Some(j) = h
+                .services
+                .iter()
+                .flatten()
+                .position(|s| *s == Service::Eureka)
+            {
+                d.push(
+                    Diagnostic::error(
+                        "eureka-with-nacos",
+                        join_index(&join_key(&join_index("hosts", i), "services"), j),
+                        "Eureka does not run when `discovery: nacos`",
+                    )
+                    .hint("remove eureka from this host's services"),
+                );
+            }
+        }
+    } else if cl.nacos_address.is_some() {
+        d.push(
+            Diagnostic::warning(
+                "nacos-address",
+                "cluster.nacos_address",
+                "nacos_address is ignored with `discovery: eureka`",
+            )
+            .hint("remove it, or set `discovery: nacos`")
+            .at_key(),
+        );
+    }
+}
+
+fn is_host_port(s: &str) -> bool {
+    match s.rsplit_once(':') {
+        Some((h, p)) => is_safe_word(h, b"") && p.parse::<u16>().is_ok_and(|p| p > 0),
+        None => false,
+    }
+}
+
+fn database(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let db = &c.spec.database;
+    if db.kind == DbType::Postgresql
+        && let Some(r) = c.release
+        && !r.features().postgresql
+    {
+        d.push(
+            Diagnostic::error(
+                "postgresql-version",
+                "database.type",
+                format!(
+                    "Linkis {} cannot use PostgreSQL for its metadata (it came in 1.8.0)",
+                    r.version
+                ),
+            )
+            .hint("use `type: mysql`, or linkis_version 1.8.0"),
+        );
+    }
+    for (key, v) in [("host", &db.host), ("name", &db.name), ("user", &db.user)] {
+        if !is_safe_word(v, b"") {
+            d.push(
+                Diagnostic::error(
+                    "database-field",
+                    join_key("database", key),
+                    format!("database {key} `{v}` has characters that are not allowed"),
+                )
+                .hint("letters, digits, `.`, `_` and `-`"),
+            );
+        }
+    }
+    if db.port == Some(0) {
+        d.push(
+            Diagnostic::error("port-range", "database.port", "port 0 is not a port")
+                .hint("ports are 1 to 65535"),
+        );
+    }
+}
+
+fn sessions(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let g = &c.spec.gateway;
+    if g.sessions == Sessions::Redis {
+        if let Some(r) = c.release
+            && !r.features().redis_sessions
+        {
+            d.push(
+                Diagnostic::error(
+                    "redis-sessions-version",
+                    "gateway.sessions",
+                    format!(
+                        "Linkis {} cannot keep gateway sessions in Redis (it came in 1.3.0)",
+                        r.version
+                    ),
+                )
+                .hint("use `sessions: ip_hash`, or linkis_version 1.3.0 or later"),
+            );
+        }
+        match &g.redis {
+            None => d.push(
+                Diagnostic::error("redis", "gateway.sessions", "`sessions: redis` needs a `redis:` block")
+                    .hint("add `redis: { host: ..., port: 6379, password: { vault: vault_linkis_redis_password } }` under gateway"),
+            ),
+            Some(r) => {
+                if !is_safe_word(&r.host, b"") {
+                    d.push(Diagnostic::error("redis", "gateway.redis.host", format!("`{}` is not a host name or address", r.host)));
+                }
+                if r.port == 0 {
+                    d.push(Diagnostic::error("port-range", "gateway.redis.port", "port 0 is not a port").hint("ports are 1 to 65535"));
+                }
+            }
+        }
+    } else if g.redis.is_some() {
+        d.push(
+            Diagnostic::warning(
+                "redis",
+                "gateway.redis",
+                "the redis block is ignored with `sessions: ip_hash`",
+            )
+            .hint("remove it, or set `sessions: redis`")
+            .at_key(),
+        );
+    }
+    if g.web.listen == 0 {
+        d.push(
+            Diagnostic::error("port-range", "gateway.web.listen", "port 0 is not a port")
+                .hint("ports are 1 to 65535"),
+        );
+    }
+    let sn = &g.web.server_name;
+    if sn != "_" && !sn.split_whitespace().all(|w| is_safe_word(w, b"*")) {
+        d.push(
+            Diagnostic::error(
+                "server-name",
+                "gateway.web.server_name",
+                format!("`{sn}` is not an nginx server_name"),
+            )
+            .hint("host names separated by spaces, e.g. linkis.example.com, or `_` for any"),
+        );
+    }
+}
+
+fn vault_names(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let mut refs: Vec<(&str, &VaultRef)> = vec![("database.password", &c.spec.database.password)];
+    if let Some(r) = &c.spec.gateway.redis
+        && let Some(p) = &r.password
+    {
+        refs.push(("gateway.redis.password.vault", p));
+    }
+    for (path, r) in refs {
+        let ok = r
+            .vault
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && r.vault
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !ok {
+            d.push(
+                Diagnostic::error(
+                    "vault-name",
+                    path,
+                    format!("`{}` is not an Ansible variable name", r.vault),
+                )
+                .hint("letters, digits and `_`, e.g. vault_linkis_db_password"),
+            );
+        }
+    }
+}
+
+fn range_u64(d: &mut Vec<Diagnostic>, path: &str, v: u64, min: u64, max: u64, what: &str) {
+    if v < min || v > max {
+        d.push(
+            Diagnostic::error(
+                "out-of-range",
+                path,
+                format!("{what} {v} is out of range ({min} to {max})"),
+            )
+            .hint(if v < min {
+                "it must be at least 1"
+            } else {
+                "a number this large is a typo"
+            }),
+        );
+    }
+}
+
+fn size_range(d: &mut Vec<Diagnostic>, path: &str, v: u64, min: u64, max: u64, what: &str) {
+    if v < min || v > max {
+        d.push(
+            Diagnostic::error(
+                "out-of-range",
+                path,
+                format!(
+                    "{what} {} is out of range ({} to {})",
+                    crate::spec::Size(v),
+                    crate::spec::Size(min),
+                    crate::spec::Size(max)
+                ),
+            )
+            .hint("check the unit: M, G and T are binary"),
+        );
+    }
+}
+
+fn sizing_ranges(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let s = &c.spec.sizing;
+    range_u64(
+        d,
+        "sizing.concurrent_users",
+        s.concurrent_users,
+        1,
+        MAX_USERS,
+        "concurrent_users",
+    );
+    range_u64(
+        d,
+        "sizing.max_concurrency_per_user",
+        s.max_concurrency_per_user,
+        1,
+        MAX_CONCURRENCY,
+        "max_concurrency_per_user",
+    );
+    if s.engines.is_empty() {
+        d.push(
+            Diagnostic::error(
+                "no-engines",
+                "sizing.engines",
+                "at least one engine type is needed",
+            )
+            .hint("e.g. `spark: { memory: 1G, cores: 1 }`"),
+        );
+    }
+    for (name, e) in &s.engines {
+        let p = join_key("sizing.engines", name);
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            || name.is_empty()
+        {
+            d.push(
+                Diagnostic::error(
+                    "engine-name",
+                    &p,
+                    format!("engine type `{name}` must be lowercase letters, digits and `_`"),
+                )
+                .hint("e.g. spark, hive, python, shell, jdbc")
+                .at_key(),
+            );
+        }
+        size_range(
+            d,
+            &join_key(&p, "memory"),
+            e.memory.bytes(),
+            64 * MIB,
+            TIB,
+            "engine memory",
+        );
+        range_u64(d, &join_key(&p, "cores"), e.cores, 1, 1024, "engine cores");
+    }
+    size_range(
+        d,
+        "sizing.service_memory",
+        s.service_memory.bytes(),
+        256 * MIB,
+        256 * GIB,
+        "service_memory",
+    );
+    if let crate::spec::AutoSize::Size(z) = s.publicservice_memory {
+        size_range(
+            d,
+            "sizing.publicservice_memory",
+            z.bytes(),
+            256 * MIB,
+            256 * GIB,
+            "publicservice_memory",
+        );
+    }
+    size_range(
+        d,
+        "sizing.reserve_memory",
+        s.reserve_memory.bytes(),
+        0,
+        TIB,
+        "reserve_memory",
+    );
+}
+
+fn host_names(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    if c.spec.hosts.is_empty() {
+        d.push(
+            Diagnostic::error("no-hosts", "hosts", "the spec lists no hosts")
+                .hint("add at least one `- name: ... address: ...`"),
+        );
+    }
+    if c.spec.hosts.len() > MAX_HOSTS {
+        d.push(Diagnostic::error(
+            "too-many-hosts",
+            "hosts",
+            format!(
+                "{} hosts is more than the {MAX_HOSTS} linkis-gen supports",
+                c.spec.hosts.len()
+            ),
+        ));
+    }
+    for (i, h) in c.spec.hosts.iter().enumerate() {
+        let p = join_index("hosts", i);
+        if !is_dns_label(&h.name, 63) {
+            d.push(
+                Diagnostic::error("host-name", join_key(&p, "name"), format!("host name `{}` must be 1 to 63 of a-z, 0-9 and `-`", h.name))
+                    .hint("it names inventory entries and output directories, e.g. `s1` or `linkis-ecm-01`"),
+            );
+        }
+        if !is_safe_word(&h.address, b":") {
+            d.push(
+                Diagnostic::error(
+                    "host-address",
+                    join_key(&p, "address"),
+                    format!("`{}` is not an IP address or DNS name", h.address),
+                )
+                .hint("e.g. 10.0.0.11 or s1.example.com"),
+            );
+        }
+    }
+}
+
+fn duplicate_hosts(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut addresses: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, h) in c.spec.hosts.iter().enumerate() {
+        let p = join_index("hosts", i);
+        if let Some(first) = names.insert(&h.name, i) {
+            names.insert(&h.name, first);
+            d.push(
+                Diagnostic::error(
+                    "duplicate-host-name",
+                    join_key(&p, "name"),
+                    format!("host name `{}` is already used by hosts[{first}]", h.name),
+                )
+                .hint("every host needs its own name"),
+            );
+        }
+        let addr = h.address.to_ascii_lowercase();
+        if let Some(first) = addresses.insert(addr.clone(), i) {
+            addresses.insert(addr, first);
+            d.push(
+                Diagnostic::error(
+                    "duplicate-host-address",
+                    join_key(&p, "address"),
+                    format!("address `{}` is already used by hosts[{first}] ({})", h.address, c.spec.hosts[first].name),
+                )
+                .hint("one entry per server; to run more services on a server, list them on its one entry"),
+            );
+        }
+    }
+}
+
+fn host_resources(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let hd = &c.spec.host_defaults;
+    if let Some(m) = hd.memory {
+        size_range(
+            d,
+            "host_defaults.memory",
+            m.bytes(),
+            GIB,
+            64 * TIB,
+            "host memory",
+        );
+    }
+    if let Some(n) = hd.cores {
+        range_u64(d, "host_defaults.cores", n, 1, MAX_CORES, "cores");
+    }
+    if hd.ssh_port == Some(0) {
+        d.push(
+            Diagnostic::error(
+                "port-range",
+                "host_defaults.ssh_port",
+                "port 0 is not a port",
+            )
+            .hint("ports are 1 to 65535"),
+        );
+    }
+    for (i, h) in c.spec.hosts.iter().enumerate() {
+        let p = join_index("hosts", i);
+        match (h.memory, hd.memory) {
+            (None, None) => d.push(
+                Diagnostic::error(
+                    "host-memory-missing",
+                    &p,
+                    format!("host {} has no memory size", h.name),
+                )
+                .hint("set `memory:` on the host or in host_defaults, e.g. 64G"),
+            ),
+            (Some(m), _) => size_range(
+                d,
+                &join_key(&p, "memory"),
+                m.bytes(),
+                GIB,
+                64 * TIB,
+                "host memory",
+            ),
+            _ => {}
+        }
+        if let Some(n) = h.cores {
+            range_u64(d, &join_key(&p, "cores"), n, 1, MAX_CORES, "cores");
+        }
+        if h.ssh_port == Some(0) {
+            d.push(
+                Diagnostic::error(
+                    "port-range",
+                    join_key(&p, "ssh_port"),
+                    "port 0 is not a port",
+                )
+                .hint("ports are 1 to 65535"),
+            );
+        }
+        for (svc, port) in &h.ports {
+            if *port == 0 {
+                d.push(
+                    Diagnostic::error(
+                        "port-range",
+                        join_key(&join_key(&p, "ports"), svc.name()),
+                        "port 0 is not a port",
+                    )
+                    .hint("ports are 1 to 65535"),
+                );
+            }
+        }
+    }
+}
+
+fn host_placement(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    for (i, h) in c.spec.hosts.iter().enumerate() {
+        let p = join_index("hosts", i);
+        if h.roles.is_some() && h.services.is_some() {
+            d.push(
+                Diagnostic::error(
+                    "roles-and-services",
+                    &p,
+                    format!("host {} sets both `roles:` and `services:`", h.name),
+                )
+                .hint("`services:` pins the exact set; keep one of the two"),
+            );
+        }
+        if h.roles.as_ref().is_some_and(Vec::is_empty) {
+            d.push(
+                Diagnostic::error("empty-roles", join_key(&p, "roles"), "`roles:` is empty")
+                    .hint("use [control], [ecm] or [control, ecm], or remove the key for the default placement"),
+            );
+        }
+        if h.services.as_ref().is_some_and(Vec::is_empty) {
+            d.push(
+                Diagnostic::error(
+                    "empty-services",
+                    join_key(&p, "services"),
+                    "`services:` is empty",
+                )
+                .hint("list the services to pin, or remove the key for the default placement"),
+            );
+        }
+    }
+}
+
+fn services_in_version(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let Some(r) = c.release else { return };
+    let missing = |svc: Service, path: String| {
+        let with = Release::releases_with(svc);
+        Diagnostic::error(
+            "service-not-in-version",
+            path,
+            format!("Linkis {} has no {svc} service", r.version),
+        )
+        .hint(if with.is_empty() {
+            "remove it".to_string()
+        } else {
+            format!(
+                "{svc} exists in Linkis {}; remove it or change linkis_version",
+                with.join(", ")
+            )
+        })
+    };
+    for (i, h) in c.spec.hosts.iter().enumerate() {
+        let p = join_index("hosts", i);
+        for (j, svc) in h.services.iter().flatten().enumerate() {
+            if !r.has(*svc) {
+                d.push(missing(*svc, join_index(&join_key(&p, "services"), j)));
+            }
+        }
+        for svc in h.ports.keys() {
+            if !r.has(*svc) {
+                d.push(missing(*svc, join_key(&join_key(&p, "ports"), svc.name())).at_key());
+            }
+        }
+    }
+}
+
+/// The conf files `overrides:` may name for a release: linkis.properties and each service's
+/// properties file.
+pub fn overridable_files(r: &Release) -> Vec<&'static str> {
+    let mut files = vec!["linkis.properties"];
+    files.extend(
+        r.line
+            .services
+            .iter()
+            .map(|s| s.conf_file)
+            .filter(|f| f.ends_with(".properties")),
+    );
+    files
+}
+
+fn overrides(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let Some(r) = c.release else { return };
+    let files = overridable_files(&r);
+    for (file, keys) in &c.spec.overrides {
+        let p = join_key("overrides", file);
+        if !files.contains(&file.as_str()) {
+            let near = crate::diag::nearest(file, files.iter().copied());
+            d.push(
+                Diagnostic::error(
+                    "override-file",
+                    &p,
+                    format!(
+                        "Linkis {} has no conf file `{file}` that overrides can change",
+                        r.version
+                    ),
+                )
+                .hint(match near {
+                    Some(n) => format!("did you mean `{n}`?"),
+                    None => format!("overridable files: {}", files.join(", ")),
+                })
+                .at_key(),
+            );
+        }
+        for key in keys.keys() {
+            let lower = key.to_ascii_lowercase();
+            if lower.contains("password")
+                || lower.contains("secret")
+                || lower.ends_with("crypt.key")
+            {
+                d.push(
+                    Diagnostic::error("literal-secret", join_key(&p, key), format!("`{key}` holds a secret; overrides are written to the output in clear"))
+                        .hint("secrets come from vault references in the spec (database.password, gateway.redis.password)")
+                        .at_key(),
+                );
+            }
+            if key.is_empty() || key.contains(['\n', '=', ' ']) {
+                d.push(
+                    Diagnostic::error(
+                        "override-key",
+                        join_key(&p, key),
+                        format!("`{key}` is not a properties key"),
+                    )
+                    .at_key(),
+                );
+            }
+        }
+    }
+}
