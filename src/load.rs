@@ -552,7 +552,13 @@ impl IndexBuilder {
             }
             Some(Frame::Map { path, key }) => match key.take() {
                 None => {
-                    // This node is a key.
+                    // This node is a key. yaml-rust2 marks a block mapping at its first `:`;
+                    // the mapping starts at its first key.
+                    if let Some(n) = self.index.get_mut(path.as_str())
+                        && pos(mark) < n.value
+                    {
+                        n.value = pos(mark);
+                    }
                     match scalar {
                         Some(s) => *key = Some((s.to_string(), mark)),
                         None => *key = Some(("?".to_string(), mark)),
