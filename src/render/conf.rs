@@ -97,6 +97,10 @@ fn out_file(host: &str, rel: &str, mut text: String) -> OutFile {
         text.push('\n');
     }
     let mut f = OutFile::new(format!("hosts/{host}/{rel}"), text);
+    if rel.starts_with("conf/") {
+        // conf/linkis-env.sh is sourced, never executed
+        f.mode = 0o644;
+    }
     if is_ansible_template(&f.contents) {
         f.mode = SECRET_MODE;
     }
