@@ -521,3 +521,32 @@ fn snapshots_of_every_generated_file() {
         }
     }
 }
+
+#[test]
+fn a_user_template_replaces_the_embedded_one_for_every_host() {
+    let dir = std::env::temp_dir().join(format!("linkis-gen-conf-tpl-{}", std::process::id()));
+    let sub = dir.join("hosts/_host_/sbin");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        sub.join("linkis-start-all.sh.j2"),
+        "#!/usr/bin/env bash\n# custom for [= host.name =]\n[% for s in start if s.daemon %]\necho [= s.daemon =]\n[% endfor %]\n",
+    )
+    .unwrap();
+    let name = "two-server-1.1.3.yaml";
+    let plan = plan_of(name, &example(name));
+    let opts = linkis_gen::render::RenderOptions {
+        templates: Some(dir.clone()),
+        ..Default::default()
+    };
+    let files = linkis_gen::render::render(&plan, &opts).expect("renders");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let get = |p: &str| &files.iter().find(|f| f.path == p).expect(p).contents;
+    assert!(
+        get("hosts/a/sbin/linkis-start-all.sh")
+            .starts_with("#!/usr/bin/env bash\n# custom for a\necho mg-eureka\n")
+    );
+    assert!(get("hosts/b/sbin/linkis-start-all.sh").contains("echo cg-engineconnmanager"));
+    assert!(get("PLAN.md").contains("hosts/_host_/sbin/linkis-start-all.sh.j2"));
+    // the other templates stay the embedded ones
+    assert!(get("hosts/a/sbin/linkis-stop-all.sh").contains("linkis-daemon.sh"));
+}
