@@ -28,6 +28,7 @@ pub struct Source {
     text: Result<String, usize>,
     display: String,
     index: BTreeMap<String, NodePos>,
+    duplicate_key: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -40,15 +41,16 @@ impl Source {
     pub fn new(name: impl Into<String>, bytes: Vec<u8>) -> Source {
         let display = String::from_utf8_lossy(&bytes).into_owned();
         let text = String::from_utf8(bytes).map_err(|e| e.utf8_error().valid_up_to());
-        let index = match &text {
+        let built = match &text {
             Ok(t) if t.len() <= MAX_SPEC_BYTES => build_index(t),
-            _ => BTreeMap::new(),
+            _ => IndexBuilder::default(),
         };
         Source {
             name: name.into(),
             text,
             display,
-            index,
+            index: built.index,
+            duplicate_key: built.duplicate,
         }
     }
 
@@ -141,12 +143,26 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                     "this number is too large for any value of a spec",
                 )
                 .hint("counts and ports are small integers; sizes take a unit (64G)")
+            } else if msg.contains("duplicate entry with key") {
+                let d = Diagnostic::error("duplicate-key", "", msg)
+                    .hint("a key appears once per mapping; remove or merge the repeated one");
+                match src.duplicate_key {
+                    Some((line, col)) => d.at(line, col),
+                    None => d,
+                }
+            } else if msg.contains("more than one document") {
+                Diagnostic::error(
+                    "multiple-documents",
+                    "",
+                    "the spec holds more than one YAML document",
+                )
+                .hint("a spec is one document: remove the `---` separators and merge the parts")
             } else {
                 Diagnostic::error("yaml-syntax", "", msg).hint(
                     "fix the YAML syntax at this position (indentation, quoting, a missing `:`)",
                 )
             };
-            if let Some(l) = e.location() {
+            if let (None, Some(l)) = (d.pos, e.location()) {
                 d = d.at(l.line(), l.column());
             }
             return Err(vec![d]);
@@ -184,6 +200,17 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
     // Unknown keys are reported, then removed, so that typed reading still finds the type errors
     // in the rest of their section.
     let mut value = value;
+    // YAML merge keys (`<<: *defaults`) are applied; top-level keys starting with `x-` hold
+    // anchors for them and are otherwise ignored.
+    if let Value::Mapping(m) = &mut value {
+        m.retain(|k, _| !k.as_str().is_some_and(|k| k.starts_with("x-")));
+    }
+    if let Err(e) = value.apply_merge() {
+        return Err(vec![
+            Diagnostic::error("merge-key", "", yaml_message(&e))
+                .hint("`<<:` merges a mapping (or a list of mappings) into the one it appears in"),
+        ]);
+    }
     check_keys(&mut value, &schema, &schema, "", &mut diags);
     let Value::Mapping(map) = &value else {
         unreachable!("checked above")
@@ -511,11 +538,11 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Builds `path → position` for every node, from yaml-rust2's marked events.
-fn build_index(text: &str) -> BTreeMap<String, NodePos> {
+fn build_index(text: &str) -> IndexBuilder {
     let mut b = IndexBuilder::default();
     // A document yaml-rust2 cannot parse still leaves the positions read before the error.
     let _ = Parser::new_from_str(text).load(&mut b, false);
-    b.index
+    b
 }
 
 enum Frame {
@@ -533,6 +560,8 @@ enum Frame {
 struct IndexBuilder {
     stack: Vec<Frame>,
     index: BTreeMap<String, NodePos>,
+    /// The position of the first key that repeats a key of its mapping.
+    duplicate: Option<(usize, usize)>,
     /// Nodes inside a complex (non-scalar) mapping key are not indexed.
     in_complex_key: usize,
 }
@@ -588,6 +617,9 @@ impl IndexBuilder {
                 }
                 Some((k, kmark)) => {
                     let p = join_key(path, &k);
+                    if self.index.contains_key(&p) && self.duplicate.is_none() {
+                        self.duplicate = Some(pos(kmark));
+                    }
                     self.index.insert(
                         p.clone(),
                         NodePos {
@@ -662,6 +694,33 @@ mod tests {
         );
         // A path not in the file falls back to its nearest ancestor.
         assert_eq!(s.position("hosts[0].memory", Anchor::Key), Some((3, 5)));
+    }
+
+    #[test]
+    fn merge_keys_apply_and_x_keys_hold_anchors() {
+        let base = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/single-node.yaml"
+        ))
+        .unwrap();
+        let text = base.replace(
+            "hosts:\n  - name: linkis1\n",
+            "x-big: &big { memory: 256G, cores: 64 }\nhosts:\n  - <<: *big\n    name: linkis1\n",
+        );
+        let spec = parse(&src(&text)).expect("merge keys are read");
+        // The host's own keys win over merged ones, as YAML merge keys define.
+        assert_eq!(
+            spec.hosts[0].memory,
+            Some(crate::spec::Size(128 * crate::spec::GIB))
+        );
+        assert_eq!(spec.hosts[0].cores, Some(32));
+        let merged_only = text.replace("    memory: 128G\n    cores: 32\n", "");
+        let spec = parse(&src(&merged_only)).expect("merge keys are read");
+        assert_eq!(
+            spec.hosts[0].memory,
+            Some(crate::spec::Size(256 * crate::spec::GIB))
+        );
+        assert_eq!(spec.hosts[0].cores, Some(64));
     }
 
     #[test]
