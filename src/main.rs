@@ -90,13 +90,7 @@ fn main() -> ExitCode {
         Command::Plan { spec, format } => with_plan(&spec, |_, plan| {
             match format {
                 Format::Text => print!("{}", linkis_gen::report::text(plan)),
-                Format::Json => match serde_json::to_string_pretty(plan) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return ExitCode::from(2);
-                    }
-                },
+                Format::Json => print!("{}", linkis_gen::report::json(plan)),
             }
             ExitCode::SUCCESS
         }),
