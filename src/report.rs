@@ -280,7 +280,7 @@ impl Report {
             publicservice_rule: match s.publicservice_memory {
                 AutoSize::Size(_) => "set in the spec".to_string(),
                 AutoSize::Auto if s.concurrent_users > 100 => {
-                    "auto: 6G above 100 concurrent users".to_string()
+                    "auto: 6G above 100 concurrent users, never below service_memory".to_string()
                 }
                 AutoSize::Auto => {
                     "auto: service_memory up to 100 concurrent users, 6G above".to_string()

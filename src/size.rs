@@ -172,7 +172,8 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
         service: s.service_memory.bytes(),
         publicservice: match s.publicservice_memory {
             AutoSize::Size(z) => z.bytes(),
-            AutoSize::Auto if s.concurrent_users > 100 => 6 * GIB,
+            // "Raise publicservice to 6G for many users": never below service_memory.
+            AutoSize::Auto if s.concurrent_users > 100 => (6 * GIB).max(s.service_memory.bytes()),
             AutoSize::Auto => s.service_memory.bytes(),
         },
     };
@@ -194,25 +195,21 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
     };
 
     // Placement: pinned services, then roles, then defaults among the hosts that declare neither.
-    let undeclared: Vec<usize> = spec
+    let undeclared = spec
         .hosts
         .iter()
-        .enumerate()
-        .filter(|(_, h)| h.services.is_none() && h.roles.is_none())
-        .map(|(i, _)| i)
-        .collect();
-    let defaults = default_roles(undeclared.len());
+        .filter(|h| h.services.is_none() && h.roles.is_none())
+        .count();
+    let defaults = default_roles(undeclared);
     let mut hosts = Vec::with_capacity(spec.hosts.len());
+    let mut next_default = defaults.iter();
     for (i, h) in spec.hosts.iter().enumerate() {
         let mut services: Vec<Service> = if let Some(pinned) = &h.services {
             pinned.clone()
         } else {
             let roles = match &h.roles {
                 Some(r) => r.clone(),
-                None => {
-                    let k = undeclared.iter().position(|u| *u == i).unwrap_or(0);
-                    defaults[k].clone()
-                }
+                None => next_default.next().cloned().unwrap_or_default(),
             };
             role_services(&release, spec.cluster.discovery, &roles)
         };
