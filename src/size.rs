@@ -617,13 +617,17 @@ fn clamp(v: u128) -> u64 {
     u64::try_from(v).unwrap_or(u64::MAX)
 }
 
-/// A byte count in GiB for messages: `62G`, or `1.5G` when not whole.
+/// A byte count for messages, exact: `62G` in whole GiB (also above 1T, as the guide writes
+/// `1600G`), else the largest exact unit: `512M`, `1536M`.
 pub fn gib(b: u128) -> String {
     let g = GIB as u128;
     if b % g == 0 {
         format!("{}G", b / g)
     } else {
-        format!("{:.2}G", b as f64 / g as f64)
+        match u64::try_from(b) {
+            Ok(v) => Size(v).to_string(),
+            Err(_) => format!("{b}B"),
+        }
     }
 }
 

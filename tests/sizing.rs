@@ -434,3 +434,28 @@ fn a_guide_row_is_chosen_for_every_user_count() {
     assert_eq!(guide_row(500).servers, 20);
     assert_eq!(guide_row(100_000).servers, 34);
 }
+
+#[test]
+fn plan_of_a_spec_that_cannot_carry_its_users_exits_1_with_the_arithmetic() {
+    let out = Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+        .args(["plan", "tests/bad/sizing-300-users-on-6-hosts.yaml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "no report for a refused spec");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error[ecm-capacity]") && stderr.contains("add 6 more ECM hosts of 64G"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sizes_in_messages_are_exact() {
+    use linkis_gen::size::gib;
+    assert_eq!(gib(62 * GIB as u128), "62G");
+    assert_eq!(gib(1600 * GIB as u128), "1600G");
+    assert_eq!(gib(512 * 1024 * 1024), "512M");
+    assert_eq!(gib(1536 * 1024 * 1024), "1536M");
+}
