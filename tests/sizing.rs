@@ -459,3 +459,42 @@ fn sizes_in_messages_are_exact() {
     assert_eq!(gib(512 * 1024 * 1024), "512M");
     assert_eq!(gib(1536 * 1024 * 1024), "1536M");
 }
+
+#[test]
+fn an_ecm_host_smaller_than_one_engine_is_a_warning() {
+    let sizing = "  concurrent_users: 10\n  engines:\n    spark: { memory: 4G, cores: 1 }\n";
+    let hosts = format!(
+        "{}  - {{ name: tiny, address: 10.0.9.1, memory: 5G, roles: [ecm] }}\n",
+        plain_hosts(4)
+    );
+    let p = ok(&spec(sizing, &hosts));
+    let w = p
+        .warnings
+        .iter()
+        .find(|w| w.check == "ecm-too-small")
+        .expect("ecm-too-small");
+    assert_eq!(w.path, "hosts[4]");
+    assert!(
+        w.message.contains("tiny") && w.message.contains("4G"),
+        "{}",
+        w.message
+    );
+    // Its share of instances is in proportion to its 3G: at most what 3G could hold of 4G engines, rounded up.
+    assert_eq!(p.hosts[4].ecm.unwrap().instances_max, 1);
+}
+
+#[test]
+fn a_plan_md_template_from_templates_dir_is_used_and_listed() {
+    let dir = std::env::temp_dir().join(format!("linkis-gen-plan-tpl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("PLAN.md.j2"),
+        "custom [= cluster =]: [= formula.memory.text =] [% for t in templates_overridden %][= t =][% endfor %]\n",
+    )
+    .unwrap();
+    let templates = linkis_gen::render::Templates::load(Some(&dir)).unwrap();
+    let plan = example("guide-50-users.yaml");
+    let files = linkis_gen::report::plan_md_with(&templates, &plan).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(files[0].contents, "custom guide-50: 100G PLAN.md.j2\n");
+}
