@@ -327,8 +327,10 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
         return Err(errors);
     }
 
-    // Each ECM's share of cores and instances, in proportion to its engine memory, so that a host
-    // is never promised more engines than its memory holds and the shares add up to the demand.
+    // Each ECM's share of cores and instances, in proportion to its engine memory, so that the
+    // shares add up to the demand; instances are never below the even share spec-v1 requires
+    // (users × concurrency × engine types / ECM hosts, rounded up).
+    let even_instances = clamp((demand.engines as u128).div_ceil(ecm_count.max(1)));
     for h in &mut hosts {
         if h.runs(Service::Engineconnmanager) {
             let share = |total: u64| -> u64 {
@@ -340,7 +342,7 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
             h.ecm = Some(EcmShare {
                 memory_max: h.engine_memory,
                 cores_max: share(demand.cores),
-                instances_max: share(demand.engines),
+                instances_max: share(demand.engines).max(even_instances),
             });
         }
     }

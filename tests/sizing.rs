@@ -329,10 +329,10 @@ fn unequal_ecm_hosts_share_cores_and_instances_by_engine_memory() {
     let small = p.hosts[1].ecm.unwrap();
     assert_eq!(big.memory_max, 128 * GIB);
     assert_eq!(small.memory_max, 62 * GIB);
-    // ceil(150 × 128 / 190) = 102, ceil(150 × 62 / 190) = 49: each within its memory (1G engines).
-    assert_eq!((big.instances_max, small.instances_max), (102, 49));
+    // By memory: ceil(150 × 128 / 190) = 102 and ceil(150 × 62 / 190) = 49; spec-v1 puts a floor
+    // of the even share under each, ceil(150 / 2) = 75. (memory.max still caps the small host.)
+    assert_eq!((big.instances_max, small.instances_max), (102, 75));
     assert!(big.instances_max + small.instances_max >= 150);
-    assert!(small.instances_max <= 62);
 }
 
 #[test]
@@ -479,8 +479,8 @@ fn an_ecm_host_smaller_than_one_engine_is_a_warning() {
         "{}",
         w.message
     );
-    // Its share of instances is in proportion to its 3G: at most what 3G could hold of 4G engines, rounded up.
-    assert_eq!(p.hosts[4].ecm.unwrap().instances_max, 1);
+    // Its share of instances is the even share spec-v1 asks for: ceil(10 engines / 3 ECM hosts).
+    assert_eq!(p.hosts[4].ecm.unwrap().instances_max, 4);
 }
 
 #[test]
