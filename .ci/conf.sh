@@ -10,8 +10,8 @@ if ! command -v shellcheck >/dev/null || ! python3 -c 'import yaml' 2>/dev/null;
   apt-get install -y -qq shellcheck python3-yaml >/dev/null
 fi
 
-cargo build --quiet --bin linkis-gen
-bin=target/debug/linkis-gen
+cargo build --quiet --release --bin linkis-gen
+bin=target/release/linkis-gen
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -170,7 +170,7 @@ impl Templates {
 pub fn render(plan: &Plan, opts: &RenderOptions) -> Result<Vec<OutFile>, RenderError> {
     let templates = Templates::load(opts.templates.as_deref())?;
     let mut files: Vec<OutFile> = Vec::new();
-    files.extend(crate::report::plan_md(plan, &templates.overridden));
+    files.extend(crate::report::plan_md_with(&templates, plan)?);
     files.extend(conf::render(plan, &templates)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
