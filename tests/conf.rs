@@ -550,3 +550,22 @@ fn a_user_template_replaces_the_embedded_one_for_every_host() {
     // the other templates stay the embedded ones
     assert!(get("hosts/a/sbin/linkis-stop-all.sh").contains("linkis-daemon.sh"));
 }
+
+#[test]
+fn release_1_2_0_runs_ps_metadataquery_from_its_own_file() {
+    let files = host_files(
+        "12.yaml",
+        &spec("1.2.0", "", "  - { name: a, address: 10.0.0.1 }", ""),
+    );
+    let mq = file(&files, "hosts/a/conf/linkis-ps-metadataquery.properties");
+    assert_eq!(prop(mq, "spring.server.port").as_deref(), Some("9110"));
+    assert!(!files.contains_key("hosts/a/conf/linkis-ps-metadatamanager.properties"));
+    let started = script_daemons(file(&files, "hosts/a/sbin/linkis-start-all.sh"), "start");
+    assert_eq!(started.last().map(String::as_str), Some("ps-metadataquery"));
+    let lp = file(&files, "hosts/a/conf/linkis.properties");
+    assert_eq!(
+        prop(lp, "wds.linkis.server.dsm.auth.token.value").as_deref(),
+        Some("{{ vault_linkis_token_dsm }}")
+    );
+    assert!(prop(lp, "wds.linkis.eureka.defaultZone").is_some());
+}
