@@ -407,8 +407,8 @@ fn secrets_are_ansible_variables_and_tokens_never_defaults() {
                     }
                     rest = &tail[1..];
                 }
-                assert_eq!(f.mode, 0o640, "{path}");
-            } else if path.contains("/sbin/") {
+            }
+            if path.ends_with(".sh") {
                 assert_eq!(f.mode, 0o755, "{path}");
             } else {
                 assert_eq!(f.mode, 0o644, "{path}");

@@ -11,7 +11,8 @@
 //! replaced in place, a new key appended).
 //!
 //! Secrets are Ansible variable references (`{{ vault_... }}`): a file that holds one is an Ansible
-//! template for the apply side, written with mode 0640 (docs/conf.md).
+//! template for the apply side, which installs it with mode 0640 (docs/conf.md). In OUT every
+//! file is 0644 and every script 0755: OUT never holds a secret value.
 
 use std::collections::BTreeMap;
 
@@ -29,9 +30,6 @@ const TEMPLATE_DIR: &str = "hosts/_host_";
 /// `wds.linkis.engineconn.root.dir`: Linkis' default (the spec has no field for it yet; the
 /// `overrides:` of linkis-cg-engineconnmanager.properties can change it).
 pub const ENGINECONN_ROOT_DIR: &str = "/appcom/tmp";
-
-/// Mode of files that hold Ansible variable references (secrets filled in at apply time).
-pub const SECRET_MODE: u32 = 0o640;
 
 /// Renders the conf/ and sbin/ trees of every host.
 pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutFile>, RenderError> {
@@ -96,15 +94,7 @@ fn out_file(host: &str, rel: &str, mut text: String) -> OutFile {
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    let mut f = OutFile::new(format!("hosts/{host}/{rel}"), text);
-    if rel.starts_with("conf/") {
-        // conf/linkis-env.sh is sourced, never executed
-        f.mode = 0o644;
-    }
-    if is_ansible_template(&f.contents) {
-        f.mode = SECRET_MODE;
-    }
-    f
+    OutFile::new(format!("hosts/{host}/{rel}"), text)
 }
 
 /// Whether the apply side must render a file with Ansible's `template` module: it holds a Jinja
