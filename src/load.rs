@@ -29,6 +29,8 @@ pub struct Source {
     display: String,
     index: BTreeMap<String, NodePos>,
     duplicate_key: Option<(usize, usize)>,
+    /// Where the nesting first went deeper than MAX_DEPTH.
+    too_deep: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +53,7 @@ impl Source {
             display,
             index: built.index,
             duplicate_key: built.duplicate,
+            too_deep: built.too_deep,
         }
     }
 
@@ -130,6 +133,18 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                 ),
             )
             .hint("a cluster spec is a few kilobytes; check that the right file was given"),
+        ]);
+    }
+    if let Some((line, col)) = src.too_deep {
+        // Refused before serde_yaml, whose scanner takes time quadratic in the depth.
+        return Err(vec![
+            Diagnostic::error(
+                "nesting-too-deep",
+                "",
+                format!("the spec nests lists and mappings more than {MAX_DEPTH} levels deep"),
+            )
+            .hint("a cluster spec nests a few levels; check that the right file was given")
+            .at(line, col),
         ]);
     }
     let value: Value = match serde_yaml::from_str(text) {
@@ -537,11 +552,47 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Specs nested deeper than this are refused (serde_yaml's own limit is 128; a spec needs ~5).
+pub const MAX_DEPTH: usize = 128;
+
 /// Builds `path → position` for every node, from yaml-rust2's marked events.
 fn build_index(text: &str) -> IndexBuilder {
     let mut b = IndexBuilder::default();
+    // Events are pulled one at a time rather than through `Parser::load`, which recurses once per
+    // nesting level (a stack overflow on `[[[[...` 100,000 deep) and whose scanner does work
+    // proportional to the depth for every token (minutes on the same input); stopping at
+    // MAX_DEPTH bounds both, and `parse` then refuses the spec before serde_yaml sees it. Only the first document is read, as `load(.., false)` did.
     // A document yaml-rust2 cannot parse still leaves the positions read before the error.
-    let _ = Parser::new_from_str(text).load(&mut b, false);
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    loop {
+        let (ev, mark) = match parser.next_token() {
+            Ok(e) => e,
+            Err(e) => {
+                // yaml-rust2 counts flow levels in a u8 and scans ahead of the events.
+                if e.info().contains("recursion limit") {
+                    b.too_deep = Some(pos(*e.marker()));
+                }
+                break;
+            }
+        };
+        let last = matches!(ev, Event::DocumentEnd | Event::StreamEnd);
+        match ev {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    b.too_deep = Some(pos(mark));
+                    break;
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        b.on_event(ev, mark);
+        if last {
+            break;
+        }
+    }
     b
 }
 
@@ -564,6 +615,8 @@ struct IndexBuilder {
     duplicate: Option<(usize, usize)>,
     /// Nodes inside a complex (non-scalar) mapping key are not indexed.
     in_complex_key: usize,
+    /// Where the nesting went deeper than MAX_DEPTH.
+    too_deep: Option<(usize, usize)>,
 }
 
 fn pos(m: Marker) -> (usize, usize) {
