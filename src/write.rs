@@ -176,7 +176,6 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
             return Err(WriteError::BadPath(f.path.clone()));
         }
     }
-    fs::create_dir_all(out).map_err(io_err(out))?;
     let old = read_manifest(out).map_err(io_err(&out.join(MANIFEST)))?;
 
     // 1. Decide what changes; refuse to overwrite files linkis-gen did not write.
@@ -185,6 +184,12 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
     let mut summary = Summary::default();
     for f in files {
         let dest = out.join(&f.path);
+        if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
+            return Err(WriteError::Io {
+                path: dest,
+                error: io::Error::other("a directory is where this generated file goes"),
+            });
+        }
         match current(&dest).map_err(io_err(&dest))? {
             Some((bytes, mode)) if bytes == f.contents.as_bytes() && mode == f.mode => {
                 summary.unchanged += 1
@@ -209,9 +214,14 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
         if !parent.is_dir() {
             let mut missing = Vec::new();
             let mut p = parent.as_path();
-            while !p.exists() && p != out {
+            // Up to the first directory that exists (OUT itself, if it does not exist yet), so
+            // that a failed render removes every directory it created, OUT included.
+            while !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err() {
                 missing.push(p.to_path_buf());
-                p = p.parent().unwrap_or(out);
+                match p.parent() {
+                    Some(parent) => p = parent,
+                    None => break,
+                }
             }
             fs::create_dir_all(&parent).map_err(io_err(&parent))?;
             created.extend(missing);
@@ -236,8 +246,13 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
     }
 
     // 3. Rename into place: each reader sees a whole old or a whole new file.
-    for (tmp, dest) in &staged {
-        fs::rename(tmp, dest).map_err(io_err(dest))?;
+    for (i, (tmp, dest)) in staged.iter().enumerate() {
+        if let Err(e) = fs::rename(tmp, dest) {
+            for (t, _) in &staged[i..] {
+                let _ = fs::remove_file(t);
+            }
+            return Err(io_err(dest)(e));
+        }
         summary.written += 1;
     }
 
@@ -245,6 +260,10 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
     let produced: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     for path in old.keys().filter(|p| !produced.contains(p.as_str())) {
         let dest = out.join(path);
+        // Only a file (or a symlink put in its place) is removed, never a directory there now.
+        if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
         match fs::remove_file(&dest) {
             Ok(()) => summary.removed.push(path.clone()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -281,17 +300,21 @@ fn tmp_path(dest: &Path) -> PathBuf {
     dest.with_file_name(format!(".{}", name.to_string_lossy()))
 }
 
-/// One difference between the rendered tree and OUT.
+/// One difference between the rendered tree and OUT. Each carries a unified diff (OUT → rendered,
+/// `a/` is OUT, `b/` the render, `/dev/null` for an absent side).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drift {
-    /// The file's content differs; the unified diff (OUT → rendered).
+    /// The file's content differs.
     Changed { path: String, diff: String },
     /// Same content, different mode.
     Mode { path: String, have: u32, want: u32 },
     /// The file is rendered but absent from OUT.
-    Missing { path: String },
+    Missing { path: String, diff: String },
     /// OUT holds a file a previous render wrote that this render no longer produces.
-    Extra { path: String },
+    Extra { path: String, diff: String },
+    /// The manifest is absent or does not list exactly the rendered files, so the next render
+    /// would rewrite it (and could not remove what it does not list).
+    Manifest { diff: String },
 }
 
 impl Drift {
@@ -299,10 +322,26 @@ impl Drift {
         match self {
             Drift::Changed { path, .. }
             | Drift::Mode { path, .. }
-            | Drift::Missing { path }
-            | Drift::Extra { path } => path,
+            | Drift::Missing { path, .. }
+            | Drift::Extra { path, .. } => path,
+            Drift::Manifest { .. } => MANIFEST,
         }
     }
+}
+
+/// A unified diff of one file; `None` is an absent side.
+fn unified(path: &str, have: Option<&str>, want: Option<&str>) -> String {
+    let a = have.map_or_else(|| "/dev/null".to_string(), |_| format!("a/{path}"));
+    let b = want.map_or_else(|| "/dev/null".to_string(), |_| format!("b/{path}"));
+    let mut d = similar::TextDiff::from_lines(have.unwrap_or(""), want.unwrap_or(""))
+        .unified_diff()
+        .context_radius(3)
+        .header(&a, &b)
+        .to_string();
+    if !d.is_empty() && !d.ends_with('\n') {
+        d.push_str("\n\\ No newline at end of file\n");
+    }
+    d
 }
 
 /// Compares the rendered files with OUT without writing anything. Empty = no drift.
@@ -314,18 +353,14 @@ pub fn check(out: &Path, files: &[OutFile]) -> Result<Vec<Drift>, WriteError> {
         match current(&dest).map_err(io_err(&dest))? {
             None => drift.push(Drift::Missing {
                 path: f.path.clone(),
+                diff: unified(&f.path, None, Some(&f.contents)),
             }),
             Some((bytes, mode)) => {
                 if bytes != f.contents.as_bytes() {
                     let have = String::from_utf8_lossy(&bytes);
-                    let diff = similar::TextDiff::from_lines(have.as_ref(), f.contents.as_str())
-                        .unified_diff()
-                        .context_radius(3)
-                        .header(&format!("a/{}", f.path), &format!("b/{}", f.path))
-                        .to_string();
                     drift.push(Drift::Changed {
                         path: f.path.clone(),
-                        diff,
+                        diff: unified(&f.path, Some(&have), Some(&f.contents)),
                     });
                 } else if mode != f.mode {
                     drift.push(Drift::Mode {
@@ -339,31 +374,63 @@ pub fn check(out: &Path, files: &[OutFile]) -> Result<Vec<Drift>, WriteError> {
     }
     let produced: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     for path in old.keys().filter(|p| !produced.contains(p.as_str())) {
-        if out.join(path).exists() {
-            drift.push(Drift::Extra { path: path.clone() });
+        let dest = out.join(path);
+        if let Some((bytes, _)) = current(&dest).map_err(io_err(&dest))? {
+            let have = String::from_utf8_lossy(&bytes);
+            drift.push(Drift::Extra {
+                path: path.clone(),
+                diff: unified(path, Some(&have), None),
+            });
         }
+    }
+    let want = manifest_text(&manifest_of(files));
+    let manifest = out.join(MANIFEST);
+    match current(&manifest).map_err(io_err(&manifest))? {
+        Some((bytes, _)) if bytes == want.as_bytes() => {}
+        Some((bytes, _)) => drift.push(Drift::Manifest {
+            diff: unified(
+                MANIFEST,
+                Some(&String::from_utf8_lossy(&bytes)),
+                Some(&want),
+            ),
+        }),
+        None => drift.push(Drift::Manifest {
+            diff: unified(MANIFEST, None, Some(&want)),
+        }),
     }
     drift.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(drift)
 }
 
-/// The drift report printed by `render --check`.
+/// The drift report printed by `render --check`: a line naming each difference, then its diff.
 pub fn drift_report(drift: &[Drift]) -> String {
     let mut s = String::new();
     for d in drift {
         match d {
-            Drift::Changed { diff, .. } => s.push_str(diff),
+            Drift::Changed { path, diff } => {
+                let _ = writeln!(s, "changed: {path} differs from the rendered file");
+                s.push_str(diff);
+            }
             Drift::Mode { path, have, want } => {
                 let _ = writeln!(s, "mode of {path}: {have:04o} in OUT, {want:04o} rendered");
             }
-            Drift::Missing { path } => {
+            Drift::Missing { path, diff } => {
                 let _ = writeln!(s, "missing: {path} is rendered but not in OUT");
+                s.push_str(diff);
             }
-            Drift::Extra { path } => {
+            Drift::Extra { path, diff } => {
                 let _ = writeln!(
                     s,
                     "extra: {path} was generated before and is no longer rendered"
                 );
+                s.push_str(diff);
+            }
+            Drift::Manifest { diff } => {
+                let _ = writeln!(
+                    s,
+                    "manifest: {MANIFEST} does not list exactly the rendered files"
+                );
+                s.push_str(diff);
             }
         }
     }
