@@ -46,12 +46,22 @@ fn generated() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let mut v: Vec<(&'static str, Vec<u8>, &'static str)> = vec![
         (
             "deep-flow-sequences.yaml",
-            format!("version: 1\ncluster: {}{}\n", "[".repeat(deep), "]".repeat(deep)).into(),
+            format!(
+                "version: 1\ncluster: {}{}\n",
+                "[".repeat(deep),
+                "]".repeat(deep)
+            )
+            .into(),
             "nesting-too-deep",
         ),
         (
             "deep-flow-mappings.yaml",
-            format!("version: 1\ncluster: {}1{}\n", "{a: ".repeat(deep), "}".repeat(deep)).into(),
+            format!(
+                "version: 1\ncluster: {}1{}\n",
+                "{a: ".repeat(deep),
+                "}".repeat(deep)
+            )
+            .into(),
             "nesting-too-deep",
         ),
         (
@@ -222,10 +232,19 @@ fn assert_clean_error(path: &Path, check: &str, out: &Path) {
         r.code,
         r.stderr
     );
-    for bad in ["panicked", "RUST_BACKTRACE", "stack overflow", "memory allocation"] {
+    for bad in [
+        "panicked",
+        "RUST_BACKTRACE",
+        "stack overflow",
+        "memory allocation",
+    ] {
         assert!(!r.stderr.contains(bad), "{name}: {bad}\n{}", r.stderr);
     }
-    assert!(r.stderr.contains("error["), "{name}: no diagnostic\n{}", r.stderr);
+    assert!(
+        r.stderr.contains("error["),
+        "{name}: no diagnostic\n{}",
+        r.stderr
+    );
     assert!(
         r.stderr.contains(&format!("--> {p}")),
         "{name}: the error is not located in the file\n{}",
@@ -273,7 +292,10 @@ fn the_committed_corpus_ends_in_clean_errors() {
         .collect();
     on_disk.sort();
     let listed: Vec<String> = CORPUS.iter().map(|(n, _)| n.to_string()).collect();
-    assert_eq!(on_disk, listed, "every file in tests/hostile/ has an expectation");
+    assert_eq!(
+        on_disk, listed,
+        "every file in tests/hostile/ has an expectation"
+    );
     let scratch = scratch("corpus");
     let out = prepared_out(&scratch);
     for (name, check) in CORPUS {
