@@ -15,6 +15,8 @@ use minijinja::{Environment, UndefinedBehavior};
 
 use crate::size::Plan;
 
+mod apply;
+
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 }
@@ -169,6 +171,7 @@ pub fn render(plan: &Plan, opts: &RenderOptions) -> Result<Vec<OutFile>, RenderE
     let templates = Templates::load(opts.templates.as_deref())?;
     let mut files: Vec<OutFile> = Vec::new();
     files.extend(crate::report::plan_md(plan, &templates.overridden));
+    files.extend(apply::render(plan, &templates)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
