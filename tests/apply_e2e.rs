@@ -82,15 +82,14 @@ fn recap(stdout: &str) -> BTreeMap<String, u32> {
     changed
 }
 
-fn playbook(tmp: &Path, out: &Path) -> String {
-    let output = Command::new("ansible-playbook")
+fn ansible(tmp: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("ansible-playbook")
         .arg("-i")
         .arg(out.join("inventory/hosts.yml"))
         .arg("-i")
         .arg(tmp.join("local.yml"))
         .arg(out.join("site.yml"))
-        .arg("--skip-tags")
-        .arg("services,verify")
+        .args(args)
         .arg("-e")
         .arg(format!("@{}", tmp.join("vault.yml").display()))
         .env("ANSIBLE_NOCOLOR", "1")
@@ -99,7 +98,12 @@ fn playbook(tmp: &Path, out: &Path) -> String {
         .env("ANSIBLE_REMOTE_TEMP", tmp.join("ansible-remote"))
         .env("ANSIBLE_CONFIG", tmp.join("ansible.cfg"))
         .output()
-        .expect("ansible-playbook runs");
+        .expect("ansible-playbook runs")
+}
+
+/// Runs site.yml without the phases that need systemd and running services.
+fn playbook(tmp: &Path, out: &Path) -> String {
+    let output = ansible(tmp, out, &["--skip-tags", "services,verify"]);
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     assert!(
         output.status.success(),
@@ -109,10 +113,10 @@ fn playbook(tmp: &Path, out: &Path) -> String {
     stdout
 }
 
-#[test]
-#[ignore = "needs ansible-core, sudo and root; run by .ci/apply.sh"]
-fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
-    let tmp = std::env::temp_dir().join(format!("linkis-gen-e2e-{}", std::process::id()));
+/// A temp dir with a rendered two-host spec (h1 = control, h2 = control + ECM, 1.3.2), a stub
+/// release and JDK, and the inventory that maps both hosts to this machine.
+fn setup(name: &str) -> (PathBuf, PathBuf) {
+    let tmp = std::env::temp_dir().join(format!("linkis-gen-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).unwrap();
     let user = sh(Command::new("id").arg("-un"));
@@ -232,7 +236,10 @@ hosts:
                 d.join("engine").display().to_string(),
             ),
             ("linkis_web_root", d.join("web/dist").display().to_string()),
-            ("linkis_nginx_conf_dir", d.join("nginx").display().to_string()),
+            (
+                "linkis_nginx_conf_dir",
+                d.join("nginx").display().to_string(),
+            ),
             ("linkis_deploy_group", group.clone()),
             ("linkis_java_home", tmp.join("jdk").display().to_string()),
             ("linkis_min_free_disk_mb", "1".to_string()),
@@ -255,7 +262,13 @@ hosts:
         "[defaults]\nhost_key_checking = False\nstdout_callback = default\n",
     )
     .unwrap();
+    (tmp, out)
+}
 
+#[test]
+#[ignore = "needs ansible-core, sudo and root; run by .ci/apply.sh"]
+fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
+    let (tmp, out) = setup("e2e");
     let first = playbook(&tmp, &out);
     let changed = recap(&first);
     assert_eq!(
@@ -273,7 +286,10 @@ hosts:
         assert!(home.join("lib/linkis-commons/stub.jar").is_file());
         assert!(!home.join("bin/install.sh").exists());
         assert!(!home.join("linkis-package").exists());
-        assert_eq!(mode(&home.join("sbin/ext/linkis-common-start")) & 0o700, 0o700);
+        assert_eq!(
+            mode(&home.join("sbin/ext/linkis-common-start")) & 0o700,
+            0o700
+        );
 
         // This host's conf/ and sbin/ files, secrets filled in at apply time.
         let mut n = 0;
@@ -336,5 +352,129 @@ hosts:
         "second run changed something: {changed:?}\n{second}"
     );
 
+    let _ = fs::remove_dir_all(&tmp);
+}
+
+/// A stand-in for the running cluster: every port of the rendered inventory answers, Eureka's
+/// `/eureka/apps` lists the instances given, `/actuator/health` says UP.
+struct FakeCluster {
+    /// (app, address, port) of the registered instances.
+    registered: std::sync::Arc<std::sync::Mutex<Vec<(String, String, u16)>>>,
+}
+
+impl FakeCluster {
+    fn start(listen: &[(&str, u16)]) -> FakeCluster {
+        use std::io::{Read, Write};
+        let registered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        for (addr, port) in listen {
+            let l = std::net::TcpListener::bind((*addr, *port))
+                .unwrap_or_else(|e| panic!("cannot listen on {addr}:{port}: {e}"));
+            let reg = registered.clone();
+            std::thread::spawn(move || {
+                for conn in l.incoming() {
+                    let Ok(mut c) = conn else { continue };
+                    let mut buf = [0u8; 4096];
+                    let n = c.read(&mut buf).unwrap_or(0);
+                    let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                    let body = if req.starts_with("GET /eureka/apps") {
+                        let list: Vec<(String, String, u16)> = reg.lock().unwrap().clone();
+                        let apps: Vec<String> = list
+                            .iter()
+                            .map(|(app, ip, port)| {
+                                format!(
+                                    r#"{{"name":"{app}","instance":[{{"instanceId":"{ip}:{port}","hostName":"{ip}","app":"{app}","ipAddr":"{ip}","status":"UP","port":{{"$":{port},"@enabled":"true"}}}}]}}"#
+                                )
+                            })
+                            .collect();
+                        format!(
+                            r#"{{"applications":{{"versions__delta":"1","application":[{}]}}}}"#,
+                            apps.join(",")
+                        )
+                    } else if req.starts_with("GET ") {
+                        r#"{"status":"UP"}"#.to_string()
+                    } else {
+                        continue;
+                    };
+                    let _ = write!(
+                        c,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+            });
+        }
+        FakeCluster { registered }
+    }
+}
+
+#[test]
+#[ignore = "needs ansible-core and free ports 9001-9105, 20303 on 127.0.0.1/2; run by .ci/apply.sh"]
+fn verify_names_the_instances_eureka_does_not_list() {
+    let (tmp, out) = setup("verify");
+    // h1 = control, h2 = control + ECM (the two-host default placement), Linkis' default ports.
+    let control = [
+        ("LINKIS-MG-EUREKA", 20303),
+        ("LINKIS-MG-GATEWAY", 9001),
+        ("LINKIS-PS-PUBLICSERVICE", 9105),
+        ("LINKIS-CG-LINKISMANAGER", 9101),
+        ("LINKIS-CG-ENTRANCE", 9104),
+    ];
+    let mut listen = Vec::new();
+    let mut all = Vec::new();
+    for ip in ["127.0.0.1", "127.0.0.2"] {
+        for (app, port) in control {
+            listen.push((ip, port));
+            all.push((app.to_string(), ip.to_string(), port));
+        }
+    }
+    listen.push(("127.0.0.2", 9102));
+    all.push((
+        "LINKIS-CG-ENGINECONNMANAGER".to_string(),
+        "127.0.0.2".to_string(),
+        9102,
+    ));
+    let fake = FakeCluster::start(&listen);
+    let args = ["--tags", "verify", "-e", "linkis_register_timeout=10"];
+
+    *fake.registered.lock().unwrap() = all.clone();
+    let ok = ansible(&tmp, &out, &args);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "verify failed on a full registry:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("Eureka lists all 11 expected instances"),
+        "{stdout}"
+    );
+
+    // The ECM of h2 and h1's entrance never registered.
+    let partial: Vec<_> = all
+        .iter()
+        .filter(|(app, ip, _)| {
+            app != "LINKIS-CG-ENGINECONNMANAGER"
+                && !(app == "LINKIS-CG-ENTRANCE" && ip == "127.0.0.1")
+        })
+        .cloned()
+        .collect();
+    *fake.registered.lock().unwrap() = partial;
+    let bad = ansible(&tmp, &out, &args);
+    let stdout = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        !bad.status.success(),
+        "verify passed a partial registry:\n{stdout}"
+    );
+    let msg = stdout
+        .lines()
+        .find(|l| l.contains("Not registered in Eureka: "))
+        .unwrap_or_else(|| panic!("no failure message in:\n{stdout}"));
+    for missing in [
+        "LINKIS-CG-ENGINECONNMANAGER on h2 port 9102 (Eureka on h1)",
+        "LINKIS-CG-ENGINECONNMANAGER on h2 port 9102 (Eureka on h2)",
+        "LINKIS-CG-ENTRANCE on h1 port 9104 (Eureka on h1)",
+    ] {
+        assert!(msg.contains(missing), "{missing} not named in: {msg}");
+    }
+    assert!(!msg.contains("GATEWAY"), "{msg}");
     let _ = fs::remove_dir_all(&tmp);
 }
