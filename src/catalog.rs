@@ -32,6 +32,58 @@ pub struct Line {
     /// The services of the line, in Linkis' start order.
     pub services: &'static [ServiceInfo],
     pub features: Features,
+    /// What the per-host conf trees and start/stop scripts of the line need.
+    pub conf: &'static ConfFacts,
+}
+
+/// One step of Linkis' own `linkis-start-all.sh` for a line.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub enum Step {
+    /// `linkis-daemon.sh start <daemon>` of a service.
+    Start(Service),
+    /// `sleep N` before the next service (its dependencies register with discovery meanwhile).
+    Wait(u32),
+}
+
+/// A property that carries an auth token, and the token Linkis ships in it (a well-known default
+/// that linkis-gen never writes: it writes the Ansible variable of that token instead).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct TokenKey {
+    pub key: &'static str,
+    /// The shipped placeholder: `BML-AUTH`, `WS-AUTH`, `DSM-AUTH`, `LINKIS_CLI_TEST`,
+    /// `LINKIS-AUTH`, `LINKIS-UNAVAILABLE-TOKEN`.
+    pub token: &'static str,
+}
+
+/// The Ansible variable that holds a token's real value on every host (and in the DB seed).
+pub fn token_vault_var(token: &str) -> &'static str {
+    match token {
+        "BML-AUTH" => "vault_linkis_token_bml",
+        "WS-AUTH" => "vault_linkis_token_ws",
+        "DSM-AUTH" => "vault_linkis_token_dsm",
+        "LINKIS_CLI_TEST" => "vault_linkis_token_cli_test",
+        // 1.7 ships one LINKIS-AUTH token, 1.8 one LINKIS-UNAVAILABLE-TOKEN placeholder that its
+        // installer replaces by a single gateway token.
+        _ => "vault_linkis_token_linkis",
+    }
+}
+
+/// The Ansible variable holding `wds.linkis.crypt.key` (identical on all gateways with Redis sessions).
+pub const CRYPT_KEY_VAULT_VAR: &str = "vault_linkis_crypt_key";
+
+/// Conf-tree and sbin facts of a line, checked against the release tags of apache/linkis.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct ConfFacts {
+    /// `linkis-start-all.sh`'s order: starts and the sleeps between them.
+    pub start: &'static [Step],
+    /// `linkis-stop-all.sh`'s order.
+    pub stop: &'static [Service],
+    /// The properties that carry auth tokens in this line.
+    pub tokens: &'static [TokenKey],
+    /// `LINKIS_PUBLIC_MODULE` that `sbin/ext/linkis-common-start` reads from `conf/linkis-env.sh`.
+    pub public_module: &'static str,
+    /// The heap `sbin/ext` falls back to when `linkis-env.sh` sets none.
+    pub default_heap: &'static str,
 }
 
 /// Switches that differ between lines. Templates read these instead of comparing versions.
@@ -54,6 +106,22 @@ pub struct Features {
     pub clear_server: bool,
     /// `linkis.discovery.server-address` in linkis.properties (1.3.2+).
     pub discovery_server_address: bool,
+    /// Engines get Eureka's address from `wds.linkis.eureka.defaultZone` in linkis.properties
+    /// (1.1.x – 1.3.1: the ECM hands it on).
+    pub eureka_zone_property: bool,
+    /// Prefer-IP is switched on in the yml files and by `linkis.discovery.prefer-ip-address`
+    /// (1.3.2+); before, by `EUREKA_PREFER_IP` in linkis-env.sh, which `sbin/ext` turns into
+    /// Spring arguments.
+    pub prefer_ip_yml: bool,
+    /// `application-eureka.yml` sets `eureka.instance.hostname` itself (1.3.2+); before, the
+    /// start script passes it.
+    pub eureka_hostname_yml: bool,
+    /// Eureka client tuning in the yml files (1.3.2+): lease and registry-fetch intervals, the
+    /// `linkis.app.version` metadata and multipart limits.
+    pub eureka_client_tuning: bool,
+    /// Spring Boot 2.6+ settings in the yml files (1.6+): circular references allowed, ant path
+    /// matching, no load-balancer cache, springfox off on Eureka.
+    pub spring_boot_26: bool,
 }
 
 const fn svc(
@@ -145,6 +213,12 @@ const fn with_heap(s: ServiceInfo, var: &'static str) -> ServiceInfo {
     }
 }
 
+const METADATAQUERY: ServiceInfo = ServiceInfo {
+    daemon: "ps-metadataquery",
+    conf_file: "linkis-ps-metadataquery.properties",
+    ..METADATA
+};
+
 const SERVICES_1_1: &[ServiceInfo] = &[
     EUREKA,
     GATEWAY,
@@ -152,6 +226,18 @@ const SERVICES_1_1: &[ServiceInfo] = &[
     CS,
     DSM,
     METADATA,
+    MANAGER,
+    ENGINEPLUGIN,
+    ENTRANCE,
+    ECM,
+];
+const SERVICES_1_2: &[ServiceInfo] = &[
+    EUREKA,
+    GATEWAY,
+    PUBLICSERVICE,
+    CS,
+    DSM,
+    METADATAQUERY,
     MANAGER,
     ENGINEPLUGIN,
     ENTRANCE,
@@ -176,6 +262,141 @@ const SERVICES_1_3_2: &[ServiceInfo] = &[
     with_heap(ECM, "ENGINECONNMANAGER_HEAP_SIZE"),
 ];
 
+use Service::{
+    Cs, Datasourcemanager as Dsm, Engineconnmanager as Ecm, Engineplugin, Entrance, Eureka as Eur,
+    Gateway as Gw, Linkismanager as Mgr, Metadatamanager as Meta, Publicservice as Ps,
+};
+use Step::{Start, Wait};
+
+// Start and stop orders of each line's linkis-start-all.sh / linkis-stop-all.sh
+// (1.1.3 assembly-combined-package/assembly-combined/sbin, 1.2.0+ linkis-dist/package/sbin).
+const START_1_1: &[Step] = &[
+    Start(Eur),
+    Start(Gw),
+    Start(Ps),
+    Start(Mgr),
+    Wait(15),
+    Start(Cs),
+    Start(Entrance),
+    Start(Ecm),
+    Start(Engineplugin),
+    Start(Dsm),
+    Start(Meta),
+];
+const STOP_1_1: &[Service] = &[Gw, Cs, Dsm, Meta, Ecm, Entrance, Engineplugin, Ps, Mgr, Eur];
+const START_1_3_0: &[Step] = &[
+    Start(Eur),
+    Start(Gw),
+    Start(Ps),
+    Start(Mgr),
+    Wait(20),
+    Start(Entrance),
+    Start(Ecm),
+    Start(Engineplugin),
+];
+const STOP_1_3_0: &[Service] = &[Gw, Ecm, Entrance, Engineplugin, Ps, Mgr, Eur];
+const START_1_3_1: &[Step] = &[
+    Start(Eur),
+    Start(Gw),
+    Start(Ps),
+    Wait(15),
+    Start(Mgr),
+    Wait(20),
+    Start(Entrance),
+    Start(Ecm),
+];
+const STOP_1_3_1: &[Service] = &[Gw, Ecm, Entrance, Ps, Mgr, Eur];
+
+const fn tok(key: &'static str, token: &'static str) -> TokenKey {
+    TokenKey { key, token }
+}
+
+// Token properties: 1.1.x – 1.3.1 read them with these defaults from code (and seed the same names
+// into linkis_mg_gateway_auth_token); 1.3.2+ ship them in conf/linkis.properties.
+const TOKENS_1_1: &[TokenKey] = &[
+    tok("wds.linkis.bml.auth.token.value", "BML-AUTH"),
+    tok("wds.linkis.context.client.auth.value", "BML-AUTH"),
+    tok("wds.linkis.errorcode.auth.token", "BML-AUTH"),
+    tok("wds.linkis.filesystem.token.value", "WS-AUTH"),
+    tok("wds.linkis.gateway.access.token", "WS-AUTH"),
+];
+const TOKENS_1_2: &[TokenKey] = &[
+    tok("wds.linkis.bml.auth.token.value", "BML-AUTH"),
+    tok("wds.linkis.context.client.auth.value", "BML-AUTH"),
+    tok("wds.linkis.errorcode.auth.token", "BML-AUTH"),
+    tok("wds.linkis.filesystem.token.value", "WS-AUTH"),
+    tok("wds.linkis.gateway.access.token", "WS-AUTH"),
+    tok("wds.linkis.server.dsm.auth.token.value", "DSM-AUTH"),
+];
+const TOKENS_1_3_2: &[TokenKey] = &[
+    tok(
+        "linkis.configuration.linkisclient.auth.token.value",
+        "BML-AUTH",
+    ),
+    tok("wds.linkis.client.common.tokenValue", "BML-AUTH"),
+    tok("wds.linkis.bml.auth.token.value", "BML-AUTH"),
+    tok("wds.linkis.context.client.auth.value", "BML-AUTH"),
+    tok("wds.linkis.errorcode.auth.token", "BML-AUTH"),
+    tok(
+        "wds.linkis.client.test.common.tokenValue",
+        "LINKIS_CLI_TEST",
+    ),
+    tok("wds.linkis.filesystem.token.value", "WS-AUTH"),
+    tok("wds.linkis.gateway.access.token", "WS-AUTH"),
+    tok("wds.linkis.server.dsm.auth.token.value", "DSM-AUTH"),
+];
+const fn one_token(token: &'static str) -> [TokenKey; 9] {
+    [
+        tok("linkis.configuration.linkisclient.auth.token.value", token),
+        tok("wds.linkis.client.common.tokenValue", token),
+        tok("wds.linkis.bml.auth.token.value", token),
+        tok("wds.linkis.context.client.auth.value", token),
+        tok("wds.linkis.errorcode.auth.token", token),
+        tok("wds.linkis.client.test.common.tokenValue", token),
+        tok("wds.linkis.filesystem.token.value", token),
+        tok("wds.linkis.gateway.access.token", token),
+        tok("wds.linkis.server.dsm.auth.token.value", token),
+    ]
+}
+const TOKENS_1_7: &[TokenKey] = &one_token("LINKIS-AUTH");
+const TOKENS_1_8: &[TokenKey] = &one_token("LINKIS-UNAVAILABLE-TOKEN");
+
+const PUBLIC_MODULE: &str = "lib/linkis-commons/public-module";
+
+const CONF_1_1: ConfFacts = ConfFacts {
+    start: START_1_1,
+    stop: STOP_1_1,
+    tokens: TOKENS_1_1,
+    public_module: PUBLIC_MODULE,
+    default_heap: "512M",
+};
+const CONF_1_2: ConfFacts = ConfFacts {
+    tokens: TOKENS_1_2,
+    ..CONF_1_1
+};
+const CONF_1_3_0: ConfFacts = ConfFacts {
+    start: START_1_3_0,
+    stop: STOP_1_3_0,
+    ..CONF_1_2
+};
+const CONF_1_3_1: ConfFacts = ConfFacts {
+    start: START_1_3_1,
+    stop: STOP_1_3_1,
+    ..CONF_1_2
+};
+const CONF_1_3_2: ConfFacts = ConfFacts {
+    tokens: TOKENS_1_3_2,
+    ..CONF_1_3_1
+};
+const CONF_1_7: ConfFacts = ConfFacts {
+    tokens: TOKENS_1_7,
+    ..CONF_1_3_2
+};
+const CONF_1_8: ConfFacts = ConfFacts {
+    tokens: TOKENS_1_8,
+    ..CONF_1_3_2
+};
+
 const F_1_1: Features = Features {
     nacos: false,
     postgresql: false,
@@ -185,6 +406,11 @@ const F_1_1: Features = Features {
     engineconn_yml: false,
     clear_server: false,
     discovery_server_address: false,
+    eureka_zone_property: true,
+    prefer_ip_yml: false,
+    eureka_hostname_yml: false,
+    eureka_client_tuning: false,
+    spring_boot_26: false,
 };
 const F_1_3_0: Features = Features {
     redis_sessions: true,
@@ -196,54 +422,90 @@ const F_1_3_2: Features = Features {
     engineconn_yml: true,
     clear_server: true,
     discovery_server_address: true,
+    eureka_zone_property: false,
+    prefer_ip_yml: true,
+    eureka_hostname_yml: true,
+    eureka_client_tuning: true,
     ..F_1_3_0
 };
 const F_1_5: Features = Features {
     nacos: true,
     ..F_1_3_2
 };
-const F_1_8: Features = Features {
-    postgresql: true,
+const F_1_6: Features = Features {
+    spring_boot_26: true,
     ..F_1_5
 };
+const F_1_8: Features = Features {
+    postgresql: true,
+    ..F_1_6
+};
 
-/// Every supported line, oldest first.
+/// Every supported line, oldest first. The releases are the tags of apache/linkis from 1.1.1 on
+/// (1.1.0 is left out: it still ships conf/token.properties and was not checked).
 pub static LINES: &[Line] = &[
     Line {
         id: "1.1",
         releases: &["1.1.1", "1.1.2", "1.1.3"],
         services: SERVICES_1_1,
         features: F_1_1,
+        conf: &CONF_1_1,
+    },
+    Line {
+        id: "1.2",
+        releases: &["1.2.0"],
+        services: SERVICES_1_2,
+        features: F_1_1,
+        conf: &CONF_1_2,
     },
     Line {
         id: "1.3.0",
         releases: &["1.3.0"],
         services: SERVICES_1_3_0,
         features: F_1_3_0,
+        conf: &CONF_1_3_0,
     },
     Line {
         id: "1.3.1",
         releases: &["1.3.1"],
         services: SERVICES_1_3_1,
         features: F_1_3_0,
+        conf: &CONF_1_3_1,
     },
     Line {
         id: "1.3.2",
         releases: &["1.3.2", "1.4.0"],
         services: SERVICES_1_3_2,
         features: F_1_3_2,
+        conf: &CONF_1_3_2,
     },
     Line {
         id: "1.5",
-        releases: &["1.5.0", "1.6.0", "1.7.0"],
+        releases: &["1.5.0"],
         services: SERVICES_1_3_2,
         features: F_1_5,
+        conf: &CONF_1_3_2,
+    },
+    Line {
+        id: "1.6",
+        releases: &["1.6.0"],
+        services: SERVICES_1_3_2,
+        features: F_1_6,
+        conf: &CONF_1_3_2,
+    },
+    Line {
+        id: "1.7",
+        releases: &["1.7.0"],
+        services: SERVICES_1_3_2,
+        features: F_1_6,
+        conf: &CONF_1_7,
     },
     Line {
         id: "1.8",
         releases: &["1.8.0"],
         services: SERVICES_1_3_2,
         features: F_1_8,
+        conf: &CONF_1_8,
     },
 ];
 
@@ -296,6 +558,68 @@ impl Release {
     }
 }
 
+/// The settings each release ships in its `conf/*.properties` files (keys and default values, as
+/// facts), regenerated from the apache/linkis tags by `tools/stock-defaults.sh`.
+static STOCK: &[(&str, &str)] = &[
+    ("1.1.1", include_str!("catalog/stock/1.1.1.properties")),
+    ("1.1.2", include_str!("catalog/stock/1.1.2.properties")),
+    ("1.1.3", include_str!("catalog/stock/1.1.3.properties")),
+    ("1.2.0", include_str!("catalog/stock/1.2.0.properties")),
+    ("1.3.0", include_str!("catalog/stock/1.3.0.properties")),
+    ("1.3.1", include_str!("catalog/stock/1.3.1.properties")),
+    ("1.3.2", include_str!("catalog/stock/1.3.2.properties")),
+    ("1.4.0", include_str!("catalog/stock/1.4.0.properties")),
+    ("1.5.0", include_str!("catalog/stock/1.5.0.properties")),
+    ("1.6.0", include_str!("catalog/stock/1.6.0.properties")),
+    ("1.7.0", include_str!("catalog/stock/1.7.0.properties")),
+    ("1.8.0", include_str!("catalog/stock/1.8.0.properties")),
+];
+
+/// Keys that are not in a release's stock conf files but that its source reads, with where:
+/// `release key path`, regenerated by `tools/verify-keys.sh`.
+static SOURCE_KEYS: &str = include_str!("catalog/keys.txt");
+
+impl Release {
+    /// The shipped `key=value` settings of one of the release's properties files, in file order
+    /// (a key repeated in the file keeps its last value at its first place).
+    pub fn stock(&self, file: &str) -> Vec<(&'static str, &'static str)> {
+        let text = STOCK
+            .iter()
+            .find(|(r, _)| *r == self.version)
+            .map_or("", |(_, t)| *t);
+        let mut out: Vec<(&str, &str)> = Vec::new();
+        let mut in_file = false;
+        for line in text.lines() {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                in_file = name == file;
+            } else if in_file && !line.starts_with('#') {
+                let (k, v) = line.split_once('=').unwrap_or((line, ""));
+                match out.iter_mut().find(|(ok, _)| *ok == k) {
+                    Some(e) => e.1 = v,
+                    None => out.push((k, v)),
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether this release really reads a properties key: it ships it in one of its conf files,
+    /// or its source reads it (`catalog/keys.txt`).
+    pub fn reads_key(&self, key: &str) -> bool {
+        let stock = STOCK
+            .iter()
+            .find(|(r, _)| *r == self.version)
+            .map_or("", |(_, t)| *t);
+        stock
+            .lines()
+            .any(|l| l.split_once('=').is_some_and(|(k, _)| k == key))
+            || SOURCE_KEYS.lines().any(|l| {
+                let mut f = l.split_whitespace();
+                f.next() == Some(self.version) && f.next() == Some(key)
+            })
+    }
+}
+
 /// The supported releases as one comma-separated string, for messages.
 pub fn supported_list() -> String {
     Release::all()
@@ -325,7 +649,55 @@ mod tests {
         assert!(!r("1.3.1").has(Service::Engineplugin));
         assert!(r("1.1.3").has(Service::Cs));
         assert!(!r("1.3.0").has(Service::Cs));
-        assert!(Release::find("1.2.0").is_none());
+        assert!(Release::find("1.1.0").is_none());
+        let mq = r("1.2.0").service(Service::Metadatamanager).unwrap();
+        assert_eq!(mq.daemon, "ps-metadataquery");
+    }
+
+    #[test]
+    fn every_release_ships_the_properties_files_the_catalog_names() {
+        for r in Release::all() {
+            assert!(
+                r.stock("linkis.properties").len() > 5,
+                "{}: no stock linkis.properties",
+                r.version
+            );
+            for s in r.line.services {
+                if s.conf_file.ends_with(".properties") {
+                    let stock = r.stock(s.conf_file);
+                    let port = stock.iter().find(|(k, _)| *k == "spring.server.port");
+                    assert_eq!(
+                        port.map(|(_, v)| *v),
+                        Some(s.default_port.to_string().as_str()),
+                        "{} {}",
+                        r.version,
+                        s.conf_file
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn start_and_stop_orders_name_every_service_of_the_line_once() {
+        for line in LINES {
+            let mut started: Vec<Service> = line
+                .conf
+                .start
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Start(s) => Some(*s),
+                    Step::Wait(_) => None,
+                })
+                .collect();
+            let mut stopped = line.conf.stop.to_vec();
+            let mut all: Vec<Service> = line.services.iter().map(|s| s.service).collect();
+            started.sort();
+            stopped.sort();
+            all.sort();
+            assert_eq!(started, all, "start order of {}", line.id);
+            assert_eq!(stopped, all, "stop order of {}", line.id);
+        }
     }
 
     #[test]

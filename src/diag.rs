@@ -38,6 +38,8 @@ pub struct Diagnostic {
     /// An explicit position (line, column), 1-based, for errors found before the index exists
     /// (YAML syntax, encoding). Otherwise the position comes from `path`.
     pub pos: Option<(usize, usize)>,
+    /// The source line is not shown (it holds a secret the user wrote in clear).
+    pub redacted: bool,
 }
 
 impl Diagnostic {
@@ -50,6 +52,7 @@ impl Diagnostic {
             hint: None,
             anchor: Anchor::Value,
             pos: None,
+            redacted: false,
         }
     }
 
@@ -76,6 +79,12 @@ impl Diagnostic {
 
     pub fn at(mut self, line: usize, col: usize) -> Self {
         self.pos = Some((line, col));
+        self
+    }
+
+    /// Hides the source line: the value there is a secret and must not reach logs.
+    pub fn redacted(mut self) -> Self {
+        self.redacted = true;
         self
     }
 
@@ -108,7 +117,7 @@ impl Diagnostic {
         match pos {
             Some((line, col)) => {
                 let _ = writeln!(out, "  --> {}:{line}:{col}", src.name);
-                if let Some(text) = src.line(line) {
+                if let Some(text) = src.line(line).filter(|_| !self.redacted) {
                     let num = line.to_string();
                     let pad = " ".repeat(num.len());
                     let caret = " ".repeat(text.chars().take(col.saturating_sub(1)).count());
@@ -122,7 +131,8 @@ impl Diagnostic {
             }
         }
         if let Some(h) = &self.hint {
-            let _ = writeln!(out, "   = hint: {h}");
+            let pad = pos.map_or(1, |(line, _)| line.to_string().len());
+            let _ = writeln!(out, "{} = hint: {h}", " ".repeat(pad));
         }
         out
     }

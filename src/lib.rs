@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod diag;
+pub mod init;
 pub mod load;
 pub mod render;
 pub mod report;

@@ -16,7 +16,7 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
 use crate::diag::{Anchor, Diagnostic, join_index, join_key, nearest};
-use crate::spec::{BARE_SIZE, LITERAL_SECRET, SECTIONS, Spec};
+use crate::spec::{BARE_SIZE, LITERAL_SECRET, Spec};
 
 /// Specs larger than this are refused before parsing: a real spec is a few kilobytes.
 pub const MAX_SPEC_BYTES: usize = 16 * 1024 * 1024;
@@ -28,6 +28,7 @@ pub struct Source {
     text: Result<String, usize>,
     display: String,
     index: BTreeMap<String, NodePos>,
+    duplicate_key: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -40,21 +41,27 @@ impl Source {
     pub fn new(name: impl Into<String>, bytes: Vec<u8>) -> Source {
         let display = String::from_utf8_lossy(&bytes).into_owned();
         let text = String::from_utf8(bytes).map_err(|e| e.utf8_error().valid_up_to());
-        let index = match &text {
+        let built = match &text {
             Ok(t) if t.len() <= MAX_SPEC_BYTES => build_index(t),
-            _ => BTreeMap::new(),
+            _ => IndexBuilder::default(),
         };
         Source {
             name: name.into(),
             text,
             display,
-            index,
+            index: built.index,
+            duplicate_key: built.duplicate,
         }
     }
 
     /// The 1-based line of the text, for showing under a diagnostic.
     pub fn line(&self, line: usize) -> Option<&str> {
         let l = self.display.lines().nth(line.checked_sub(1)?)?;
+        if l.chars()
+            .any(|c| c == '\u{FFFD}' || (c.is_control() && c != '\t'))
+        {
+            return None;
+        }
         // Keep snippets readable: long or binary lines are cut.
         Some(match l.char_indices().nth(160) {
             Some((i, _)) => &l[..i],
@@ -128,16 +135,41 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
     let value: Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let mut d = Diagnostic::error("yaml-syntax", "", yaml_message(&e))
-                .hint("fix the YAML syntax at this position (indentation, quoting, a missing `:`)");
-            if let Some(l) = e.location() {
+            let msg = yaml_message(&e);
+            let mut d = if msg.contains(" as u128") || msg.contains(" as i128") {
+                Diagnostic::error(
+                    "number-too-large",
+                    "",
+                    "this number is too large for any value of a spec",
+                )
+                .hint("counts and ports are small integers; sizes take a unit (64G)")
+            } else if msg.contains("duplicate entry with key") {
+                let d = Diagnostic::error("duplicate-key", "", msg)
+                    .hint("a key appears once per mapping; remove or merge the repeated one");
+                match src.duplicate_key {
+                    Some((line, col)) => d.at(line, col),
+                    None => d,
+                }
+            } else if msg.contains("more than one document") {
+                Diagnostic::error(
+                    "multiple-documents",
+                    "",
+                    "the spec holds more than one YAML document",
+                )
+                .hint("a spec is one document: remove the `---` separators and merge the parts")
+            } else {
+                Diagnostic::error("yaml-syntax", "", msg).hint(
+                    "fix the YAML syntax at this position (indentation, quoting, a missing `:`)",
+                )
+            };
+            if let (None, Some(l)) = (d.pos, e.location()) {
                 d = d.at(l.line(), l.column());
             }
             return Err(vec![d]);
         }
     };
-    let map = match &value {
-        Value::Mapping(m) => m,
+    match &value {
+        Value::Mapping(_) => {}
         Value::Null => {
             return Err(vec![
                 Diagnostic::error("empty-spec", "", "the spec is empty").hint(
@@ -161,11 +193,28 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                 ),
             ]);
         }
-    };
+    }
 
     let mut diags = Vec::new();
     let schema = crate::schema::spec_schema();
-    check_keys(&value, &schema, &schema, "", &mut diags);
+    // Unknown keys are reported, then removed, so that typed reading still finds the type errors
+    // in the rest of their section.
+    let mut value = value;
+    // YAML merge keys (`<<: *defaults`) are applied; top-level keys starting with `x-` hold
+    // anchors for them and are otherwise ignored.
+    if let Value::Mapping(m) = &mut value {
+        m.retain(|k, _| !k.as_str().is_some_and(|k| k.starts_with("x-")));
+    }
+    if let Err(e) = value.apply_merge() {
+        return Err(vec![
+            Diagnostic::error("merge-key", "", yaml_message(&e))
+                .hint("`<<:` merges a mapping (or a list of mappings) into the one it appears in"),
+        ]);
+    }
+    check_keys(&mut value, &schema, &schema, "", &mut diags);
+    let Value::Mapping(map) = &value else {
+        unreachable!("checked above")
+    };
 
     for required in ["version", "cluster", "database", "sizing", "hosts"] {
         if map.get(required).is_none() {
@@ -179,15 +228,12 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
             );
         }
     }
-    if !diags.is_empty() {
-        // Unknown or missing sections: typed reading would only repeat these.
-        return Err(diags);
-    }
-
     // Read each section on its own (each host too) so that every type error is reported.
     for (key, v) in map {
         let Some(key) = key.as_str() else { continue };
-        if key == "hosts" {
+        if key != "hosts" {
+            section_typed(key, v, &mut diags);
+        } else {
             match v {
                 Value::Sequence(items) => {
                     for (i, item) in items.iter().enumerate() {
@@ -202,14 +248,6 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                     )
                     .hint("write one `- name: ...` entry per server"),
                 ),
-            }
-        }
-    }
-    if diags.is_empty() {
-        // The other sections, each with its own type.
-        for section in SECTIONS.iter().filter(|s| **s != "hosts") {
-            if let Some(v) = map.get(*section) {
-                section_typed(section, v, &mut diags);
             }
         }
     }
@@ -263,6 +301,7 @@ fn classify(path: &str, raw: &str) -> Diagnostic {
             path,
             "a literal password is not allowed; secrets stay out of the spec and the output",
         )
+        .redacted()
         .hint(format!(
             "write `{{ vault: vault_{} }}` and define that variable in Ansible Vault",
             path.replace(['.', '[', ']', '"'], "_")
@@ -306,6 +345,10 @@ fn classify(path: &str, raw: &str) -> Diagnostic {
             Some(n) => d.hint(format!("did you mean `{n}`?")),
             None => d.hint(format!("valid keys here: {}", expected.join(", "))),
         };
+    }
+    if path.ends_with("linkis_version") {
+        return Diagnostic::error("linkis-version-type", path, msg)
+            .hint("quote the full version: linkis_version: \"1.5.0\"");
     }
     if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
         return Diagnostic::error("wrong-type", path, msg.clone())
@@ -369,14 +412,15 @@ fn section_hint(section: &str) -> &'static str {
 
 /// Reports keys the spec types do not have, with the nearest valid key, by walking the value
 /// alongside the JSON Schema generated from the same types.
-fn check_keys(v: &Value, schema: &Json, root: &Json, path: &str, diags: &mut Vec<Diagnostic>) {
+fn check_keys(v: &mut Value, schema: &Json, root: &Json, path: &str, diags: &mut Vec<Diagnostic>) {
     let schema = resolve(schema, root);
     match v {
         Value::Mapping(m) => {
             let Some((props, additional)) = object_shape(schema, root) else {
                 return;
             };
-            for (k, child) in m {
+            let mut unknown = Vec::new();
+            for (k, child) in m.iter_mut() {
                 let key = match k {
                     Value::String(s) => s.clone(),
                     other => serde_yaml::to_string(other)
@@ -403,12 +447,16 @@ fn check_keys(v: &Value, schema: &Json, root: &Json, path: &str, diags: &mut Vec
                         Some(n) => d.hint(format!("did you mean `{n}`?")),
                         None => d.hint(format!("valid keys here: {}", valid.join(", "))),
                     });
+                    unknown.push(k.clone());
                 }
+            }
+            for k in unknown {
+                m.remove(&k);
             }
         }
         Value::Sequence(items) => {
             if let Some(item_schema) = array_items(schema, root) {
-                for (i, item) in items.iter().enumerate() {
+                for (i, item) in items.iter_mut().enumerate() {
                     check_keys(item, item_schema, root, &join_index(path, i), diags);
                 }
             }
@@ -490,11 +538,11 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Builds `path → position` for every node, from yaml-rust2's marked events.
-fn build_index(text: &str) -> BTreeMap<String, NodePos> {
+fn build_index(text: &str) -> IndexBuilder {
     let mut b = IndexBuilder::default();
     // A document yaml-rust2 cannot parse still leaves the positions read before the error.
     let _ = Parser::new_from_str(text).load(&mut b, false);
-    b.index
+    b
 }
 
 enum Frame {
@@ -512,6 +560,8 @@ enum Frame {
 struct IndexBuilder {
     stack: Vec<Frame>,
     index: BTreeMap<String, NodePos>,
+    /// The position of the first key that repeats a key of its mapping.
+    duplicate: Option<(usize, usize)>,
     /// Nodes inside a complex (non-scalar) mapping key are not indexed.
     in_complex_key: usize,
 }
@@ -567,6 +617,9 @@ impl IndexBuilder {
                 }
                 Some((k, kmark)) => {
                     let p = join_key(path, &k);
+                    if self.index.contains_key(&p) && self.duplicate.is_none() {
+                        self.duplicate = Some(pos(kmark));
+                    }
                     self.index.insert(
                         p.clone(),
                         NodePos {
@@ -641,6 +694,33 @@ mod tests {
         );
         // A path not in the file falls back to its nearest ancestor.
         assert_eq!(s.position("hosts[0].memory", Anchor::Key), Some((3, 5)));
+    }
+
+    #[test]
+    fn merge_keys_apply_and_x_keys_hold_anchors() {
+        let base = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/single-node.yaml"
+        ))
+        .unwrap();
+        let text = base.replace(
+            "hosts:\n  - name: linkis1\n",
+            "x-big: &big { memory: 256G, cores: 64 }\nhosts:\n  - <<: *big\n    name: linkis1\n",
+        );
+        let spec = parse(&src(&text)).expect("merge keys are read");
+        // The host's own keys win over merged ones, as YAML merge keys define.
+        assert_eq!(
+            spec.hosts[0].memory,
+            Some(crate::spec::Size(128 * crate::spec::GIB))
+        );
+        assert_eq!(spec.hosts[0].cores, Some(32));
+        let merged_only = text.replace("    memory: 128G\n    cores: 32\n", "");
+        let spec = parse(&src(&merged_only)).expect("merge keys are read");
+        assert_eq!(
+            spec.hosts[0].memory,
+            Some(crate::spec::Size(256 * crate::spec::GIB))
+        );
+        assert_eq!(spec.hosts[0].cores, Some(64));
     }
 
     #[test]

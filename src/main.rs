@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use linkis_gen::diag::{self, Diagnostic};
+use linkis_gen::init::{EngineType, InitOptions};
 use linkis_gen::load::Source;
 use linkis_gen::render::{self, RenderOptions};
+use linkis_gen::spec::Size;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -56,6 +58,30 @@ enum Command {
         #[arg(long)]
         templates: Option<PathBuf>,
     },
+    /// Print a commented starter spec with the smallest host list that carries N users.
+    #[command(after_help = EXIT_CODES)]
+    Init {
+        /// Concurrent users to size for.
+        #[arg(long)]
+        users: u64,
+        /// Memory of every host.
+        #[arg(long, default_value = "64G", value_parser = parse_size)]
+        host_memory: Size,
+        /// Engine types: NAME:MEMORY[:CORES], comma-separated.
+        #[arg(long, default_value = "spark:1G", value_parser = parse_engines)]
+        engines: EngineList,
+        /// Engines one user may run at once of each type.
+        #[arg(long, default_value_t = 2)]
+        concurrency: u64,
+        /// The Linkis release.
+        #[arg(
+            long = "version",
+            id = "linkis_version",
+            value_name = "VERSION",
+            default_value = "1.3.2"
+        )]
+        linkis_version: String,
+    },
     /// Print the JSON Schema of the spec format, for editor completion.
     #[command(after_help = EXIT_CODES)]
     Schema,
@@ -90,13 +116,7 @@ fn main() -> ExitCode {
         Command::Plan { spec, format } => with_plan(&spec, |_, plan| {
             match format {
                 Format::Text => print!("{}", linkis_gen::report::text(plan)),
-                Format::Json => match serde_json::to_string_pretty(plan) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return ExitCode::from(2);
-                    }
-                },
+                Format::Json => print!("{}", linkis_gen::report::json(plan)),
             }
             ExitCode::SUCCESS
         }),
@@ -128,11 +148,48 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }),
+        Command::Init {
+            users,
+            host_memory,
+            engines,
+            concurrency,
+            linkis_version,
+        } => {
+            let opts = InitOptions {
+                users,
+                host_memory,
+                engines: engines.0,
+                concurrency,
+                version: linkis_version,
+            };
+            match linkis_gen::init::starter_spec(&opts) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Schema => {
             print!("{}", linkis_gen::schema::spec_schema_text());
             ExitCode::SUCCESS
         }
     }
+}
+
+fn parse_size(s: &str) -> Result<Size, String> {
+    Size::parse(s)
+}
+
+/// The `--engines` list (a newtype so that clap takes it as one value).
+#[derive(Clone)]
+struct EngineList(Vec<EngineType>);
+
+fn parse_engines(s: &str) -> Result<EngineList, String> {
+    linkis_gen::init::parse_engines(s).map(EngineList)
 }
 
 /// Reads a spec file (or stdin for `-`).

@@ -1,47 +1,558 @@
-//! The plan report: `linkis-gen plan` and `OUT/PLAN.md`.
-//! (Placeholder until the sizing issue's report lands.)
+//! The plan report: `linkis-gen plan` (text or JSON) and `OUT/PLAN.md`.
+//!
+//! `Report` is the report as data: a stable, serializable summary of a `Plan` (no maps, so the JSON
+//! keeps one order), with every size both in bytes and as text. The text form is rendered from the
+//! template `templates/PLAN.md.j2` with the report as its context, so the JSON and the text can
+//! never disagree.
 
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
 
-use crate::render::OutFile;
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::render::{OutFile, RenderError, Templates};
 use crate::size::{Plan, gib};
+use crate::spec::{AutoSize, GIB, Role, Service};
 
-/// The report as Markdown text.
-pub fn text(plan: &Plan) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# Plan for cluster {}", plan.spec.cluster.name);
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "ECM memory demand: {} ; capacity: {}",
-        gib(plan.demand.memory as u128),
-        gib(plan.capacity_memory as u128)
-    );
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| host | services | engine memory |");
-    let _ = writeln!(out, "|---|---|---|");
-    for h in &plan.hosts {
-        let svcs: Vec<&str> = h.services.iter().map(|s| s.service.name()).collect();
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |",
-            h.name,
-            svcs.join(", "),
-            gib(h.engine_memory as u128)
-        );
-    }
-    out
+/// The embedded template, for `linkis-gen plan` (which has no `--templates`).
+const PLAN_TEMPLATE: &str = include_str!("../templates/PLAN.md.j2");
+const PLAN_TEMPLATE_NAME: &str = "PLAN.md.j2";
+
+/// A size in bytes and as text (`62G`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Mem {
+    pub bytes: u64,
+    pub text: String,
 }
 
-/// `OUT/PLAN.md`.
-pub fn plan_md(plan: &Plan, overridden: &[String]) -> Vec<OutFile> {
-    let mut s = text(plan);
-    if !overridden.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nTemplates replaced from --templates: {}",
-            overridden.join(", ")
-        );
+impl Mem {
+    pub fn new(bytes: u64) -> Mem {
+        Mem {
+            bytes,
+            text: gib(bytes as u128),
+        }
     }
-    vec![OutFile::new("PLAN.md", s)]
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub cluster: String,
+    pub linkis_version: String,
+    pub formula: Formula,
+    pub heaps: HeapRules,
+    pub capacity: Capacity,
+    pub hosts: Vec<HostRow>,
+    /// The deployment guide's reference layout for the spec's user count, beside the spec's.
+    pub guide: GuideComparison,
+    pub warnings: Vec<WarningRow>,
+    /// Templates replaced with `render --templates` (PLAN.md only; absent from `plan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub templates_overridden: Option<Vec<String>>,
+}
+
+/// The guide's formula with the spec's numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Formula {
+    pub users: u64,
+    pub concurrency: u64,
+    pub engines: Vec<EngineRow>,
+    pub engine_memory_sum: Mem,
+    pub engine_cores_sum: u64,
+    /// users × Σ engine memory × concurrency.
+    pub memory: Mem,
+    /// users × Σ engine cores × concurrency.
+    pub cores: u64,
+    /// users × concurrency × engine types.
+    pub instances: u64,
+    /// The arithmetic as text: `300 × (spark 1G) × 2 = 600G`.
+    pub memory_line: String,
+    pub cores_line: String,
+    pub instances_line: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineRow {
+    pub name: String,
+    pub memory: Mem,
+    pub cores: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeapRules {
+    /// Heap of every microservice JVM except publicservice (the ECM's own JVM included).
+    pub service: Mem,
+    pub publicservice: Mem,
+    /// Why publicservice has its heap: `auto: 6G above 100 users` or `set in the spec`.
+    pub publicservice_rule: String,
+    /// Kept free on every host that runs control services.
+    pub reserve: Mem,
+}
+
+/// What the ECM hosts offer against the demand.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capacity {
+    pub ecm_hosts: usize,
+    /// Σ engine memory of the ECM hosts (= Σ wds.linkis.ecm.memory.max).
+    pub memory: Mem,
+    /// capacity − demand.
+    pub memory_spare: Mem,
+    /// Σ wds.linkis.ecm.cores.max.
+    pub cores_max: u64,
+    /// Σ physical cores of the ECM hosts; None when a host's cores are not given.
+    pub physical_cores: Option<u64>,
+    /// Σ wds.linkis.ecm.engineconn.instances.max.
+    pub instances_max: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HostRow {
+    pub name: String,
+    pub address: String,
+    pub memory: Mem,
+    /// Physical cores; None when not given.
+    pub cores: Option<u64>,
+    /// `control`, `ecm` or `control+ecm`.
+    pub role: String,
+    /// In Linkis' start order.
+    pub services: Vec<ServiceRow>,
+    /// Σ heaps of the host's JVMs.
+    pub heaps: Mem,
+    /// reserve_memory on hosts with control services, else 0.
+    pub reserve: Mem,
+    /// Memory the host's ECM may give to engines (0 without an ECM).
+    pub engine_memory: Mem,
+    /// `linkis-cg-engineconnmanager.properties` values, on ECM hosts.
+    pub ecm: Option<EcmKeys>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceRow {
+    pub name: String,
+    pub daemon: String,
+    pub port: u16,
+    pub heap: Mem,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EcmKeys {
+    /// `wds.linkis.ecm.memory.max`, bytes.
+    pub memory_max: u64,
+    /// `wds.linkis.ecm.cores.max`.
+    pub cores_max: u64,
+    /// `wds.linkis.ecm.engineconn.instances.max`.
+    pub instances_max: u64,
+}
+
+/// One row of the guide's table of reference layouts (64G hosts, 2 engines of 1G per user).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct GuideRow {
+    /// `100–300`.
+    pub users: &'static str,
+    /// The user count the layout is for (its upper end; 800 for the last row).
+    pub max_users: u64,
+    pub servers: usize,
+    pub ecm_hosts: usize,
+}
+
+/// The guide's reference layouts, from the Linkis deployment guide (`linkis-facts.md`).
+pub const GUIDE: [GuideRow; 5] = [
+    GuideRow {
+        users: "10–50",
+        max_users: 50,
+        servers: 4,
+        ecm_hosts: 2,
+    },
+    GuideRow {
+        users: "50–100",
+        max_users: 100,
+        servers: 6,
+        ecm_hosts: 4,
+    },
+    GuideRow {
+        users: "100–300",
+        max_users: 300,
+        servers: 12,
+        ecm_hosts: 10,
+    },
+    GuideRow {
+        users: "300–500",
+        max_users: 500,
+        servers: 20,
+        ecm_hosts: 18,
+    },
+    GuideRow {
+        users: "500+ (800)",
+        max_users: 800,
+        servers: 34,
+        ecm_hosts: 32,
+    },
+];
+
+/// Host memory in the guide's layouts.
+pub const GUIDE_HOST_MEMORY: u64 = 64 * GIB;
+
+/// The guide's row for a user count: the first whose range holds it, the last beyond 500.
+pub fn guide_row(users: u64) -> GuideRow {
+    GUIDE
+        .iter()
+        .copied()
+        .find(|r| users <= r.max_users)
+        .unwrap_or(GUIDE[GUIDE.len() - 1])
+}
+
+/// The guide's layout and the spec's, as table cells, and whether they match.
+#[derive(Debug, Clone, Serialize)]
+pub struct GuideComparison {
+    pub row: GuideRow,
+    /// Rows of the side-by-side table: (what, guide, this spec).
+    pub rows: Vec<[String; 3]>,
+    /// The spec places services exactly as the guide's table (same server count, ECM on all but
+    /// the last two, everything else on the last two).
+    pub same_layout: bool,
+    pub verdict: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WarningRow {
+    pub check: String,
+    pub path: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Report {
+    /// The report of a plan.
+    pub fn new(plan: &Plan) -> Report {
+        let s = &plan.spec.sizing;
+        let d = &plan.demand;
+        let engines: Vec<EngineRow> = s
+            .engines
+            .iter()
+            .map(|(name, e)| EngineRow {
+                name: name.clone(),
+                memory: Mem::new(e.memory.bytes()),
+                cores: e.cores,
+            })
+            .collect();
+        let mem_terms = engines
+            .iter()
+            .map(|e| format!("{} {}", e.name, e.memory.text))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let core_terms = engines
+            .iter()
+            .map(|e| format!("{} {}", e.name, e.cores))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let formula = Formula {
+            users: d.users,
+            concurrency: d.concurrency,
+            engine_memory_sum: Mem::new(d.engine_memory_sum),
+            engine_cores_sum: d.engine_cores_sum,
+            memory: Mem::new(d.memory),
+            cores: d.cores,
+            instances: d.engines,
+            memory_line: format!(
+                "{} × ({mem_terms}) × {} = {}",
+                d.users,
+                d.concurrency,
+                gib(d.memory as u128)
+            ),
+            cores_line: format!(
+                "{} × ({core_terms}) × {} = {}",
+                d.users, d.concurrency, d.cores
+            ),
+            instances_line: format!(
+                "{} × {} × {} type{} = {}",
+                d.users,
+                d.concurrency,
+                d.engine_types,
+                if d.engine_types == 1 { "" } else { "s" },
+                d.engines
+            ),
+            engines,
+        };
+
+        let heaps = HeapRules {
+            service: Mem::new(plan.heaps.service),
+            publicservice: Mem::new(plan.heaps.publicservice),
+            publicservice_rule: match s.publicservice_memory {
+                AutoSize::Size(_) => "set in the spec".to_string(),
+                AutoSize::Auto if s.concurrent_users > 100 => {
+                    "auto: 6G above 100 concurrent users, never below service_memory".to_string()
+                }
+                AutoSize::Auto => {
+                    "auto: service_memory up to 100 concurrent users, 6G above".to_string()
+                }
+            },
+            reserve: Mem::new(s.reserve_memory.bytes()),
+        };
+
+        let ecm: Vec<_> = plan.ecm_hosts().collect();
+        let capacity = Capacity {
+            ecm_hosts: ecm.len(),
+            memory: Mem::new(plan.capacity_memory),
+            memory_spare: Mem::new(plan.capacity_memory.saturating_sub(d.memory)),
+            cores_max: ecm.iter().filter_map(|h| h.ecm).map(|e| e.cores_max).sum(),
+            physical_cores: if ecm.iter().all(|h| h.cores > 0) {
+                Some(ecm.iter().map(|h| h.cores).sum())
+            } else {
+                None
+            },
+            instances_max: ecm
+                .iter()
+                .filter_map(|h| h.ecm)
+                .map(|e| e.instances_max)
+                .sum(),
+        };
+
+        let hosts = plan
+            .hosts
+            .iter()
+            .map(|h| {
+                let control = h.is_control();
+                let ecm = h.runs(Service::Engineconnmanager);
+                HostRow {
+                    name: h.name.clone(),
+                    address: h.address.clone(),
+                    memory: Mem::new(h.memory),
+                    cores: (h.cores > 0).then_some(h.cores),
+                    role: match (control, ecm) {
+                        (true, true) => "control+ecm",
+                        (true, false) => "control",
+                        (false, true) => "ecm",
+                        (false, false) => "none",
+                    }
+                    .to_string(),
+                    services: h
+                        .services
+                        .iter()
+                        .map(|p| ServiceRow {
+                            name: p.service.name().to_string(),
+                            daemon: p.info.daemon.to_string(),
+                            port: p.port,
+                            heap: Mem::new(p.heap),
+                        })
+                        .collect(),
+                    heaps: Mem::new(h.services.iter().map(|p| p.heap).sum()),
+                    reserve: Mem::new(if control { s.reserve_memory.bytes() } else { 0 }),
+                    engine_memory: Mem::new(h.engine_memory),
+                    ecm: h.ecm.map(|e| EcmKeys {
+                        memory_max: e.memory_max,
+                        cores_max: e.cores_max,
+                        instances_max: e.instances_max,
+                    }),
+                }
+            })
+            .collect();
+
+        Report {
+            cluster: plan.spec.cluster.name.clone(),
+            linkis_version: plan.release.version.to_string(),
+            guide: compare_with_guide(plan),
+            formula,
+            heaps,
+            capacity,
+            hosts,
+            warnings: plan
+                .warnings
+                .iter()
+                .map(|w| WarningRow {
+                    check: w.check.to_string(),
+                    path: w.path.clone(),
+                    message: w.message.clone(),
+                    hint: w.hint.clone(),
+                })
+                .collect(),
+            templates_overridden: None,
+        }
+    }
+
+    /// The report as Markdown, from a template source.
+    fn render_with(&self, env: &Environment, name: &str) -> Result<String, minijinja::Error> {
+        let text = env
+            .get_template(name)?
+            .render(minijinja::Value::from(minijinja::value::Serde(self)))?;
+        Ok(with_newline(text))
+    }
+}
+
+/// Text files end with exactly one newline.
+fn with_newline(mut s: String) -> String {
+    while s.ends_with("\n\n") {
+        s.pop();
+    }
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+/// `64G` when all memory sizes are equal, else `4 × 64G + 2 × 128G`.
+fn memory_mix(sizes: impl Iterator<Item = u64>) -> String {
+    let mut count: BTreeMap<u64, usize> = BTreeMap::new();
+    for m in sizes {
+        *count.entry(m).or_default() += 1;
+    }
+    count
+        .iter()
+        .map(|(m, n)| format!("{n} × {}", gib(*m as u128)))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// `s1, s2, s3` or `s1, s2, …, s10`.
+fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<&str> = names.collect();
+    if v.len() <= 4 {
+        v.join(", ")
+    } else {
+        format!("{}, {}, …, {}", v[0], v[1], v[v.len() - 1])
+    }
+}
+
+fn compare_with_guide(plan: &Plan) -> GuideComparison {
+    let row = guide_row(plan.demand.users);
+    let n = plan.hosts.len();
+    let ecm: Vec<_> = plan.ecm_hosts().collect();
+    let control: Vec<_> = plan.hosts.iter().filter(|h| h.is_control()).collect();
+    let guide_ecm_mem = row.ecm_hosts as u64 * GUIDE_HOST_MEMORY;
+    let engines_per_user = {
+        let s = &plan.spec.sizing;
+        let terms = s
+            .engines
+            .iter()
+            .map(|(k, e)| format!("{k} {}", e.memory))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        format!("{} × ({terms})", s.max_concurrency_per_user)
+    };
+    let raw_ecm_mem: u64 = ecm.iter().map(|h| h.memory).sum();
+    let rows = vec![
+        [
+            "concurrent users".to_string(),
+            row.users.to_string(),
+            plan.demand.users.to_string(),
+        ],
+        [
+            "engines per user".to_string(),
+            "2 × 1G".to_string(),
+            engines_per_user,
+        ],
+        [
+            "ECM memory demand".to_string(),
+            format!(
+                "{} × 2 × 1G = {}",
+                row.max_users,
+                gib(row.max_users as u128 * 2 * GIB as u128)
+            ),
+            gib(plan.demand.memory as u128),
+        ],
+        [
+            "servers".to_string(),
+            format!("{} × 64G", row.servers),
+            memory_mix(plan.hosts.iter().map(|h| h.memory)),
+        ],
+        [
+            "ECM hosts".to_string(),
+            format!(
+                "S1–S{} ({} × 64G = {})",
+                row.ecm_hosts,
+                row.ecm_hosts,
+                gib(guide_ecm_mem as u128)
+            ),
+            format!(
+                "{} host{}: {} ({} host memory, {} for engines)",
+                ecm.len(),
+                if ecm.len() == 1 { "" } else { "s" },
+                names(ecm.iter().map(|h| h.name.as_str())),
+                gib(raw_ecm_mem as u128),
+                gib(plan.capacity_memory as u128)
+            ),
+        ],
+        [
+            "other services".to_string(),
+            format!("S{}, S{} (Eureka HA)", row.servers - 1, row.servers),
+            names(control.iter().map(|h| h.name.as_str())),
+        ],
+    ];
+    let all_control: Vec<Service> =
+        crate::size::role_services(&plan.release, plan.spec.cluster.discovery, &[Role::Control]);
+    let same_layout = n == row.servers
+        && plan.hosts.iter().enumerate().all(|(i, h)| {
+            let placed: Vec<Service> = h.services.iter().map(|p| p.service).collect();
+            if i + 2 >= n {
+                placed == all_control
+            } else {
+                placed == [Service::Engineconnmanager]
+            }
+        });
+    let verdict = if same_layout {
+        format!(
+            "Same placement as the guide: the ECM on the first {} hosts, every other service on the last two.",
+            row.ecm_hosts
+        )
+    } else if plan.demand.users > 800 {
+        "The guide's largest layout is for 800 users; above it, the formula and the capacity check \
+         above are what size the cluster."
+            .to_string()
+    } else {
+        format!(
+            "A different layout from the guide's ({} servers, ECM on {}); the capacity check above is what \
+             decides whether it carries its users.",
+            row.servers, row.ecm_hosts
+        )
+    };
+    GuideComparison {
+        row,
+        rows,
+        same_layout,
+        verdict,
+    }
+}
+
+fn environment(source: &str) -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_syntax(crate::render::syntax());
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_template_owned(PLAN_TEMPLATE_NAME, source.to_string())?;
+    Ok(env)
+}
+
+/// The report as Markdown text (`linkis-gen plan`), from the embedded template.
+pub fn text(plan: &Plan) -> String {
+    let report = Report::new(plan);
+    environment(PLAN_TEMPLATE)
+        .and_then(|env| report.render_with(&env, PLAN_TEMPLATE_NAME))
+        .expect("the embedded PLAN.md.j2 renders every report (tested)")
+}
+
+/// The report as JSON (`linkis-gen plan --format json`).
+pub fn json(plan: &Plan) -> String {
+    let mut s = serde_json::to_string_pretty(&Report::new(plan))
+        .expect("the report has no maps with non-string keys");
+    s.push('\n');
+    s
+}
+
+/// `OUT/PLAN.md`, from the embedded template, listing the templates replaced with `--templates`.
+pub fn plan_md(plan: &Plan, overridden: &[String]) -> Vec<OutFile> {
+    let mut report = Report::new(plan);
+    report.templates_overridden = Some(overridden.to_vec());
+    let contents = environment(PLAN_TEMPLATE)
+        .and_then(|env| report.render_with(&env, PLAN_TEMPLATE_NAME))
+        .expect("the embedded PLAN.md.j2 renders every report (tested)");
+    vec![OutFile::new("PLAN.md", contents)]
+}
+
+/// `OUT/PLAN.md` from the run's template set, so that a `--templates` PLAN.md.j2 is used.
+pub fn plan_md_with(templates: &Templates, plan: &Plan) -> Result<Vec<OutFile>, RenderError> {
+    let mut report = Report::new(plan);
+    report.templates_overridden = Some(templates.overridden.clone());
+    let contents = templates.render(
+        PLAN_TEMPLATE_NAME,
+        minijinja::Value::from(minijinja::value::Serde(&report)),
+    )?;
+    Ok(vec![OutFile::new("PLAN.md", with_newline(contents))])
 }

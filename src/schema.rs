@@ -11,6 +11,8 @@ pub fn spec_schema() -> Value {
             "$id".into(),
             Value::String("https://linkis-gen/spec-v1.schema.json".into()),
         );
+        // Top-level `x-` keys hold YAML anchors for merge keys (`<<: *defaults`); the loader drops them.
+        obj.insert("patternProperties".into(), serde_json::json!({ "^x-": {} }));
         obj.insert(
             "title".into(),
             Value::String("linkis-gen cluster spec, format version 1".into()),

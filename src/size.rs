@@ -4,10 +4,12 @@
 //! Rules: `../shared/spec-v1.md` (Roles and default placement; Sizing). All arithmetic is exact, on
 //! bytes, in u128 so that no spec can overflow it.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::catalog::{Release, ServiceInfo};
-use crate::diag::{Diagnostic, join_index};
+use crate::diag::{Diagnostic, join_index, join_key};
 use crate::spec::{AutoSize, Discovery, GIB, Role, Service, Size, Spec};
 use crate::validate::Validated;
 
@@ -170,7 +172,8 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
         service: s.service_memory.bytes(),
         publicservice: match s.publicservice_memory {
             AutoSize::Size(z) => z.bytes(),
-            AutoSize::Auto if s.concurrent_users > 100 => 6 * GIB,
+            // "Raise publicservice to 6G for many users": never below service_memory.
+            AutoSize::Auto if s.concurrent_users > 100 => (6 * GIB).max(s.service_memory.bytes()),
             AutoSize::Auto => s.service_memory.bytes(),
         },
     };
@@ -192,25 +195,21 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
     };
 
     // Placement: pinned services, then roles, then defaults among the hosts that declare neither.
-    let undeclared: Vec<usize> = spec
+    let undeclared = spec
         .hosts
         .iter()
-        .enumerate()
-        .filter(|(_, h)| h.services.is_none() && h.roles.is_none())
-        .map(|(i, _)| i)
-        .collect();
-    let defaults = default_roles(undeclared.len());
+        .filter(|h| h.services.is_none() && h.roles.is_none())
+        .count();
+    let defaults = default_roles(undeclared);
     let mut hosts = Vec::with_capacity(spec.hosts.len());
+    let mut next_default = defaults.iter();
     for (i, h) in spec.hosts.iter().enumerate() {
         let mut services: Vec<Service> = if let Some(pinned) = &h.services {
             pinned.clone()
         } else {
             let roles = match &h.roles {
                 Some(r) => r.clone(),
-                None => {
-                    let k = undeclared.iter().position(|u| *u == i).unwrap_or(0);
-                    defaults[k].clone()
-                }
+                None => next_default.next().cloned().unwrap_or_default(),
             };
             role_services(&release, spec.cluster.discovery, &roles)
         };
@@ -269,8 +268,11 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
         }
     }
 
+    port_clashes(&spec, &hosts, &mut errors, &mut warnings);
+
     // Memory per host: engine memory on ECM hosts, heaps + reserve on control hosts.
     let reserve = s.reserve_memory.bytes() as u128;
+    let mut memory_errors = false;
     for h in &mut hosts {
         let control_heaps: u128 = h
             .services
@@ -289,6 +291,7 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
         let fixed = needed_control + ecm_heap;
         let mem = h.memory as u128;
         if fixed > mem {
+            memory_errors = true;
             errors.push(
                 Diagnostic::error(
                     "host-memory",
@@ -296,7 +299,7 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
                     format!(
                         "{} has {} of memory but its services need {}: {}",
                         h.name,
-                        gib(h.memory as u128),
+                        gib(mem),
                         gib(fixed),
                         breakdown(control_heaps, reserve * u128::from(h.is_control()), ecm_heap)
                     ),
@@ -310,80 +313,46 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
         }
     }
 
-    let ecm_count = hosts
+    let ecm: Vec<&PlacedHost> = hosts
         .iter()
         .filter(|h| h.runs(Service::Engineconnmanager))
-        .count() as u128;
-    let capacity: u128 = hosts.iter().map(|h| h.engine_memory as u128).sum();
-    if ecm_count > 0 && errors.is_empty() && capacity < demand.memory as u128 {
-        let gap = demand.memory as u128 - capacity;
-        let per_host = spec.host_defaults.memory.map_or(
-            hosts.iter().map(|h| h.memory).max().unwrap_or(0),
-            Size::bytes,
-        ) as u128;
-        let per_host_engines = per_host.saturating_sub(heaps.service as u128);
-        let hint = if per_host_engines > 0 {
-            let more = gap.div_ceil(per_host_engines);
-            format!(
-                "add {more} more ECM host{} of {} (each gives {} to engines), or lower concurrent_users, \
-                 max_concurrency_per_user or engine memory",
-                if more == 1 { "" } else { "s" },
-                gib(per_host),
-                gib(per_host_engines)
-            )
-        } else {
-            "add ECM hosts with more memory, or lower concurrent_users".to_string()
-        };
-        errors.push(
-            Diagnostic::error(
-                "ecm-capacity",
-                "sizing.concurrent_users",
-                format!(
-                    "engines need {} ({} users × {} × {} concurrent) but the {} ECM host{} can give {}, {} short",
-                    gib(demand.memory as u128),
-                    demand.users,
-                    gib(engine_memory_sum),
-                    demand.concurrency,
-                    ecm_count,
-                    if ecm_count == 1 { "" } else { "s" },
-                    gib(capacity),
-                    gib(gap)
-                ),
-            )
-            .hint(hint),
-        );
+        .collect();
+    let ecm_count = ecm.len() as u128;
+    let capacity: u128 = ecm.iter().map(|h| h.engine_memory as u128).sum();
+    if ecm_count > 0 && !memory_errors && capacity < demand.memory as u128 {
+        errors.push(capacity_error(&spec, &heaps, &demand, &ecm, capacity));
     }
 
     if !errors.is_empty() {
         return Err(errors);
     }
 
-    // Each ECM's share of cores and instances.
-    let ecm_count = ecm_count.max(1);
-    let cores_share = clamp((demand.cores as u128).div_ceil(ecm_count)).max(1);
-    let instances_share = clamp((demand.engines as u128).div_ceil(ecm_count)).max(1);
+    // Each ECM's share of cores and instances, in proportion to its engine memory, so that the
+    // shares add up to the demand; instances are never below the even share spec-v1 requires
+    // (users × concurrency × engine types / ECM hosts, rounded up).
+    let even_instances = clamp((demand.engines as u128).div_ceil(ecm_count.max(1)));
     for h in &mut hosts {
         if h.runs(Service::Engineconnmanager) {
+            let share = |total: u64| -> u64 {
+                if capacity == 0 {
+                    return 1;
+                }
+                clamp((total as u128 * h.engine_memory as u128).div_ceil(capacity)).max(1)
+            };
             h.ecm = Some(EcmShare {
                 memory_max: h.engine_memory,
-                cores_max: cores_share,
-                instances_max: instances_share,
+                cores_max: share(demand.cores),
+                instances_max: share(demand.engines).max(even_instances),
             });
-            if h.cores > 0 && cores_share > h.cores {
-                warnings.push(
-                    Diagnostic::warning(
-                        "ecm-cores",
-                        join_index("hosts", h.index),
-                        format!(
-                            "{}'s share of engine cores is {cores_share} but it has {} physical cores",
-                            h.name, h.cores
-                        ),
-                    )
-                    .hint("Linkis counts logical cores, so this runs; engines will share the CPUs"),
-                );
-            }
         }
     }
+    let largest_engine = s
+        .engines
+        .values()
+        .map(|e| e.memory.bytes())
+        .max()
+        .unwrap_or(0);
+    sizing_warnings(&spec, &hosts, &demand, largest_engine, &mut warnings);
 
     Ok(Plan {
         capacity_memory: clamp(capacity),
@@ -396,17 +365,271 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
     })
 }
 
+/// The ECM capacity error: the demand, what the ECM hosts give, and how many more ECM hosts of
+/// `host_defaults.memory` would close the gap.
+fn capacity_error(
+    spec: &Spec,
+    heaps: &Heaps,
+    demand: &Demand,
+    ecm: &[&PlacedHost],
+    capacity: u128,
+) -> Diagnostic {
+    let gap = demand.memory as u128 - capacity;
+    let n = ecm.len();
+    let each = {
+        let first = ecm[0].engine_memory;
+        if ecm.iter().all(|h| h.engine_memory == first) {
+            format!("{} each", gib(first as u128))
+        } else if n <= 6 {
+            ecm.iter()
+                .map(|h| format!("{} {}", h.name, gib(h.engine_memory as u128)))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        } else {
+            let lo = ecm.iter().map(|h| h.engine_memory).min().unwrap_or(0);
+            let hi = ecm.iter().map(|h| h.engine_memory).max().unwrap_or(0);
+            format!("{} to {} each", gib(lo as u128), gib(hi as u128))
+        }
+    };
+    let message = format!(
+        "engines need {} ({} users × {} × {} concurrent) but the {n} ECM host{} give {} ({each}), {} short",
+        gib(demand.memory as u128),
+        demand.users,
+        gib(demand.engine_memory_sum as u128),
+        demand.concurrency,
+        plural(n),
+        gib(capacity),
+        gib(gap)
+    );
+    let (per_host, source) = match spec.host_defaults.memory {
+        Some(m) => (m.bytes() as u128, "host_defaults.memory"),
+        None => (
+            ecm.iter().map(|h| h.memory).max().unwrap_or(0) as u128,
+            "the largest ECM host",
+        ),
+    };
+    let per_host_engines = per_host.saturating_sub(heaps.service as u128);
+    let hint = if per_host_engines > 0 {
+        let more = gap.div_ceil(per_host_engines);
+        format!(
+            "add {more} more ECM host{} of {} ({source}; each gives {} − {} ECM heap = {} to engines, \
+             {more} × {} = {} ≥ {}): list them before the last two hosts or give them `roles: [ecm]`; \
+             or lower concurrent_users, max_concurrency_per_user or engine memory",
+            plural(more as usize),
+            gib(per_host),
+            gib(per_host),
+            gib(heaps.service as u128),
+            gib(per_host_engines),
+            gib(per_host_engines),
+            gib(more * per_host_engines),
+            gib(gap)
+        )
+    } else {
+        "add ECM hosts with more memory, or lower concurrent_users".to_string()
+    };
+    Diagnostic::error("ecm-capacity", "sizing.concurrent_users", message).hint(hint)
+}
+
+/// Two placed services on one port of a host are an error; a port override for a service the
+/// host does not run is a warning.
+fn port_clashes(
+    spec: &Spec,
+    hosts: &[PlacedHost],
+    errors: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    for h in hosts {
+        let host_path = join_index("hosts", h.index);
+        let ports_path = join_key(&host_path, "ports");
+        let overrides = &spec.hosts[h.index].ports;
+        let in_use = h
+            .services
+            .iter()
+            .map(|p| format!("{} {}", p.service, p.port))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut taken: BTreeMap<u16, Service> = BTreeMap::new();
+        for p in &h.services {
+            let Some(first) = taken.get(&p.port).copied() else {
+                taken.insert(p.port, p.service);
+                continue;
+            };
+            let (path, moved) = if overrides.contains_key(&p.service) {
+                (join_key(&ports_path, p.service.name()), p.service)
+            } else if overrides.contains_key(&first) {
+                (join_key(&ports_path, first.name()), first)
+            } else {
+                (host_path.clone(), p.service)
+            };
+            errors.push(
+                Diagnostic::error(
+                    "port-clash",
+                    path,
+                    format!(
+                        "{first} and {} would both listen on port {} on {}",
+                        p.service, p.port, h.name
+                    ),
+                )
+                .hint(format!(
+                    "give {moved} another port on this host in `ports:` (ports on {}: {in_use})",
+                    h.name,
+                )),
+            );
+        }
+        for svc in overrides.keys() {
+            if !h.runs(*svc) {
+                warnings.push(
+                    Diagnostic::warning(
+                        "unused-port",
+                        join_key(&ports_path, svc.name()),
+                        format!("{} does not run {svc}, so this port is never used", h.name),
+                    )
+                    .hint("remove it, or place the service on this host")
+                    .at_key(),
+                );
+            }
+        }
+    }
+}
+
+/// Warnings that do not stop a render: no HA, engine cores above physical cores, ECM hosts too
+/// small for the largest engine.
+fn sizing_warnings(
+    spec: &Spec,
+    hosts: &[PlacedHost],
+    demand: &Demand,
+    largest_engine: u64,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let count = |s: Service| hosts.iter().filter(|h| h.runs(s)).count();
+    let mut single = Vec::new();
+    if spec.cluster.discovery == Discovery::Eureka && count(Service::Eureka) < 2 {
+        single.push(Service::Eureka);
+    }
+    if count(Service::Gateway) < 2 {
+        single.push(Service::Gateway);
+    }
+    if !single.is_empty() {
+        let names: Vec<&str> = single.iter().map(|s| s.name()).collect();
+        warnings.push(
+            Diagnostic::warning(
+                "no-ha",
+                "hosts",
+                format!(
+                    "{} run{} on one host only: no HA, the cluster stops when that host does",
+                    names.join(" and "),
+                    if single.len() == 1 { "s" } else { "" }
+                ),
+            )
+            .hint("run eureka and gateway on two hosts; the default placement does so with 3 or more hosts")
+            .at_key(),
+        );
+    }
+
+    let over: Vec<&PlacedHost> = hosts
+        .iter()
+        .filter(|h| h.cores > 0 && h.ecm.is_some_and(|e| e.cores_max > h.cores))
+        .collect();
+    if let Some(first) = over.first() {
+        let share = first.ecm.map_or(0, |e| e.cores_max);
+        let same = over
+            .iter()
+            .all(|h| h.ecm.map(|e| e.cores_max) == Some(share) && h.cores == first.cores);
+        let detail = if same {
+            format!(
+                "{share} each, {} physical core{} each",
+                first.cores,
+                plural(first.cores as usize)
+            )
+        } else {
+            over.iter()
+                .map(|h| {
+                    format!(
+                        "{} {} > {}",
+                        h.name,
+                        h.ecm.map_or(0, |e| e.cores_max),
+                        h.cores
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        warnings.push(
+            Diagnostic::warning(
+                "ecm-cores",
+                "sizing.engines",
+                format!(
+                    "engines need {} cores ({} users × {} core{} × {} concurrent); the ECM share{} on {} exceed{} the physical cores ({detail})",
+                    demand.cores,
+                    demand.users,
+                    demand.engine_cores_sum,
+                    plural(demand.engine_cores_sum as usize),
+                    demand.concurrency,
+                    if over.len() == 1 { "" } else { "s" },
+                    host_list(over.iter().map(|h| h.name.as_str())),
+                    if over.len() == 1 { "s" } else { "" },
+                ),
+            )
+            .hint("Linkis counts logical cores, so this runs and engines share the CPUs; add ECM hosts or cores to avoid it")
+            .at_key(),
+        );
+    }
+
+    let small: Vec<&PlacedHost> = hosts
+        .iter()
+        .filter(|h| h.ecm.is_some() && h.engine_memory < largest_engine)
+        .collect();
+    if !small.is_empty() {
+        warnings.push(
+            Diagnostic::warning(
+                "ecm-too-small",
+                join_index("hosts", small[0].index),
+                format!(
+                    "the ECM on {} has less memory for engines than one {} engine: it can never start it",
+                    host_list(small.iter().map(|h| h.name.as_str())),
+                    gib(largest_engine as u128)
+                ),
+            )
+            .hint("give the host more memory, or keep the ECM off it"),
+        );
+    }
+}
+
+/// `s1`, `s1, s2`, or `s1, s2, …, s10 (10 hosts)` for long lists.
+pub fn host_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<&str> = names.collect();
+    if v.len() <= 4 {
+        v.join(", ")
+    } else {
+        format!(
+            "{}, {}, …, {} ({} hosts)",
+            v[0],
+            v[1],
+            v[v.len() - 1],
+            v.len()
+        )
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 fn clamp(v: u128) -> u64 {
     u64::try_from(v).unwrap_or(u64::MAX)
 }
 
-/// A byte count in GiB for messages: `62G`, or `1.5G` when not whole.
+/// A byte count for messages, exact: `62G` in whole GiB (also above 1T, as the guide writes
+/// `1600G`), else the largest exact unit: `512M`, `1536M`.
 pub fn gib(b: u128) -> String {
     let g = GIB as u128;
     if b % g == 0 {
         format!("{}G", b / g)
     } else {
-        format!("{:.2}G", b as f64 / g as f64)
+        match u64::try_from(b) {
+            Ok(v) => Size(v).to_string(),
+            Err(_) => format!("{b}B"),
+        }
     }
 }
 

@@ -411,6 +411,13 @@ impl Size {
     }
 
     /// Parses `64G`, `64g`, `64GiB`, `512M`, `1T`, `1024K`, `100B`. A bare number is refused.
+    ///
+    /// ```
+    /// use linkis_gen::spec::{Size, GIB};
+    /// assert_eq!(Size::parse("64G"), Ok(Size(64 * GIB)));
+    /// assert_eq!(Size::parse("1536M").unwrap().to_string(), "1536M");
+    /// assert!(Size::parse("64").is_err());
+    /// ```
     pub fn parse(s: &str) -> Result<Size, String> {
         let t = s.trim();
         let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());

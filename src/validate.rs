@@ -762,3 +762,288 @@ fn overrides(c: &Ctx, d: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{Source, parse};
+
+    const BASE: &str = r#"
+version: 1
+cluster: { name: demo, linkis_version: "1.3.2", package: files/linkis.tar.gz }
+database: { host: db1, name: linkis, user: linkis, password: { vault: vault_db } }
+sizing:
+  concurrent_users: 10
+  engines: { spark: { memory: 1G } }
+host_defaults: { memory: 64G, cores: 32 }
+hosts:
+  - { name: s1, address: 10.0.0.1 }
+  - { name: s2, address: 10.0.0.2 }
+"#;
+
+    /// Parses BASE with `edit` applied to the typed spec, validates, and returns the check names.
+    fn checks(edit: impl FnOnce(&mut Spec)) -> Vec<&'static str> {
+        let mut spec = parse(&Source::new("t", BASE.as_bytes().to_vec())).expect("BASE parses");
+        edit(&mut spec);
+        match validate(spec) {
+            Ok(v) => v.warnings.iter().map(|d| d.check).collect(),
+            Err(d) => d.iter().map(|d| d.check).collect(),
+        }
+    }
+
+    fn host(name: &str, address: &str) -> crate::spec::Host {
+        let mut spec = parse(&Source::new("t", BASE.as_bytes().to_vec())).unwrap();
+        let mut h = spec.hosts.remove(0);
+        h.name = name.into();
+        h.address = address.into();
+        h
+    }
+
+    #[test]
+    fn the_base_spec_is_clean() {
+        assert_eq!(checks(|_| {}), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn format_version_must_be_1() {
+        assert_eq!(checks(|s| s.version = 2), ["format-version"]);
+    }
+
+    #[test]
+    fn cluster_name_syntax() {
+        assert_eq!(
+            checks(|s| s.cluster.name = "Prod_BJ".into()),
+            ["cluster-name"]
+        );
+        assert_eq!(
+            checks(|s| s.cluster.name = "a".repeat(41)),
+            ["cluster-name"]
+        );
+        assert_eq!(checks(|s| s.cluster.name = "-x".into()), ["cluster-name"]);
+    }
+
+    #[test]
+    fn unsupported_version_lists_the_supported_ones() {
+        let mut spec = parse(&Source::new("t", BASE.as_bytes().to_vec())).unwrap();
+        spec.cluster.linkis_version.0 = "9.9.9".into();
+        let err = validate(spec).unwrap_err();
+        assert_eq!(err[0].check, "unsupported-version");
+        assert!(err[0].hint.as_deref().unwrap().contains("1.3.2"));
+    }
+
+    #[test]
+    fn install_dir_and_deploy_user_are_shell_safe() {
+        assert_eq!(
+            checks(|s| s.cluster.install_dir = "relative/dir".into()),
+            ["install-dir"]
+        );
+        assert_eq!(
+            checks(|s| s.cluster.install_dir = "/opt/$(reboot)".into()),
+            ["install-dir"]
+        );
+        assert_eq!(
+            checks(|s| s.cluster.deploy_user = "Root User".into()),
+            ["deploy-user"]
+        );
+    }
+
+    #[test]
+    fn nacos_needs_1_5_and_an_address() {
+        let nacos = |s: &mut Spec| s.cluster.discovery = Discovery::Nacos;
+        assert_eq!(checks(nacos), ["nacos-version", "nacos-address"]);
+        assert_eq!(
+            checks(|s| {
+                nacos(s);
+                s.cluster.linkis_version.0 = "1.5.0".into();
+                s.cluster.nacos_address = Some("10.0.0.9:8848".into());
+            }),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            checks(|s| {
+                nacos(s);
+                s.cluster.linkis_version.0 = "1.5.0".into();
+                s.cluster.nacos_address = Some("nacos-without-port".into());
+            }),
+            ["nacos-address"]
+        );
+    }
+
+    #[test]
+    fn postgresql_needs_1_8() {
+        assert_eq!(
+            checks(|s| s.database.kind = DbType::Postgresql),
+            ["postgresql-version"]
+        );
+        assert_eq!(
+            checks(|s| {
+                s.database.kind = DbType::Postgresql;
+                s.cluster.linkis_version.0 = "1.8.0".into();
+            }),
+            Vec::<&str>::new()
+        );
+    }
+
+    #[test]
+    fn redis_sessions_need_1_3_0_and_a_redis_block() {
+        assert_eq!(checks(|s| s.gateway.sessions = Sessions::Redis), ["redis"]);
+        assert_eq!(
+            checks(|s| {
+                s.gateway.sessions = Sessions::Redis;
+                s.cluster.linkis_version.0 = "1.1.3".into();
+            }),
+            ["redis-sessions-version", "redis"]
+        );
+    }
+
+    #[test]
+    fn vault_names_are_ansible_variables() {
+        assert_eq!(
+            checks(|s| s.database.password.vault = "my-secret".into()),
+            ["vault-name"]
+        );
+    }
+
+    #[test]
+    fn sizing_ranges_catch_zero_and_absurd_numbers() {
+        assert_eq!(checks(|s| s.sizing.concurrent_users = 0), ["out-of-range"]);
+        assert_eq!(
+            checks(|s| s.sizing.concurrent_users = MAX_USERS + 1),
+            ["out-of-range"]
+        );
+        assert_eq!(
+            checks(|s| s.sizing.max_concurrency_per_user = 0),
+            ["out-of-range"]
+        );
+        assert_eq!(checks(|s| s.sizing.engines.clear()), ["no-engines"]);
+        assert_eq!(
+            checks(|s| s.sizing.service_memory = crate::spec::Size(1024)),
+            ["out-of-range"]
+        );
+    }
+
+    #[test]
+    fn host_names_and_addresses() {
+        assert_eq!(checks(|s| s.hosts[1].name = "S2".into()), ["host-name"]);
+        assert_eq!(
+            checks(|s| s.hosts[1].address = "10.0.0.2; rm -rf /".into()),
+            ["host-address"]
+        );
+        assert_eq!(checks(|s| s.hosts.clear()), ["no-hosts"]);
+    }
+
+    #[test]
+    fn duplicate_names_and_addresses_name_the_first_use() {
+        let mut spec = parse(&Source::new("t", BASE.as_bytes().to_vec())).unwrap();
+        spec.hosts.push(host("s1", "10.0.0.1"));
+        let err = validate(spec).unwrap_err();
+        let got: Vec<_> = err.iter().map(|d| (d.check, d.path.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("duplicate-host-name", "hosts[2].name"),
+                ("duplicate-host-address", "hosts[2].address")
+            ]
+        );
+        assert!(err[0].message.contains("hosts[0]"));
+    }
+
+    #[test]
+    fn host_memory_comes_from_the_host_or_its_defaults() {
+        assert_eq!(
+            checks(|s| s.host_defaults.memory = None),
+            ["host-memory-missing", "host-memory-missing"]
+        );
+        assert_eq!(
+            checks(|s| s.hosts[0].memory = Some(crate::spec::Size(1024))),
+            ["out-of-range"]
+        );
+        assert_eq!(checks(|s| s.hosts[0].ssh_port = Some(0)), ["port-range"]);
+    }
+
+    #[test]
+    fn roles_and_services_are_exclusive_and_not_empty() {
+        use crate::spec::Role;
+        assert_eq!(
+            checks(|s| {
+                s.hosts[0].roles = Some(vec![Role::Ecm]);
+                s.hosts[0].services = Some(vec![Service::Gateway]);
+            }),
+            ["roles-and-services"]
+        );
+        assert_eq!(checks(|s| s.hosts[0].roles = Some(vec![])), ["empty-roles"]);
+        assert_eq!(
+            checks(|s| s.hosts[0].services = Some(vec![])),
+            ["empty-services"]
+        );
+    }
+
+    #[test]
+    fn a_service_missing_from_the_version_names_the_version() {
+        let mut spec = parse(&Source::new("t", BASE.as_bytes().to_vec())).unwrap();
+        spec.hosts[0].services = Some(vec![Service::Eureka, Service::Cs]);
+        spec.hosts[1].ports.insert(Service::Engineplugin, 9999);
+        let err = validate(spec).unwrap_err();
+        assert_eq!(err.len(), 2);
+        assert!(err.iter().all(|d| d.check == "service-not-in-version"));
+        assert!(
+            err[0].message.contains("Linkis 1.3.2 has no cs"),
+            "{}",
+            err[0].message
+        );
+        assert_eq!(err[0].path, "hosts[0].services[1]");
+        assert_eq!(err[1].path, "hosts[1].ports.engineplugin");
+    }
+
+    #[test]
+    fn overrides_name_real_files_and_hold_no_secrets() {
+        use crate::spec::Scalar;
+        let set = |file: &str, key: &str| {
+            let (file, key) = (file.to_string(), key.to_string());
+            move |s: &mut Spec| {
+                s.overrides
+                    .entry(file)
+                    .or_default()
+                    .insert(key, Scalar("x".into()));
+            }
+        };
+        assert_eq!(
+            checks(set("linkis.properties", "wds.linkis.x")),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            checks(set("linkis-cg-entrance.properties", "a.b")),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            checks(set("linkis-ps-cs.properties", "a.b")),
+            ["override-file"]
+        );
+        assert_eq!(
+            checks(set(
+                "linkis.properties",
+                "wds.linkis.server.mybatis.datasource.password"
+            )),
+            ["literal-secret"]
+        );
+    }
+
+    #[test]
+    fn ignored_blocks_are_warnings() {
+        assert_eq!(
+            checks(|s| s.cluster.nacos_address = Some("n:1".into())),
+            ["nacos-address"]
+        );
+        let mut spec = parse(&Source::new("t", BASE.as_bytes().to_vec())).unwrap();
+        spec.cluster.nacos_address = Some("n:1".into());
+        assert!(validate(spec).is_ok(), "a warning does not fail validation");
+    }
+
+    #[test]
+    fn every_check_is_named_once() {
+        let mut names: Vec<_> = CHECKS.iter().map(|(n, _)| *n).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), CHECKS.len());
+    }
+}

@@ -12,8 +12,6 @@ use super::{OutFile, RenderError, Templates};
 use crate::size::{PlacedHost, Plan};
 use crate::spec::{Discovery, Scalar, Service, Sessions};
 
-/// Linkis' default engine working directory (`wds.linkis.engineconn.root.dir`).
-const DEFAULT_ENGINECONN_ROOT: &str = "/appcom/tmp";
 const ENGINECONN_ROOT_KEY: &str = "wds.linkis.engineconn.root.dir";
 
 /// The cross-host start stages: each waits for the previous one on every host.
@@ -153,7 +151,8 @@ fn svc_ctx(p: &crate::size::PlacedService) -> SvcCtx {
     }
 }
 
-/// The engine root dir the conf tree sets: an override if the spec has one, else Linkis' default.
+/// The engine root dir the conf tree sets: an override if the spec has one, else the conf tree's
+/// default (Linkis' own).
 fn engineconn_root_dir(plan: &Plan) -> String {
     let ecm_file = plan
         .release
@@ -170,7 +169,7 @@ fn engineconn_root_dir(plan: &Plan) -> String {
             return v.clone();
         }
     }
-    DEFAULT_ENGINECONN_ROOT.to_string()
+    super::conf::ENGINECONN_ROOT_DIR.to_string()
 }
 
 fn endpoints(plan: &Plan, s: Service) -> Vec<Endpoint> {

@@ -16,6 +16,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use crate::size::Plan;
 
 mod apply;
+pub mod conf;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/templates.rs"));
@@ -170,7 +171,8 @@ impl Templates {
 pub fn render(plan: &Plan, opts: &RenderOptions) -> Result<Vec<OutFile>, RenderError> {
     let templates = Templates::load(opts.templates.as_deref())?;
     let mut files: Vec<OutFile> = Vec::new();
-    files.extend(crate::report::plan_md(plan, &templates.overridden));
+    files.extend(crate::report::plan_md_with(&templates, plan)?);
+    files.extend(conf::render(plan, &templates)?);
     files.extend(apply::render(plan, &templates)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)

@@ -1,0 +1,143 @@
+//! The command line as a user meets it: every example validates, exit codes are the documented
+//! ones, and `schema` describes the same format the loader reads.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run linkis-gen")
+}
+
+fn examples() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| format!("examples/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_example_validates_with_exit_0() {
+    let all = examples();
+    for required in [
+        "examples/guide-50-users.yaml",
+        "examples/guide-100-users.yaml",
+        "examples/guide-300-users.yaml",
+        "examples/guide-500-users.yaml",
+        "examples/guide-800-users.yaml",
+        "examples/single-node.yaml",
+        "examples/every-field.yaml",
+    ] {
+        assert!(all.iter().any(|e| e == required), "{required} is missing");
+    }
+    for ex in all {
+        let out = run(&["validate", &ex]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{ex}:\n{stderr}");
+        assert!(!stderr.contains("error["), "{ex}:\n{stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.starts_with(&format!("{ex}: ok: ")), "{ex}: {stdout}");
+    }
+}
+
+#[test]
+fn every_example_opens_with_a_comment_that_documents_it() {
+    for ex in examples() {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&ex)).unwrap();
+        let comment_lines = text.lines().take_while(|l| l.starts_with('#')).count();
+        assert!(
+            comment_lines >= 2,
+            "{ex} needs a comment at its top saying what it shows"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_documents_exit_codes() {
+    let out = run(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["render", "examples/single-node.yaml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "render without -o is a usage error"
+    );
+    let help = run(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("Exit codes:") && text.contains("  1  the spec is invalid"),
+        "{text}"
+    );
+}
+
+#[test]
+fn stdin_is_read_for_dash() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+        .args(["validate", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"version: [1\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--> -:"));
+}
+
+#[test]
+fn schema_is_json_of_the_spec_types_and_rejects_unknown_keys() {
+    let out = run(&["schema"]);
+    assert_eq!(out.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema is JSON");
+    let props = schema["properties"]
+        .as_object()
+        .expect("top-level properties");
+    for key in [
+        "version",
+        "cluster",
+        "database",
+        "gateway",
+        "sizing",
+        "host_defaults",
+        "hosts",
+        "overrides",
+    ] {
+        assert!(props.contains_key(key), "schema lacks {key}");
+    }
+    assert_eq!(
+        schema["additionalProperties"],
+        serde_json::Value::Bool(false)
+    );
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        required,
+        ["version", "cluster", "database", "sizing", "hosts"]
+    );
+    let host = &schema["$defs"]["Host"]["properties"];
+    assert!(
+        host["ports"].is_object() && host["roles"].is_object(),
+        "{host}"
+    );
+}

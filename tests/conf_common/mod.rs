@@ -1,0 +1,104 @@
+//! Helpers shared by the conf-tree tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use linkis_gen::load::Source;
+use linkis_gen::render::{self, OutFile, RenderOptions};
+use linkis_gen::size::Plan;
+
+pub fn plan_of(name: &str, text: &str) -> Plan {
+    let src = Source::new(name, text.as_bytes().to_vec());
+    match linkis_gen::plan(&src) {
+        Ok(p) => p,
+        Err(d) => panic!("{name} does not plan: {d:#?}"),
+    }
+}
+
+pub fn example(name: &str) -> String {
+    let path = format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The per-host files (hosts/...) of a rendered spec, by path.
+pub fn host_files(name: &str, text: &str) -> BTreeMap<String, OutFile> {
+    let plan = plan_of(name, text);
+    let files = render::render(&plan, &RenderOptions::default()).expect("renders");
+    files
+        .into_iter()
+        .filter(|f| {
+            f.path.starts_with("hosts/") && (f.path.contains("/conf/") || f.path.contains("/sbin/"))
+        })
+        .map(|f| (f.path.clone(), f))
+        .collect()
+}
+
+pub fn file<'a>(files: &'a BTreeMap<String, OutFile>, path: &str) -> &'a str {
+    &files
+        .get(path)
+        .unwrap_or_else(|| panic!("{path} was not rendered; have: {:?}", files.keys()))
+        .contents
+}
+
+/// `key=value` pairs of a properties text, in order (comments skipped).
+pub fn props(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap_or((l, ""));
+            (k.trim().to_string(), v.to_string())
+        })
+        .collect()
+}
+
+pub fn prop(text: &str, key: &str) -> Option<String> {
+    props(text)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+/// The value at a dotted path of a YAML text (keys with dots inside are not supported).
+pub fn yaml_at(text: &str, path: &[&str]) -> Option<serde_yaml::Value> {
+    let mut v: serde_yaml::Value = serde_yaml::from_str(text).expect("generated YAML parses");
+    for k in path {
+        v = v.get(*k)?.clone();
+    }
+    Some(v)
+}
+
+/// The daemons a start/stop script hands to linkis-daemon.sh, in order.
+pub fn script_daemons(text: &str, verb: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(&format!("{verb} ")))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A minimal valid spec; `extra_cluster` and `tail` are spliced in.
+pub fn spec(version: &str, extra_cluster: &str, hosts: &str, tail: &str) -> String {
+    format!(
+        r#"version: 1
+cluster:
+  name: t
+  linkis_version: "{version}"
+  package: files/linkis.tar.gz
+{extra_cluster}
+database:
+  host: 10.0.0.5
+  name: linkis
+  user: linkis
+  password: {{ vault: vault_linkis_db_password }}
+sizing:
+  concurrent_users: 10
+  engines:
+    spark: {{ memory: 1G, cores: 1 }}
+host_defaults:
+  memory: 64G
+  cores: 32
+hosts:
+{hosts}
+{tail}
+"#
+    )
+}
