@@ -18,6 +18,28 @@ use std::process::Command;
 
 const DB_PASSWORD: &str = "e2e-db-secret";
 
+/// The vault variables the rendered inventory lists, each with the value the test gives it.
+fn vault_vars(out: &Path) -> BTreeMap<String, String> {
+    let vars = fs::read_to_string(out.join("inventory/group_vars/all.yml")).unwrap();
+    let list = vars
+        .split("linkis_vault_variables:\n")
+        .nth(1)
+        .expect("group_vars lists the vault variables");
+    let names: Vec<&str> = list.lines().map_while(|l| l.strip_prefix("  - ")).collect();
+    assert!(names.contains(&"vault_linkis_db_password"), "{names:?}");
+    names
+        .into_iter()
+        .map(|n| {
+            let v = if n == "vault_linkis_db_password" {
+                DB_PASSWORD.to_string()
+            } else {
+                format!("e2e-{n}")
+            };
+            (n.to_string(), v)
+        })
+        .collect()
+}
+
 fn sh(cmd: &mut Command) -> String {
     let out = cmd.output().expect("command runs");
     assert!(
@@ -252,11 +274,12 @@ hosts:
         }
     }
     fs::write(tmp.join("local.yml"), local).unwrap();
-    fs::write(
-        tmp.join("vault.yml"),
-        format!("vault_linkis_db_password: {DB_PASSWORD}\n"),
-    )
-    .unwrap();
+    // Every vault variable the rendered tree asks for, with a made-up value.
+    let vault: String = vault_vars(&out)
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\n"))
+        .collect();
+    fs::write(tmp.join("vault.yml"), vault).unwrap();
     fs::write(
         tmp.join("ansible.cfg"),
         "[defaults]\nhost_key_checking = False\nstdout_callback = default\n",
@@ -278,6 +301,11 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     );
     assert!(changed.values().all(|c| *c > 0), "first run: {changed:?}");
 
+    let secrets = vault_vars(&out);
+    assert!(
+        secrets.len() > 1,
+        "the conf trees reference tokens too: {secrets:?}"
+    );
     for h in ["h1", "h2"] {
         let hd = out.join("hosts").join(h);
         let home = tmp.join("hosts").join(h).join("LinkisInstall");
@@ -302,11 +330,11 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
                     .unwrap_or_else(|e| panic!("{h}: {} not installed: {e}", dest.display()));
                 let exec = mode(&src) & 0o100 != 0;
                 if text.contains("{{ ") {
-                    let want = text.replace("{{ vault_linkis_db_password }}", DB_PASSWORD);
-                    if !want.contains("{{ ") {
-                        assert_eq!(got, want, "{h}: {}", rel.display());
+                    let mut want = text.clone();
+                    for (k, v) in &secrets {
+                        want = want.replace(&format!("{{{{ {k} }}}}"), v);
                     }
-                    assert!(!got.contains("{{ "), "{h}: {} not templated", rel.display());
+                    assert_eq!(got, want, "{h}: {}", rel.display());
                     let m = if exec { 0o750 } else { 0o640 };
                     assert_eq!(mode(&dest), m, "{h}: {}", rel.display());
                 } else {
@@ -350,6 +378,24 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     assert!(
         changed.values().all(|c| *c == 0),
         "second run changed something: {changed:?}\n{second}"
+    );
+
+    // A vault variable the configuration needs but nobody defined stops the preflight, by name.
+    let missing = secrets.keys().last().unwrap().clone();
+    let partial: String = secrets
+        .iter()
+        .filter(|(k, _)| **k != missing)
+        .map(|(k, v)| format!("{k}: {v}\n"))
+        .collect();
+    fs::write(tmp.join("vault.yml"), partial).unwrap();
+    let pre = ansible(&tmp, &out, &["--tags", "preflight"]);
+    let stdout = String::from_utf8_lossy(&pre.stdout);
+    assert!(!pre.status.success(), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("Define these variables") && l.contains(&missing)),
+        "{missing} not named:\n{stdout}"
     );
 
     let _ = fs::remove_dir_all(&tmp);

@@ -187,6 +187,25 @@ fn group_vars_carry_secret_references_only() {
     assert!(vars.contains("linkis_install_dir: /appcom/Install/LinkisInstall\n"));
     assert!(vars.contains("linkis_engineconn_root_dir: /appcom/tmp\n"));
     assert!(vars.contains("  - { app: LINKIS-CG-ENGINECONNMANAGER, host: s10, port: 9102 }\n"));
+    // The vault variables: the spec's, and every one the conf trees reference.
+    let listed: Vec<&str> = vars
+        .split("linkis_vault_variables:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .map_while(|l| l.strip_prefix("  - "))
+        .collect();
+    assert!(listed.contains(&"vault_linkis_db_password"), "{listed:?}");
+    for f in files.iter().filter(|f| f.path.starts_with("hosts/")) {
+        for (i, _) in f.contents.match_indices("{{ ") {
+            let name = f.contents[i + 3..].split(" }}").next().unwrap();
+            assert!(
+                listed.contains(&name),
+                "{} references {name}, not listed",
+                f.path
+            );
+        }
+    }
     let expected = vars.matches("  - { app: LINKIS-").count();
     assert_eq!(
         expected,

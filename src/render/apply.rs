@@ -6,6 +6,8 @@
 //! nginx/). Role files that carry no linkis-gen value are templates too, so that the template tree
 //! mirrors the output tree and `--templates` can replace any of them.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
 use super::{OutFile, RenderError, Templates};
@@ -56,6 +58,8 @@ struct Ctx<'a> {
     redis_password_var: Option<&'a str>,
     web: WebCtx<'a>,
     engineconn_root_dir: String,
+    /// Every Ansible variable the rendered files reference: the vault variables to define.
+    vault_vars: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -193,8 +197,30 @@ fn host_ctx(h: &PlacedHost) -> HostCtx {
     }
 }
 
-/// Renders the apply side of the tree.
-pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutFile>, RenderError> {
+/// The `{{ name }}` references in rendered files (the conf trees' secrets).
+fn referenced_vars(files: &[OutFile]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for f in files {
+        let mut rest = f.contents.as_str();
+        while let Some(i) = rest.find("{{ ") {
+            rest = &rest[i + 3..];
+            let Some(end) = rest.find(" }}") else { break };
+            let name = &rest[..end];
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                out.insert(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Renders the apply side of the tree. `rendered` holds the files already rendered (the per-host
+/// conf trees), whose vault references the inventory lists and the preflight checks.
+pub fn render(
+    plan: &Plan,
+    templates: &Templates,
+    rendered: &[OutFile],
+) -> Result<Vec<OutFile>, RenderError> {
     let spec = &plan.spec;
     let release = &plan.release;
     let services: Vec<Service> = release
@@ -309,6 +335,18 @@ pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutFile>, Render
             ip_hash: spec.gateway.sessions != Sessions::Redis,
         },
         engineconn_root_dir: engineconn_root_dir(plan),
+        vault_vars: {
+            let mut v = referenced_vars(rendered);
+            v.insert(spec.database.password.vault.clone());
+            if let Some(r) = &spec.gateway.redis {
+                if spec.gateway.sessions == Sessions::Redis {
+                    if let Some(p) = &r.password {
+                        v.insert(p.vault.clone());
+                    }
+                }
+            }
+            v.into_iter().collect()
+        },
     };
     let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
 

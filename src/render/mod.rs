@@ -173,7 +173,8 @@ pub fn render(plan: &Plan, opts: &RenderOptions) -> Result<Vec<OutFile>, RenderE
     let mut files: Vec<OutFile> = Vec::new();
     files.extend(crate::report::plan_md_with(&templates, plan)?);
     files.extend(conf::render(plan, &templates)?);
-    files.extend(apply::render(plan, &templates)?);
+    let apply_files = apply::render(plan, &templates, &files)?;
+    files.extend(apply_files);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
