@@ -176,6 +176,18 @@ fn setup(name: &str) -> (PathBuf, PathBuf) {
         .arg("linkis-package")
         .arg("bin"));
 
+    // A stub linkis-web tarball: the static files under dist/, the installer beside it.
+    let web = tmp.join("web-release");
+    write(&web.join("dist/index.html"), "<html>stub</html>\n", 0o644);
+    write(&web.join("install.sh"), "#!/bin/sh\nexit 1\n", 0o755);
+    sh(Command::new("tar")
+        .arg("-czf")
+        .arg(tmp.join("apache-linkis-stub-web-bin.tar.gz"))
+        .arg("-C")
+        .arg(&web)
+        .arg("dist")
+        .arg("install.sh"));
+
     // A stub JDK for the preflight's Java check.
     write(
         &tmp.join("jdk/bin/java"),
@@ -267,6 +279,12 @@ hosts:
             ("linkis_min_free_disk_mb", "1".to_string()),
             ("linkis_web_install_nginx", "false".to_string()),
             ("linkis_web_reload", "false".to_string()),
+            (
+                "linkis_web_package",
+                tmp.join("apache-linkis-stub-web-bin.tar.gz")
+                    .display()
+                    .to_string(),
+            ),
         ];
         local.push_str(&format!("    {h}:\n"));
         for (k, v) in vars {
@@ -363,6 +381,12 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
             );
         }
         // Every rendered host runs a gateway here, so every host is a web front.
+        let web_root = tmp.join("hosts").join(h).join("web/dist");
+        assert_eq!(
+            fs::read_to_string(web_root.join("index.html")).unwrap(),
+            "<html>stub</html>\n"
+        );
+        assert!(!web_root.join("install.sh").exists());
         assert_eq!(
             fs::read_to_string(tmp.join("hosts").join(h).join("nginx/linkis.conf")).unwrap(),
             fs::read_to_string(out.join("nginx/linkis.conf")).unwrap()
