@@ -123,9 +123,10 @@ fn ansible(tmp: &Path, out: &Path, args: &[&str]) -> std::process::Output {
         .expect("ansible-playbook runs")
 }
 
-/// Runs site.yml without the phases that need systemd and running services.
+/// Runs site.yml without the parts that need systemd and running services: installing and
+/// starting units, and verify. The manager-table cleanup (clear-server.sh) does run.
 fn playbook(tmp: &Path, out: &Path) -> String {
-    let output = ansible(tmp, out, &["--skip-tags", "services,verify"]);
+    let output = ansible(tmp, out, &["--skip-tags", "units,start,verify"]);
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     assert!(
         output.status.success(),
@@ -167,6 +168,12 @@ fn setup(name: &str) -> (PathBuf, PathBuf) {
         0o644,
     );
     write(&rel.join("bin/install.sh"), "#!/bin/sh\nexit 1\n", 0o755);
+    // Records each run, and what conf/db.sh told it, instead of emptying tables.
+    write(
+        &rel.join("linkis-package/sbin/clear-server.sh"),
+        "#!/bin/bash\n. \"${LINKIS_HOME}/conf/db.sh\"\necho \"$MYSQL_HOST $MYSQL_USER $MYSQL_PASSWORD\" >> \"${LINKIS_HOME}/cleared\"\n",
+        0o755,
+    );
     let tarball = tmp.join("apache-linkis-stub-bin.tar.gz");
     sh(Command::new("tar")
         .arg("-czf")
@@ -279,6 +286,7 @@ hosts:
             ("linkis_min_free_disk_mb", "1".to_string()),
             ("linkis_web_install_nginx", "false".to_string()),
             ("linkis_web_reload", "false".to_string()),
+            ("linkis_clear_server_check_mysql", "false".to_string()),
             (
                 "linkis_web_package",
                 tmp.join("apache-linkis-stub-web-bin.tar.gz")
@@ -392,6 +400,14 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
             fs::read_to_string(out.join("nginx/linkis.conf")).unwrap()
         );
     }
+    // clear-server.sh ran once, on the first manager host only, with the DB from conf/db.sh.
+    let cleared = |h: &str| tmp.join("hosts").join(h).join("LinkisInstall/cleared");
+    assert_eq!(
+        fs::read_to_string(cleared("h1")).unwrap(),
+        format!("127.0.0.1 linkis {DB_PASSWORD}\n")
+    );
+    assert!(!cleared("h2").exists());
+    assert_eq!(mode(&tmp.join("hosts/h1/LinkisInstall/conf/db.sh")), 0o640);
     // The engines' working directory only on the ECM host (h2 in a two-host spec).
     let engine = |h: &str| tmp.join("hosts").join(h).join("engine");
     assert!(!engine("h1").exists());
@@ -399,6 +415,11 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
 
     let second = playbook(&tmp, &out);
     let changed = recap(&second);
+    // Not a fresh install any more: the tables are left alone.
+    assert_eq!(
+        fs::read_to_string(cleared("h1")).unwrap().lines().count(),
+        1
+    );
     assert!(
         changed.values().all(|c| *c == 0),
         "second run changed something: {changed:?}\n{second}"

@@ -55,6 +55,7 @@ struct Ctx<'a> {
     eureka: bool,
     clear_server_host: Option<String>,
     db_password_var: &'a str,
+    db: DbCtx<'a>,
     redis_password_var: Option<&'a str>,
     web: WebCtx<'a>,
     engineconn_root_dir: String,
@@ -128,6 +129,14 @@ struct Endpoint {
     host: String,
     address: String,
     port: u16,
+}
+
+#[derive(Serialize)]
+struct DbCtx<'a> {
+    host: &'a str,
+    port: u16,
+    name: &'a str,
+    user: &'a str,
 }
 
 #[derive(Serialize)]
@@ -325,6 +334,12 @@ pub fn render(
             None
         },
         db_password_var: &spec.database.password.vault,
+        db: DbCtx {
+            host: &spec.database.host,
+            port: spec.database.port(),
+            name: &spec.database.name,
+            user: &spec.database.user,
+        },
         redis_password_var: match (&spec.gateway.sessions, &spec.gateway.redis) {
             (Sessions::Redis, Some(r)) => r.password.as_ref().map(|v| v.vault.as_str()),
             _ => None,
