@@ -33,11 +33,12 @@ if ((${#need[@]})); then
 fi
 python3 -m pip install -q --disable-pip-version-check \
   "ansible-core==${ANSIBLE_CORE_VERSION}" "ansible-lint==${ANSIBLE_LINT_VERSION}"
-ansible-playbook --version | head -1
-ansible-lint --version | head -1
-systemd-analyze --version | head -1
-nginx -v
-shellcheck --version | sed -n 2p
+first_line() { local v; v=$("$@" 2>&1); printf '%s\n' "${v%%$'\n'*}"; }
+first_line ansible-playbook --version
+first_line ansible-lint --nocolor --version
+first_line systemd-analyze --version
+first_line nginx -v
+first_line shellcheck --version
 
 step "build"
 cargo build --release --quiet
