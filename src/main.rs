@@ -57,6 +57,10 @@ enum Command {
         /// A directory of templates that replace the embedded ones by relative path.
         #[arg(long)]
         templates: Option<PathBuf>,
+        /// Write nothing: compare the rendered tree with OUT, print a unified diff per changed,
+        /// missing or extra generated file, and exit 1 on drift (the CI gate for infra repos).
+        #[arg(long)]
+        check: bool,
     },
     /// Print a commented starter spec with the smallest host list that carries N users.
     #[command(after_help = EXIT_CODES)]
@@ -124,11 +128,13 @@ fn main() -> ExitCode {
             spec,
             out,
             templates,
+            check,
         } => with_plan(&spec, |src, plan| {
             let opts = RenderOptions {
                 templates,
                 spec_name: src.name.clone(),
             };
+            // Everything is rendered in memory first: a template error writes nothing.
             let files = match render::render(plan, &opts) {
                 Ok(f) => f,
                 Err(e) => {
@@ -136,17 +142,52 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            if let Err(e) = linkis_gen::write::write(&out, &files) {
-                eprintln!("error: {}: {e}", out.display());
-                return ExitCode::from(2);
+            if check {
+                return match linkis_gen::write::check(&out, &files) {
+                    Ok(drift) if drift.is_empty() => {
+                        println!(
+                            "{}: {} is up to date ({} files)",
+                            src.name,
+                            out.display(),
+                            files.len()
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Ok(drift) => {
+                        print!("{}", linkis_gen::write::drift_report(&drift));
+                        eprintln!(
+                            "{}: {} differs from the rendered tree in {} file{}; run `linkis-gen render` and commit",
+                            src.name,
+                            out.display(),
+                            drift.len(),
+                            if drift.len() == 1 { "" } else { "s" }
+                        );
+                        ExitCode::from(1)
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::from(2)
+                    }
+                };
             }
-            println!(
-                "{}: wrote {} files to {}",
-                src.name,
-                files.len(),
-                out.display()
-            );
-            ExitCode::SUCCESS
+            match linkis_gen::write::write(&out, &files) {
+                Ok(s) => {
+                    println!(
+                        "{}: {} files in {}: {} written, {} unchanged, {} removed",
+                        src.name,
+                        files.len(),
+                        out.display(),
+                        s.written,
+                        s.unchanged,
+                        s.removed.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }),
         Command::Init {
             users,
