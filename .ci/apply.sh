@@ -31,7 +31,8 @@ if ((${#need[@]})); then
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
-python3 -m pip install -q --disable-pip-version-check \
+# The CI machine is disposable: allow installing beside a Debian-managed Python (PEP 668).
+PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
   "ansible-core==${ANSIBLE_CORE_VERSION}" "ansible-lint==${ANSIBLE_LINT_VERSION}"
 first_line() { local v; v=$("$@" 2>&1); printf '%s\n' "${v%%$'\n'*}"; }
 first_line ansible-playbook --version
