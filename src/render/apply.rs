@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{OutFile, RenderError, Templates};
 use crate::size::{PlacedHost, Plan};
-use crate::spec::{Discovery, Scalar, Service, Sessions};
+use crate::spec::{DbType, Discovery, Scalar, Service, Sessions};
 
 const ENGINECONN_ROOT_KEY: &str = "wds.linkis.engineconn.root.dir";
 
@@ -132,6 +132,8 @@ struct Endpoint {
 
 #[derive(Serialize)]
 struct DbCtx<'a> {
+    /// `mysql` or `postgresql`.
+    kind: &'static str,
     host: &'a str,
     port: u16,
     name: &'a str,
@@ -330,6 +332,10 @@ pub fn render(
         },
         db_password_var: &spec.database.password.vault,
         db: DbCtx {
+            kind: match spec.database.kind {
+                DbType::Mysql => "mysql",
+                DbType::Postgresql => "postgresql",
+            },
             host: &spec.database.host,
             port: spec.database.port(),
             name: &spec.database.name,
