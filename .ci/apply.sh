@@ -49,7 +49,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export ANSIBLE_NOCOLOR=1 ANSIBLE_LOCAL_TEMP="$work/.ansible-tmp"
 
-specs=(examples/guide-*.yaml examples/single-node-1.8.0-nacos-redis.yaml tests/specs/two-servers-1.1.3.yaml)
+specs=(examples/guide-*.yaml examples/two-server-1.1.3.yaml examples/single-node-1.8.0-nacos-redis.yaml)
 for spec in "${specs[@]}"; do
   name=$(basename "$spec" .yaml)
   out="$work/$name"

@@ -44,7 +44,7 @@ const GUIDES: [&str; 5] = [
     "examples/guide-500-users.yaml",
     "examples/guide-800-users.yaml",
 ];
-const TWO_SERVERS: &str = "tests/specs/two-servers-1.1.3.yaml";
+const TWO_SERVERS: &str = "tests/specs/two-servers-1.1.3-ssh-port.yaml";
 
 #[test]
 fn the_300_user_layout_renders_this_ansible_tree() {
