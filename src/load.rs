@@ -16,10 +16,11 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
 use crate::diag::{Anchor, Diagnostic, join_index, join_key, nearest};
-use crate::spec::{BARE_SIZE, LITERAL_SECRET, Spec};
+use crate::spec::{BARE_SIZE, LITERAL_SECRET, MAX_HOSTS, Spec};
 
 /// Specs larger than this are refused before parsing: a real spec is a few kilobytes.
-pub const MAX_SPEC_BYTES: usize = 16 * 1024 * 1024;
+/// (5,000 hosts take about 300 KiB.)
+pub const MAX_SPEC_BYTES: usize = 2 * 1024 * 1024;
 
 /// The spec's text and where each of its nodes is.
 pub struct Source {
@@ -27,6 +28,8 @@ pub struct Source {
     pub name: String,
     text: Result<String, usize>,
     display: String,
+    /// Byte offset of the start of each line of `display`.
+    line_starts: Vec<usize>,
     index: BTreeMap<String, NodePos>,
     duplicate_key: Option<(usize, usize)>,
 }
@@ -45,9 +48,13 @@ impl Source {
             Ok(t) if t.len() <= MAX_SPEC_BYTES => build_index(t),
             _ => IndexBuilder::default(),
         };
+        let line_starts = std::iter::once(0)
+            .chain(display.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Source {
             name: name.into(),
             text,
+            line_starts,
             display,
             index: built.index,
             duplicate_key: built.duplicate,
@@ -56,17 +63,18 @@ impl Source {
 
     /// The 1-based line of the text, for showing under a diagnostic.
     pub fn line(&self, line: usize) -> Option<&str> {
-        let l = self.display.lines().nth(line.checked_sub(1)?)?;
-        if l.chars()
-            .any(|c| c == '\u{FFFD}' || (c.is_control() && c != '\t'))
+        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let rest = &self.display[start..];
+        let l = rest.split('\n').next().unwrap_or_default();
+        let l = l.strip_suffix('\r').unwrap_or(l);
+        // Only short, printable lines are shown: a long or binary line would flood the terminal.
+        if l.len() > 240
+            || l.chars()
+                .any(|c| c == '\u{FFFD}' || (c.is_control() && c != '\t'))
         {
             return None;
         }
-        // Keep snippets readable: long or binary lines are cut.
-        Some(match l.char_indices().nth(160) {
-            Some((i, _)) => &l[..i],
-            None => l,
-        })
+        Some(l)
     }
 
     /// The position of a spec path, or of its nearest ancestor that is in the file.
@@ -150,6 +158,16 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                     Some((line, col)) => d.at(line, col),
                     None => d,
                 }
+            } else if msg.contains("recursion limit exceeded") {
+                Diagnostic::error("too-deep", "", "the spec is nested too deeply")
+                    .hint("a spec nests a few levels deep; check the indentation or brackets here")
+            } else if msg.contains("repetition limit exceeded") {
+                Diagnostic::error(
+                    "alias-bomb",
+                    "",
+                    "YAML aliases here expand to more data than any spec holds",
+                )
+                .hint("use anchors and aliases (&x, *x) sparingly, or write the values out")
             } else if msg.contains("more than one document") {
                 Diagnostic::error(
                     "multiple-documents",
@@ -235,6 +253,17 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
             section_typed(key, v, &mut diags);
         } else {
             match v {
+                Value::Sequence(items) if items.len() > MAX_HOSTS => diags.push(
+                    Diagnostic::error(
+                        "too-many-hosts",
+                        "hosts",
+                        format!(
+                            "{} hosts is more than the {MAX_HOSTS} linkis-gen supports",
+                            items.len()
+                        ),
+                    )
+                    .hint("split the cluster, or check that the list is what you meant"),
+                ),
                 Value::Sequence(items) => {
                     for (i, item) in items.iter().enumerate() {
                         typed::<crate::spec::Host>(item, &join_index("hosts", i), &mut diags);
@@ -540,10 +569,37 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Builds `path → position` for every node, from yaml-rust2's marked events.
 fn build_index(text: &str) -> IndexBuilder {
     let mut b = IndexBuilder::default();
-    // A document yaml-rust2 cannot parse still leaves the positions read before the error.
-    let _ = Parser::new_from_str(text).load(&mut b, false);
+    // Events are pulled one by one (yaml-rust2's own `load` recurses once per nesting level and
+    // overflows the stack on hostile input). A document yaml-rust2 cannot parse still leaves the
+    // positions read before the error; only the first document is indexed.
+    let mut parser = Parser::new_from_str(text);
+    let mut documents = 0;
+    let mut skipped = 0usize;
+    while let Ok((ev, mark)) = parser.next_token() {
+        match ev {
+            Event::StreamEnd => break,
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        let start = matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..));
+        let end = matches!(ev, Event::MappingEnd | Event::SequenceEnd);
+        if skipped > 0 || (start && b.stack.len() >= MAX_INDEX_DEPTH) {
+            skipped = (skipped + usize::from(start)).saturating_sub(usize::from(end));
+            continue;
+        }
+        b.on_event(ev, mark);
+    }
     b
 }
+
+/// Nodes nested deeper than this are not indexed (their errors point at an ancestor); serde_yaml
+/// refuses documents this deep anyway.
+const MAX_INDEX_DEPTH: usize = 256;
 
 enum Frame {
     Map {

@@ -396,6 +396,9 @@ impl<'de> Deserialize<'de> for VaultRef {
 /// The literal itself is never repeated in any message.
 pub const LITERAL_SECRET: &str = "a literal secret is not allowed here";
 
+/// More hosts than this is a mistake, not a cluster.
+pub const MAX_HOSTS: usize = 10_000;
+
 pub const KIB: u64 = 1024;
 pub const MIB: u64 = 1024 * KIB;
 pub const GIB: u64 = 1024 * MIB;
