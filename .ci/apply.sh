@@ -57,10 +57,13 @@ for spec in "${specs[@]}"; do
   "$bin" render "$spec" -o "$out" 2>/dev/null
 
   step "$name: ansible-playbook --syntax-check"
-  for pb in site.yml stop.yml restart.yml; do
-    ansible-playbook --syntax-check -i "$out/inventory/hosts.yml" "$out/$pb" >/dev/null
-  done
-  ansible-inventory -i "$out/inventory/hosts.yml" --graph >/dev/null
+  (
+    cd "$out"
+    for pb in site.yml stop.yml restart.yml; do
+      ansible-playbook --syntax-check -i inventory/hosts.yml "$pb" >/dev/null
+    done
+    ansible-inventory -i inventory/hosts.yml --graph >/dev/null
+  )
 
   step "$name: ansible-lint"
   (cd "$out" && ansible-lint --offline --strict --nocolor -q site.yml stop.yml restart.yml roles)

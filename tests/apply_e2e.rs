@@ -106,6 +106,7 @@ fn recap(stdout: &str) -> BTreeMap<String, u32> {
 
 fn ansible(tmp: &Path, out: &Path, args: &[&str]) -> std::process::Output {
     Command::new("ansible-playbook")
+        .current_dir(tmp)
         .arg("-i")
         .arg(out.join("inventory/hosts.yml"))
         .arg("-i")
