@@ -20,6 +20,9 @@ ANSIBLE_LINT_VERSION=25.12.2
 start=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - start))"; }
 
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
 step "install tools"
 export DEBIAN_FRONTEND=noninteractive
 need=()
@@ -36,7 +39,7 @@ PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-chec
   "ansible-core==${ANSIBLE_CORE_VERSION}" "ansible-lint==${ANSIBLE_LINT_VERSION}"
 first_line() { local v; v=$("$@" 2>&1); printf '%s\n' "${v%%$'\n'*}"; }
 first_line ansible-playbook --version
-first_line ansible-lint --nocolor --version
+(cd "$work" && first_line ansible-lint --nocolor --version) # it leaves .ansible/ in its cwd
 first_line systemd-analyze --version
 first_line nginx -v
 first_line shellcheck --version
@@ -45,8 +48,6 @@ step "build"
 cargo build --release --quiet
 bin="$PWD/target/release/linkis-gen"
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 export ANSIBLE_NOCOLOR=1 ANSIBLE_LOCAL_TEMP="$work/.ansible-tmp"
 
 specs=(examples/guide-*.yaml examples/two-server-1.1.3.yaml examples/single-node-1.8.0-nacos-redis.yaml)
