@@ -176,6 +176,7 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
             return Err(WriteError::BadPath(f.path.clone()));
         }
     }
+    let out_existed = out.exists();
     fs::create_dir_all(out).map_err(io_err(out))?;
     let old = read_manifest(out).map_err(io_err(&out.join(MANIFEST)))?;
 
@@ -196,6 +197,7 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
         }
     }
     if !foreign.is_empty() {
+        // (OUT existed: a foreign file was found in it.)
         foreign.truncate(10);
         return Err(WriteError::Foreign(foreign));
     }
@@ -230,6 +232,9 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
             created_dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
             for d in &created_dirs {
                 let _ = fs::remove_dir(d);
+            }
+            if !out_existed {
+                let _ = fs::remove_dir(out);
             }
             return Err(e);
         }
