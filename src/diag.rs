@@ -112,7 +112,7 @@ impl Diagnostic {
         if !self.path.is_empty() {
             let _ = write!(out, "{}: ", self.path);
         }
-        let _ = writeln!(out, "{}", self.message);
+        let _ = writeln!(out, "{}", shorten(&self.message, 400));
         let pos = self.pos.or_else(|| src.position(&self.path, self.anchor));
         match pos {
             Some((line, col)) => {
@@ -138,14 +138,24 @@ impl Diagnostic {
     }
 }
 
+/// At most this many diagnostics are printed in full; the summary line still counts them all.
+pub const MAX_SHOWN: usize = 50;
+
 /// Renders a list of diagnostics, errors first then warnings, each in input order, with a summary.
 pub fn render_all(diags: &[Diagnostic], src: &Source) -> String {
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
     sorted.sort_by_key(|d| d.severity);
     let mut out = String::new();
-    for d in &sorted {
+    for d in sorted.iter().take(MAX_SHOWN) {
         out.push_str(&d.render(src));
         out.push('\n');
+    }
+    if sorted.len() > MAX_SHOWN {
+        let _ = writeln!(
+            out,
+            "... and {} more (only the first {MAX_SHOWN} are shown)\n",
+            sorted.len() - MAX_SHOWN
+        );
     }
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
@@ -159,6 +169,14 @@ pub fn render_all(diags: &[Diagnostic], src: &Source) -> String {
         );
     }
     out
+}
+
+/// Cuts a message that echoes a huge value (a 5 MB name) to `max` characters.
+fn shorten(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}… ({} more bytes)", &s[..i], s.len() - i).into(),
+        None => s.into(),
+    }
 }
 
 fn plural(n: usize) -> &'static str {

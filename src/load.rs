@@ -16,10 +16,11 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
 use crate::diag::{Anchor, Diagnostic, join_index, join_key, nearest};
-use crate::spec::{BARE_SIZE, LITERAL_SECRET, Spec};
+use crate::spec::{BARE_SIZE, LITERAL_SECRET, MAX_HOSTS, Spec};
 
 /// Specs larger than this are refused before parsing: a real spec is a few kilobytes.
-pub const MAX_SPEC_BYTES: usize = 16 * 1024 * 1024;
+/// (5,000 hosts take about 300 KiB.)
+pub const MAX_SPEC_BYTES: usize = 2 * 1024 * 1024;
 
 /// The spec's text and where each of its nodes is.
 pub struct Source {
@@ -27,6 +28,8 @@ pub struct Source {
     pub name: String,
     text: Result<String, usize>,
     display: String,
+    /// Byte offset of the start of each line of `display`.
+    line_starts: Vec<usize>,
     index: BTreeMap<String, NodePos>,
     duplicate_key: Option<(usize, usize)>,
     /// Where the nesting first went deeper than MAX_DEPTH.
@@ -47,9 +50,13 @@ impl Source {
             Ok(t) if t.len() <= MAX_SPEC_BYTES => build_index(t),
             _ => IndexBuilder::default(),
         };
+        let line_starts = std::iter::once(0)
+            .chain(display.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Source {
             name: name.into(),
             text,
+            line_starts,
             display,
             index: built.index,
             duplicate_key: built.duplicate,
@@ -59,17 +66,18 @@ impl Source {
 
     /// The 1-based line of the text, for showing under a diagnostic.
     pub fn line(&self, line: usize) -> Option<&str> {
-        let l = self.display.lines().nth(line.checked_sub(1)?)?;
-        if l.chars()
-            .any(|c| c == '\u{FFFD}' || (c.is_control() && c != '\t'))
+        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let rest = &self.display[start..];
+        let l = rest.split('\n').next().unwrap_or_default();
+        let l = l.strip_suffix('\r').unwrap_or(l);
+        // Only short, printable lines are shown: a long or binary line would flood the terminal.
+        if l.len() > 240
+            || l.chars()
+                .any(|c| c == '\u{FFFD}' || (c.is_control() && c != '\t'))
         {
             return None;
         }
-        // Keep snippets readable: long or binary lines are cut.
-        Some(match l.char_indices().nth(160) {
-            Some((i, _)) => &l[..i],
-            None => l,
-        })
+        Some(l)
     }
 
     /// The position of a spec path, or of its nearest ancestor that is in the file.
@@ -136,15 +144,12 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
         ]);
     }
     if let Some((line, col)) = src.too_deep {
-        // Refused before serde_yaml, whose scanner takes time quadratic in the depth.
+        // Refused before serde_yaml: its scanner spends time proportional to the depth on every
+        // token, so `cluster: [[[[...` 100,000 deep took 19 s there (and 2 MiB of it, half an hour).
         return Err(vec![
-            Diagnostic::error(
-                "nesting-too-deep",
-                "",
-                format!("the spec nests lists and mappings more than {MAX_DEPTH} levels deep"),
-            )
-            .hint("a cluster spec nests a few levels; check that the right file was given")
-            .at(line, col),
+            Diagnostic::error("too-deep", "", "the spec is nested too deeply")
+                .hint("a spec nests a few levels deep; check the indentation or brackets here")
+                .at(line, col),
         ]);
     }
     let value: Value = match serde_yaml::from_str(text) {
@@ -165,6 +170,16 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                     Some((line, col)) => d.at(line, col),
                     None => d,
                 }
+            } else if msg.contains("recursion limit exceeded") {
+                Diagnostic::error("too-deep", "", "the spec is nested too deeply")
+                    .hint("a spec nests a few levels deep; check the indentation or brackets here")
+            } else if msg.contains("repetition limit exceeded") {
+                Diagnostic::error(
+                    "alias-bomb",
+                    "",
+                    "YAML aliases here expand to more data than any spec holds",
+                )
+                .hint("use anchors and aliases (&x, *x) sparingly, or write the values out")
             } else if msg.contains("more than one document") {
                 Diagnostic::error(
                     "multiple-documents",
@@ -250,6 +265,17 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
             section_typed(key, v, &mut diags);
         } else {
             match v {
+                Value::Sequence(items) if items.len() > MAX_HOSTS => diags.push(
+                    Diagnostic::error(
+                        "too-many-hosts",
+                        "hosts",
+                        format!(
+                            "{} hosts is more than the {MAX_HOSTS} linkis-gen supports",
+                            items.len()
+                        ),
+                    )
+                    .hint("split the cluster, or check that the list is what you meant"),
+                ),
                 Value::Sequence(items) => {
                     for (i, item) in items.iter().enumerate() {
                         typed::<crate::spec::Host>(item, &join_index("hosts", i), &mut diags);
@@ -552,49 +578,61 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Specs nested deeper than this are refused (serde_yaml's own limit is 128; a spec needs ~5).
-pub const MAX_DEPTH: usize = 128;
-
 /// Builds `path → position` for every node, from yaml-rust2's marked events.
 fn build_index(text: &str) -> IndexBuilder {
     let mut b = IndexBuilder::default();
-    // Events are pulled one at a time rather than through `Parser::load`, which recurses once per
-    // nesting level (a stack overflow on `[[[[...` 100,000 deep) and whose scanner does work
-    // proportional to the depth for every token (minutes on the same input); stopping at
-    // MAX_DEPTH bounds both, and `parse` then refuses the spec before serde_yaml sees it. Only the first document is read, as `load(.., false)` did.
-    // A document yaml-rust2 cannot parse still leaves the positions read before the error.
+    // Events are pulled one by one (yaml-rust2's own `load` recurses once per nesting level and
+    // overflows the stack on hostile input). A document yaml-rust2 cannot parse still leaves the
+    // positions read before the error; only the first document is indexed.
     let mut parser = Parser::new_from_str(text);
+    let mut documents = 0;
+    let mut skipped = 0usize;
     let mut depth = 0usize;
     loop {
         let (ev, mark) = match parser.next_token() {
             Ok(e) => e,
             Err(e) => {
-                // yaml-rust2 counts flow levels in a u8 and scans ahead of the events.
+                // yaml-rust2 counts flow levels in a u8 and scans ahead of the events it yields.
                 if e.info().contains("recursion limit") {
-                    b.too_deep = Some(pos(*e.marker()));
+                    b.too_deep.get_or_insert(pos(*e.marker()));
                 }
                 break;
             }
         };
-        let last = matches!(ev, Event::DocumentEnd | Event::StreamEnd);
         match ev {
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    b.too_deep = Some(pos(mark));
+            Event::StreamEnd => break,
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
                     break;
                 }
             }
-            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
             _ => {}
         }
-        b.on_event(ev, mark);
-        if last {
+        let start = matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..));
+        let end = matches!(ev, Event::MappingEnd | Event::SequenceEnd);
+        depth = (depth + usize::from(start)).saturating_sub(usize::from(end));
+        if depth > MAX_DEPTH {
+            // `parse` refuses the spec; reading on would only cost time.
+            b.too_deep = Some(pos(mark));
             break;
         }
+        if skipped > 0 || (start && b.stack.len() >= MAX_INDEX_DEPTH) {
+            skipped = (skipped + usize::from(start)).saturating_sub(usize::from(end));
+            continue;
+        }
+        b.on_event(ev, mark);
     }
     b
 }
+
+/// Nodes nested deeper than this are not indexed (their errors point at an ancestor); serde_yaml
+/// refuses documents this deep anyway.
+const MAX_INDEX_DEPTH: usize = 256;
+
+/// Specs nested deeper than this are refused before serde_yaml reads them (its own limit is 128;
+/// a spec nests about 5 levels).
+pub const MAX_DEPTH: usize = 128;
 
 enum Frame {
     Map {
@@ -613,10 +651,10 @@ struct IndexBuilder {
     index: BTreeMap<String, NodePos>,
     /// The position of the first key that repeats a key of its mapping.
     duplicate: Option<(usize, usize)>,
-    /// Nodes inside a complex (non-scalar) mapping key are not indexed.
-    in_complex_key: usize,
     /// Where the nesting went deeper than MAX_DEPTH.
     too_deep: Option<(usize, usize)>,
+    /// Nodes inside a complex (non-scalar) mapping key are not indexed.
+    in_complex_key: usize,
 }
 
 fn pos(m: Marker) -> (usize, usize) {

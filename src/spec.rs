@@ -396,6 +396,9 @@ impl<'de> Deserialize<'de> for VaultRef {
 /// The literal itself is never repeated in any message.
 pub const LITERAL_SECRET: &str = "a literal secret is not allowed here";
 
+/// More hosts than this is a mistake, not a cluster.
+pub const MAX_HOSTS: usize = 10_000;
+
 pub const KIB: u64 = 1024;
 pub const MIB: u64 = 1024 * KIB;
 pub const GIB: u64 = 1024 * MIB;
@@ -473,28 +476,41 @@ impl Serialize for Size {
     }
 }
 
+/// Reads a size; with `auto: true`, also the word `auto` (then `Ok(None)`).
+struct SizeVisitor {
+    auto: bool,
+}
+
+impl<'de> Visitor<'de> for SizeVisitor {
+    type Value = Option<Size>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if self.auto {
+            f.write_str("`auto` or a size like 6G")
+        } else {
+            f.write_str("a size with a binary unit, like 2G or 512M")
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Size>, E> {
+        if self.auto && v.trim() == "auto" {
+            return Ok(None);
+        }
+        Size::parse(v).map(Some).map_err(E::custom)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<Size>, E> {
+        Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<Size>, E> {
+        Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<Size>, E> {
+        Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
+    }
+}
+
 impl<'de> Deserialize<'de> for Size {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Size;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a size with a binary unit, like 2G or 512M")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Size, E> {
-                Size::parse(v).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Size, E> {
-                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Size, E> {
-                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Size, E> {
-                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(SizeVisitor { auto: false })
+            .map(|s| s.unwrap_or(Size(0)))
     }
 }
 
@@ -530,29 +546,8 @@ impl Serialize for AutoSize {
 
 impl<'de> Deserialize<'de> for AutoSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = AutoSize;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("`auto` or a size like 6G")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<AutoSize, E> {
-                if v.trim() == "auto" {
-                    return Ok(AutoSize::Auto);
-                }
-                Size::parse(v).map(AutoSize::Size).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<AutoSize, E> {
-                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<AutoSize, E> {
-                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<AutoSize, E> {
-                Err(E::custom(format!("{BARE_SIZE}: `{v}`")))
-            }
-        }
-        d.deserialize_any(V)
+        Ok(d.deserialize_any(SizeVisitor { auto: true })?
+            .map_or(AutoSize::Auto, AutoSize::Size))
     }
 }
 

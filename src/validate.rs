@@ -49,7 +49,7 @@ pub const CHECKS: &[(&str, Check)] = &[
 /// Limits that no real cluster reaches; above them a number is a typo.
 pub const MAX_USERS: u64 = 100_000;
 pub const MAX_CONCURRENCY: u64 = 1_000;
-pub const MAX_HOSTS: usize = 10_000;
+pub use crate::spec::MAX_HOSTS;
 pub const MAX_CORES: u64 = 100_000;
 
 pub fn validate(spec: Spec) -> Result<Validated, Vec<Diagnostic>> {
