@@ -72,7 +72,7 @@ for n in $SIZES; do
   out="$WORK/out-$n"
   # Best of 3 fresh renders: the machine may be shared, and the file system's cost varies.
   t=""
-  for r in 1 2 3; do
+  for _ in 1 2 3; do
     rm -rf "$out"
     read -r tr kb < <(measure "render-$n" "$BIN" render "$f" -o "$out")
     t=$(python3 -c "print(min(float(x) for x in '$t $tr'.split()))")
@@ -88,7 +88,7 @@ done
 
 # Linear growth: time per host at the largest size is within 1.5x of that at 1,000 hosts
 # (smaller sizes are dominated by start-up and are not compared).
-sizes=($SIZES)
+read -r -a sizes <<<"$SIZES"
 last=${sizes[-1]}
 if [ -n "${per_host[1000]:-}" ] && [ "$last" != 1000 ]; then
   verdict=$(python3 -c "
@@ -100,8 +100,8 @@ fi
 # render vs cp -r at CP_HOSTS hosts, both on a warm page cache, best of 3 each.
 f=$(spec "$CP_HOSTS")
 best() { sort -n | head -1; }
-render_t=$(for r in 1 2 3; do rm -rf "$WORK/cp-src"; measure "cp-render" "$BIN" render "$f" -o "$WORK/cp-src" | cut -d' ' -f1; done | best)
-cp_t=$(for r in 1 2 3; do rm -rf "$WORK/cp-dst"; measure "cp-cp" cp -r "$WORK/cp-src" "$WORK/cp-dst" | cut -d' ' -f1; done | best)
+render_t=$(for _ in 1 2 3; do rm -rf "$WORK/cp-src"; measure "cp-render" "$BIN" render "$f" -o "$WORK/cp-src" | cut -d' ' -f1; done | best)
+cp_t=$(for _ in 1 2 3; do rm -rf "$WORK/cp-dst"; measure "cp-cp" cp -r "$WORK/cp-src" "$WORK/cp-dst" | cut -d' ' -f1; done | best)
 files=$(find "$WORK/cp-src" -type f | wc -l)
 {
   echo
