@@ -16,16 +16,15 @@ fi
 
 step() { printf '\n--> output: %s\n' "$*"; }
 
-# About 2 minutes on 2 cores: 20,000 cases of each generator take ~8 s in release.
+# About a minute on 2 cores in release.
 FUZZ_CASES=${FUZZ_CASES:-100000}
 step "fuzz: load -> validate -> plan -> render never panics (PROPTEST_CASES=$FUZZ_CASES)"
 start=$(date +%s)
-PROPTEST_CASES=$FUZZ_CASES timeout 600 cargo test --release --test hostile_props
-PROPTEST_CASES=20000 timeout 600 cargo test --release --test fuzz
+PROPTEST_CASES=$FUZZ_CASES timeout 600 cargo test --release --test fuzz
 echo "fuzz ran $(( $(date +%s) - start )) s with no failure"
 
 step "hostile corpus (ulimit -v, located errors, OUT untouched)"
-cargo test --release --test hostile --test hostile_corpus -- --nocapture 2>&1 | grep -E 'exit|test result'
+cargo test --release --test hostile_corpus -- --nocapture 2>&1 | grep -E 'exit|test result'
 
 step "hostile corpus: peak memory per input with /usr/bin/time"
 cargo build --release --quiet

@@ -3,7 +3,6 @@
 //!
 //! The small inputs are files under tests/hostile/ (each says what it is in its first comment);
 //! the large ones are generated here, each under the 2 MiB spec limit (and one just over it).
-//! tests/hostile.rs covers more generated inputs through `validate` only.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
