@@ -7,15 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::render::{OutFile, RenderError, Templates};
 use crate::size::{Plan, gib};
 use crate::spec::{AutoSize, GIB, Role, Service};
 
-/// The embedded template, for `linkis-gen plan` (which has no `--templates`).
-const PLAN_TEMPLATE: &str = include_str!("../templates/PLAN.md.j2");
 const PLAN_TEMPLATE_NAME: &str = "PLAN.md.j2";
 
 /// A size in bytes and as text (`62G`).
@@ -370,10 +367,11 @@ impl Report {
     }
 
     /// The report as Markdown, from a template source.
-    fn render_with(&self, env: &Environment, name: &str) -> Result<String, minijinja::Error> {
-        let text = env
-            .get_template(name)?
-            .render(minijinja::Value::from(minijinja::value::Serde(self)))?;
+    fn render_with(&self, templates: &Templates) -> Result<String, RenderError> {
+        let text = templates.render(
+            PLAN_TEMPLATE_NAME,
+            minijinja::Value::from(minijinja::value::Serde(self)),
+        )?;
         Ok(with_newline(text))
     }
 }
@@ -512,19 +510,15 @@ fn compare_with_guide(plan: &Plan) -> GuideComparison {
     }
 }
 
-fn environment(source: &str) -> Result<Environment<'static>, minijinja::Error> {
-    let mut env = Environment::new();
-    env.set_syntax(crate::render::syntax());
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.add_template_owned(PLAN_TEMPLATE_NAME, source.to_string())?;
-    Ok(env)
+/// The embedded template set (`linkis-gen plan` has no `--templates`).
+fn embedded() -> Templates {
+    Templates::load(None).expect("the embedded templates parse (tested)")
 }
 
 /// The report as Markdown text (`linkis-gen plan`), from the embedded template.
 pub fn text(plan: &Plan) -> String {
-    let report = Report::new(plan);
-    environment(PLAN_TEMPLATE)
-        .and_then(|env| report.render_with(&env, PLAN_TEMPLATE_NAME))
+    Report::new(plan)
+        .render_with(&embedded())
         .expect("the embedded PLAN.md.j2 renders every report (tested)")
 }
 
@@ -538,21 +532,17 @@ pub fn json(plan: &Plan) -> String {
 
 /// `OUT/PLAN.md`, from the embedded template, listing the templates replaced with `--templates`.
 pub fn plan_md(plan: &Plan, overridden: &[String]) -> Vec<OutFile> {
-    let mut report = Report::new(plan);
-    report.templates_overridden = Some(overridden.to_vec());
-    let contents = environment(PLAN_TEMPLATE)
-        .and_then(|env| report.render_with(&env, PLAN_TEMPLATE_NAME))
-        .expect("the embedded PLAN.md.j2 renders every report (tested)");
-    vec![OutFile::new("PLAN.md", contents)]
+    let mut templates = embedded();
+    templates.overridden = overridden.to_vec();
+    plan_md_with(&templates, plan).expect("the embedded PLAN.md.j2 renders every report (tested)")
 }
 
 /// `OUT/PLAN.md` from the run's template set, so that a `--templates` PLAN.md.j2 is used.
 pub fn plan_md_with(templates: &Templates, plan: &Plan) -> Result<Vec<OutFile>, RenderError> {
     let mut report = Report::new(plan);
     report.templates_overridden = Some(templates.overridden.clone());
-    let contents = templates.render(
-        PLAN_TEMPLATE_NAME,
-        minijinja::Value::from(minijinja::value::Serde(&report)),
-    )?;
-    Ok(vec![OutFile::new("PLAN.md", with_newline(contents))])
+    Ok(vec![OutFile::new(
+        "PLAN.md",
+        report.render_with(templates)?,
+    )])
 }
