@@ -586,7 +586,6 @@ fn build_index(text: &str) -> IndexBuilder {
     // positions read before the error; only the first document is indexed.
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0;
-    let mut skipped = 0usize;
     let mut depth = 0usize;
     loop {
         let (ev, mark) = match parser.next_token() {
@@ -617,18 +616,10 @@ fn build_index(text: &str) -> IndexBuilder {
             b.too_deep = Some(pos(mark));
             break;
         }
-        if skipped > 0 || (start && b.stack.len() >= MAX_INDEX_DEPTH) {
-            skipped = (skipped + usize::from(start)).saturating_sub(usize::from(end));
-            continue;
-        }
         b.on_event(ev, mark);
     }
     b
 }
-
-/// Nodes nested deeper than this are not indexed (their errors point at an ancestor); serde_yaml
-/// refuses documents this deep anyway.
-const MAX_INDEX_DEPTH: usize = 256;
 
 /// Specs nested deeper than this are refused before serde_yaml reads them (its own limit is 128;
 /// a spec nests about 5 levels).
