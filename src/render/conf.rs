@@ -90,10 +90,8 @@ fn render_host(
     Ok(out)
 }
 
-fn out_file(host: &str, rel: &str, mut text: String) -> OutFile {
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
+/// (Every file's single trailing newline is ensured once, for the whole tree, by `render`.)
+fn out_file(host: &str, rel: &str, text: String) -> OutFile {
     OutFile::new(format!("hosts/{host}/{rel}"), text)
 }
 
