@@ -14,29 +14,14 @@
 #                                      verify phase against a stand-in Eureka
 set -euo pipefail
 
-ANSIBLE_CORE_VERSION=2.19.14
-ANSIBLE_LINT_VERSION=25.12.2
-
 start=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - start))"; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-step "install tools"
-export DEBIAN_FRONTEND=noninteractive
-need=()
-command -v nginx >/dev/null || need+=(nginx-light)
-command -v shellcheck >/dev/null || need+=(shellcheck)
-command -v systemd-analyze >/dev/null || need+=(systemd)
-command -v sudo >/dev/null || need+=(sudo)
-if ((${#need[@]})); then
-  apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
-fi
-# The CI machine is disposable: allow installing beside a Debian-managed Python (PEP 668).
-PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
-  "ansible-core==${ANSIBLE_CORE_VERSION}" "ansible-lint==${ANSIBLE_LINT_VERSION}"
+step "tools"
+eval "$(bash .ci/tools.sh)"
 first_line() { local v; v=$("$@" 2>&1); printf '%s\n' "${v%%$'\n'*}"; }
 first_line ansible-playbook --version
 (cd "$work" && first_line ansible-lint --nocolor --version) # it leaves .ansible/ in its cwd

@@ -4,11 +4,7 @@
 # parses. Runs from the repo root on a fresh Debian 12 machine, as root.
 set -euo pipefail
 
-if ! command -v shellcheck >/dev/null || ! python3 -c 'import yaml, jinja2' 2>/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq shellcheck python3-yaml python3-jinja2 >/dev/null
-fi
+eval "$(bash .ci/tools.sh)"
 
 # A file holding `{{ ` is an Ansible template (docs/conf.md): Jinja must turn it into the same text
 # with only the vault references replaced, so no stray Jinja syntax may hide in it.

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -c 'import yaml' 2>/dev/null || pip install --quiet pyyaml
+eval "$(bash .ci/tools.sh)"
 cargo build --release --quiet
 bin=target/release/linkis-gen
 tmp=$(mktemp -d)
