@@ -620,6 +620,118 @@ impl Release {
     }
 }
 
+/// The SQL files of one database type in a release's `db/` directory.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct SqlFiles {
+    /// The schema (`CREATE TABLE ...`).
+    pub ddl: &'static str,
+    /// The seed rows, with the placeholders the bootstrap fills in.
+    pub dml: &'static str,
+}
+
+/// What a release's own `db/` files need to bootstrap a database, as Linkis' `bin/install.sh`
+/// does it: which files, which placeholders, which token rows, which engine labels.
+/// Checked against the apache/linkis tags (`linkis-dist/package/db/`, 1.1.x: `db/`).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct DbFacts {
+    /// The directory of LINKIS_HOME that holds the SQL files (`linkis-package/db/` in the
+    /// tarball, in every release: install.sh reads them from `$LINKIS_HOME/db`).
+    pub dir: &'static str,
+    pub mysql: SqlFiles,
+    /// The PostgreSQL variants (shipped from 1.4.0; linkis-gen allows PostgreSQL from 1.8).
+    pub postgresql: Option<SqlFiles>,
+    /// Every Linkis table name starts with this: a database with one of them is never touched.
+    pub table_prefix: &'static str,
+    /// The gateway's token table; its rows named after the shipped tokens get the vault values.
+    pub token_table: &'static str,
+    /// The table whose YARN row carries the `@YARN_...` placeholders.
+    pub yarn_table: &'static str,
+    /// The `@YARN_...`/`@HADOOP_VERSION` placeholders of the DML, in install.sh's order.
+    pub yarn_placeholders: &'static [&'static str],
+    /// The Hadoop version install.sh seeds by default (`HADOOP_VERSION` of deploy-config/linkis-env.sh);
+    /// None where the DML hard-codes 2.7.2 and has no `@HADOOP_VERSION`.
+    pub hadoop_version: Option<&'static str>,
+    /// The engine labels of the DML (`spark-2.4.3`, ...): engine type and the release's version.
+    pub engine_labels: &'static [(&'static str, &'static str)],
+}
+
+/// The YARN placeholders without `@HADOOP_VERSION` (1.1.x – 1.3.0 hard-code the version).
+const YARN_PLACEHOLDERS: &[&str] = &[
+    "@YARN_RESTFUL_URL",
+    "@YARN_AUTH_ENABLE",
+    "@YARN_AUTH_USER",
+    "@YARN_AUTH_PWD",
+    "@YARN_KERBEROS_ENABLE",
+    "@YARN_PRINCIPAL_NAME",
+    "@YARN_KEYTAB_PATH",
+    "@YARN_KRB5_PATH",
+];
+const YARN_PLACEHOLDERS_HADOOP: &[&str] = &[
+    "@YARN_RESTFUL_URL",
+    "@HADOOP_VERSION",
+    "@YARN_AUTH_ENABLE",
+    "@YARN_AUTH_USER",
+    "@YARN_AUTH_PWD",
+    "@YARN_KERBEROS_ENABLE",
+    "@YARN_PRINCIPAL_NAME",
+    "@YARN_KEYTAB_PATH",
+    "@YARN_KRB5_PATH",
+];
+const LABELS_2: &[(&str, &str)] = &[("spark", "2.4.3"), ("hive", "2.3.3"), ("python", "python2")];
+const LABELS_3: &[(&str, &str)] = &[("spark", "3.2.1"), ("hive", "3.1.3"), ("python", "python2")];
+const MYSQL_FILES: SqlFiles = SqlFiles {
+    ddl: "linkis_ddl.sql",
+    dml: "linkis_dml.sql",
+};
+const DB_1_1: DbFacts = DbFacts {
+    dir: "db",
+    mysql: MYSQL_FILES,
+    postgresql: None,
+    table_prefix: "linkis_",
+    token_table: "linkis_mg_gateway_auth_token",
+    yarn_table: "linkis_cg_rm_external_resource_provider",
+    yarn_placeholders: YARN_PLACEHOLDERS,
+    hadoop_version: None,
+    engine_labels: LABELS_2,
+};
+const DB_1_3_1: DbFacts = DbFacts {
+    yarn_placeholders: YARN_PLACEHOLDERS_HADOOP,
+    hadoop_version: Some("2.7.2"),
+    ..DB_1_1
+};
+const DB_1_4: DbFacts = DbFacts {
+    postgresql: Some(SqlFiles {
+        ddl: "linkis_ddl_pg.sql",
+        dml: "linkis_dml_pg.sql",
+    }),
+    hadoop_version: Some("3.3.4"),
+    engine_labels: LABELS_3,
+    ..DB_1_3_1
+};
+
+impl Release {
+    /// The release's `db/` facts (per release: 1.4.0 shares the 1.3.2 line but not its seed).
+    pub fn db(&self) -> &'static DbFacts {
+        match self.version {
+            "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" => &DB_1_1,
+            "1.3.1" | "1.3.2" => &DB_1_3_1,
+            _ => &DB_1_4,
+        }
+    }
+
+    /// The gateway token rows the bootstrap renames to the vault values: every token the
+    /// release's conf files carry (its DML seeds a row of each), once, in catalog order.
+    pub fn db_tokens(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for t in self.line.conf.tokens {
+            if !out.contains(&t.token) {
+                out.push(t.token);
+            }
+        }
+        out
+    }
+}
+
 /// The supported releases as one comma-separated string, for messages.
 pub fn supported_list() -> String {
     Release::all()
@@ -698,6 +810,29 @@ mod tests {
             assert_eq!(started, all, "start order of {}", line.id);
             assert_eq!(stopped, all, "stop order of {}", line.id);
         }
+    }
+
+    #[test]
+    fn db_facts_follow_the_release_db_files() {
+        let r = |v| Release::find(v).unwrap();
+        // 1.1.3 hard-codes hadoopVersion 2.7.2; 1.3.1 has @HADOOP_VERSION; 1.4.0 moved to 3.3.4
+        // and spark-3.2.1/hive-3.1.3 labels while sharing 1.3.2's line.
+        assert!(!r("1.3.0").db().yarn_placeholders.contains(&"@HADOOP_VERSION"));
+        assert!(r("1.3.1").db().yarn_placeholders.contains(&"@HADOOP_VERSION"));
+        assert_eq!(r("1.3.2").db().hadoop_version, Some("2.7.2"));
+        assert_eq!(r("1.4.0").db().hadoop_version, Some("3.3.4"));
+        assert_eq!(r("1.3.2").db().engine_labels[0], ("spark", "2.4.3"));
+        assert_eq!(r("1.4.0").db().engine_labels[0], ("spark", "3.2.1"));
+        assert_eq!(
+            r("1.8.0").db().postgresql.map(|f| f.dml),
+            Some("linkis_dml_pg.sql")
+        );
+        assert_eq!(
+            r("1.3.2").db_tokens(),
+            ["BML-AUTH", "LINKIS_CLI_TEST", "WS-AUTH", "DSM-AUTH"]
+        );
+        assert_eq!(r("1.1.3").db_tokens(), ["BML-AUTH", "WS-AUTH"]);
+        assert_eq!(r("1.8.0").db_tokens(), ["LINKIS-UNAVAILABLE-TOKEN"]);
     }
 
     #[test]

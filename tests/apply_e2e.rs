@@ -20,7 +20,7 @@ const DB_PASSWORD: &str = "e2e-db-secret";
 
 /// The vault variables the rendered inventory lists, each with the value the test gives it.
 fn vault_vars(out: &Path) -> BTreeMap<String, String> {
-    let vars = fs::read_to_string(out.join("inventory/group_vars/all.yml")).unwrap();
+    let vars = fs::read_to_string(out.join("inventory/group_vars/all/main.yml")).unwrap();
     let list = vars
         .split("linkis_vault_variables:\n")
         .nth(1)
@@ -259,7 +259,7 @@ hosts:
         );
     }
 
-    // Host variables: they take precedence over the rendered inventory/group_vars/all.yml.
+    // Host variables: they take precedence over the rendered inventory/group_vars/all/main.yml.
     let mut local = String::from("all:\n  hosts:\n");
     for h in ["h1", "h2"] {
         let d = tmp.join("hosts").join(h);
