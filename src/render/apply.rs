@@ -60,6 +60,8 @@ struct Ctx<'a> {
     engineconn_root_dir: String,
     /// Every Ansible variable the rendered files reference: the vault variables to define.
     vault_vars: Vec<String>,
+    /// The database bootstrap, JDBC driver, ECM checks and storage directories.
+    platform: super::platform::PlatformCtx,
 }
 
 #[derive(Serialize)]
@@ -361,8 +363,18 @@ pub fn render(
                     }
                 }
             }
+            if spec.database.bootstrap == crate::spec::Bootstrap::Auto {
+                // The database bootstrap sets the token rows and the YARN password from these.
+                for t in release.db_tokens() {
+                    v.insert(crate::catalog::token_vault_var(t).to_string());
+                }
+                if let Some(p) = spec.hadoop.yarn_auth.as_ref() {
+                    v.insert(p.password.vault.clone());
+                }
+            }
             v.into_iter().collect()
         },
+        platform: super::platform::ctx(plan),
     };
     let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
 

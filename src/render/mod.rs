@@ -17,6 +17,7 @@ use crate::size::Plan;
 
 mod apply;
 pub mod conf;
+mod platform;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/templates.rs"));
