@@ -158,6 +158,33 @@ pub fn role_services(release: &Release, discovery: Discovery, roles: &[Role]) ->
         .collect()
 }
 
+/// The guide's memory formula: users × Σ engine memory (one engine of each type) × concurrency,
+/// bytes.
+pub fn memory_demand(
+    users: u64,
+    concurrency: u64,
+    engine_memory: impl Iterator<Item = u64>,
+) -> u128 {
+    users as u128 * engine_memory.map(u128::from).sum::<u128>() * concurrency as u128
+}
+
+/// The publicservice heap, bytes, and the rule that gave it (for the plan report).
+/// "Raise publicservice to 6G for many users": above 100 concurrent users, never below
+/// service_memory.
+pub fn publicservice_heap(s: &crate::spec::Sizing) -> (u64, &'static str) {
+    match s.publicservice_memory {
+        AutoSize::Size(z) => (z.bytes(), "set in the spec"),
+        AutoSize::Auto if s.concurrent_users > 100 => (
+            (6 * GIB).max(s.service_memory.bytes()),
+            "auto: 6G above 100 concurrent users, never below service_memory",
+        ),
+        AutoSize::Auto => (
+            s.service_memory.bytes(),
+            "auto: service_memory up to 100 concurrent users, 6G above",
+        ),
+    }
+}
+
 /// Places services and sizes the cluster. Errors carry the arithmetic that failed.
 pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
     let Validated {
@@ -170,12 +197,7 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
 
     let heaps = Heaps {
         service: s.service_memory.bytes(),
-        publicservice: match s.publicservice_memory {
-            AutoSize::Size(z) => z.bytes(),
-            // "Raise publicservice to 6G for many users": never below service_memory.
-            AutoSize::Auto if s.concurrent_users > 100 => (6 * GIB).max(s.service_memory.bytes()),
-            AutoSize::Auto => s.service_memory.bytes(),
-        },
+        publicservice: publicservice_heap(s).0,
     };
 
     let engine_memory_sum: u128 = s.engines.values().map(|e| e.memory.bytes() as u128).sum();
@@ -189,7 +211,11 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
         engine_types: s.engines.len() as u64,
         engine_memory_sum: clamp(engine_memory_sum),
         engine_cores_sum: clamp(engine_cores_sum),
-        memory: clamp(users * engine_memory_sum * conc),
+        memory: clamp(memory_demand(
+            s.concurrent_users,
+            s.max_concurrency_per_user,
+            s.engines.values().map(|e| e.memory.bytes()),
+        )),
         cores: clamp(users * engine_cores_sum * conc),
         engines: clamp(users * conc * types),
     };

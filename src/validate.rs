@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::catalog::{Release, supported_list};
+use crate::catalog::{Feature, Release, supported_list};
 use crate::diag::{Diagnostic, join_index, join_key};
 use crate::spec::{DbType, Discovery, GIB, MIB, Service, Sessions, Spec, TIB, VaultRef};
 
@@ -182,11 +182,15 @@ fn discovery(c: &Ctx, d: &mut Vec<Diagnostic>) {
                     "nacos-version",
                     "cluster.discovery",
                     format!(
-                        "Linkis {} has no Nacos discovery (it came in 1.5.0)",
-                        r.version
+                        "Linkis {} has no Nacos discovery (it came in {})",
+                        r.version,
+                        Feature::Nacos.first_release()
                     ),
                 )
-                .hint("use `discovery: eureka`, or linkis_version 1.5.0 or later"),
+                .hint(format!(
+                    "use `discovery: eureka`, or linkis_version {}",
+                    Feature::Nacos.releases_text()
+                )),
             );
         }
         match &cl.nacos_address {
@@ -256,11 +260,15 @@ fn database(c: &Ctx, d: &mut Vec<Diagnostic>) {
                 "postgresql-version",
                 "database.type",
                 format!(
-                    "Linkis {} cannot use PostgreSQL for its metadata (it came in 1.8.0)",
-                    r.version
+                    "Linkis {} cannot use PostgreSQL for its metadata (it came in {})",
+                    r.version,
+                    Feature::Postgresql.first_release()
                 ),
             )
-            .hint("use `type: mysql`, or linkis_version 1.8.0"),
+            .hint(format!(
+                "use `type: mysql`, or linkis_version {}",
+                Feature::Postgresql.releases_text()
+            )),
         );
     }
     for (key, v) in [("host", &db.host), ("name", &db.name), ("user", &db.user)] {
@@ -294,11 +302,15 @@ fn sessions(c: &Ctx, d: &mut Vec<Diagnostic>) {
                     "redis-sessions-version",
                     "gateway.sessions",
                     format!(
-                        "Linkis {} cannot keep gateway sessions in Redis (it came in 1.3.0)",
-                        r.version
+                        "Linkis {} cannot keep gateway sessions in Redis (it came in {})",
+                        r.version,
+                        Feature::RedisSessions.first_release()
                     ),
                 )
-                .hint("use `sessions: ip_hash`, or linkis_version 1.3.0 or later"),
+                .hint(format!(
+                    "use `sessions: ip_hash`, or linkis_version {}",
+                    Feature::RedisSessions.releases_text()
+                )),
             );
         }
         match &g.redis {

@@ -1,4 +1,4 @@
-//! Stage 4, render: a `Plan` → the files of the output tree, in memory.
+//! Stage 5, render: a `Model` → the files of the output tree, in memory.
 //!
 //! Templates live under `templates/` in a tree that mirrors the output (embedded at build time by
 //! build.rs); `render --templates DIR` replaces any of them by relative path. Every template uses
@@ -13,13 +13,22 @@ use std::path::{Path, PathBuf};
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior};
 
-use crate::size::Plan;
+use crate::model::Model;
 
 mod apply;
 pub mod conf;
+mod plan_md;
+pub mod routes;
+
+pub use plan_md::{plan_md, plan_md_with, plan_text};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+}
+
+/// The paths of the embedded templates.
+pub fn embedded_names() -> impl Iterator<Item = &'static str> {
+    embedded::EMBEDDED.iter().map(|(p, _)| *p)
 }
 
 /// One file of the output tree.
@@ -144,6 +153,15 @@ impl Templates {
                             .into(),
                     });
                 }
+                if routes::route(&rel).is_none() {
+                    return Err(RenderError::Template {
+                        message: format!(
+                            "{}: no route renders this template, so it would never be used",
+                            entry.path().display()
+                        ),
+                        name: rel,
+                    });
+                }
                 sources.insert(rel.clone(), text);
                 overridden.push(rel);
             }
@@ -168,13 +186,12 @@ impl Templates {
 }
 
 /// Renders the whole output tree, sorted by path.
-pub fn render(plan: &Plan, opts: &RenderOptions) -> Result<Vec<OutFile>, RenderError> {
+pub fn render(model: &Model, opts: &RenderOptions) -> Result<Vec<OutFile>, RenderError> {
     let templates = Templates::load(opts.templates.as_deref())?;
     let mut files: Vec<OutFile> = Vec::new();
-    files.extend(crate::report::plan_md_with(&templates, plan)?);
-    files.extend(conf::render(plan, &templates)?);
-    let apply_files = apply::render(plan, &templates, &files)?;
-    files.extend(apply_files);
+    files.extend(plan_md_with(&templates, model)?);
+    files.extend(conf::render(model, &templates)?);
+    files.extend(apply::render(model, &templates)?);
     for f in &mut files {
         add_header(f, &opts.spec_name);
     }
