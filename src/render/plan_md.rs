@@ -8,7 +8,7 @@ use crate::report::Report;
 
 /// The report as Markdown, from a template set.
 fn render_with(report: &Report, templates: &Templates) -> Result<String, RenderError> {
-    let route = routes::of(Renderer::Plan, Scope::Cluster)
+    let route = routes::of(Renderer::PlanMd, Scope::Cluster)
         .next()
         .expect("ROUTES has the PLAN.md route (tested)");
     let text = templates.render(

@@ -19,7 +19,7 @@ pub enum Scope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Renderer {
     /// `PLAN.md` (render/plan_md.rs).
-    Plan,
+    PlanMd,
     /// The per-host Linkis trees (render/conf.rs).
     Conf,
     /// Ansible, units and nginx (render/apply.rs).
@@ -60,7 +60,7 @@ macro_rules! routes {
 /// Every template. Host routes under `hosts/_host_/conf/` render for the hosts whose
 /// `model::Host::conf_files` name the file; the sbin scripts for every host.
 pub static ROUTES: &[Route] = routes! {
-    Plan Cluster "PLAN.md";
+    PlanMd Cluster "PLAN.md";
     Conf Host "hosts/_host_/conf/application-engineconn.yml";
     Conf Host "hosts/_host_/conf/application-eureka.yml";
     Conf Host "hosts/_host_/conf/application-linkis.yml";
