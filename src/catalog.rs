@@ -823,6 +823,23 @@ mod tests {
     }
 
     #[test]
+    fn a_feature_comes_in_the_first_release_whose_line_has_it() {
+        assert_eq!(Feature::Nacos.first_release(), "1.5.0");
+        assert_eq!(Feature::RedisSessions.releases_text(), "1.3.0 or later");
+        // The newest release is named alone.
+        assert_eq!(Feature::Postgresql.releases_text(), "1.8.0");
+        for f in [Feature::Nacos, Feature::Postgresql, Feature::RedisSessions] {
+            let first = f.first_release();
+            for r in Release::all() {
+                let after = Release::all().position(|x| x.version == r.version)
+                    >= Release::all().position(|x| x.version == first);
+                assert_eq!(f.on(&r.features()), after, "{f:?} in {}", r.version);
+            }
+        }
+        assert!(Release::find(DEFAULT_RELEASE).is_some());
+    }
+
+    #[test]
     fn releases_are_unique() {
         let all: Vec<_> = Release::all().map(|r| r.version).collect();
         let mut dedup = all.clone();

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::catalog::{HealthCheck, health_check, start_stage};
 use crate::size::{EcmShare, PlacedHost, PlacedService, Plan};
-use crate::spec::{Role, Service, Size};
+use crate::spec::{Role, Service};
 
 /// One host and what runs on it.
 #[derive(Debug, Clone, Serialize)]
@@ -146,9 +146,4 @@ pub fn resolve(plan: &Plan, h: &PlacedHost) -> Host {
         ecm: h.ecm,
         conf_files,
     }
-}
-
-/// A heap as `-Xmx` takes it: `2G`.
-pub fn heap_text(bytes: u64) -> String {
-    Size(bytes).to_string()
 }

@@ -26,7 +26,7 @@ use crate::spec::Service;
 
 pub use cluster::{Cluster, Discovery, Endpoint, Gateway, Redis, Sessions, Web};
 pub use database::Database;
-pub use hosts::{ConfFile, Host, Instance, group_name, heap_text, unit_name};
+pub use hosts::{ConfFile, Host, Instance, group_name, unit_name};
 pub use sizing::{Engine, Sizing};
 pub use vault::Token;
 
@@ -74,20 +74,6 @@ impl Model {
 
     pub fn ecm_hosts(&self) -> impl Iterator<Item = &Host> {
         self.hosts_with(Service::Engineconnmanager)
-    }
-
-    /// The endpoints of a service: one per host that runs it.
-    pub fn endpoints(&self, s: Service) -> Vec<Endpoint> {
-        self.hosts
-            .iter()
-            .filter_map(|h| {
-                h.instance(s).map(|i| Endpoint {
-                    host: h.name.clone(),
-                    address: h.address.clone(),
-                    port: i.port,
-                })
-            })
-            .collect()
     }
 
     /// The override of one key in one conf file, if the spec has one.
