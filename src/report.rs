@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{Host, Model};
+use crate::model::{Host, Model, Sizing};
 use crate::size::{EcmShare, gib};
 use crate::spec::{GIB, Service};
 
@@ -64,6 +64,60 @@ pub struct Formula {
     pub memory_line: String,
     pub cores_line: String,
     pub instances_line: String,
+}
+
+impl Formula {
+    /// The formula of a sizing, with its arithmetic as text.
+    fn new(s: &Sizing) -> Formula {
+        let d = &s.demand;
+        let engines: Vec<EngineRow> = s
+            .engines
+            .iter()
+            .map(|e| EngineRow {
+                name: e.name.clone(),
+                memory: Mem::new(e.memory),
+                cores: e.cores,
+            })
+            .collect();
+        let mem_terms = engines
+            .iter()
+            .map(|e| format!("{} {}", e.name, e.memory.text))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let core_terms = engines
+            .iter()
+            .map(|e| format!("{} {}", e.name, e.cores))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        Formula {
+            users: d.users,
+            concurrency: d.concurrency,
+            engine_memory_sum: Mem::new(d.engine_memory_sum),
+            engine_cores_sum: d.engine_cores_sum,
+            memory: Mem::new(d.memory),
+            cores: d.cores,
+            instances: d.engines,
+            memory_line: format!(
+                "{} × ({mem_terms}) × {} = {}",
+                d.users,
+                d.concurrency,
+                gib(d.memory as u128)
+            ),
+            cores_line: format!(
+                "{} × ({core_terms}) × {} = {}",
+                d.users, d.concurrency, d.cores
+            ),
+            instances_line: format!(
+                "{} × {} × {} type{} = {}",
+                d.users,
+                d.concurrency,
+                d.engine_types,
+                if d.engine_types == 1 { "" } else { "s" },
+                d.engines
+            ),
+            engines,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -234,57 +288,11 @@ pub struct WarningRow {
 }
 
 impl Report {
-    /// The report of a plan.
+    /// The report of a resolved model.
     pub fn new(model: &Model) -> Report {
         let s = &model.sizing;
         let d = &s.demand;
-        let engines: Vec<EngineRow> = s
-            .engines
-            .iter()
-            .map(|e| EngineRow {
-                name: e.name.clone(),
-                memory: Mem::new(e.memory),
-                cores: e.cores,
-            })
-            .collect();
-        let mem_terms = engines
-            .iter()
-            .map(|e| format!("{} {}", e.name, e.memory.text))
-            .collect::<Vec<_>>()
-            .join(" + ");
-        let core_terms = engines
-            .iter()
-            .map(|e| format!("{} {}", e.name, e.cores))
-            .collect::<Vec<_>>()
-            .join(" + ");
-        let formula = Formula {
-            users: d.users,
-            concurrency: d.concurrency,
-            engine_memory_sum: Mem::new(d.engine_memory_sum),
-            engine_cores_sum: d.engine_cores_sum,
-            memory: Mem::new(d.memory),
-            cores: d.cores,
-            instances: d.engines,
-            memory_line: format!(
-                "{} × ({mem_terms}) × {} = {}",
-                d.users,
-                d.concurrency,
-                gib(d.memory as u128)
-            ),
-            cores_line: format!(
-                "{} × ({core_terms}) × {} = {}",
-                d.users, d.concurrency, d.cores
-            ),
-            instances_line: format!(
-                "{} × {} × {} type{} = {}",
-                d.users,
-                d.concurrency,
-                d.engine_types,
-                if d.engine_types == 1 { "" } else { "s" },
-                d.engines
-            ),
-            engines,
-        };
+        let formula = Formula::new(s);
 
         let heaps = HeapRules {
             service: Mem::new(s.heaps.service),
