@@ -138,6 +138,13 @@ fn every_instance_has_its_unit_group_and_stage() {
             assert!(i.stage >= last, "{}: start order", h.name);
             last = i.stage;
             assert!(h.conf_files.iter().any(|c| c.file == i.conf_file));
+            assert_eq!(i.reads.first(), Some(&"linkis.properties"));
+            assert_eq!(i.reads.last(), Some(&i.conf_file));
+            assert!(
+                i.reads
+                    .iter()
+                    .all(|r| h.conf_files.iter().any(|c| c.file == *r))
+            );
         }
     }
 }

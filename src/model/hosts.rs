@@ -57,6 +57,8 @@ pub struct Instance {
     pub heap_var: Option<&'static str>,
     /// The service's own conf file (it reads linkis.properties first).
     pub conf_file: &'static str,
+    /// Every file of the host's `conf/` this instance reads: the shared ones, then its own.
+    pub reads: Vec<&'static str>,
     /// Its index in `catalog::START_STAGES`.
     pub stage: usize,
     pub health: HealthCheck,
@@ -92,7 +94,8 @@ pub fn group_name(s: Service) -> String {
     format!("linkis_{}", s.name())
 }
 
-pub fn instance(p: &PlacedService) -> Instance {
+/// One instance; `shared` are the conf files every service of the host reads.
+pub fn instance(p: &PlacedService, shared: &[&'static str]) -> Instance {
     Instance {
         service: p.service,
         name: p.service.name(),
@@ -104,6 +107,11 @@ pub fn instance(p: &PlacedService) -> Instance {
         heap: p.heap,
         heap_var: p.info.heap_var,
         conf_file: p.info.conf_file,
+        reads: shared
+            .iter()
+            .copied()
+            .chain(std::iter::once(p.info.conf_file))
+            .collect(),
         stage: start_stage(p.service),
         health: health_check(p.service),
     }
@@ -130,6 +138,7 @@ pub fn resolve(plan: &Plan, h: &PlacedHost) -> Host {
             service: None,
         });
     }
+    let shared: Vec<&'static str> = conf_files.iter().map(|c| c.file).collect();
     conf_files.extend(h.services.iter().map(|p| ConfFile {
         file: p.info.conf_file,
         service: Some(p.service),
@@ -141,7 +150,7 @@ pub fn resolve(plan: &Plan, h: &PlacedHost) -> Host {
         memory: h.memory,
         cores: h.cores,
         control: h.services.iter().any(|p| p.service.role() == Role::Control),
-        instances: h.services.iter().map(instance).collect(),
+        instances: h.services.iter().map(|p| instance(p, &shared)).collect(),
         engine_memory: h.engine_memory,
         ecm: h.ecm,
         conf_files,
