@@ -3,8 +3,9 @@
 //! it holds none of Linkis' tables), the JDBC driver, the Hadoop/Hive/Spark side the ECM hosts
 //! need (checked), and the storage directories (local ones, and HDFS ones from one host).
 //!
-//! Data only: the roles `linkis_db`, `linkis_jdbc`, `linkis_preflight_ecm` and `linkis_storage`
-//! read it from `inventory/group_vars/all/main.yml` and the play list of `site.yml`.
+//! Data only (templates see it as `platform`): the roles `linkis_db`, `linkis_jdbc`,
+//! `linkis_preflight_ecm` and `linkis_storage` read it from `inventory/group_vars/all/main.yml`
+//! and the play list of `site.yml`.
 
 use std::collections::BTreeMap;
 
@@ -14,8 +15,8 @@ use crate::catalog::token_vault_var;
 use crate::size::Plan;
 use crate::spec::{Bootstrap, DbType, Service};
 
-#[derive(Serialize)]
-pub struct PlatformCtx {
+#[derive(Debug, Clone, Serialize)]
+pub struct Platform {
     pub dbboot: DbBootCtx,
     pub jdbc: JdbcCtx,
     pub ecm_check: EcmCheckCtx,
@@ -23,7 +24,7 @@ pub struct PlatformCtx {
 }
 
 /// The database bootstrap: the release's SQL files and the seed.
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DbBootCtx {
     /// `database.bootstrap: auto`: site.yml runs the `linkis_db` role.
     pub enabled: bool,
@@ -54,7 +55,7 @@ pub struct DbBootCtx {
     pub yarn_password_var: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Seed {
     /// The text of the release's DML to replace: a placeholder or an engine label.
     pub find: String,
@@ -62,14 +63,14 @@ pub struct Seed {
     pub value: String,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TokenSeed {
     pub token: &'static str,
     pub var: &'static str,
 }
 
 /// The JDBC driver: installed from `database.driver_jar`, else looked for in the release's lib.
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct JdbcCtx {
     pub driver_jar: Option<String>,
     /// File name patterns of a driver for the database type (the jar's own name when given).
@@ -81,7 +82,7 @@ pub struct JdbcCtx {
 }
 
 /// What the ECM hosts need for the spec's engines and storage.
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct EcmCheckCtx {
     pub dirs: Vec<NamedPath>,
     pub clients: Vec<NamedPath>,
@@ -91,14 +92,14 @@ pub struct EcmCheckCtx {
     pub job_users: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct NamedPath {
     pub name: String,
     pub path: String,
 }
 
 /// The storage directories install.sh creates.
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StorageCtx {
     /// Local directories (file:// roots), on every host.
     pub local: Vec<Dir>,
@@ -111,7 +112,7 @@ pub struct StorageCtx {
     pub hadoop_conf_dir: String,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Dir {
     pub path: String,
     pub mode: &'static str,
@@ -135,7 +136,7 @@ fn keytab_file(dir: &str, principal: &str) -> String {
 
 fn db_boot(plan: &Plan) -> DbBootCtx {
     let spec = &plan.spec;
-    let facts = plan.release.db();
+    let facts = plan.release.db_seed();
     let kind = spec.database.kind;
     let files = match kind {
         DbType::Postgresql => facts.postgresql.unwrap_or(facts.mysql),
@@ -292,7 +293,7 @@ fn ecm_check(plan: &Plan) -> EcmCheckCtx {
     let python = engines.get("python").map(|e| {
         e.version.clone().unwrap_or_else(|| {
             plan.release
-                .db()
+                .db_seed()
                 .engine_labels
                 .iter()
                 .find(|(t, _)| *t == "python")
@@ -364,8 +365,8 @@ fn storage(plan: &Plan) -> StorageCtx {
     }
 }
 
-pub fn ctx(plan: &Plan) -> PlatformCtx {
-    PlatformCtx {
+pub fn resolve(plan: &Plan) -> Platform {
+    Platform {
         dbboot: db_boot(plan),
         jdbc: jdbc(plan),
         ecm_check: ecm_check(plan),
