@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI: docs/apply.md's vault procedure, followed literally on a rendered tree. The secrets go into
-# inventory/group_vars/all/vault.yml, made with `ansible-vault create` (its editor fed from a
-# file) and a vault password file, beside the rendered inventory/group_vars/all/main.yml. Then:
+# inventory/group_vars/all/vault.yml, encrypted with `ansible-vault encrypt` and a vault password
+# file, beside the rendered inventory/group_vars/all/main.yml. Then:
 #   - the file is encrypted;
 #   - Ansible loads both files: a rendered variable (linkis_version) and a secret through its
 #     rendered reference (linkis_db_password -> vault_linkis_db_password) resolve for a host;
@@ -30,18 +30,20 @@ for name in yaml.safe_load(open(sys.argv[1]))["linkis_vault_variables"]:
 PY
 grep -q '^vault_linkis_db_password: "ci-vault_linkis_db_password"$' "$work/secrets.yml"
 
-# docs/apply.md, literally: a password file, then `ansible-vault create` of the vault file.
+# docs/apply.md, literally: a password file, the vault file written beside main.yml, then
+# `ansible-vault encrypt` in place (`ansible-vault create` is the same with an editor, and
+# refuses to run without a terminal).
 printf '%s\n' 'ci-vault-password' >"$work/vault-pass"
 chmod 0600 "$work/vault-pass"
-EDITOR="cp $work/secrets.yml" ansible-vault create --vault-password-file "$work/vault-pass" \
-  inventory/group_vars/all/vault.yml
+cp "$work/secrets.yml" inventory/group_vars/all/vault.yml
+ansible-vault encrypt --vault-password-file "$work/vault-pass" inventory/group_vars/all/vault.yml
 [[ $(head -n 1 inventory/group_vars/all/vault.yml) == "\$ANSIBLE_VAULT;"* ]]
 if grep -q 'ci-vault_linkis_db_password' inventory/group_vars/all/vault.yml; then
   echo "vault.yml is not encrypted" >&2
   exit 1
 fi
 
-host=$(ansible-inventory -i inventory/hosts.yml --list | python3 -c \
+host=$(ansible-inventory -i inventory/hosts.yml --vault-password-file "$work/vault-pass" --list | python3 -c \
   'import json, sys; print(sorted(json.load(sys.stdin)["linkis"]["hosts"])[0])')
 got=$(ansible -i inventory/hosts.yml "$host" -c local --vault-password-file "$work/vault-pass" \
   -m ansible.builtin.debug -a 'msg={{ linkis_version }}|{{ linkis_db_password }}' | tr -d '\n ')
