@@ -939,8 +939,18 @@ mod tests {
         let r = |v| Release::find(v).unwrap();
         // 1.1.3 hard-codes hadoopVersion 2.7.2; 1.3.1 has @HADOOP_VERSION; 1.4.0 moved to 3.3.4
         // and spark-3.2.1/hive-3.1.3 labels while sharing 1.3.2's line.
-        assert!(!r("1.3.0").db_seed().yarn_placeholders.contains(&"@HADOOP_VERSION"));
-        assert!(r("1.3.1").db_seed().yarn_placeholders.contains(&"@HADOOP_VERSION"));
+        assert!(
+            !r("1.3.0")
+                .db_seed()
+                .yarn_placeholders
+                .contains(&"@HADOOP_VERSION")
+        );
+        assert!(
+            r("1.3.1")
+                .db_seed()
+                .yarn_placeholders
+                .contains(&"@HADOOP_VERSION")
+        );
         assert_eq!(r("1.3.2").db_seed().hadoop_version, Some("2.7.2"));
         assert_eq!(r("1.4.0").db_seed().hadoop_version, Some("3.3.4"));
         assert_eq!(r("1.3.2").db_seed().engine_labels[0], ("spark", "2.4.3"));

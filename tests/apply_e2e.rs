@@ -225,7 +225,11 @@ fn setup(name: &str, db_port: u16) -> (PathBuf, PathBuf) {
     // hdfs client that keeps "HDFS" under hdfs-root/, refuses to run without HADOOP_CONF_DIR,
     // and logs each call.
     write(&tmp.join("hadoop/bin/hadoop"), "#!/bin/sh\nexit 0\n", 0o755);
-    write(&tmp.join("hadoop/etc/core-site.xml"), "<configuration/>\n", 0o644);
+    write(
+        &tmp.join("hadoop/etc/core-site.xml"),
+        "<configuration/>\n",
+        0o644,
+    );
     write(
         &tmp.join("hadoop/bin/hdfs"),
         &format!(
@@ -247,7 +251,11 @@ esac
         ),
         0o755,
     );
-    write(&tmp.join("spark/bin/spark-submit"), "#!/bin/sh\nexit 0\n", 0o755);
+    write(
+        &tmp.join("spark/bin/spark-submit"),
+        "#!/bin/sh\nexit 0\n",
+        0o755,
+    );
     write(&tmp.join("spark/conf/spark-defaults.conf"), "\n", 0o644);
     write(
         &tmp.join("files/mysql-connector-j-8.0.33.jar"),
@@ -458,7 +466,14 @@ impl MariaDb {
         let out = Command::new("mysql")
             .arg("--no-defaults")
             .arg(format!("--socket={}", self.dir.join("sock").display()))
-            .args(["--user=root", "--batch", "--raw", "--skip-column-names", "--execute", sql])
+            .args([
+                "--user=root",
+                "--batch",
+                "--raw",
+                "--skip-column-names",
+                "--execute",
+                sql,
+            ])
             .output()
             .ok()?;
         out.status
@@ -622,7 +637,12 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     assert_eq!(
         labels.lines().collect::<Vec<_>>(),
         // spark and python: the spec's versions; hive is not an engine of the spec.
-        vec!["*-*,spark-3.2.1", "*-IDE,spark-3.2.1", "*-*,hive-2.3.3", "*-*,python-python3"]
+        vec![
+            "*-*,spark-3.2.1",
+            "*-IDE,spark-3.2.1",
+            "*-*,hive-2.3.3",
+            "*-*,python-python3"
+        ]
     );
     // The seeded DML copy stays on the bootstrap host (h1, the first manager) for audit, and
     // holds no secret: the tokens and the YARN password never went into a file.
@@ -634,15 +654,22 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
         assert!(!text.contains(v.as_str()), "{k} in {}", seeded.display());
     }
     assert_eq!(mode(&seeded), 0o640);
-    assert!(!tmp.join("hosts/h2/LinkisInstall/db/linkis_dml.seeded.sql").exists());
+    assert!(
+        !tmp.join("hosts/h2/LinkisInstall/db/linkis_dml.seeded.sql")
+            .exists()
+    );
 
     // The JDBC driver on every host; storage directories as install.sh makes them.
     for h in ["h1", "h2"] {
-        let jar = tmp.join("hosts").join(h).join(
-            "LinkisInstall/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar",
-        );
+        let jar = tmp
+            .join("hosts")
+            .join(h)
+            .join("LinkisInstall/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar");
         assert_eq!(fs::read_to_string(&jar).unwrap(), "stub driver", "{h}");
-        assert_eq!(mode(&tmp.join("hosts").join(h).join("LinkisInstall/logs")), 0o755);
+        assert_eq!(
+            mode(&tmp.join("hosts").join(h).join("LinkisInstall/logs")),
+            0o755
+        );
     }
     let user = sh(Command::new("id").arg("-un"));
     let storage = tmp.join("storage");
@@ -674,10 +701,20 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     let second = playbook(&tmp, &out);
     let changed = recap(&second);
     assert_eq!(counts(), counts_before);
-    assert_eq!(db.dump("linkis"), dump_before, "the second run touched the database");
-    assert!(second.contains("of Linkis' tables: not touched"), "{second}");
     assert_eq!(
-        hdfs_log().lines().filter(|l| l.starts_with("dfs -mkdir")).count(),
+        db.dump("linkis"),
+        dump_before,
+        "the second run touched the database"
+    );
+    assert!(
+        second.contains("of Linkis' tables: not touched"),
+        "{second}"
+    );
+    assert_eq!(
+        hdfs_log()
+            .lines()
+            .filter(|l| l.starts_with("dfs -mkdir"))
+            .count(),
         1,
         "HDFS directories created again"
     );
@@ -714,15 +751,25 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     // even though its rows still carry the shipped placeholders the bootstrap would fill.
     db.root("CREATE DATABASE linkis_existing");
     for f in ["linkis_ddl.sql", "linkis_dml.sql"] {
-        let path = std::env::current_dir().unwrap().join("tests/db_fixture").join(f);
+        let path = std::env::current_dir()
+            .unwrap()
+            .join("tests/db_fixture")
+            .join(f);
         db.root(&format!("USE linkis_existing; SOURCE {};", path.display()));
     }
     let before = db.dump("linkis_existing");
     assert!(before.contains("@YARN_RESTFUL_URL"));
-    let run = ansible(&tmp, &out, &["--tags", "db", "-e", "linkis_db_name=linkis_existing"]);
+    let run = ansible(
+        &tmp,
+        &out,
+        &["--tags", "db", "-e", "linkis_db_name=linkis_existing"],
+    );
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{stdout}");
-    assert!(stdout.contains("of Linkis' tables: not touched"), "{stdout}");
+    assert!(
+        stdout.contains("of Linkis' tables: not touched"),
+        "{stdout}"
+    );
     assert_eq!(recap(&stdout).values().sum::<u32>(), 0, "{stdout}");
     assert_eq!(db.dump("linkis_existing"), before);
 

@@ -341,7 +341,11 @@ fn storage(plan: &Plan) -> StorageCtx {
     // result set root is open to every job user (0777 locally), with the deploy user's inside.
     add(&st.workspace, true, None);
     add(&st.hdfs_root, true, None);
-    add(&st.result_sets, st.result_sets.starts_with("file://"), Some("0777"));
+    add(
+        &st.result_sets,
+        st.result_sets.starts_with("file://"),
+        Some("0777"),
+    );
     let to_dirs = |m: BTreeMap<String, &'static str>, hdfs: bool| -> Vec<Dir> {
         m.into_iter()
             .map(|(path, mode)| Dir {
