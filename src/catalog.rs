@@ -768,8 +768,6 @@ pub struct DbSeedFacts {
     pub token_table: &'static str,
     /// The table whose YARN row carries the `@YARN_...` placeholders.
     pub yarn_table: &'static str,
-    /// The `@YARN_...`/`@HADOOP_VERSION` placeholders of the DML, in install.sh's order.
-    pub yarn_placeholders: &'static [&'static str],
     /// The Hadoop version install.sh seeds by default (`HADOOP_VERSION` of deploy-config/linkis-env.sh);
     /// None where the DML hard-codes 2.7.2 and has no `@HADOOP_VERSION`.
     pub hadoop_version: Option<&'static str>,
@@ -777,18 +775,9 @@ pub struct DbSeedFacts {
     pub engine_labels: &'static [(&'static str, &'static str)],
 }
 
-/// The YARN placeholders without `@HADOOP_VERSION` (1.1.x – 1.3.0 hard-code the version).
+/// The YARN placeholders of the DML, in install.sh's order. `@HADOOP_VERSION` only where the
+/// release's `hadoop_version` is known (1.1.x – 1.3.0 hard-code 2.7.2 instead).
 const YARN_PLACEHOLDERS: &[&str] = &[
-    "@YARN_RESTFUL_URL",
-    "@YARN_AUTH_ENABLE",
-    "@YARN_AUTH_USER",
-    "@YARN_AUTH_PWD",
-    "@YARN_KERBEROS_ENABLE",
-    "@YARN_PRINCIPAL_NAME",
-    "@YARN_KEYTAB_PATH",
-    "@YARN_KRB5_PATH",
-];
-const YARN_PLACEHOLDERS_HADOOP: &[&str] = &[
     "@YARN_RESTFUL_URL",
     "@HADOOP_VERSION",
     "@YARN_AUTH_ENABLE",
@@ -812,12 +801,10 @@ const SEED_1_1: DbSeedFacts = DbSeedFacts {
     table_prefix: "linkis_",
     token_table: "linkis_mg_gateway_auth_token",
     yarn_table: "linkis_cg_rm_external_resource_provider",
-    yarn_placeholders: YARN_PLACEHOLDERS,
     hadoop_version: None,
     engine_labels: LABELS_2,
 };
 const SEED_1_3_1: DbSeedFacts = DbSeedFacts {
-    yarn_placeholders: YARN_PLACEHOLDERS_HADOOP,
     hadoop_version: Some("2.7.2"),
     ..SEED_1_1
 };
@@ -830,6 +817,17 @@ const SEED_1_4: DbSeedFacts = DbSeedFacts {
     engine_labels: LABELS_3,
     ..SEED_1_3_1
 };
+
+impl DbSeedFacts {
+    /// The `@YARN_...`/`@HADOOP_VERSION` placeholders of the release's DML, in install.sh's order.
+    pub fn yarn_placeholders(&self) -> impl Iterator<Item = &'static str> + use<> {
+        let hadoop = self.hadoop_version.is_some();
+        YARN_PLACEHOLDERS
+            .iter()
+            .copied()
+            .filter(move |p| hadoop || *p != "@HADOOP_VERSION")
+    }
+}
 
 impl Release {
     /// The release's `db/` facts (per release: 1.4.0 shares the 1.3.2 line but not its seed).
@@ -939,18 +937,10 @@ mod tests {
         let r = |v| Release::find(v).unwrap();
         // 1.1.3 hard-codes hadoopVersion 2.7.2; 1.3.1 has @HADOOP_VERSION; 1.4.0 moved to 3.3.4
         // and spark-3.2.1/hive-3.1.3 labels while sharing 1.3.2's line.
-        assert!(
-            !r("1.3.0")
-                .db_seed()
-                .yarn_placeholders
-                .contains(&"@HADOOP_VERSION")
-        );
-        assert!(
-            r("1.3.1")
-                .db_seed()
-                .yarn_placeholders
-                .contains(&"@HADOOP_VERSION")
-        );
+        let has = |v, p| r(v).db_seed().yarn_placeholders().any(|x| x == p);
+        assert!(!has("1.3.0", "@HADOOP_VERSION"));
+        assert!(has("1.3.1", "@HADOOP_VERSION"));
+        assert_eq!(r("1.1.3").db_seed().yarn_placeholders().count(), 8);
         assert_eq!(r("1.3.2").db_seed().hadoop_version, Some("2.7.2"));
         assert_eq!(r("1.4.0").db_seed().hadoop_version, Some("3.3.4"));
         assert_eq!(r("1.3.2").db_seed().engine_labels[0], ("spark", "2.4.3"));

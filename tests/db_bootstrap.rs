@@ -54,16 +54,20 @@ hosts:
 
 /// `find -> value` pairs of linkis_db_seed.
 fn seed(gv: &Value) -> Vec<(String, String)> {
-    gv["linkis_db_seed"]
+    let finds = strings(gv, "linkis_db_seed", "find");
+    finds
+        .into_iter()
+        .zip(strings(gv, "linkis_db_seed", "value"))
+        .collect()
+}
+
+/// One field of every entry of a list in group_vars.
+fn strings(gv: &Value, key: &str, field: &str) -> Vec<String> {
+    gv[key]
         .as_sequence()
         .unwrap()
         .iter()
-        .map(|s| {
-            (
-                s["find"].as_str().unwrap().to_string(),
-                s["value"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|d| d[field].as_str().unwrap().to_string())
         .collect()
 }
 
@@ -230,17 +234,8 @@ auth: { admin_user: admin }"#,
         1
     );
     let dirs = |key: &str| -> Vec<(String, String)> {
-        gv[key]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|d| {
-                (
-                    d["path"].as_str().unwrap().to_string(),
-                    d["mode"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
+        let paths = strings(&gv, key, "path");
+        paths.into_iter().zip(strings(&gv, key, "mode")).collect()
     };
     let pair = |p: &str, m: &str| (p.to_string(), m.to_string());
     assert_eq!(
@@ -256,14 +251,7 @@ auth: { admin_user: admin }"#,
         [pair("hdfs://ns1/linkis/hadoop", "775")]
     );
     assert!(get(&files, "roles/linkis_storage/tasks/main.yml").contains("delegate_to: s1"));
-    let names = |key: &str| -> Vec<String> {
-        gv[key]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|d| d["name"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let names = |key: &str| strings(&gv, key, "name");
     assert_eq!(
         names("linkis_ecm_dirs"),
         [

@@ -146,8 +146,8 @@ fn db_boot(plan: &Plan) -> DbBootCtx {
     let auth = h.yarn_auth.as_ref();
     let krb = h.kerberos.as_ref();
     let mut seed = Vec::new();
-    for p in facts.yarn_placeholders {
-        let v: String = match *p {
+    for p in facts.yarn_placeholders() {
+        let v: String = match p {
             "@YARN_RESTFUL_URL" => h.yarn_url.clone(),
             "@HADOOP_VERSION" => h
                 .version
