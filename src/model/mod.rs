@@ -12,7 +12,7 @@
 mod cluster;
 mod database;
 mod hosts;
-mod platform;
+mod setup;
 mod sizing;
 pub mod vault;
 
@@ -28,7 +28,7 @@ use crate::spec::Service;
 pub use cluster::{Cluster, Discovery, Endpoint, Gateway, Redis, Sessions, Web};
 pub use database::Database;
 pub use hosts::{ConfFile, Host, Instance, group_name, unit_name};
-pub use platform::Platform;
+pub use setup::Setup;
 pub use sizing::{Engine, Sizing};
 pub use vault::Token;
 
@@ -66,7 +66,7 @@ pub struct Model {
     pub sizing: Sizing,
     /// What site.yml sets up around the services: the database bootstrap, the JDBC driver, the
     /// ECM hosts' Hadoop side (checked) and the storage directories.
-    pub platform: Platform,
+    pub setup: Setup,
     /// Warnings from validation and sizing.
     pub warnings: Vec<Diagnostic>,
 }
@@ -131,7 +131,7 @@ pub fn resolve(plan: &Plan) -> Model {
         overrides,
         vault_vars: Vec::new(),
         sizing: sizing::resolve(plan),
-        platform: platform::resolve(plan),
+        setup: setup::resolve(plan),
         warnings: plan.warnings.clone(),
     };
     model.engineconn_root_dir = engineconn_root_dir(&model);

@@ -51,8 +51,8 @@ pub fn referenced(m: &Model) -> Vec<String> {
         out.extend(r.password_var.clone());
     }
     // The database bootstrap sets the YARN row's password from its vault variable.
-    if m.platform.dbboot.enabled {
-        out.extend(m.platform.dbboot.yarn_password_var.clone());
+    if m.setup.dbboot.enabled {
+        out.extend(m.setup.dbboot.yarn_password_var.clone());
     }
     for value in m.overrides.values().flat_map(|f| f.values()) {
         out.extend(names_in(value));

@@ -33,7 +33,7 @@ struct Ctx<'a> {
     /// Every Ansible variable the rendered files reference: the vault variables to define.
     vault_vars: &'a [String],
     /// The database bootstrap, JDBC driver, ECM checks and storage directories.
-    platform: &'a crate::model::Platform,
+    setup: &'a crate::model::Setup,
 }
 
 #[derive(Serialize, Clone)]
@@ -223,7 +223,7 @@ fn ctx(m: &Model) -> Ctx<'_> {
         },
         engineconn_root_dir: &m.engineconn_root_dir,
         vault_vars: &m.vault_vars,
-        platform: &m.platform,
+        setup: &m.setup,
     }
 }
 

@@ -3,7 +3,7 @@
 //! it holds none of Linkis' tables), the JDBC driver, the Hadoop/Hive/Spark side the ECM hosts
 //! need (checked), and the storage directories (local ones, and HDFS ones from one host).
 //!
-//! Data only (templates see it as `platform`): the roles `linkis_db`, `linkis_jdbc`,
+//! Data only (templates see it as `setup`): the roles `linkis_db`, `linkis_jdbc`,
 //! `linkis_preflight_ecm` and `linkis_storage` read it from `inventory/group_vars/all/main.yml`
 //! and the play list of `site.yml`.
 
@@ -16,7 +16,7 @@ use crate::size::Plan;
 use crate::spec::{Bootstrap, DbType, Service};
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Platform {
+pub struct Setup {
     pub dbboot: DbBootCtx,
     pub jdbc: JdbcCtx,
     pub ecm_check: EcmCheckCtx,
@@ -369,8 +369,8 @@ fn storage(plan: &Plan) -> StorageCtx {
     }
 }
 
-pub fn resolve(plan: &Plan) -> Platform {
-    Platform {
+pub fn resolve(plan: &Plan) -> Setup {
+    Setup {
         dbboot: db_boot(plan),
         jdbc: jdbc(plan),
         ecm_check: ecm_check(plan),
