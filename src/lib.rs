@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod diag;
 pub mod init;
 pub mod load;
+pub mod platform;
 pub mod render;
 pub mod report;
 pub mod schema;

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::{OutFile, RenderError, Templates};
+use crate::platform::Platform;
 use crate::size::{PlacedHost, Plan};
 use crate::spec::{DbType, Discovery, Scalar, Service, Sessions};
 
@@ -58,6 +59,8 @@ struct Ctx<'a> {
     redis_password_var: Option<&'a str>,
     web: WebCtx<'a>,
     engineconn_root_dir: String,
+    /// `cluster.java_home`, or empty.
+    java_home: String,
     /// Every Ansible variable the rendered files reference: the vault variables to define.
     vault_vars: Vec<String>,
 }
@@ -165,9 +168,9 @@ fn svc_ctx(p: &crate::size::PlacedService) -> SvcCtx {
     }
 }
 
-/// The engine root dir the conf tree sets: an override if the spec has one, else the conf tree's
-/// default (Linkis' own).
-fn engineconn_root_dir(plan: &Plan) -> String {
+/// The engine root dir the conf tree sets: an override if the spec has one, else
+/// `storage.engine_root`.
+fn engineconn_root_dir(plan: &Plan, platform: &Platform) -> String {
     let ecm_file = plan
         .release
         .service(Service::Engineconnmanager)
@@ -183,7 +186,16 @@ fn engineconn_root_dir(plan: &Plan) -> String {
             return v.clone();
         }
     }
-    super::conf::ENGINECONN_ROOT_DIR.to_string()
+    platform.engine_root.clone()
+}
+
+/// A systemd `Environment=` assignment, quoted: `\\`, `"` and the specifier `%` escaped.
+fn systemd_env(k: &str, v: &str) -> String {
+    let v = v
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('%', "%%");
+    format!("Environment=\"{k}={v}\"")
 }
 
 fn endpoints(plan: &Plan, s: Service) -> Vec<Endpoint> {
@@ -228,6 +240,7 @@ fn referenced_vars(files: &[OutFile]) -> BTreeSet<String> {
 /// conf trees), whose vault references the inventory lists and the preflight checks.
 pub fn render(
     plan: &Plan,
+    platform: &Platform,
     templates: &Templates,
     rendered: &[OutFile],
 ) -> Result<Vec<OutFile>, RenderError> {
@@ -350,7 +363,8 @@ pub fn render(
             server_name: &spec.gateway.web.server_name,
             ip_hash: spec.gateway.sessions != Sessions::Redis,
         },
-        engineconn_root_dir: engineconn_root_dir(plan),
+        engineconn_root_dir: engineconn_root_dir(plan, platform),
+        java_home: platform.java_home.clone().unwrap_or_default(),
         vault_vars: {
             let mut v = referenced_vars(rendered);
             v.insert(spec.database.password.vault.clone());
@@ -381,6 +395,11 @@ pub fn render(
         files.push(OutFile::new(out, text));
     }
 
+    let env: Vec<String> = platform
+        .env
+        .iter()
+        .map(|(k, v)| systemd_env(k, v))
+        .collect();
     // One unit per placed service.
     const UNIT: &str = "hosts/_host_/systemd/linkis-_daemon_.service.j2";
     for h in &plan.hosts {
@@ -396,6 +415,7 @@ pub fn render(
                 host => h.name.clone(),
                 svc => minijinja::Value::from(minijinja::value::Serde(svc_ctx(p))),
                 after => before,
+                env => env.clone(),
                 ecm => ecm,
                 // The ECM always forks with a pid file: with KillMode=process systemd must signal
                 // the ECM's java itself, and in foreground mode the main process is a shell.
@@ -422,4 +442,21 @@ fn is_apply_template(out: &str) -> bool {
         || out.starts_with("roles/")
         || out.starts_with("nginx/")
         || out.starts_with("hosts/_host_/systemd/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn systemd_environment_is_quoted_and_escaped() {
+        assert_eq!(
+            systemd_env("HADOOP_HOME", "/appcom/Install/hadoop"),
+            "Environment=\"HADOOP_HOME=/appcom/Install/hadoop\""
+        );
+        assert_eq!(
+            systemd_env("X", "a \"b\" 100%"),
+            "Environment=\"X=a \\\"b\\\" 100%%\""
+        );
+    }
 }

@@ -20,25 +20,37 @@ use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
 use super::{OutFile, RenderError, Templates};
-use crate::catalog::{CRYPT_KEY_VAULT_VAR, Step, token_vault_var};
+use crate::catalog::{CLI_CONF, CRYPT_KEY_VAULT_VAR, Step, token_vault_var};
+use crate::platform::Platform;
 use crate::size::{PlacedHost, Plan};
 use crate::spec::{DbType, Discovery, Service, Sessions, Size};
 
 /// Where the templates of this module live, relative to `templates/`.
 const TEMPLATE_DIR: &str = "hosts/_host_";
 
-/// `wds.linkis.engineconn.root.dir`: Linkis' default (the spec has no field for it yet; the
-/// `overrides:` of linkis-cg-engineconnmanager.properties can change it).
-pub const ENGINECONN_ROOT_DIR: &str = "/appcom/tmp";
-
 /// Renders the conf/ and sbin/ trees of every host.
-pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutFile>, RenderError> {
-    let cluster = ClusterCtx::new(plan);
+pub fn render(
+    plan: &Plan,
+    platform: &Platform,
+    templates: &Templates,
+) -> Result<Vec<OutFile>, RenderError> {
+    let cluster = ClusterCtx::new(plan, platform);
     let mut files = Vec::new();
     for host in &plan.hosts {
-        files.extend(render_host(plan, &cluster, host, templates)?);
+        files.extend(render_host(plan, platform, &cluster, host, templates)?);
     }
     Ok(files)
+}
+
+/// The gateway URL every host uses: `cluster.gateway_url`, else the first gateway host.
+pub fn gateway_url(plan: &Plan, platform: &Platform) -> String {
+    if let Some(u) = &platform.gateway_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    plan.hosts_with(Service::Gateway)
+        .find_map(|h| h.service(Service::Gateway).map(|p| (h, p.port)))
+        .map(|(h, port)| format!("http://{}:{port}", h.address))
+        .unwrap_or_default()
 }
 
 /// The conf files a host gets, in output order: `(file name, service it belongs to)`.
@@ -55,11 +67,15 @@ pub fn conf_files(plan: &Plan, host: &PlacedHost) -> Vec<(&'static str, Option<S
     for p in &host.services {
         out.push((p.info.conf_file, Some(p.service)));
     }
+    if plan.release.has_cli_conf() {
+        out.push((CLI_CONF, None));
+    }
     out
 }
 
 fn render_host(
     plan: &Plan,
+    platform: &Platform,
     cluster: &ClusterCtx,
     host: &PlacedHost,
     templates: &Templates,
@@ -75,6 +91,7 @@ fn render_host(
         let name = format!("{TEMPLATE_DIR}/conf/{file}.j2");
         let mut text = templates.render(&name, value)?;
         if file.ends_with(".properties") {
+            text = set_keys(&text, platform.keys_for(file), PLATFORM_HEADING);
             text = complete_properties(plan, file, &text);
         }
         out.push(out_file(&host.name, &format!("conf/{file}"), text));
@@ -101,6 +118,35 @@ pub fn is_ansible_template(contents: &str) -> bool {
     contents.contains("{{ ")
 }
 
+/// The heading of the platform keys a template did not place itself.
+const PLATFORM_HEADING: &str =
+    "# The platform around Linkis (the spec's hadoop, hive, spark, storage and auth sections)";
+
+/// Sets `keys` in a properties text: a key already present is replaced in place, the others are
+/// appended under `heading`.
+fn set_keys(text: &str, keys: &[(String, String)], heading: &str) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut appended = Vec::new();
+    for (key, value) in keys {
+        let line = format!("{key}={value}");
+        match lines
+            .iter()
+            .position(|l| prop_key(l).as_deref() == Some(key))
+        {
+            Some(i) => lines[i] = line,
+            None => appended.push(line),
+        }
+    }
+    if !appended.is_empty() {
+        lines.push(String::new());
+        lines.push(heading.to_string());
+        lines.extend(appended);
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
 /// Appends the release's shipped settings the template did not set, then applies `overrides:`.
 fn complete_properties(plan: &Plan, file: &str, rendered: &str) -> String {
     let mut lines: Vec<String> = rendered.lines().map(str::to_string).collect();
@@ -119,27 +165,16 @@ fn complete_properties(plan: &Plan, file: &str, rendered: &str) -> String {
         ));
         lines.extend(stock.iter().map(|(k, v)| format!("{k}={v}")));
     }
-    if let Some(over) = plan.spec.overrides.get(file) {
-        let mut appended = Vec::new();
-        for (key, value) in over {
-            let line = format!("{key}={}", value.0);
-            match lines
-                .iter()
-                .position(|l| prop_key(l).as_deref() == Some(key))
-            {
-                Some(i) => lines[i] = line,
-                None => appended.push(line),
-            }
-        }
-        if !appended.is_empty() {
-            lines.push(String::new());
-            lines.push("# overrides: from the spec".to_string());
-            lines.extend(appended);
-        }
-    }
     let mut text = lines.join("\n");
     text.push('\n');
-    text
+    match plan.spec.overrides.get(file) {
+        Some(over) => {
+            let over: Vec<(String, String)> =
+                over.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect();
+            set_keys(&text, &over, "# overrides: from the spec")
+        }
+        None => text,
+    }
 }
 
 /// The key of a `key=value` line (not of a comment or blank line).
@@ -180,7 +215,9 @@ struct ClusterCtx {
     crypt_key: String,
     public_module: &'static str,
     heap_default: String,
-    engineconn_root_dir: &'static str,
+    engineconn_root_dir: String,
+    /// `export NAME=value` lines of the platform's environment (linkis-env.sh).
+    env_exports: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -208,7 +245,7 @@ struct RedisCtx {
 }
 
 impl ClusterCtx {
-    fn new(plan: &Plan) -> ClusterCtx {
+    fn new(plan: &Plan, platform: &Platform) -> ClusterCtx {
         let spec = &plan.spec;
         let release = plan.release;
         let nacos = spec.cluster.discovery == Discovery::Nacos;
@@ -228,11 +265,7 @@ impl ClusterCtx {
         } else {
             eureka_urls.first().cloned().unwrap_or_default()
         };
-        let gateway_url = plan
-            .hosts_with(Service::Gateway)
-            .find_map(|h| h.service(Service::Gateway).map(|p| (h, p.port)))
-            .map(|(h, port)| format!("http://{}:{port}", h.address))
-            .unwrap_or_default();
+        let gateway_url = gateway_url(plan, platform);
         let d = &spec.database;
         let db = match d.kind {
             DbType::Mysql => DbCtx {
@@ -317,8 +350,23 @@ impl ClusterCtx {
             crypt_key: vault(CRYPT_KEY_VAULT_VAR),
             public_module: release.line.conf.public_module,
             heap_default: Size(plan.heaps.service).to_string(),
-            engineconn_root_dir: ENGINECONN_ROOT_DIR,
+            engineconn_root_dir: platform.engine_root.clone(),
+            env_exports: platform
+                .env
+                .iter()
+                .map(|(k, v)| format!("export {k}={}", sh_quote(v)))
+                .collect(),
         }
+    }
+}
+
+/// A value as one shell word: bare when it is made of safe characters, else single-quoted.
+pub fn sh_quote(v: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c);
+    if !v.is_empty() && v.chars().all(safe) {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
     }
 }
 
@@ -459,6 +507,25 @@ mod tests {
         assert_eq!(both[1].wait, Some(35));
         let none = host_steps(&steps, only(&[]));
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(sh_quote("/appcom/Install/hadoop"), "/appcom/Install/hadoop");
+        assert_eq!(sh_quote("Asia/Shanghai"), "Asia/Shanghai");
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), "'it'\\''s'");
+        assert_eq!(sh_quote(""), "''");
+    }
+
+    #[test]
+    fn set_keys_replaces_in_place_and_appends_the_rest() {
+        let keys = vec![
+            ("a".to_string(), "1".to_string()),
+            ("c".to_string(), "3".to_string()),
+        ];
+        let out = set_keys("x=0\na=9\n", &keys, "# h");
+        assert_eq!(out, "x=0\na=1\n\n# h\nc=3\n");
     }
 
     #[test]

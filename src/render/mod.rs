@@ -172,8 +172,9 @@ pub fn render(plan: &Plan, opts: &RenderOptions) -> Result<Vec<OutFile>, RenderE
     let templates = Templates::load(opts.templates.as_deref())?;
     let mut files: Vec<OutFile> = Vec::new();
     files.extend(crate::report::plan_md_with(&templates, plan)?);
-    files.extend(conf::render(plan, &templates)?);
-    let apply_files = apply::render(plan, &templates, &files)?;
+    let platform = crate::platform::Platform::resolve(&plan.spec, &plan.release);
+    files.extend(conf::render(plan, &platform, &templates)?);
+    let apply_files = apply::render(plan, &platform, &templates, &files)?;
     files.extend(apply_files);
     for f in &mut files {
         add_header(f, &opts.spec_name);
