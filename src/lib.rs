@@ -6,6 +6,7 @@
 //! releases; `diag` the diagnostics every stage reports.
 
 pub mod catalog;
+pub mod computed;
 pub mod diag;
 pub mod init;
 pub mod load;
