@@ -75,7 +75,12 @@ fn check(release: &str, layout: &str) -> (usize, usize) {
     let files: BTreeMap<String, OutFile> = host_files(&format!("{release}-{layout}.yaml"), &spec);
     let hosts: Vec<String> = files
         .keys()
-        .filter_map(|p| p.strip_prefix("hosts/")?.split('/').next().map(String::from))
+        .filter_map(|p| {
+            p.strip_prefix("hosts/")?
+                .split('/')
+                .next()
+                .map(String::from)
+        })
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
