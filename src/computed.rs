@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::catalog::Release;
+use crate::catalog::{CLI_CONF, CLI_GATEWAY_KEY, Release};
 use crate::diag::{Diagnostic, join_key};
 use crate::platform::{COMMON, Platform};
 use crate::size::PlacedHost;
@@ -39,14 +39,15 @@ pub fn computed_keys(
             })
             .unwrap_or_default()
     };
-    put(
-        COMMON,
-        "wds.linkis.gateway.url",
-        spec.cluster
-            .gateway_url
-            .clone()
-            .unwrap_or_else(|| first(Service::Gateway)),
-    );
+    let gateway_url = spec
+        .cluster
+        .gateway_url
+        .clone()
+        .unwrap_or_else(|| first(Service::Gateway));
+    if release.has_cli_conf() {
+        put(CLI_CONF, CLI_GATEWAY_KEY, gateway_url.clone());
+    }
+    put(COMMON, "wds.linkis.gateway.url", gateway_url);
     let f = release.features();
     if spec.cluster.discovery == Discovery::Eureka {
         if f.eureka_zone_property {

@@ -717,8 +717,8 @@ fn services_in_version(c: &Ctx, d: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The conf files `overrides:` may name for a release: linkis.properties and each service's
-/// properties file.
+/// The conf files `overrides:` may name for a release: linkis.properties, each service's
+/// properties file and linkis-cli's (1.2.0+).
 pub fn overridable_files(r: &Release) -> Vec<&'static str> {
     let mut files = vec!["linkis.properties"];
     files.extend(
@@ -728,6 +728,9 @@ pub fn overridable_files(r: &Release) -> Vec<&'static str> {
             .map(|s| s.conf_file)
             .filter(|f| f.ends_with(".properties")),
     );
+    if r.has_cli_conf() {
+        files.push(crate::catalog::CLI_CONF);
+    }
     files
 }
 
