@@ -39,8 +39,7 @@ pub fn computed_keys(
             })
             .unwrap_or_default()
     };
-    let gateway_url = spec
-        .cluster
+    let gateway_url = platform
         .gateway_url
         .clone()
         .unwrap_or_else(|| first(Service::Gateway));

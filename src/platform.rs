@@ -206,7 +206,11 @@ impl Platform {
         }
 
         Platform {
-            gateway_url: spec.cluster.gateway_url.clone(),
+            gateway_url: spec
+                .cluster
+                .gateway_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_string()),
             env,
             java_home: spec.cluster.java_home.clone(),
             keys,

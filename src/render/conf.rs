@@ -45,7 +45,7 @@ pub fn render(
 /// The gateway URL every host uses: `cluster.gateway_url`, else the first gateway host.
 pub fn gateway_url(plan: &Plan, platform: &Platform) -> String {
     if let Some(u) = &platform.gateway_url {
-        return u.trim_end_matches('/').to_string();
+        return u.clone();
     }
     plan.hosts_with(Service::Gateway)
         .find_map(|h| h.service(Service::Gateway).map(|p| (h, p.port)))
