@@ -1,8 +1,9 @@
 //! linkis-gen: one cluster spec → everything needed to run Apache Linkis on many hosts.
 //!
 //! The pipeline is a compiler, one module per stage, each taking the previous stage's output:
-//! `load` (bytes → `Spec`) → `validate` (→ `Validated`) → `size` (→ `Plan`) → `render`
-//! (→ `Vec<OutFile>`) → `write` (→ OUT on disk). `catalog` holds what differs between Linkis
+//! `load` (bytes → `Spec`) → `validate` (→ `Validated`) → `size` (→ `Plan`) → `model`
+//! (→ `Model`, every value normalised once) → `render` (→ `Vec<OutFile>`, reading only the model)
+//! → `write` (→ OUT on disk). `catalog` holds what differs between Linkis
 //! releases; `diag` the diagnostics every stage reports.
 
 pub mod catalog;
@@ -10,6 +11,7 @@ pub mod computed;
 pub mod diag;
 pub mod init;
 pub mod load;
+pub mod model;
 pub mod platform;
 pub mod render;
 pub mod report;
@@ -21,6 +23,7 @@ pub mod write;
 
 use diag::Diagnostic;
 use load::Source;
+use model::Model;
 use size::Plan;
 
 /// Runs load → validate → size on a spec source: the plan, or every error found.
@@ -29,8 +32,19 @@ pub fn plan(src: &Source) -> Result<Plan, Vec<Diagnostic>> {
     let spec = load::parse(src)?;
     let validated = validate::validate(spec)?;
     let warnings = validated.warnings.clone();
-    size::place(validated).map_err(|mut errors| {
+    let mut plan = size::place(validated).map_err(|mut errors| {
         errors.extend(warnings);
         errors
-    })
+    })?;
+    let (spec, release) = (&plan.spec, &plan.release);
+    let mut extra = Vec::new();
+    computed::override_warnings(spec, release, &plan.hosts, &mut extra);
+    plan.warnings.extend(extra);
+    Ok(plan)
+}
+
+/// Runs load → validate → size → resolve on a spec source: the model, or every error found.
+/// Warnings travel in `Model::warnings`.
+pub fn model(src: &Source) -> Result<Model, Vec<Diagnostic>> {
+    plan(src).map(|p| model::resolve(&p))
 }

@@ -25,7 +25,8 @@ const ENV: &[(&str, &str)] = &[
 fn every_unit_and_linkis_env_carry_the_platform_environment() {
     let text = example(PRODUCTION);
     let plan = plan_of(PRODUCTION, &text);
-    let files = render::render(&plan, &RenderOptions::default()).expect("renders");
+    let model = linkis_gen::model::resolve(&plan);
+    let files = render::render(&model, &RenderOptions::default()).expect("renders");
     let mut units = 0;
     let mut envs = 0;
     for f in &files {
