@@ -30,27 +30,22 @@ fn every_unit_and_linkis_env_carry_the_platform_environment() {
     let mut units = 0;
     let mut envs = 0;
     for f in &files {
-        if f.path.ends_with(".service") {
+        let line_of: fn(&str, &str) -> String = if f.path.ends_with(".service") {
             units += 1;
-            for (k, v) in ENV {
-                let line = format!("Environment=\"{k}={v}\"");
-                assert!(
-                    f.contents.lines().any(|l| l == line),
-                    "{}: no {line}",
-                    f.path
-                );
-            }
-        }
-        if f.path.ends_with("/conf/linkis-env.sh") {
+            |k, v| format!("Environment=\"{k}={v}\"")
+        } else if f.path.ends_with("/conf/linkis-env.sh") {
             envs += 1;
-            for (k, v) in ENV {
-                let line = format!("export {k}={v}");
-                assert!(
-                    f.contents.lines().any(|l| l == line),
-                    "{}: no {line}",
-                    f.path
-                );
-            }
+            |k, v| format!("export {k}={v}")
+        } else {
+            continue;
+        };
+        for (k, v) in ENV {
+            let line = line_of(k, v);
+            assert!(
+                f.contents.lines().any(|l| l == line),
+                "{}: no {line}",
+                f.path
+            );
         }
     }
     assert_eq!(envs, 6, "one linkis-env.sh per host");
