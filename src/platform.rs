@@ -48,6 +48,32 @@ pub struct Platform {
     pub admin_password_var: String,
     /// The vault variable of linkis-cli's token, when the release ships conf/linkis-cli.
     pub cli_token_var: Option<String>,
+    /// What the database seed needs about YARN (install.sh's `@YARN_*` placeholders).
+    pub yarn: Yarn,
+    /// `database.driver_jar`: the JDBC driver on the control node.
+    pub driver_jar: Option<String>,
+    /// `database.bootstrap: auto`.
+    pub bootstrap: bool,
+}
+
+/// The YARN resource provider as the database seed writes it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Yarn {
+    /// `@YARN_RESTFUL_URL`.
+    pub url: String,
+    /// `@YARN_AUTH_USER`, and the vault variable of `@YARN_AUTH_PWD`; None: `@YARN_AUTH_ENABLE=false`.
+    pub auth_user: Option<String>,
+    pub auth_password_var: Option<String>,
+    /// `@YARN_PRINCIPAL_NAME`, `@YARN_KEYTAB_PATH`, `@YARN_KRB5_PATH`; None:
+    /// `@YARN_KERBEROS_ENABLE=false`.
+    pub kerberos: Option<YarnKerberos>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct YarnKerberos {
+    pub principal: String,
+    pub keytab_dir: String,
+    pub krb5_conf: String,
 }
 
 fn vault(name: &str) -> String {
@@ -225,6 +251,18 @@ impl Platform {
             admin_user,
             admin_password_var: au.admin_password.vault.clone(),
             cli_token_var,
+            yarn: Yarn {
+                url: h.yarn_url.clone(),
+                auth_user: h.yarn_auth.as_ref().map(|a| a.user.clone()),
+                auth_password_var: h.yarn_auth.as_ref().map(|a| a.password.vault.clone()),
+                kerberos: h.kerberos.as_ref().map(|k| YarnKerberos {
+                    principal: k.principal.clone(),
+                    keytab_dir: k.keytab_dir.clone(),
+                    krb5_conf: k.krb5_conf.clone(),
+                }),
+            },
+            driver_jar: spec.database.driver_jar.clone(),
+            bootstrap: spec.database.bootstrap == crate::spec::Bootstrap::Auto,
         }
     }
 
