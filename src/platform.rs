@@ -39,6 +39,14 @@ pub struct Platform {
     pub hadoop_version: Option<String>,
     /// The engines' working directory (`storage.engine_root`), created on every ECM host.
     pub engine_root: String,
+    /// `storage.workspace`, `storage.hdfs_root` (and the BML store), `storage.result_sets`.
+    pub workspace: String,
+    pub hdfs_root: String,
+    pub result_sets: String,
+    /// `storage.engine_ports` where the release has a key for it.
+    pub engine_ports: Option<String>,
+    /// LDAP logins are on (`auth.ldap`).
+    pub ldap: bool,
     /// Local directories install.sh creates (file:// roots, without the scheme).
     pub local_dirs: Vec<String>,
     /// HDFS directories install.sh creates with `hdfs dfs -mkdir -p` (hdfs:// roots, as written).
@@ -246,6 +254,15 @@ impl Platform {
                 .clone()
                 .or_else(|| facts.hadoop_version.map(str::to_string)),
             engine_root: st.engine_root.clone(),
+            workspace: st.workspace.clone(),
+            hdfs_root: st.hdfs_root.clone(),
+            result_sets: st.result_sets.clone(),
+            engine_ports: st
+                .engine_ports
+                .as_ref()
+                .filter(|_| facts.engine_port_range_key.is_some())
+                .map(|r| r.trim().to_string()),
+            ldap: au.ldap.is_some(),
             local_dirs,
             hdfs_dirs,
             admin_user,
