@@ -768,15 +768,10 @@ pub struct DbSeedFacts {
     pub token_table: &'static str,
     /// The table whose YARN row carries the `@YARN_...` placeholders.
     pub yarn_table: &'static str,
-    /// The Hadoop version install.sh seeds by default (`HADOOP_VERSION` of deploy-config/linkis-env.sh);
-    /// None where the DML hard-codes 2.7.2 and has no `@HADOOP_VERSION`.
-    pub hadoop_version: Option<&'static str>,
-    /// The engine labels of the DML (`spark-2.4.3`, ...): engine type and the release's version.
-    pub engine_labels: &'static [(&'static str, &'static str)],
 }
 
-/// The YARN placeholders of the DML, in install.sh's order. `@HADOOP_VERSION` only where the
-/// release's `hadoop_version` is known (1.1.x – 1.3.0 hard-code 2.7.2 instead).
+/// The YARN placeholders of the DML, in install.sh's order (1.1.x – 1.3.0 have no
+/// `@HADOOP_VERSION`: their DML hard-codes 2.7.2).
 const YARN_PLACEHOLDERS: &[&str] = &[
     "@YARN_RESTFUL_URL",
     "@HADOOP_VERSION",
@@ -788,8 +783,6 @@ const YARN_PLACEHOLDERS: &[&str] = &[
     "@YARN_KEYTAB_PATH",
     "@YARN_KRB5_PATH",
 ];
-const LABELS_2: &[(&str, &str)] = &[("spark", "2.4.3"), ("hive", "2.3.3"), ("python", "python2")];
-const LABELS_3: &[(&str, &str)] = &[("spark", "3.2.1"), ("hive", "3.1.3"), ("python", "python2")];
 const MYSQL_FILES: SqlFiles = SqlFiles {
     ddl: "linkis_ddl.sql",
     dml: "linkis_dml.sql",
@@ -801,42 +794,32 @@ const SEED_1_1: DbSeedFacts = DbSeedFacts {
     table_prefix: "linkis_",
     token_table: "linkis_mg_gateway_auth_token",
     yarn_table: "linkis_cg_rm_external_resource_provider",
-    hadoop_version: None,
-    engine_labels: LABELS_2,
-};
-const SEED_1_3_1: DbSeedFacts = DbSeedFacts {
-    hadoop_version: Some("2.7.2"),
-    ..SEED_1_1
 };
 const SEED_1_4: DbSeedFacts = DbSeedFacts {
     postgresql: Some(SqlFiles {
         ddl: "linkis_ddl_pg.sql",
         dml: "linkis_dml_pg.sql",
     }),
-    hadoop_version: Some("3.3.4"),
-    engine_labels: LABELS_3,
-    ..SEED_1_3_1
+    ..SEED_1_1
 };
-
-impl DbSeedFacts {
-    /// The `@YARN_...`/`@HADOOP_VERSION` placeholders of the release's DML, in install.sh's order.
-    pub fn yarn_placeholders(&self) -> impl Iterator<Item = &'static str> + use<> {
-        let hadoop = self.hadoop_version.is_some();
-        YARN_PLACEHOLDERS
-            .iter()
-            .copied()
-            .filter(move |p| hadoop || *p != "@HADOOP_VERSION")
-    }
-}
 
 impl Release {
     /// The release's `db/` facts (per release: 1.4.0 shares the 1.3.2 line but not its seed).
     pub fn db_seed(&self) -> &'static DbSeedFacts {
         match self.version {
-            "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" => &SEED_1_1,
-            "1.3.1" | "1.3.2" => &SEED_1_3_1,
+            "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" | "1.3.1" | "1.3.2" => &SEED_1_1,
             _ => &SEED_1_4,
         }
+    }
+
+    /// The `@YARN_...`/`@HADOOP_VERSION` placeholders of the release's DML, in install.sh's order:
+    /// `@HADOOP_VERSION` where its installer has a `HADOOP_VERSION` (`platform().hadoop_version`).
+    pub fn db_yarn_placeholders(&self) -> impl Iterator<Item = &'static str> + use<> {
+        let hadoop = self.platform().hadoop_version.is_some();
+        YARN_PLACEHOLDERS
+            .iter()
+            .copied()
+            .filter(move |p| hadoop || *p != "@HADOOP_VERSION")
     }
 
     /// The gateway token rows the bootstrap renames to the vault values: every token the
@@ -851,6 +834,83 @@ impl Release {
         out
     }
 }
+
+/// What a release's own installer (`bin/install.sh` with `deploy-config/linkis-env.sh`) assumes
+/// about the platform around Linkis, checked against the apache/linkis tags.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct PlatformFacts {
+    /// The engine versions of the release's own engine plugins and DML labels
+    /// (`spark-2.4.3`, `hive-2.3.3`, `python-python2`; 1.4.0+: spark 3.2.1, hive 3.1.3).
+    pub engine_versions: &'static [(&'static str, &'static str)],
+    /// `HADOOP_VERSION` of linkis-env.sh (seeded into the YARN resource provider); None when the
+    /// release's linkis-env.sh has none.
+    pub hadoop_version: Option<&'static str>,
+    /// The key the ECM reads the engines' port range from; None when the release has none.
+    pub engine_port_range_key: Option<&'static str>,
+}
+
+const ENGINES_OLD: &[(&str, &str)] =
+    &[("hive", "2.3.3"), ("python", "python2"), ("spark", "2.4.3")];
+const ENGINES_NEW: &[(&str, &str)] =
+    &[("hive", "3.1.3"), ("python", "python2"), ("spark", "3.2.1")];
+
+impl Release {
+    /// The installer's platform defaults of this release.
+    pub fn platform(&self) -> PlatformFacts {
+        let v = self.version;
+        let new_engines = !matches!(
+            v,
+            "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" | "1.3.1" | "1.3.2"
+        );
+        PlatformFacts {
+            engine_versions: if new_engines {
+                ENGINES_NEW
+            } else {
+                ENGINES_OLD
+            },
+            hadoop_version: match v {
+                "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" => None,
+                // 1.3.1's linkis-env.sh has HADOOP_VERSION=2.7.2 and its install.sh seeds it.
+                "1.3.1" | "1.3.2" => Some("2.7.2"),
+                _ => Some("3.3.4"),
+            },
+            engine_port_range_key: match v {
+                "1.1.1" | "1.1.2" => None,
+                "1.4.0" | "1.5.0" | "1.6.0" => Some("linkis.engineconn.port.range"),
+                _ => Some("wds.linkis.engineconn.port.range"),
+            },
+        }
+    }
+
+    /// The release's default version of an engine type, if it names one.
+    pub fn engine_version(&self, engine: &str) -> Option<&'static str> {
+        self.platform()
+            .engine_versions
+            .iter()
+            .find(|(e, _)| *e == engine)
+            .map(|(_, v)| *v)
+    }
+
+    /// Whether the release ships `conf/linkis-cli/linkis-cli.properties` (1.2.0+).
+    pub fn has_cli_conf(&self) -> bool {
+        !self.stock(CLI_CONF).is_empty()
+    }
+
+    /// The token the release ships in linkis-cli.properties (`BML-AUTH`, `LINKIS-AUTH`, ...).
+    pub fn cli_token(&self) -> Option<&'static str> {
+        self.stock(CLI_CONF)
+            .into_iter()
+            .find(|(k, _)| *k == CLI_TOKEN_KEY)
+            .map(|(_, v)| v)
+    }
+}
+
+/// linkis-cli's own conf file, under `conf/`.
+pub const CLI_CONF: &str = "linkis-cli/linkis-cli.properties";
+/// The gateway URL key of linkis-cli.properties.
+pub const CLI_GATEWAY_KEY: &str = "wds.linkis.client.common.gatewayUrl";
+/// The token key of linkis-cli.properties.
+pub const CLI_TOKEN_KEY: &str = "wds.linkis.client.common.tokenValue";
 
 /// The supported releases as one comma-separated string, for messages.
 pub fn supported_list() -> String {
@@ -935,16 +995,14 @@ mod tests {
     #[test]
     fn db_facts_follow_the_release_db_files() {
         let r = |v| Release::find(v).unwrap();
-        // 1.1.3 hard-codes hadoopVersion 2.7.2; 1.3.1 has @HADOOP_VERSION; 1.4.0 moved to 3.3.4
-        // and spark-3.2.1/hive-3.1.3 labels while sharing 1.3.2's line.
-        let has = |v, p| r(v).db_seed().yarn_placeholders().any(|x| x == p);
+        // 1.1.3 – 1.3.0 hard-code hadoopVersion 2.7.2; 1.3.1 has @HADOOP_VERSION (linkis-env.sh:
+        // HADOOP_VERSION=2.7.2); 1.4.0 ships the PostgreSQL files while sharing 1.3.2's line.
+        let has = |v, p| r(v).db_yarn_placeholders().any(|x| x == p);
         assert!(!has("1.3.0", "@HADOOP_VERSION"));
         assert!(has("1.3.1", "@HADOOP_VERSION"));
-        assert_eq!(r("1.1.3").db_seed().yarn_placeholders().count(), 8);
-        assert_eq!(r("1.3.2").db_seed().hadoop_version, Some("2.7.2"));
-        assert_eq!(r("1.4.0").db_seed().hadoop_version, Some("3.3.4"));
-        assert_eq!(r("1.3.2").db_seed().engine_labels[0], ("spark", "2.4.3"));
-        assert_eq!(r("1.4.0").db_seed().engine_labels[0], ("spark", "3.2.1"));
+        assert_eq!(r("1.1.3").db_yarn_placeholders().count(), 8);
+        assert_eq!(r("1.3.2").db_seed().postgresql, None);
+        assert!(r("1.4.0").db_seed().postgresql.is_some());
         assert_eq!(
             r("1.8.0").db_seed().postgresql.map(|f| f.dml),
             Some("linkis_dml_pg.sql")
@@ -955,6 +1013,28 @@ mod tests {
         );
         assert_eq!(r("1.1.3").db_tokens(), ["BML-AUTH", "WS-AUTH"]);
         assert_eq!(r("1.8.0").db_tokens(), ["LINKIS-UNAVAILABLE-TOKEN"]);
+    }
+
+    #[test]
+    fn platform_facts_follow_the_installers() {
+        let r = |v| Release::find(v).unwrap();
+        assert_eq!(r("1.3.2").engine_version("spark"), Some("2.4.3"));
+        assert_eq!(r("1.4.0").engine_version("hive"), Some("3.1.3"));
+        assert_eq!(r("1.8.0").engine_version("python"), Some("python2"));
+        assert_eq!(r("1.1.3").platform().hadoop_version, None);
+        assert_eq!(r("1.3.2").platform().hadoop_version, Some("2.7.2"));
+        assert_eq!(
+            r("1.5.0").platform().engine_port_range_key,
+            Some("linkis.engineconn.port.range")
+        );
+        assert!(!r("1.1.3").has_cli_conf());
+        assert_eq!(r("1.3.2").cli_token(), Some("BML-AUTH"));
+        assert_eq!(r("1.8.0").cli_token(), Some("LINKIS-UNAVAILABLE-TOKEN"));
+        for rel in Release::all() {
+            if let Some(k) = rel.platform().engine_port_range_key {
+                assert!(rel.reads_key(k), "{} {k}", rel.version);
+            }
+        }
     }
 
     #[test]

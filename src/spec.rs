@@ -554,9 +554,7 @@ pub enum Role {
 }
 
 /// A Linkis microservice. The declaration order is Linkis' start order.
-#[derive(
-    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash,
-)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Service {
     #[serde(alias = "mg-eureka", alias = "linkis-mg-eureka")]
@@ -628,6 +626,52 @@ impl Service {
             Service::Engineconnmanager => Role::Ecm,
             _ => Role::Control,
         }
+    }
+}
+
+/// Linkis' daemon names, which the spec accepts for its own service names (the serde aliases).
+pub const SERVICE_ALIASES: &[(&str, Service)] = &[
+    ("mg-eureka", Service::Eureka),
+    ("linkis-mg-eureka", Service::Eureka),
+    ("mg-gateway", Service::Gateway),
+    ("linkis-mg-gateway", Service::Gateway),
+    ("ps-publicservice", Service::Publicservice),
+    ("linkis-ps-publicservice", Service::Publicservice),
+    ("ps-cs", Service::Cs),
+    ("linkis-ps-cs", Service::Cs),
+    ("ps-data-source-manager", Service::Datasourcemanager),
+    ("linkis-ps-data-source-manager", Service::Datasourcemanager),
+    ("ps-metadatamanager", Service::Metadatamanager),
+    ("linkis-ps-metadatamanager", Service::Metadatamanager),
+    ("ps-metadataquery", Service::Metadatamanager),
+    ("linkis-ps-metadataquery", Service::Metadatamanager),
+    ("cg-linkismanager", Service::Linkismanager),
+    ("linkis-cg-linkismanager", Service::Linkismanager),
+    ("cg-engineplugin", Service::Engineplugin),
+    ("linkis-cg-engineplugin", Service::Engineplugin),
+    ("cg-entrance", Service::Entrance),
+    ("linkis-cg-entrance", Service::Entrance),
+    ("ecm", Service::Engineconnmanager),
+    ("cg-engineconnmanager", Service::Engineconnmanager),
+    ("linkis-cg-engineconnmanager", Service::Engineconnmanager),
+];
+
+/// The schema lists the spec's names and Linkis' daemon names, as serde accepts both.
+impl JsonSchema for Service {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Service".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Service::ALL
+            .iter()
+            .map(|s| s.name())
+            .chain(SERVICE_ALIASES.iter().map(|(a, _)| *a))
+            .collect();
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A Linkis microservice: the spec's name or Linkis' daemon name.",
+            "enum": names
+        })
     }
 }
 
@@ -893,9 +937,21 @@ impl fmt::Display for LinkisVersion {
 }
 
 /// A scalar value of an override (string, number or boolean), kept as the text Linkis will read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Scalar(pub String);
+
+impl JsonSchema for Scalar {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Scalar".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": ["string", "number", "boolean"],
+            "description": "A properties value: a string, number or boolean, written as its text."
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -948,6 +1004,14 @@ mod tests {
         assert_eq!(Size(64 * GIB).to_string(), "64G");
         assert_eq!(Size(1536 * MIB).to_string(), "1536M");
         assert_eq!(Size(5).to_string(), "5B");
+    }
+
+    #[test]
+    fn the_alias_table_is_what_serde_accepts() {
+        for (alias, svc) in SERVICE_ALIASES {
+            let got: Service = serde_json::from_str(&format!("\"{alias}\"")).unwrap();
+            assert_eq!(got, *svc, "{alias}");
+        }
     }
 
     #[test]

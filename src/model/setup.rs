@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::catalog::token_vault_var;
+use crate::platform::Platform;
 use crate::size::Plan;
-use crate::spec::{Bootstrap, DbType, Service};
+use crate::spec::{DbType, Service};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Setup {
@@ -134,7 +135,7 @@ fn keytab_file(dir: &str, principal: &str) -> String {
     format!("{}/{primary}.keytab", dir.trim_end_matches('/'))
 }
 
-fn db_boot(plan: &Plan) -> DbBootCtx {
+fn db_boot(plan: &Plan, pf: &Platform) -> DbBootCtx {
     let spec = &plan.spec;
     let facts = plan.release.db_seed();
     let kind = spec.database.kind;
@@ -142,22 +143,18 @@ fn db_boot(plan: &Plan) -> DbBootCtx {
         DbType::Postgresql => facts.postgresql.unwrap_or(facts.mysql),
         DbType::Mysql => facts.mysql,
     };
-    let h = &spec.hadoop;
-    let auth = h.yarn_auth.as_ref();
-    let krb = h.kerberos.as_ref();
+    let y = &pf.yarn;
+    let auth = y.auth_user.as_ref();
+    let krb = y.kerberos.as_ref();
     let mut seed = Vec::new();
-    for p in facts.yarn_placeholders() {
+    for p in plan.release.db_yarn_placeholders() {
         let v: String = match p {
-            "@YARN_RESTFUL_URL" => h.yarn_url.clone(),
-            "@HADOOP_VERSION" => h
-                .version
-                .clone()
-                .or(facts.hadoop_version.map(str::to_string))
-                .unwrap_or_default(),
+            "@YARN_RESTFUL_URL" => y.url.clone(),
+            "@HADOOP_VERSION" => pf.hadoop_version.clone().unwrap_or_default(),
             "@YARN_AUTH_ENABLE" => auth.is_some().to_string(),
-            "@YARN_AUTH_USER" => auth.map(|a| a.user.clone()).unwrap_or_default(),
+            "@YARN_AUTH_USER" => auth.cloned().unwrap_or_default(),
             // With auth, the password is set after loading, from the vault, never in a file.
-            "@YARN_AUTH_PWD" if auth.is_some() => continue,
+            "@YARN_AUTH_PWD" if y.auth_password_var.is_some() => continue,
             "@YARN_KERBEROS_ENABLE" => krb.is_some().to_string(),
             "@YARN_PRINCIPAL_NAME" => krb.map(|k| k.principal.clone()).unwrap_or_default(),
             "@YARN_KEYTAB_PATH" => krb
@@ -171,13 +168,12 @@ fn db_boot(plan: &Plan) -> DbBootCtx {
             value: sql_json(kind, &v),
         });
     }
-    for (engine, default) in facts.engine_labels {
-        if let Some(v) = spec
-            .sizing
-            .engines
+    // The release's labels (`spark-2.4.3`) of the engines the spec runs at another version.
+    for (engine, default) in plan.release.platform().engine_versions {
+        if let Some(v) = pf
+            .engine_versions
             .get(*engine)
-            .and_then(|e| e.version.as_deref())
-            .filter(|v| v != default)
+            .filter(|v| v != default && spec.sizing.engines.contains_key(*engine))
         {
             seed.push(Seed {
                 find: format!("{engine}-{default}"),
@@ -186,7 +182,7 @@ fn db_boot(plan: &Plan) -> DbBootCtx {
         }
     }
     DbBootCtx {
-        enabled: spec.database.bootstrap == Bootstrap::Auto,
+        enabled: pf.bootstrap,
         host: plan
             .hosts_with(Service::Linkismanager)
             .next()
@@ -219,7 +215,7 @@ fn db_boot(plan: &Plan) -> DbBootCtx {
                 var: token_vault_var(token),
             })
             .collect(),
-        yarn_password_var: auth.map(|a| a.password.vault.clone()),
+        yarn_password_var: y.auth_password_var.clone(),
     }
 }
 
@@ -232,9 +228,9 @@ const MYSQL_DRIVERS: &[&str] = &[
 ];
 const PG_DRIVERS: &[&str] = &["postgresql-*.jar"];
 
-fn jdbc(plan: &Plan) -> JdbcCtx {
+fn jdbc(plan: &Plan, pf: &Platform) -> JdbcCtx {
     let db = &plan.spec.database;
-    let jar = db.driver_jar.clone();
+    let jar = pf.driver_jar.clone();
     let patterns = match (&jar, db.kind) {
         (Some(j), _) => vec![j.rsplit('/').next().unwrap_or(j).to_string()],
         (None, DbType::Mysql) => MYSQL_DRIVERS.iter().map(|s| s.to_string()).collect(),
@@ -255,7 +251,7 @@ fn is_hdfs(url: &str) -> bool {
     url.starts_with("hdfs://")
 }
 
-fn ecm_check(plan: &Plan) -> EcmCheckCtx {
+fn ecm_check(plan: &Plan, pf: &Platform) -> EcmCheckCtx {
     let spec = &plan.spec;
     let engines = &spec.sizing.engines;
     let st = &spec.storage;
@@ -290,27 +286,15 @@ fn ecm_check(plan: &Plan) -> EcmCheckCtx {
             format!("{}/bin/spark-submit", spec.spark.home),
         ));
     }
-    let python = engines.get("python").map(|e| {
-        e.version.clone().unwrap_or_else(|| {
-            plan.release
-                .db_seed()
-                .engine_labels
-                .iter()
-                .find(|(t, _)| *t == "python")
-                .map_or("python2", |(_, v)| *v)
-                .to_string()
-        })
-    });
-    let admin = spec
-        .auth
-        .admin_user
-        .clone()
-        .unwrap_or_else(|| spec.cluster.deploy_user.clone());
+    let python = engines
+        .contains_key("python")
+        .then(|| pf.engine_versions.get("python").cloned())
+        .flatten();
     EcmCheckCtx {
         dirs,
         clients,
         python,
-        job_users: vec![admin],
+        job_users: vec![pf.admin_user.clone()],
     }
 }
 
@@ -369,11 +353,11 @@ fn storage(plan: &Plan) -> StorageCtx {
     }
 }
 
-pub fn resolve(plan: &Plan) -> Setup {
+pub fn resolve(plan: &Plan, pf: &Platform) -> Setup {
     Setup {
-        dbboot: db_boot(plan),
-        jdbc: jdbc(plan),
-        ecm_check: ecm_check(plan),
+        dbboot: db_boot(plan, pf),
+        jdbc: jdbc(plan, pf),
+        ecm_check: ecm_check(plan, pf),
         storage: storage(plan),
     }
 }
