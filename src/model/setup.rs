@@ -254,8 +254,7 @@ fn is_hdfs(url: &str) -> bool {
 fn ecm_check(plan: &Plan, pf: &Platform) -> EcmCheckCtx {
     let spec = &plan.spec;
     let engines = &spec.sizing.engines;
-    let st = &spec.storage;
-    let hdfs = [&st.workspace, &st.hdfs_root, &st.result_sets]
+    let hdfs = [&pf.workspace, &pf.hdfs_root, &pf.result_sets]
         .iter()
         .any(|u| is_hdfs(u));
     let (spark, hive) = (engines.contains_key("spark"), engines.contains_key("hive"));
@@ -298,19 +297,17 @@ fn ecm_check(plan: &Plan, pf: &Platform) -> EcmCheckCtx {
     }
 }
 
-fn storage(plan: &Plan) -> StorageCtx {
+fn storage(plan: &Plan, pf: &Platform) -> StorageCtx {
     let spec = &plan.spec;
-    let st = &spec.storage;
     let user = &spec.cluster.deploy_user;
     // path -> mode; the first mode given for a path wins, parents sort first.
     let mut local: BTreeMap<String, &'static str> = BTreeMap::new();
     let mut hdfs: BTreeMap<String, &'static str> = BTreeMap::new();
     let mut add = |url: &str, user_dir: bool, root_mode: Option<&'static str>| {
-        let url = url.trim_end_matches('/');
-        let (map, root) = if let Some(p) = url.strip_prefix("file://") {
-            (&mut local, p.to_string())
+        let (map, root) = if let Some(p) = crate::platform::local_path(url) {
+            (&mut local, p)
         } else if is_hdfs(url) {
-            (&mut hdfs, url.to_string())
+            (&mut hdfs, url.trim_end_matches('/').to_string())
         } else {
             return;
         };
@@ -323,11 +320,11 @@ fn storage(plan: &Plan) -> StorageCtx {
     };
     // As install.sh: the workspace and the users' root get a directory of the deploy user; the
     // result set root is open to every job user (0777 locally), with the deploy user's inside.
-    add(&st.workspace, true, None);
-    add(&st.hdfs_root, true, None);
+    add(&pf.workspace, true, None);
+    add(&pf.hdfs_root, true, None);
     add(
-        &st.result_sets,
-        st.result_sets.starts_with("file://"),
+        &pf.result_sets,
+        pf.result_sets.starts_with("file://"),
         Some("0777"),
     );
     let to_dirs = |m: BTreeMap<String, &'static str>, hdfs: bool| -> Vec<Dir> {
@@ -358,7 +355,7 @@ pub fn resolve(plan: &Plan, pf: &Platform) -> Setup {
         dbboot: db_boot(plan, pf),
         jdbc: jdbc(plan, pf),
         ecm_check: ecm_check(plan, pf),
-        storage: storage(plan),
+        storage: storage(plan, pf),
     }
 }
 
