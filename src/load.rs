@@ -1,8 +1,8 @@
 //! Stage 1, load: bytes → typed `Spec`, with every syntax, type and unknown-key error located.
 //!
-//! This is the only module that knows YAML libraries: serde_yaml reads values and types (it is no
-//! longer maintained upstream; swapping it means changing this file only), and yaml-rust2's event
-//! parser gives the line and column of every node, which serde_yaml does not expose.
+//! This is the only module that knows YAML libraries: serde_norway (the maintained fork of
+//! serde_yaml, same API) reads values and types, and yaml-rust2's event parser gives the line and
+//! column of every node, which serde_norway does not expose.
 //!
 //! Sections are read one by one (each host on its own), so one run reports every type error in
 //! every section, not just the first.
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
-use serde_yaml::Value;
+use serde_norway::Value;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
@@ -144,7 +144,7 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
         ]);
     }
     if let Some((line, col)) = src.too_deep {
-        // Refused before serde_yaml: its scanner spends time proportional to the depth on every
+        // Refused before serde_norway: its scanner spends time proportional to the depth on every
         // token, so `cluster: [[[[...` 100,000 deep took 19 s there (and 2 MiB of it, half an hour).
         return Err(vec![
             Diagnostic::error("too-deep", "", "the spec is nested too deeply")
@@ -152,7 +152,7 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                 .at(line, col),
         ]);
     }
-    let value: Value = match serde_yaml::from_str(text) {
+    let value: Value = match serde_norway::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             let msg = yaml_message(&e);
@@ -295,7 +295,7 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
     if !diags.is_empty() {
         return Err(diags);
     }
-    match serde_yaml::from_value::<Spec>(value) {
+    match serde_norway::from_value::<Spec>(value) {
         Ok(spec) => Ok(spec),
         Err(e) => Err(vec![Diagnostic::error("wrong-type", "", yaml_message(&e))]),
     }
@@ -417,7 +417,7 @@ fn backticked_after(s: &str, marker: &str) -> Vec<String> {
         .collect()
 }
 
-/// serde_yaml appends " at line L column C"; the diagnostic shows the position itself.
+/// serde_norway appends " at line L column C"; the diagnostic shows the position itself.
 fn strip_location(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(i) => msg[..i].to_string(),
@@ -425,7 +425,7 @@ fn strip_location(msg: &str) -> String {
     }
 }
 
-fn yaml_message(e: &serde_yaml::Error) -> String {
+fn yaml_message(e: &serde_norway::Error) -> String {
     strip_location(&e.to_string())
 }
 
@@ -464,7 +464,7 @@ fn check_keys(v: &mut Value, schema: &Json, root: &Json, path: &str, diags: &mut
             for (k, child) in m.iter_mut() {
                 let key = match k {
                     Value::String(s) => s.clone(),
-                    other => serde_yaml::to_string(other)
+                    other => serde_norway::to_string(other)
                         .unwrap_or_default()
                         .trim()
                         .to_string(),
@@ -621,7 +621,7 @@ fn build_index(text: &str) -> IndexBuilder {
     b
 }
 
-/// Specs nested deeper than this are refused before serde_yaml reads them (its own limit is 128;
+/// Specs nested deeper than this are refused before serde_norway reads them (its own limit is 128;
 /// a spec nests about 5 levels).
 pub const MAX_DEPTH: usize = 128;
 

@@ -6,7 +6,7 @@ use conf_common::*;
 
 const FOUR_HOSTS: &str = "guide-50-users.yaml";
 
-fn zone_list(v: serde_yaml::Value) -> Vec<String> {
+fn zone_list(v: serde_norway::Value) -> Vec<String> {
     v.as_str()
         .expect("defaultZone is a string")
         .split(',')
