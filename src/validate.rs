@@ -308,7 +308,8 @@ fn sessions(c: &Ctx, d: &mut Vec<Diagnostic>) {
             ),
             Some(r) => {
                 if !is_safe_word(&r.host, b"") {
-                    d.push(Diagnostic::error("redis", "gateway.redis.host", format!("`{}` is not a host name or address", r.host)));
+                    d.push(Diagnostic::error("redis", "gateway.redis.host", format!("`{}` is not a host name or address", r.host))
+                        .hint("write the Redis server's DNS name or IP address, e.g. redis1 or 10.0.0.5"));
                 }
                 if r.port == 0 {
                     d.push(Diagnostic::error("port-range", "gateway.redis.port", "port 0 is not a port").hint("ports are 1 to 65535"));
@@ -500,14 +501,17 @@ fn host_names(c: &Ctx, d: &mut Vec<Diagnostic>) {
         );
     }
     if c.spec.hosts.len() > MAX_HOSTS {
-        d.push(Diagnostic::error(
-            "too-many-hosts",
-            "hosts",
-            format!(
-                "{} hosts is more than the {MAX_HOSTS} linkis-gen supports",
-                c.spec.hosts.len()
-            ),
-        ));
+        d.push(
+            Diagnostic::error(
+                "too-many-hosts",
+                "hosts",
+                format!(
+                    "{} hosts is more than the {MAX_HOSTS} linkis-gen supports",
+                    c.spec.hosts.len()
+                ),
+            )
+            .hint("split the cluster, or check that the list is what you meant"),
+        );
     }
     for (i, h) in c.spec.hosts.iter().enumerate() {
         let p = join_index("hosts", i);
@@ -756,6 +760,7 @@ fn overrides(c: &Ctx, d: &mut Vec<Diagnostic>) {
                         join_key(&p, key),
                         format!("`{key}` is not a properties key"),
                     )
+                    .hint("a Linkis properties key is one word without spaces, `=` or line breaks, e.g. wds.linkis.server.version")
                     .at_key(),
                 );
             }
