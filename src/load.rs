@@ -40,6 +40,8 @@ pub struct Source {
     first_alias: Option<(usize, usize)>,
     /// The start of the second document.
     second_document: Option<(usize, usize)>,
+    /// Override values as the user wrote them (`1.50`, `0777`), by spec path.
+    written: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +72,7 @@ impl Source {
             recursive_alias: built.recursive_alias,
             first_alias: built.first_alias,
             second_document: built.second_document,
+            written: built.written,
         }
     }
 
@@ -347,7 +350,18 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
         return Err(diags);
     }
     match serde_norway::from_value::<Spec>(value) {
-        Ok(spec) => Ok(spec),
+        Ok(mut spec) => {
+            // YAML reads `1.50` as the number 1.5; Linkis reads the text. Keep what was written.
+            for (file, keys) in &mut spec.overrides {
+                for (key, v) in keys.iter_mut() {
+                    let p = join_key(&join_key("overrides", file), key);
+                    if let Some(w) = src.written.get(&p) {
+                        v.0.clone_from(w);
+                    }
+                }
+            }
+            Ok(spec)
+        }
         Err(e) => Err(vec![
             Diagnostic::error("wrong-type", "", user_words(&yaml_message(&e)))
                 .hint("check the value's type against docs/spec.md or `linkis-gen schema`"),
@@ -844,6 +858,7 @@ struct IndexBuilder {
     recursive_alias: Option<(usize, usize)>,
     first_alias: Option<(usize, usize)>,
     second_document: Option<(usize, usize)>,
+    written: BTreeMap<String, String>,
 }
 
 fn pos(m: Marker) -> (usize, usize) {
@@ -938,8 +953,10 @@ impl MarkedEventReceiver for IndexBuilder {
                 if self.in_complex_key > 0 {
                     self.complex_separator();
                     self.complex_text.push_str(&s);
-                } else {
-                    self.node(mark, Some(&s));
+                } else if let Some(p) = self.node(mark, Some(&s))
+                    && (p.starts_with("overrides[") || p.starts_with("overrides."))
+                {
+                    self.written.insert(p, s);
                 }
             }
             Event::Alias(id) => {
