@@ -156,6 +156,36 @@ fn schema_is_json_of_the_spec_types_and_rejects_unknown_keys() {
         required,
         ["version", "cluster", "database", "sizing", "hosts"]
     );
+    // Every name the loader accepts for a service, and exactly the catalog's releases.
+    let services: Vec<&str> = schema["$defs"]["Service"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for (alias, _) in linkis_gen::spec::Service::ALIASES {
+        assert!(
+            services.contains(alias),
+            "schema lacks service alias {alias}"
+        );
+    }
+    for name in ["ecm", "mg-gateway", "linkis-mg-gateway", "gateway"] {
+        assert!(services.contains(&name), "{name}");
+    }
+    let releases: Vec<&str> = schema["$defs"]["LinkisVersion"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let catalog: Vec<&str> = linkis_gen::catalog::Release::all()
+        .map(|r| r.version)
+        .collect();
+    assert_eq!(releases, catalog);
+    assert_eq!(
+        schema["$defs"]["Scalar"]["type"],
+        serde_json::json!(["string", "number", "boolean"])
+    );
     let host = &schema["$defs"]["Host"]["properties"];
     assert!(
         host["ports"].is_object() && host["roles"].is_object(),
