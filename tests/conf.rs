@@ -400,14 +400,11 @@ fn secrets_are_ansible_variables_and_tokens_never_defaults() {
         let files = host_files(name, &text);
         for (path, f) in &files {
             for (k, v) in props(&f.contents) {
-                for bad in [
-                    "BML-AUTH",
-                    "WS-AUTH",
-                    "DSM-AUTH",
-                    "LINKIS_CLI_TEST",
-                    "LINKIS-AUTH",
-                    "LINKIS-UNAVAILABLE-TOKEN",
-                ] {
+                // The well-known tokens Linkis ships, from the catalog.
+                for bad in linkis_gen::catalog::LINES
+                    .iter()
+                    .flat_map(|l| l.conf.tokens.iter().map(|t| t.token))
+                {
                     assert_ne!(v, bad, "{path}: {k} keeps a well-known token");
                 }
             }
