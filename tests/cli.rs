@@ -206,6 +206,22 @@ fn init_writes_the_guides_concurrency_and_says_the_specs_default_differs() {
     assert!(line.contains("guide") && line.contains("gets 1"), "{line}");
 }
 
+/// Runs linkis-gen in `dir`; it must succeed.
+fn render_in(dir: &Path, args: &[&str]) {
+    let r = Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{args:?}\n{}{}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
 /// Headers name the spec by its file name: however the path is typed, the tree is the same bytes,
 /// and `render --check` passes.
 #[test]
@@ -226,17 +242,7 @@ fn the_spec_path_as_typed_does_not_change_the_output() {
         .enumerate()
     {
         let out = format!("out{i}");
-        let r = Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
-            .args(["render", typed, "-o", &out])
-            .current_dir(&tmp)
-            .output()
-            .unwrap();
-        assert_eq!(
-            r.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&r.stderr)
-        );
+        render_in(&tmp, &["render", typed, "-o", &out]);
         let mut files = Vec::new();
         for e in walkdir::WalkDir::new(tmp.join(&out)).sort_by_file_name() {
             let e = e.unwrap();
@@ -261,17 +267,7 @@ fn the_spec_path_as_typed_does_not_change_the_output() {
     );
     // The tree rendered from `spec.yaml` is up to date for `./spec.yaml` and the absolute path.
     for typed in ["./spec.yaml", abs.as_str()] {
-        let r = Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
-            .args(["render", typed, "-o", "out0", "--check"])
-            .current_dir(&tmp)
-            .output()
-            .unwrap();
-        assert_eq!(
-            r.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&r.stdout)
-        );
+        render_in(&tmp, &["render", typed, "-o", "out0", "--check"]);
     }
     std::fs::remove_dir_all(&tmp).unwrap();
 }
