@@ -59,7 +59,7 @@ impl Source {
             _ => IndexBuilder::default(),
         };
         let line_starts = std::iter::once(0)
-            .chain(display.match_indices('\n').map(|(i, _)| i + 1))
+            .chain(line_breaks(display.as_bytes()))
             .collect();
         Source {
             name: name.into(),
@@ -80,8 +80,7 @@ impl Source {
     pub fn line(&self, line: usize) -> Option<&str> {
         let start = *self.line_starts.get(line.checked_sub(1)?)?;
         let rest = &self.display[start..];
-        let l = rest.split('\n').next().unwrap_or_default();
-        let l = l.strip_suffix('\r').unwrap_or(l);
+        let l = rest.split(['\n', '\r']).next().unwrap_or_default();
         // Only short, printable lines are shown: a long or binary line would flood the terminal.
         if l.len() > 240
             || l.chars()
@@ -727,19 +726,28 @@ fn forbidden_char(text: &str) -> Option<(usize, char)> {
     })
 }
 
+/// The offsets where lines start after a break: YAML breaks lines at LF, CRLF and a lone CR.
+fn line_breaks(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes.iter().enumerate().filter_map(|(i, b)| match b {
+        b'\n' => Some(i + 1),
+        b'\r' if bytes.get(i + 1) != Some(&b'\n') => Some(i + 1),
+        _ => None,
+    })
+}
+
 /// 1-based line and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..offset.min(text.len())];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1);
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let starts: Vec<usize> = line_breaks(text.as_bytes())
+        .take_while(|s| *s <= offset)
+        .collect();
+    let line_start = starts.last().copied().unwrap_or(0);
     let col = String::from_utf8_lossy(&before[line_start..])
         .chars()
         .count()
         + 1;
-    (line, col)
+    (starts.len() + 1, col)
 }
 
 /// Builds `path → position` for every node, from yaml-rust2's marked events.
@@ -1100,5 +1108,8 @@ mod tests {
     fn line_col_counts_characters() {
         assert_eq!(line_col("ab\ncd", 4), (2, 2));
         assert_eq!(line_col("", 0), (1, 1));
+        // A lone CR breaks a line too (YAML); CRLF is one break.
+        assert_eq!(line_col("ab\rcd", 4), (2, 2));
+        assert_eq!(line_col("ab\r\ncd", 5), (2, 2));
     }
 }

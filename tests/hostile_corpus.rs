@@ -45,12 +45,13 @@ fn noise_text(scale: usize) -> String {
 /// 1-based line and column (in characters) of a byte offset, counted here independently of the
 /// loader.
 fn line_col_at(bytes: &[u8], offset: usize) -> (usize, usize) {
+    // YAML breaks lines at LF, CRLF and a lone CR.
     let before = &bytes[..offset];
-    let line = 1 + before.iter().filter(|b| **b == b'\n').count();
-    let start = before
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1);
+    let breaks: Vec<usize> = (0..offset)
+        .filter(|&i| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .collect();
+    let line = 1 + breaks.len();
+    let start = breaks.last().map_or(0, |i| i + 1);
     (
         line,
         1 + String::from_utf8_lossy(&before[start..]).chars().count(),
