@@ -154,6 +154,8 @@ fn the_cli_prints_a_spec_that_validates() {
         .args(["init", "--users", "5", "--version", "9.9.9"])
         .output()
         .unwrap();
-    assert_eq!(unsupported.status.code(), Some(1));
+    // An unsupported --version is a bad option value: a usage error (README: exit 2).
+    assert_eq!(unsupported.status.code(), Some(2));
     assert!(unsupported.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&unsupported.stderr).contains("not supported"));
 }
