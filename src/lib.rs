@@ -1,14 +1,16 @@
 //! linkis-gen: one cluster spec → everything needed to run Apache Linkis on many hosts.
 //!
 //! The pipeline is a compiler, one module per stage, each taking the previous stage's output:
-//! `load` (bytes → `Spec`) → `validate` (→ `Validated`) → `size` (→ `Plan`) → `render`
-//! (→ `Vec<OutFile>`) → `write` (→ OUT on disk). `catalog` holds what differs between Linkis
+//! `load` (bytes → `Spec`) → `validate` (→ `Validated`) → `size` (→ `Plan`) → `model`
+//! (→ `Model`, every value normalised once) → `render` (→ `Vec<OutFile>`, reading only the model)
+//! → `write` (→ OUT on disk). `catalog` holds what differs between Linkis
 //! releases; `diag` the diagnostics every stage reports.
 
 pub mod catalog;
 pub mod diag;
 pub mod init;
 pub mod load;
+pub mod model;
 pub mod render;
 pub mod report;
 pub mod schema;
@@ -19,6 +21,7 @@ pub mod write;
 
 use diag::Diagnostic;
 use load::Source;
+use model::Model;
 use size::Plan;
 
 /// Runs load → validate → size on a spec source: the plan, or every error found.
@@ -31,4 +34,10 @@ pub fn plan(src: &Source) -> Result<Plan, Vec<Diagnostic>> {
         errors.extend(warnings);
         errors
     })
+}
+
+/// Runs load → validate → size → resolve on a spec source: the model, or every error found.
+/// Warnings travel in `Model::warnings`.
+pub fn model(src: &Source) -> Result<Model, Vec<Diagnostic>> {
+    plan(src).map(|p| model::resolve(&p))
 }

@@ -84,7 +84,7 @@ enum Command {
             long = "version",
             id = "linkis_version",
             value_name = "VERSION",
-            default_value = "1.3.2",
+            default_value = linkis_gen::catalog::DEFAULT_RELEASE,
             value_parser = parse_release
         )]
         linkis_version: String,
@@ -114,7 +114,7 @@ fn main() -> ExitCode {
                 "{}: ok: {} hosts, Linkis {}, {} warning{}",
                 src.name,
                 plan.hosts.len(),
-                plan.release.version,
+                plan.cluster.version,
                 plan.warnings.len(),
                 if plan.warnings.len() == 1 { "" } else { "s" }
             );
@@ -122,7 +122,7 @@ fn main() -> ExitCode {
         }),
         Command::Plan { spec, format } => with_plan(&spec, |_, plan| {
             match format {
-                Format::Text => print!("{}", linkis_gen::report::text(plan)),
+                Format::Text => print!("{}", render::plan_text(plan)),
                 Format::Json => print!("{}", linkis_gen::report::json(plan)),
             }
             ExitCode::SUCCESS
@@ -277,16 +277,16 @@ fn read_source(path: &Path) -> Result<Source, ExitCode> {
     }
 }
 
-/// Loads, validates and sizes the spec; prints diagnostics; runs `then` on success.
+/// Loads, validates, sizes and resolves the spec; prints diagnostics; runs `then` on success.
 fn with_plan(
     path: &Path,
-    then: impl FnOnce(&Source, &linkis_gen::size::Plan) -> ExitCode,
+    then: impl FnOnce(&Source, &linkis_gen::model::Model) -> ExitCode,
 ) -> ExitCode {
     let src = match read_source(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    match linkis_gen::plan(&src) {
+    match linkis_gen::model(&src) {
         Ok(plan) => {
             print_diags(&plan.warnings, &src);
             then(&src, &plan)
