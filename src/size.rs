@@ -596,37 +596,33 @@ fn storage_rule(
         // publicservice serves); left at that default it is a warning, so that first-edition specs
         // keep rendering. Anything the spec chooses itself is held to the rule.
         let default_workspace = key == "workspace" && *root == Storage::default().workspace;
-        let d = if default_workspace {
-            Diagnostic::warning
-        } else {
-            Diagnostic::error
-        };
-        let out = if default_workspace {
-            &mut *warnings
-        } else {
-            &mut *errors
-        };
-        out.push(
-            d(
-                "local-storage-split",
-                join_key("storage", key),
-                format!(
-                    "`{root}` is a directory on each host, but engines write it on the ECM hosts ({}) \
-                     and publicservice reads it on {}{}",
-                    ecm.join(", "),
-                    ps.join(", "),
-                    if entrance.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", the entrance on {}", entrance.join(", "))
-                    }
-                ),
-            )
-            .hint(
-                "use an hdfs:// root, or set `storage.shared_mount: true` when it is one mount \
-                 (NFS, CephFS) shared by every host",
-            ),
+        let message = format!(
+            "`{root}` is a directory on each host, but engines write it on the ECM hosts ({}) \
+             and publicservice reads it on {}{}",
+            ecm.join(", "),
+            ps.join(", "),
+            if entrance.is_empty() {
+                String::new()
+            } else {
+                format!(", the entrance on {}", entrance.join(", "))
+            }
         );
+        let path = join_key("storage", key);
+        let (d, out) = if default_workspace {
+            (
+                Diagnostic::warning("local-storage-split", path, message),
+                &mut *warnings,
+            )
+        } else {
+            (
+                Diagnostic::error("local-storage-split", path, message),
+                &mut *errors,
+            )
+        };
+        out.push(d.hint(
+            "use an hdfs:// root, or set `storage.shared_mount: true` when it is one mount \
+             (NFS, CephFS) shared by every host",
+        ));
     }
 }
 

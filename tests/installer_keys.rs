@@ -47,8 +47,8 @@ fn value_in(file: &str, text: &str, key: &str) -> Option<String> {
     if file.ends_with(".yml") {
         let path: Vec<&str> = key.split('.').collect();
         return yaml_at(text, &path).map(|v| match v {
-            serde_yaml::Value::String(s) => s,
-            serde_yaml::Value::Number(n) => n.to_string(),
+            serde_norway::Value::String(s) => s,
+            serde_norway::Value::Number(n) => n.to_string(),
             other => format!("{other:?}"),
         });
     }
