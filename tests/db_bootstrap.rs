@@ -5,7 +5,7 @@
 
 use linkis_gen::load::Source;
 use linkis_gen::render::{self, OutFile, RenderOptions};
-use serde_yaml::Value;
+use serde_norway::Value;
 
 fn render_spec(text: &str) -> Vec<OutFile> {
     let src = Source::new("spec.yaml", text.as_bytes().to_vec());
@@ -26,7 +26,7 @@ fn get<'a>(files: &'a [OutFile], path: &str) -> &'a str {
 }
 
 fn group_vars(files: &[OutFile]) -> Value {
-    serde_yaml::from_str(get(files, "inventory/group_vars/all/main.yml")).unwrap()
+    serde_norway::from_str(get(files, "inventory/group_vars/all/main.yml")).unwrap()
 }
 
 fn spec(version: &str, extra: &str) -> String {
