@@ -7,10 +7,12 @@
 //! releases; `diag` the diagnostics every stage reports.
 
 pub mod catalog;
+pub mod computed;
 pub mod diag;
 pub mod init;
 pub mod load;
 pub mod model;
+pub mod platform;
 pub mod render;
 pub mod report;
 pub mod schema;
@@ -30,10 +32,15 @@ pub fn plan(src: &Source) -> Result<Plan, Vec<Diagnostic>> {
     let spec = load::parse(src)?;
     let validated = validate::validate(spec)?;
     let warnings = validated.warnings.clone();
-    size::place(validated).map_err(|mut errors| {
+    let mut plan = size::place(validated).map_err(|mut errors| {
         errors.extend(warnings);
         errors
-    })
+    })?;
+    let (spec, release) = (&plan.spec, &plan.release);
+    let mut extra = Vec::new();
+    computed::override_warnings(spec, release, &plan.hosts, &mut extra);
+    plan.warnings.extend(extra);
+    Ok(plan)
 }
 
 /// Runs load → validate → size → resolve on a spec source: the model, or every error found.
