@@ -48,6 +48,8 @@ struct Ctx<'a> {
     hosts: Vec<HostCtx>,
     groups: Vec<GroupCtx>,
     stages: Vec<StageCtx>,
+    /// The placed services in the line's stop order (linkis-stop-all.sh), for stop.yml.
+    stops: Vec<StageSvc>,
     expected: Vec<Instance>,
     gateways: Vec<Endpoint>,
     eurekas: Vec<Endpoint>,
@@ -292,6 +294,22 @@ pub fn render(
         });
     }
 
+    let stops: Vec<StageSvc> = release
+        .line
+        .conf
+        .stop
+        .iter()
+        .filter(|s| plan.hosts_with(**s).next().is_some())
+        .filter_map(|s| release.service(*s))
+        .map(|i| StageSvc {
+            service: i.service.name(),
+            daemon: i.daemon,
+            unit: unit_name(i.daemon),
+            group: group_name(i.service),
+            health: false,
+        })
+        .collect();
+
     let expected: Vec<Instance> = plan
         .hosts
         .iter()
@@ -319,6 +337,7 @@ pub fn render(
         hosts: plan.hosts.iter().map(host_ctx).collect(),
         groups,
         stages,
+        stops,
         expected,
         gateways: endpoints(plan, Service::Gateway),
         eurekas: endpoints(plan, Service::Eureka),
@@ -417,7 +436,7 @@ pub fn render(
 
 /// The output paths this module renders (every other template belongs to another module).
 fn is_apply_template(out: &str) -> bool {
-    matches!(out, "site.yml" | "stop.yml" | "restart.yml")
+    matches!(out, "site.yml" | "stop.yml" | "restart.yml" | "ansible.cfg")
         || out.starts_with("inventory/")
         || out.starts_with("roles/")
         || out.starts_with("nginx/")
