@@ -419,7 +419,8 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     assert_eq!(mode(&engine("h2")), 0o1777);
 
     // A Linkis port of h2 answers (a service runs): not a cold start, the tables are left alone.
-    let eureka = std::net::TcpListener::bind(("127.0.0.2", 20303)).expect("port 20303 on 127.0.0.2");
+    let eureka =
+        std::net::TcpListener::bind(("127.0.0.2", 20303)).expect("port 20303 on 127.0.0.2");
     let second = playbook(&tmp, &out);
     drop(eureka);
     let changed = recap(&second);

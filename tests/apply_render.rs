@@ -30,8 +30,10 @@ fn get<'a>(files: &'a [OutFile], path: &str) -> &'a str {
 
 /// The files this module renders.
 fn is_apply(path: &str) -> bool {
-    matches!(path, "site.yml" | "stop.yml" | "restart.yml" | "ansible.cfg")
-        || path.starts_with("inventory/")
+    matches!(
+        path,
+        "site.yml" | "stop.yml" | "restart.yml" | "ansible.cfg"
+    ) || path.starts_with("inventory/")
         || path.starts_with("roles/")
         || path.starts_with("nginx/")
         || (path.starts_with("hosts/") && path.contains("/systemd/"))
@@ -274,15 +276,21 @@ fn site_yml_starts_stage_by_stage_and_stop_yml_follows_linkis_stop_order() {
     }
     // 1.1.3 has no clear-server.sh; 1.3.2 runs it once, from linkis_clear_server_host, only
     // when every host of the cluster is in the run and none runs Linkis (a cold start).
-    assert!(!site.contains("clear-server.sh\""));
+    assert!(!site.contains("role: linkis_clear_server"));
     let files = render_file("examples/guide-300-users.yaml");
     let site = get(&files, "site.yml").to_string();
-    assert_eq!(site.matches("clear-server.sh\"").count(), 1);
-    assert!(site.contains("delegate_to: \"{{ linkis_clear_server_host }}\"\n"));
-    assert!(get(&files, "inventory/group_vars/all.yml").contains("linkis_clear_server_host: s11\n"));
-    assert!(site.contains("(linkis_clear_outside + linkis_clear_busy) | length == 0\n"));
-    assert!(!site.contains("linkis_install_fresh"));
-    assert!(site.contains("MYSQL_PASSWORD: \"{{ linkis_db_password }}\"\n"));
+    assert!(site.contains("    - role: linkis_clear_server\n"));
+    let clear = get(&files, "roles/linkis_clear_server/tasks/main.yml");
+    assert_eq!(clear.matches("clear-server.sh\"").count(), 1);
+    assert!(clear.contains("delegate_to: \"{{ linkis_clear_server_host }}\"\n"));
+    assert!(
+        get(&files, "inventory/group_vars/all.yml").contains("linkis_clear_server_host: s11\n")
+    );
+    assert!(
+        clear.contains("(linkis_clear_server_outside + linkis_clear_server_busy) | length == 0\n")
+    );
+    assert!(!clear.contains("linkis_install_fresh"));
+    assert!(clear.contains("MYSQL_PASSWORD: \"{{ linkis_db_password }}\"\n"));
     assert!(!get(&files, "roles/linkis_configure/templates/db.sh.j2").contains("MYSQL_PASSWORD"));
     assert!(get(&files, "ansible.cfg").contains("\npipelining = True\n"));
     let restart = get(&files, "restart.yml");

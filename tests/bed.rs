@@ -49,7 +49,10 @@ fn bed(scenarios: &[&str]) {
         .env("LINKIS_GEN", env!("CARGO_BIN_EXE_linkis-gen"))
         .status()
         .expect("tests/bed/run.sh runs");
-    assert!(status.success(), "bed scenarios {scenarios:?} failed: {status}");
+    assert!(
+        status.success(),
+        "bed scenarios {scenarios:?} failed: {status}"
+    );
 }
 
 #[test]
