@@ -235,13 +235,14 @@ fn site_yml_starts_stage_by_stage_and_stop_yml_follows_linkis_stop_order() {
     assert!(pos.windows(2).all(|w| w[0] < w[1]), "{pos:?}");
     // stop.yml: one play per service, in the line's linkis-stop-all.sh order (1.1.x here:
     // gateway first, Eureka last), each on that service's hosts.
-    let stop = get(&files, "stop.yml");
-    let plays: Vec<&str> = stop
-        .lines()
-        .filter_map(|l| l.strip_prefix("  hosts: linkis_"))
-        .collect();
+    let plays = |stop: &str| -> Vec<String> {
+        stop.lines()
+            .filter_map(|l| l.strip_prefix("  hosts: linkis_"))
+            .map(str::to_string)
+            .collect()
+    };
     assert_eq!(
-        plays,
+        plays(get(&files, "stop.yml")),
         [
             "gateway",
             "cs",
@@ -255,13 +256,11 @@ fn site_yml_starts_stage_by_stage_and_stop_yml_follows_linkis_stop_order() {
             "eureka"
         ]
     );
-    let stop = get(&render_file("examples/guide-50-users.yaml"), "stop.yml").to_string();
-    let plays: Vec<&str> = stop
-        .lines()
-        .filter_map(|l| l.strip_prefix("  hosts: linkis_"))
-        .collect();
     assert_eq!(
-        plays,
+        plays(get(
+            &render_file("examples/guide-50-users.yaml"),
+            "stop.yml"
+        )),
         [
             "gateway",
             "engineconnmanager",

@@ -270,13 +270,7 @@ pub fn render(
             .iter()
             .filter(|s| stage_of(**s) == index && plan.hosts_with(**s).next().is_some())
             .filter_map(|s| release.service(*s))
-            .map(|i| StageSvc {
-                service: i.service.name(),
-                daemon: i.daemon,
-                unit: unit_name(i.daemon),
-                group: group_name(i.service),
-                health: matches!(i.service, Service::Eureka | Service::Gateway),
-            })
+            .map(stage_svc)
             .collect();
         if svcs.is_empty() {
             continue;
@@ -301,13 +295,7 @@ pub fn render(
         .iter()
         .filter(|s| plan.hosts_with(**s).next().is_some())
         .filter_map(|s| release.service(*s))
-        .map(|i| StageSvc {
-            service: i.service.name(),
-            daemon: i.daemon,
-            unit: unit_name(i.daemon),
-            group: group_name(i.service),
-            health: false,
-        })
+        .map(stage_svc)
         .collect();
 
     let expected: Vec<Instance> = plan
@@ -432,6 +420,16 @@ pub fn render(
         }
     }
     Ok(files)
+}
+
+fn stage_svc(i: &crate::catalog::ServiceInfo) -> StageSvc {
+    StageSvc {
+        service: i.service.name(),
+        daemon: i.daemon,
+        unit: unit_name(i.daemon),
+        group: group_name(i.service),
+        health: matches!(i.service, Service::Eureka | Service::Gateway),
+    }
 }
 
 /// The output paths this module renders (every other template belongs to another module).
