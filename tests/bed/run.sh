@@ -137,6 +137,37 @@ make_release() {
   mkdir -p "$BED/jdk/bin"
   printf '#!/bin/sh\necho "openjdk version \\"1.8.0-bed-stub\\"" >&2\n' >"$BED/jdk/bin/java"
   chmod 0755 "$BED/jdk/bin/java"
+  make_platform
+}
+
+# The Hadoop side every ECM host needs (faked: no Hadoop runs here): homes and conf dirs the spec
+# names, the clients the ECM preflight looks for, and an `hdfs` whose "HDFS" is $BED/hdfs, which
+# refuses to run without HADOOP_CONF_DIR (as the real client would find no cluster). A stub JDBC
+# driver jar on the control node (Apache releases ship none; database.driver_jar installs it).
+make_platform() {
+  local p=$BED/platform c
+  mkdir -p "$p"/hadoop/bin "$p"/hadoop-conf "$p"/spark/bin "$p"/spark-conf "$BED/hdfs"
+  for c in hadoop/bin/hadoop spark/bin/spark-submit; do
+    printf '#!/bin/sh\necho "bed stub: %s $*" >&2\nexit 0\n' "$c" >"$p/$c"
+  done
+  cat >"$p/hadoop/bin/hdfs" <<EOF
+#!/bin/bash
+# bed stub of the hdfs client: dfs -test -d | -mkdir -p | -chmod MODE on hdfs:// paths under $BED/hdfs
+set -eu
+[ -n "\${HADOOP_CONF_DIR:-}" ] || { echo "hdfs: HADOOP_CONF_DIR is not set" >&2; exit 1; }
+echo "\$*" >>"$BED/hdfs/calls.log"
+local_path() { case "\$1" in hdfs://*) echo "$BED/hdfs/\${1#hdfs://}" ;; *) exit 2 ;; esac; }
+[ "\$1" = dfs ] || exit 2
+case "\$2" in
+  -test) [ -d "\$(local_path "\$4")" ] ;;
+  -mkdir) mkdir -p "\$(local_path "\$4")" ;;
+  -chmod) chmod "\$3" "\$(local_path "\$4")" ;;
+  *) exit 2 ;;
+esac
+EOF
+  chmod 0755 "$p"/hadoop/bin/* "$p"/spark/bin/*
+  chmod 0777 "$BED/hdfs"
+  echo "bed stub driver" >"$BED/release/mysql-connector-j-8.0.33.jar"
 }
 
 start_db() {
@@ -211,6 +242,16 @@ database:
   name: linkis
   user: linkis
   password: { vault: vault_linkis_db_password }
+  driver_jar: $BED/release/mysql-connector-j-8.0.33.jar
+hadoop:
+  home: $BED/platform/hadoop
+  conf_dir: $BED/platform/hadoop-conf
+spark:
+  home: $BED/platform/spark
+  conf_dir: $BED/platform/spark-conf
+storage:
+  hdfs_root: hdfs:///tmp/linkis
+  result_sets: hdfs:///tmp/linkis
 sizing:
   concurrent_users: 50
   max_concurrency_per_user: 2
@@ -224,7 +265,7 @@ $(for h in "${HOSTS[@]}"; do echo "  - { name: $h, address: $(addr "$h") }"; don
 EOF
   rm -rf "$BED/out"
   "$BIN" render "$BED/spec.yaml" -o "$BED/out" >"$BED/logs/render.log" 2>&1
-  # Per-host settings of the bed; host vars outrank the rendered group_vars/all.yml.
+  # Per-host settings of the bed; host vars outrank the rendered group_vars/all/main.yml.
   {
     echo "all:"
     echo "  hosts:"
@@ -245,7 +286,7 @@ EOF
     done
   } >"$BED/bed-inventory.yml"
   # Every vault variable the tree asks for (-e, as a vault file would give them).
-  sed -n '/^linkis_vault_variables:/,/^[^ ]/p' "$BED/out/inventory/group_vars/all.yml" |
+  sed -n '/^linkis_vault_variables:/,/^[^ ]/p' "$BED/out/inventory/group_vars/all/main.yml" |
     sed -n 's/^  - \(.*\)$/\1/p' | while read -r v; do
     if [ "$v" = vault_linkis_db_password ]; then echo "$v: $DB_PASSWORD"; else echo "$v: bed-$v"; fi
   done >"$BED/vault.yml"
@@ -328,7 +369,7 @@ expect_cluster_up() {
     done
   done
   local want n e
-  want=$(grep -c '{ app: ' "$BED/out/inventory/group_vars/all.yml")
+  want=$(grep -c '{ app: ' "$BED/out/inventory/group_vars/all/main.yml")
   for e in s3 s4; do # the guide-50 layout's Eureka pair
     n=$(curl -sf -H 'Accept: application/json' "http://$(addr "$e"):20303/eureka/apps" |
       python3 -c 'import json,sys; print(sum(len(a["instance"]) for a in json.load(sys.stdin)["applications"]["application"]))')
@@ -399,6 +440,14 @@ scenario_1() {
   for h in s1 s2 s4; do [ "$(clear_runs "$h")" = 0 ] || fail "clear-server ran on $h"; done
   [ "$(rows)" = 0 ] || fail "rows planted before the install survived the cold start"
   no_db_password_on_disk "fresh install"
+  # Day-1 platform: the JDBC driver on every host; HDFS storage roots made once, from one ECM host.
+  for h in "${HOSTS[@]}"; do
+    [ -f "$BED/hosts/$h/app/LinkisInstall/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar" ] ||
+      fail "no JDBC driver on $h"
+  done
+  [ -d "$BED/hdfs/tmp/linkis/hadoop" ] || fail "the HDFS root for the deploy user was not created"
+  local mkdirs
+  mkdirs=$(grep -c -- '-mkdir' "$BED/hdfs/calls.log")
   # The ECM's engine dir only on ECM hosts.
   if [ ! -d "$BED/hosts/s1/app/engine" ] || [ -e "$BED/hosts/s3/app/engine" ]; then fail "engine dir placement"; fi
   local before
@@ -411,6 +460,7 @@ scenario_1() {
   [ "$(rows)" = 2 ] || fail "the second run deleted manager rows of a running cluster"
   expect_log "clear-server.sh not run: +Linkis +still runs on s1" "second run"
   [ "$(start_times)" = "$before" ] || fail "the second run restarted services"
+  [ "$(grep -c -- '-mkdir' "$BED/hdfs/calls.log")" = "$mkdirs" ] || fail "the second run made HDFS directories again"
   STATE=converged
 }
 
