@@ -11,6 +11,7 @@ use linkis_gen::init::{EngineType, InitOptions};
 use linkis_gen::load::Source;
 use linkis_gen::render::{self, RenderOptions};
 use linkis_gen::spec::Size;
+use linkis_gen::state::State;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -45,6 +46,10 @@ enum Command {
         spec: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// A rendered tree: when it holds .linkis-gen/applied.json (the cluster runs), place
+        /// against it and print the change summary.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
     },
     /// Render the output tree (Ansible, per-host Linkis conf, systemd units, nginx) into OUT.
     #[command(after_help = EXIT_CODES)]
@@ -106,7 +111,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Validate { spec } => with_plan(&spec, |src, plan| {
+        Command::Validate { spec } => with_plan(&spec, None, |src, plan| {
             println!(
                 "{}: ok: {} hosts, Linkis {}, {} warning{}",
                 src.name,
@@ -117,19 +122,33 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }),
-        Command::Plan { spec, format } => with_plan(&spec, |_, plan| {
-            match format {
-                Format::Text => print!("{}", linkis_gen::report::text(plan)),
-                Format::Json => print!("{}", linkis_gen::report::json(plan)),
-            }
-            ExitCode::SUCCESS
-        }),
+        Command::Plan { spec, format, out } => {
+            let applied = match out.as_deref().map(read_applied).transpose() {
+                Ok(a) => a.flatten(),
+                Err(code) => return code,
+            };
+            with_plan(&spec, applied, |_, plan| {
+                match format {
+                    Format::Text => print!("{}", linkis_gen::report::text(plan)),
+                    Format::Json => print!("{}", linkis_gen::report::json(plan)),
+                }
+                if let Format::Text = format {
+                    print_change_summary(plan, &RenderOptions::default());
+                }
+                ExitCode::SUCCESS
+            })
+        }
         Command::Render {
             spec,
             out,
             templates,
             check,
-        } => with_plan(&spec, |src, plan| {
+        } => {
+            let applied = match read_applied(&out) {
+                Ok(a) => a,
+                Err(code) => return code,
+            };
+            with_plan(&spec, applied, |src, plan| {
             let opts = RenderOptions {
                 templates,
                 spec_name: src.name.clone(),
@@ -142,6 +161,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            print_change_summary_of(plan, &files);
             if check {
                 return match linkis_gen::write::check(&out, &files) {
                     Ok(drift) if drift.is_empty() => {
@@ -188,7 +208,8 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
-        }),
+        })
+        }
         Command::Init {
             users,
             host_memory,
@@ -251,16 +272,49 @@ fn read_source(path: &Path) -> Result<Source, ExitCode> {
     }
 }
 
-/// Loads, validates and sizes the spec; prints diagnostics; runs `then` on success.
+/// Reads OUT/.linkis-gen/applied.json (what runs), if present.
+fn read_applied(out: &Path) -> Result<Option<State>, ExitCode> {
+    State::read_applied(out).map_err(|e| {
+        eprintln!("error: cannot read what runs: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// The change summary of a plan with an applied state (rendered in memory).
+fn print_change_summary(plan: &linkis_gen::size::Plan, opts: &RenderOptions) {
+    if plan.applied.is_some() {
+        if let Ok(files) = render::render(plan, opts) {
+            print_change_summary_of(plan, &files);
+        }
+    }
+}
+
+/// The change summary from the rendered files' state.json.
+fn print_change_summary_of(plan: &linkis_gen::size::Plan, files: &[render::OutFile]) {
+    let Some(state) = files
+        .iter()
+        .find(|f| f.path == linkis_gen::state::STATE)
+        .and_then(|f| State::from_json(&f.contents).ok())
+    else {
+        return;
+    };
+    if let Some(c) = linkis_gen::changes::of(plan, &state) {
+        print!("{}", linkis_gen::changes::summary(&c));
+    }
+}
+
+/// Loads, validates and sizes the spec (against what runs, if given); prints diagnostics; runs
+/// `then` on success.
 fn with_plan(
     path: &Path,
+    applied: Option<State>,
     then: impl FnOnce(&Source, &linkis_gen::size::Plan) -> ExitCode,
 ) -> ExitCode {
     let src = match read_source(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    match linkis_gen::plan(&src) {
+    match linkis_gen::plan_with(&src, applied) {
         Ok(plan) => {
             print_diags(&plan.warnings, &src);
             then(&src, &plan)

@@ -175,6 +175,10 @@ pub fn render(plan: &Plan, opts: &RenderOptions) -> Result<Vec<OutFile>, RenderE
     files.extend(conf::render(plan, &templates)?);
     let apply_files = apply::render(plan, &templates, &files)?;
     files.extend(apply_files);
+    // The state is taken before the headers, which name the spec's path (src/state.rs).
+    let state = crate::state::of(plan, &files);
+    files.extend(crate::changes::render(plan, &templates, &state)?);
+    files.push(OutFile::new(crate::state::STATE, state.to_json()));
     for f in &mut files {
         add_header(f, &opts.spec_name);
     }
