@@ -346,8 +346,7 @@ fn file_changes(
                     })
                     .collect();
                 // Only keys other services read changed (or, with keys, only comments).
-                if keys.is_empty() && !ni.ignores.is_empty() && p.as_str() == "conf/linkis-env.sh"
-                {
+                if keys.is_empty() && !ni.ignores.is_empty() && p.as_str() == "conf/linkis-env.sh" {
                     continue;
                 }
                 out.push(FileChange {
@@ -392,7 +391,8 @@ fn causes_of(files: &[FileChange]) -> Vec<String> {
             } else if k.starts_with("wds.linkis.gateway.url") || k.contains("gateway.url") {
                 "the gateway URL changed (a gateway's host or port)".to_string()
             } else if k.starts_with("wds.linkis.ecm.") {
-                "this ECM's share of the sizing changed (more or fewer ECM hosts, or the sizing)".to_string()
+                "this ECM's share of the sizing changed (more or fewer ECM hosts, or the sizing)"
+                    .to_string()
             } else if k == "server.port" || k.ends_with(".port") && k.contains("server") {
                 format!("its port changed ({k})")
             } else if f.path.starts_with("systemd/") {
@@ -451,7 +451,10 @@ pub fn summary(c: &ChangePlan) -> String {
 }
 
 fn names(h: &[HostRef]) -> String {
-    h.iter().map(|h| h.name.as_str()).collect::<Vec<_>>().join(", ")
+    h.iter()
+        .map(|h| h.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Nothing to do: every instance unchanged, nothing else changes.
@@ -586,7 +589,11 @@ pub fn render(
         .instances
         .iter()
         .find(|i| i.service == "gateway" && matches!(i.kind, "unchanged" | "reconfigured"))
-        .or_else(|| c.instances.iter().find(|i| i.service == "gateway" && i.kind == "added"))
+        .or_else(|| {
+            c.instances
+                .iter()
+                .find(|i| i.service == "gateway" && i.kind == "added")
+        })
         .map(|i| format!("{}:{}", i.address, i.port))
         .unwrap_or_default();
     let ctx = Ctx {

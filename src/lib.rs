@@ -6,6 +6,7 @@
 //! releases; `diag` the diagnostics every stage reports.
 
 pub mod catalog;
+pub mod changes;
 pub mod diag;
 pub mod init;
 pub mod load;
@@ -15,7 +16,6 @@ pub mod schema;
 pub mod size;
 pub mod spec;
 pub mod state;
-pub mod changes;
 pub mod validate;
 pub mod write;
 

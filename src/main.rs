@@ -149,66 +149,66 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             with_plan(&spec, applied, |src, plan| {
-            let opts = RenderOptions {
-                templates,
-                spec_name: src.name.clone(),
-            };
-            // Everything is rendered in memory first: a template error writes nothing.
-            let files = match render::render(plan, &opts) {
-                Ok(f) => f,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
+                let opts = RenderOptions {
+                    templates,
+                    spec_name: src.name.clone(),
+                };
+                // Everything is rendered in memory first: a template error writes nothing.
+                let files = match render::render(plan, &opts) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+                print_change_summary_of(plan, &files);
+                if check {
+                    return match linkis_gen::write::check(&out, &files) {
+                        Ok(drift) if drift.is_empty() => {
+                            println!(
+                                "{}: {} is up to date ({} files)",
+                                src.name,
+                                out.display(),
+                                files.len()
+                            );
+                            ExitCode::SUCCESS
+                        }
+                        Ok(drift) => {
+                            print!("{}", linkis_gen::write::drift_report(&drift));
+                            eprintln!(
+                                "{}: {} differs from the rendered tree in {} file{}; run `linkis-gen render` and commit",
+                                src.name,
+                                out.display(),
+                                drift.len(),
+                                if drift.len() == 1 { "" } else { "s" }
+                            );
+                            ExitCode::from(1)
+                        }
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            ExitCode::from(2)
+                        }
+                    };
                 }
-            };
-            print_change_summary_of(plan, &files);
-            if check {
-                return match linkis_gen::write::check(&out, &files) {
-                    Ok(drift) if drift.is_empty() => {
+                match linkis_gen::write::write(&out, &files) {
+                    Ok(s) => {
                         println!(
-                            "{}: {} is up to date ({} files)",
+                            "{}: {} files in {}: {} written, {} unchanged, {} removed",
                             src.name,
+                            files.len(),
                             out.display(),
-                            files.len()
+                            s.written,
+                            s.unchanged,
+                            s.removed.len()
                         );
                         ExitCode::SUCCESS
-                    }
-                    Ok(drift) => {
-                        print!("{}", linkis_gen::write::drift_report(&drift));
-                        eprintln!(
-                            "{}: {} differs from the rendered tree in {} file{}; run `linkis-gen render` and commit",
-                            src.name,
-                            out.display(),
-                            drift.len(),
-                            if drift.len() == 1 { "" } else { "s" }
-                        );
-                        ExitCode::from(1)
                     }
                     Err(e) => {
                         eprintln!("error: {e}");
                         ExitCode::from(2)
                     }
-                };
-            }
-            match linkis_gen::write::write(&out, &files) {
-                Ok(s) => {
-                    println!(
-                        "{}: {} files in {}: {} written, {} unchanged, {} removed",
-                        src.name,
-                        files.len(),
-                        out.display(),
-                        s.written,
-                        s.unchanged,
-                        s.removed.len()
-                    );
-                    ExitCode::SUCCESS
                 }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
-            }
-        })
+            })
         }
         Command::Init {
             users,

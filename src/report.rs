@@ -380,8 +380,18 @@ impl Report {
                 .map(|s| StickyRow {
                     host: s.host.clone(),
                     new_host: s.new_host,
-                    services: s.services.iter().map(|s| s.name()).collect::<Vec<_>>().join(", "),
-                    default: s.default.iter().map(|s| s.name()).collect::<Vec<_>>().join(", "),
+                    services: s
+                        .services
+                        .iter()
+                        .map(|s| s.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    default: s
+                        .default
+                        .iter()
+                        .map(|s| s.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 })
                 .collect(),
             templates_overridden: None,

@@ -43,7 +43,9 @@ struct Step {
 
 impl Step {
     fn changes(&self) -> &ChangePlan {
-        self.changes.as_ref().expect("rendered against an applied state")
+        self.changes
+            .as_ref()
+            .expect("rendered against an applied state")
     }
     fn md(&self) -> &str {
         get(&self.files, "CHANGES.md")
@@ -165,7 +167,11 @@ fn assert_scale_out(name: &str, spec: &str, old_ecms: &[&str], new: [(&str, &str
         .iter()
         .map(|(h, _)| format!("engineconnmanager@{h}"))
         .collect();
-    assert_eq!(s.kind("added"), added, "{name}: only the new ECMs are added");
+    assert_eq!(
+        s.kind("added"),
+        added,
+        "{name}: only the new ECMs are added"
+    );
     assert!(s.kind("removed").is_empty(), "{name}");
     for svc in CONTROL {
         assert!(
@@ -183,7 +189,10 @@ fn assert_scale_out(name: &str, spec: &str, old_ecms: &[&str], new: [(&str, &str
     assert_eq!(s.restart_set(), expected, "{name}");
     for i in c.instances.iter().filter(|i| i.kind == "reconfigured") {
         assert_eq!(i.files.len(), 1, "{name}: {:?}", i.files);
-        assert_eq!(i.files[0].path, "conf/linkis-cg-engineconnmanager.properties");
+        assert_eq!(
+            i.files[0].path,
+            "conf/linkis-cg-engineconnmanager.properties"
+        );
         assert_eq!(
             i.files[0].keys,
             [
@@ -202,7 +211,10 @@ fn assert_scale_out(name: &str, spec: &str, old_ecms: &[&str], new: [(&str, &str
         "`conf/linkis-cg-engineconnmanager.properties` changed: `wds.linkis.ecm.cores.max`, \
          `wds.linkis.ecm.engineconn.instances.max`"
     ));
-    assert!(md.contains("every engineconnmanager instance restarts"), "{md}");
+    assert!(
+        md.contains("every engineconnmanager instance restarts"),
+        "{md}"
+    );
     assert!(md.contains("- unchanged: eureka, gateway, publicservice, linkismanager, entrance"));
     let plan_md = get(&s.files, "PLAN.md");
     assert!(plan_md.contains("## What stays put"), "{plan_md}");
@@ -219,12 +231,17 @@ fn assert_scale_out(name: &str, spec: &str, old_ecms: &[&str], new: [(&str, &str
         "- name: \"Start the new engineconnmanager instances ({}, {})\"\n  {hosts}",
         new[0].0, new[1].0
     )));
-    let restart = at(yml, "- name: \"Restart engineconnmanager one instance at a time");
+    let restart = at(
+        yml,
+        "- name: \"Restart engineconnmanager one instance at a time",
+    );
     assert!(yml[restart..].contains(&format!("hosts: {}\n  serial: 1\n", old_ecms.join(":"))));
     assert!(at(yml, "Start the new engineconnmanager") < restart);
     assert!(!yml.contains("clear-server.sh") && !yml.contains("linkis_change"));
     assert!(!yml.contains("Restart eureka") && !yml.contains("Restart gateway"));
-    assert!(yml.trim_end().ends_with("dest: \"{{ playbook_dir }}/.linkis-gen/applied.json\"\n        mode: \"0644\""));
+    assert!(yml.trim_end().ends_with(
+        "dest: \"{{ playbook_dir }}/.linkis-gen/applied.json\"\n        mode: \"0644\""
+    ));
 }
 
 #[test]
@@ -256,7 +273,11 @@ fn without_applied_json_the_default_placement_moves_the_control_plane_and_no_pla
     let s = step("six.yaml", &six, None);
     assert!(s.plan.hosts[4].is_control() && s.plan.hosts[5].is_control());
     assert!(s.changes.is_none() && s.plan.sticky.is_empty());
-    for p in ["CHANGES.md", "changes.yml", "roles/linkis_change/tasks/main.yml"] {
+    for p in [
+        "CHANGES.md",
+        "changes.yml",
+        "roles/linkis_change/tasks/main.yml",
+    ] {
         assert!(!s.files.iter().any(|f| f.path == p), "{p}");
     }
     assert!(s.files.iter().any(|f| f.path == state::STATE));
@@ -295,7 +316,10 @@ fn removing_an_ecm_host_drains_stops_and_removes_its_ecm() {
     ));
     let yml = s.yml();
     // s5 is no longer in the inventory: changes.yml reaches it by its recorded address.
-    assert!(yml.contains("- { name: s5, address: 10.0.1.5, ssh_port: 22 }"), "{yml}");
+    assert!(
+        yml.contains("- { name: s5, address: 10.0.1.5, ssh_port: 22 }"),
+        "{yml}"
+    );
     let remove = at(
         yml,
         "- name: \"Drain, stop and remove the instances no longer placed (hosts removed from the spec)\"\n  \
@@ -311,7 +335,10 @@ fn removing_an_ecm_host_drains_stops_and_removes_its_ecm() {
     assert!(!yml.contains("Preflight the new hosts") && !yml.contains("clear-server.sh"));
     // The role that removes it: drain, stop + disable, delete the unit file.
     let role = get(&s.files, "roles/linkis_change/tasks/remove.yml");
-    let drain = at(role, "pgrep -f org.apache.linkis.engineconn.launch.EngineConnServer");
+    let drain = at(
+        role,
+        "pgrep -f org.apache.linkis.engineconn.launch.EngineConnServer",
+    );
     let stop = at(role, "state: stopped\n    enabled: false");
     let delete = at(role, "state: absent");
     assert!(drain < stop && stop < delete);
@@ -362,8 +389,10 @@ fn replacing_a_control_host_starts_its_services_on_the_new_host_before_the_old_o
     // s3's control services restart while s4's and s5's run: only the ECMs all restart.
     assert_eq!(
         c.attention,
-        ["every engineconnmanager instance restarts (s1, s2, one at a time, each back in the \
-          registry before the next)"]
+        [
+            "every engineconnmanager instance restarts (s1, s2, one at a time, each back in the \
+          registry before the next)"
+        ]
     );
     let md = s.md();
     assert!(md.contains("**added**, moved here from s4"), "{md}");
@@ -373,7 +402,10 @@ fn replacing_a_control_host_starts_its_services_on_the_new_host_before_the_old_o
     let prepare = at(yml, "- name: Preflight the new hosts\n  hosts: s5\n");
     let start_eureka = at(yml, "- name: \"Start the new eureka instances (s5)\"");
     let start_entrance = at(yml, "- name: \"Start the new entrance instances (s5)\"");
-    let registered = at(yml, "Check that every new instance is registered before anything stops");
+    let registered = at(
+        yml,
+        "Check that every new instance is registered before anything stops",
+    );
     let restart_eureka = at(yml, "- name: \"Restart eureka one instance at a time (s3)");
     let remove = at(
         yml,
@@ -438,7 +470,10 @@ fn a_gateway_port_change_restarts_the_gateways_and_every_reader_of_the_gateway_u
         c.instances
             .iter()
             .filter(|i| i.kind == "reconfigured")
-            .all(|i| i.causes.iter().any(|c| c.contains("the gateway URL changed")))
+            .all(|i| i
+                .causes
+                .iter()
+                .any(|c| c.contains("the gateway URL changed")))
     );
     // One at a time per service, and nginx reloaded with the new upstream ports.
     let yml = s.yml();
@@ -447,11 +482,19 @@ fn a_gateway_port_change_restarts_the_gateways_and_every_reader_of_the_gateway_u
     let nginx = c.nginx.as_ref().unwrap();
     assert_eq!(nginx.added, ["10.0.1.3:9011", "10.0.1.4:9011"]);
     assert_eq!(nginx.removed, ["10.0.1.3:9001", "10.0.1.4:9001"]);
-    assert!(yml.contains("- name: Reload nginx with the new gateway upstreams\n  hosts: linkis_web\n"));
+    assert!(
+        yml.contains("- name: Reload nginx with the new gateway upstreams\n  hosts: linkis_web\n")
+    );
     assert!(at(yml, "Restart gateway one instance at a time (s3 → s4)") < at(yml, "Reload nginx"));
     let md = s.md();
-    assert!(md.contains("upstream servers added: 10.0.1.3:9011, 10.0.1.4:9011"), "{md}");
-    assert!(md.contains("every gateway instance restarts (s3, s4, one at a time"), "{md}");
+    assert!(
+        md.contains("upstream servers added: 10.0.1.3:9011, 10.0.1.4:9011"),
+        "{md}"
+    );
+    assert!(
+        md.contains("every gateway instance restarts (s3, s4, one at a time"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -465,7 +508,14 @@ fn a_no_op_re_render_is_an_empty_plan() {
     assert!(c.restart.is_empty() && c.attention.is_empty() && s.plan.sticky.is_empty());
     assert!(s.md().contains("**No changes**"), "{}", s.md());
     let yml = s.yml();
-    for play in ["Preflight", "Start the new", "Restart", "Drain", "Reload nginx", "Gather facts"] {
+    for play in [
+        "Preflight",
+        "Start the new",
+        "Restart",
+        "Drain",
+        "Reload nginx",
+        "Gather facts",
+    ] {
         assert!(!yml.contains(play), "{play}:\n{yml}");
     }
     assert!(yml.contains("Copy state.json to applied.json"));
@@ -475,7 +525,12 @@ fn a_no_op_re_render_is_an_empty_plan() {
         files
             .iter()
             .filter(|f| !changes::is_change_template(&f.path))
-            .map(|f| (f.path.clone(), f.contents.replace("no-op-1.yaml", "fresh.yaml")))
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    f.contents.replace("no-op-1.yaml", "fresh.yaml"),
+                )
+            })
             .collect()
     };
     assert_eq!(plain(&s.files), plain(&fresh.files));
@@ -503,7 +558,10 @@ fn state_json_digests_do_not_depend_on_the_specs_path_and_name_every_file_an_ins
     for r in &gw.reads {
         assert!(a.hosts["s3"].files.contains_key(r), "{r}");
     }
-    assert!(a.vault_variables.contains(&"vault_linkis_db_password".to_string()));
+    assert!(
+        a.vault_variables
+            .contains(&"vault_linkis_db_password".to_string())
+    );
     // No value is recorded, only digests: the DB address is not in the state.
     assert!(!a.to_json().contains("10.0.0.5"));
 }
@@ -551,8 +609,14 @@ fn rendering_twice_before_applying_keeps_the_same_plan_and_applied_json() {
     let (code, second) = run(&four, &[]);
     assert_eq!(code, Some(0));
     assert!(second.contains(": 0 written,"), "{second}");
-    assert_eq!(std::fs::read_to_string(out.join("CHANGES.md")).unwrap(), md1);
-    assert_eq!(std::fs::read_to_string(out.join("changes.yml")).unwrap(), yml1);
+    assert_eq!(
+        std::fs::read_to_string(out.join("CHANGES.md")).unwrap(),
+        md1
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("changes.yml")).unwrap(),
+        yml1
+    );
     assert_eq!(std::fs::read(out.join(state::APPLIED)).unwrap(), applied);
 
     // --check: up to date (applied.json is not drift), and it prints the same summary.
@@ -569,7 +633,10 @@ fn rendering_twice_before_applying_keeps_the_same_plan_and_applied_json() {
         .unwrap();
     let plan = String::from_utf8_lossy(&o.stdout);
     assert!(plan.contains("## What stays put"), "{plan}");
-    assert!(plan.contains("changes against applied.json: 2 added"), "{plan}");
+    assert!(
+        plan.contains("changes against applied.json: 2 added"),
+        "{plan}"
+    );
     // A broken applied.json is an error that names it, never a panic.
     std::fs::write(out.join(state::APPLIED), "{ not json").unwrap();
     let o = Command::new(bin)
