@@ -524,7 +524,7 @@ fn a_no_op_re_render_is_an_empty_plan() {
     let plain = |files: &[OutFile]| -> Vec<(String, String)> {
         files
             .iter()
-            .filter(|f| !changes::is_change_file(&f.path))
+            .filter(|f| !render::changes::is_change_file(&f.path))
             .map(|f| {
                 (
                     f.path.clone(),
