@@ -133,7 +133,7 @@ fn keys_of(path: &str, text: &str) -> BTreeMap<String, String> {
             }
         }
     } else if path.ends_with(".yml") || path.ends_with(".yaml") {
-        match serde_yaml::from_str::<serde_yaml::Value>(text) {
+        match serde_norway::from_str::<serde_norway::Value>(text) {
             Ok(v) => flatten_yaml("", &v, &mut add),
             Err(_) => add("(unparsed)".into(), text),
         }
@@ -176,14 +176,14 @@ fn keys_of(path: &str, text: &str) -> BTreeMap<String, String> {
     out
 }
 
-fn flatten_yaml(prefix: &str, v: &serde_yaml::Value, add: &mut impl FnMut(String, &str)) {
-    use serde_yaml::Value as Y;
+fn flatten_yaml(prefix: &str, v: &serde_norway::Value, add: &mut impl FnMut(String, &str)) {
+    use serde_norway::Value as Y;
     match v {
         Y::Mapping(m) => {
             for (k, v) in m {
                 let k = match k {
                     Y::String(s) => s.clone(),
-                    other => serde_yaml::to_string(other)
+                    other => serde_norway::to_string(other)
                         .unwrap_or_default()
                         .trim()
                         .to_string(),
@@ -197,7 +197,7 @@ fn flatten_yaml(prefix: &str, v: &serde_yaml::Value, add: &mut impl FnMut(String
             }
         }
         other => {
-            let text = serde_yaml::to_string(other).unwrap_or_default();
+            let text = serde_norway::to_string(other).unwrap_or_default();
             add(prefix.to_string(), text.trim());
         }
     }
