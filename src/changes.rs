@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::catalog::HealthCheck;
 use crate::model::Model;
 use crate::spec::Service;
 use crate::state::{FileState, HostState, InstanceState, State, service_named};
@@ -220,19 +221,7 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
         }
     }
 
-    let mut restart: Vec<Restart> = Vec::new();
-    for i in instances.iter().filter(|i| i.kind == "reconfigured") {
-        match restart.last_mut() {
-            Some(r) if r.service == i.service => r.hosts.push(i.host.clone()),
-            _ => restart.push(Restart {
-                service: i.service.clone(),
-                unit: i.unit.clone(),
-                group: format!("linkis_{}", i.service),
-                health: matches!(i.service.as_str(), "eureka" | "gateway"),
-                hosts: vec![i.host.clone()],
-            }),
-        }
-    }
+    let restart = per_service(&instances, "reconfigured");
 
     let mut attention = Vec::new();
     let upgrade = if applied.release != rendered.release {
@@ -366,6 +355,26 @@ fn file_changes(
                 keys: Vec::new(),
             }),
             _ => {}
+        }
+    }
+    out
+}
+
+/// The instances of one kind grouped per service, in start order (they are sorted so): the
+/// plays of changes.yml.
+pub fn per_service(instances: &[InstanceChange], kind: &str) -> Vec<Restart> {
+    let mut out: Vec<Restart> = Vec::new();
+    for i in instances.iter().filter(|i| i.kind == kind) {
+        match out.last_mut() {
+            Some(r) if r.service == i.service => r.hosts.push(i.host.clone()),
+            _ => out.push(Restart {
+                service: i.service.clone(),
+                unit: i.unit.clone(),
+                group: format!("linkis_{}", i.service),
+                health: service_named(&i.service)
+                    .is_some_and(|s| crate::catalog::health_check(s) == HealthCheck::Http),
+                hosts: vec![i.host.clone()],
+            }),
         }
     }
     out

@@ -361,23 +361,22 @@ impl Report {
                 .map(|s| StickyRow {
                     host: s.host.clone(),
                     new_host: s.new_host,
-                    services: s
-                        .services
-                        .iter()
-                        .map(|s| s.name())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    default: s
-                        .default
-                        .iter()
-                        .map(|s| s.name())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    services: service_list(&s.services),
+                    default: service_list(&s.default),
                 })
                 .collect(),
             templates_overridden: None,
         }
     }
+}
+
+/// `eureka, gateway, …` in full (PLAN.md's sticky table).
+fn service_list(services: &[crate::spec::Service]) -> String {
+    services
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `64G` when all memory sizes are equal, else `4 × 64G + 2 × 128G`.

@@ -696,14 +696,20 @@ fn sizing_is_checked_on_the_sticky_layout() {
     let grown = four.replace("concurrent_users: 50", "concurrent_users: 80")
         + "  - { name: s5, address: 10.0.1.5, memory: 32G }\n";
     let src = Source::new("grown.yaml", grown.as_bytes().to_vec());
-    assert!(linkis_gen::model(&src).is_ok(), "the default placement carries it");
-    let errors = linkis_gen::model_with(&src, Some(applied)).expect_err("short on the sticky layout");
+    assert!(
+        linkis_gen::model(&src).is_ok(),
+        "the default placement carries it"
+    );
+    let errors =
+        linkis_gen::model_with(&src, Some(applied)).expect_err("short on the sticky layout");
     let capacity = errors
         .iter()
         .find(|d| d.check == "ecm-capacity")
         .unwrap_or_else(|| panic!("{errors:?}"));
     assert!(
-        capacity.message.contains("the 3 ECM hosts give 154G (s1 62G + s2 62G + s5 30G)"),
+        capacity
+            .message
+            .contains("the 3 ECM hosts give 154G (s1 62G + s2 62G + s5 30G)"),
         "{}",
         capacity.message
     );

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::routes;
 use super::{OutFile, RenderError, Templates};
-use crate::changes::{ChangePlan, InstanceChange, Restart, is_empty, of};
+use crate::changes::{ChangePlan, InstanceChange, Restart, is_empty, of, per_service};
 use crate::model::Model;
 use crate::state::State;
 
@@ -84,19 +84,7 @@ pub fn render(
         .collect();
     hosts.sort_by_key(|h| order.iter().position(|n| *n == h.name));
 
-    let mut start: Vec<Restart> = Vec::new();
-    for i in c.instances.iter().filter(|i| i.kind == "added") {
-        match start.last_mut() {
-            Some(r) if r.service == i.service => r.hosts.push(i.host.clone()),
-            _ => start.push(Restart {
-                service: i.service.clone(),
-                unit: i.unit.clone(),
-                group: format!("linkis_{}", i.service),
-                health: matches!(i.service.as_str(), "eureka" | "gateway"),
-                hosts: vec![i.host.clone()],
-            }),
-        }
-    }
+    let start = per_service(&c.instances, "added");
     let mut start_hosts: Vec<String> = Vec::new();
     for r in &start {
         for h in &r.hosts {
