@@ -8,10 +8,12 @@
 
 pub mod catalog;
 pub mod changes;
+pub mod computed;
 pub mod diag;
 pub mod init;
 pub mod load;
 pub mod model;
+pub mod platform;
 pub mod render;
 pub mod report;
 pub mod schema;
@@ -38,10 +40,15 @@ pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Ve
     let spec = load::parse(src)?;
     let validated = validate::validate(spec)?;
     let warnings = validated.warnings.clone();
-    size::place_with(validated, applied).map_err(|mut errors| {
+    let mut plan = size::place_with(validated, applied).map_err(|mut errors| {
         errors.extend(warnings);
         errors
-    })
+    })?;
+    let (spec, release) = (&plan.spec, &plan.release);
+    let mut extra = Vec::new();
+    computed::override_warnings(spec, release, &plan.hosts, &mut extra);
+    plan.warnings.extend(extra);
+    Ok(plan)
 }
 
 /// Runs load → validate → size → resolve on a spec source: the model, or every error found.
