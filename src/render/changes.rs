@@ -48,6 +48,10 @@ struct Ctx<'a> {
     gateway: String,
     entrance_offline_api: bool,
     eureka: bool,
+    /// Who logs in to drain an entrance (`wds.linkis.admin.user`), and the vault variable of
+    /// the password.
+    admin_user: &'a str,
+    admin_password_var: &'a str,
 }
 
 /// `CHANGES.md`, `changes.yml` and the role it uses, when the plan has an applied state.
@@ -130,6 +134,8 @@ pub fn render(
         gateway,
         entrance_offline_api: entrance_offline_api(&c.release),
         eureka: rendered.discovery == "eureka",
+        admin_user: &model.platform.admin_user,
+        admin_password_var: &model.platform.admin_password_var,
         c: &c,
     };
     let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
