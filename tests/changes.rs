@@ -237,7 +237,7 @@ fn assert_scale_out(name: &str, spec: &str, old_ecms: &[&str], new: [(&str, &str
     );
     assert!(yml[restart..].contains(&format!("hosts: {}\n  serial: 1\n", old_ecms.join(":"))));
     assert!(at(yml, "Start the new engineconnmanager") < restart);
-    assert!(!yml.contains("clear-server.sh") && !yml.contains("linkis_change"));
+    assert!(!yml.contains("clear-server.sh") && !yml.contains("role: linkis_change"));
     assert!(!yml.contains("Restart eureka") && !yml.contains("Restart gateway"));
     assert!(yml.trim_end().ends_with(
         "dest: \"{{ playbook_dir }}/.linkis-gen/applied.json\"\n        mode: \"0644\""
@@ -414,6 +414,13 @@ fn replacing_a_control_host_starts_its_services_on_the_new_host_before_the_old_o
     assert!(prepare < start_eureka && start_eureka < start_entrance);
     assert!(start_entrance < registered && registered < restart_eureka && restart_eureka < remove);
     assert!(yml[remove..].contains("drain: entrance }"));
+    // linkis_units runs before the new instances start: it must not remove s4's units itself.
+    let units = at(yml, "    - role: linkis_units\n");
+    assert!(yml[units..].starts_with(
+        "    - role: linkis_units\n      vars:\n        # Units no longer placed are removed later"
+    ));
+    assert!(yml[units..].contains("linkis_units_remove_stale: false\n"));
+    assert!(units < start_eureka);
     assert!(!yml.contains("clear-server.sh") && !yml.contains("clear_server"));
     // The gateway on s5 joins the nginx upstream, the one on s4 leaves it.
     let nginx = c.nginx.as_ref().expect("nginx changes");
