@@ -742,6 +742,99 @@ impl Release {
     }
 }
 
+/// The SQL files of one database type in a release's `db/` directory.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct SqlFiles {
+    /// The schema (`CREATE TABLE ...`).
+    pub ddl: &'static str,
+    /// The seed rows, with the placeholders the bootstrap fills in.
+    pub dml: &'static str,
+}
+
+/// What a release's own `db/` files need to bootstrap a database, as Linkis' `bin/install.sh`
+/// does it: which files, which placeholders, which token rows, which engine labels.
+/// Checked against the apache/linkis tags (`linkis-dist/package/db/`, 1.1.x: `db/`).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct DbSeedFacts {
+    /// The directory of LINKIS_HOME that holds the SQL files (`linkis-package/db/` in the
+    /// tarball, in every release: install.sh reads them from `$LINKIS_HOME/db`).
+    pub dir: &'static str,
+    pub mysql: SqlFiles,
+    /// The PostgreSQL variants (shipped from 1.4.0; linkis-gen allows PostgreSQL from 1.8).
+    pub postgresql: Option<SqlFiles>,
+    /// Every Linkis table name starts with this: a database with one of them is never touched.
+    pub table_prefix: &'static str,
+    /// The gateway's token table; its rows named after the shipped tokens get the vault values.
+    pub token_table: &'static str,
+    /// The table whose YARN row carries the `@YARN_...` placeholders.
+    pub yarn_table: &'static str,
+}
+
+/// The YARN placeholders of the DML, in install.sh's order (1.1.x – 1.3.0 have no
+/// `@HADOOP_VERSION`: their DML hard-codes 2.7.2).
+const YARN_PLACEHOLDERS: &[&str] = &[
+    "@YARN_RESTFUL_URL",
+    "@HADOOP_VERSION",
+    "@YARN_AUTH_ENABLE",
+    "@YARN_AUTH_USER",
+    "@YARN_AUTH_PWD",
+    "@YARN_KERBEROS_ENABLE",
+    "@YARN_PRINCIPAL_NAME",
+    "@YARN_KEYTAB_PATH",
+    "@YARN_KRB5_PATH",
+];
+const MYSQL_FILES: SqlFiles = SqlFiles {
+    ddl: "linkis_ddl.sql",
+    dml: "linkis_dml.sql",
+};
+const SEED_1_1: DbSeedFacts = DbSeedFacts {
+    dir: "db",
+    mysql: MYSQL_FILES,
+    postgresql: None,
+    table_prefix: "linkis_",
+    token_table: "linkis_mg_gateway_auth_token",
+    yarn_table: "linkis_cg_rm_external_resource_provider",
+};
+const SEED_1_4: DbSeedFacts = DbSeedFacts {
+    postgresql: Some(SqlFiles {
+        ddl: "linkis_ddl_pg.sql",
+        dml: "linkis_dml_pg.sql",
+    }),
+    ..SEED_1_1
+};
+
+impl Release {
+    /// The release's `db/` facts (per release: 1.4.0 shares the 1.3.2 line but not its seed).
+    pub fn db_seed(&self) -> &'static DbSeedFacts {
+        match self.version {
+            "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" | "1.3.1" | "1.3.2" => &SEED_1_1,
+            _ => &SEED_1_4,
+        }
+    }
+
+    /// The `@YARN_...`/`@HADOOP_VERSION` placeholders of the release's DML, in install.sh's order:
+    /// `@HADOOP_VERSION` where its installer has a `HADOOP_VERSION` (`platform().hadoop_version`).
+    pub fn db_yarn_placeholders(&self) -> impl Iterator<Item = &'static str> + use<> {
+        let hadoop = self.platform().hadoop_version.is_some();
+        YARN_PLACEHOLDERS
+            .iter()
+            .copied()
+            .filter(move |p| hadoop || *p != "@HADOOP_VERSION")
+    }
+
+    /// The gateway token rows the bootstrap renames to the vault values: every token the
+    /// release's conf files carry (its DML seeds a row of each), once, in catalog order.
+    pub fn db_tokens(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for t in self.line.conf.tokens {
+            if !out.contains(&t.token) {
+                out.push(t.token);
+            }
+        }
+        out
+    }
+}
+
 /// What a release's own installer (`bin/install.sh` with `deploy-config/linkis-env.sh`) assumes
 /// about the platform around Linkis, checked against the apache/linkis tags.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -776,8 +869,9 @@ impl Release {
                 ENGINES_OLD
             },
             hadoop_version: match v {
-                "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" | "1.3.1" => None,
-                "1.3.2" => Some("2.7.2"),
+                "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" => None,
+                // 1.3.1's linkis-env.sh has HADOOP_VERSION=2.7.2 and its install.sh seeds it.
+                "1.3.1" | "1.3.2" => Some("2.7.2"),
                 _ => Some("3.3.4"),
             },
             engine_port_range_key: match v {
@@ -896,6 +990,29 @@ mod tests {
             assert_eq!(started, all, "start order of {}", line.id);
             assert_eq!(stopped, all, "stop order of {}", line.id);
         }
+    }
+
+    #[test]
+    fn db_facts_follow_the_release_db_files() {
+        let r = |v| Release::find(v).unwrap();
+        // 1.1.3 – 1.3.0 hard-code hadoopVersion 2.7.2; 1.3.1 has @HADOOP_VERSION (linkis-env.sh:
+        // HADOOP_VERSION=2.7.2); 1.4.0 ships the PostgreSQL files while sharing 1.3.2's line.
+        let has = |v, p| r(v).db_yarn_placeholders().any(|x| x == p);
+        assert!(!has("1.3.0", "@HADOOP_VERSION"));
+        assert!(has("1.3.1", "@HADOOP_VERSION"));
+        assert_eq!(r("1.1.3").db_yarn_placeholders().count(), 8);
+        assert_eq!(r("1.3.2").db_seed().postgresql, None);
+        assert!(r("1.4.0").db_seed().postgresql.is_some());
+        assert_eq!(
+            r("1.8.0").db_seed().postgresql.map(|f| f.dml),
+            Some("linkis_dml_pg.sql")
+        );
+        assert_eq!(
+            r("1.3.2").db_tokens(),
+            ["BML-AUTH", "LINKIS_CLI_TEST", "WS-AUTH", "DSM-AUTH"]
+        );
+        assert_eq!(r("1.1.3").db_tokens(), ["BML-AUTH", "WS-AUTH"]);
+        assert_eq!(r("1.8.0").db_tokens(), ["LINKIS-UNAVAILABLE-TOKEN"]);
     }
 
     #[test]

@@ -6,6 +6,14 @@
 //! The test asserts that each host's files landed with the right content and modes, then that a
 //! second run reports `changed=0`.
 //!
+//! The secrets follow docs/apply.md literally: an `ansible-vault encrypt`ed
+//! `inventory/group_vars/all/vault.yml` beside the rendered `main.yml`, and a password file.
+//! The database is a real MariaDB (Debian's `mariadbd`, its own datadir under the temp dir, on
+//! 127.0.0.1 and a free port, stopped by PID), bootstrapped from a schema fixture of our own
+//! (tests/db_fixture/, not Linkis' files) packed into the stub release's `db/`. Hadoop and Spark
+//! cannot exist here: their homes hold stub clients, and a stub `hdfs` keeps "HDFS" in a local
+//! directory and logs every call, so the HDFS directories the playbook creates can be checked.
+//!
 //! Needs `ansible-playbook` (ansible-core) and `sudo` on PATH, and root (the playbook uses
 //! `become`), so it is ignored by default; `.ci/apply.sh` runs it:
 //!   cargo test --release --test apply_e2e -- --ignored
@@ -17,10 +25,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const DB_PASSWORD: &str = "e2e-db-secret";
+/// A YARN password and a token with characters that must be escaped in SQL and JSON.
+const YARN_PASSWORD: &str = r#"e2e-yarn-p'a"ss\word"#;
+const WS_TOKEN: &str = "e2e-ws-it's";
 
 /// The vault variables the rendered inventory lists, each with the value the test gives it.
 fn vault_vars(out: &Path) -> BTreeMap<String, String> {
-    let vars = fs::read_to_string(out.join("inventory/group_vars/all.yml")).unwrap();
+    let vars = fs::read_to_string(out.join("inventory/group_vars/all/main.yml")).unwrap();
     let list = vars
         .split("linkis_vault_variables:\n")
         .nth(1)
@@ -30,10 +41,11 @@ fn vault_vars(out: &Path) -> BTreeMap<String, String> {
     names
         .into_iter()
         .map(|n| {
-            let v = if n == "vault_linkis_db_password" {
-                DB_PASSWORD.to_string()
-            } else {
-                format!("e2e-{n}")
+            let v = match n {
+                "vault_linkis_db_password" => DB_PASSWORD.to_string(),
+                "vault_yarn_password" => YARN_PASSWORD.to_string(),
+                "vault_linkis_token_ws" => WS_TOKEN.to_string(),
+                _ => format!("e2e-{n}"),
             };
             (n.to_string(), v)
         })
@@ -113,8 +125,8 @@ fn ansible(tmp: &Path, out: &Path, args: &[&str]) -> std::process::Output {
         .arg(tmp.join("local.yml"))
         .arg(out.join("site.yml"))
         .args(args)
-        .arg("-e")
-        .arg(format!("@{}", tmp.join("vault.yml").display()))
+        .arg("--vault-password-file")
+        .arg(tmp.join("vault-pass"))
         .env("ANSIBLE_NOCOLOR", "1")
         .env("ANSIBLE_FORCE_COLOR", "0")
         .env("ANSIBLE_LOCAL_TEMP", tmp.join("ansible-local"))
@@ -138,8 +150,9 @@ fn playbook(tmp: &Path, out: &Path) -> String {
 }
 
 /// A temp dir with a rendered two-host spec (h1 = control, h2 = control + ECM, 1.3.2), a stub
-/// release and JDK, and the inventory that maps both hosts to this machine.
-fn setup(name: &str) -> (PathBuf, PathBuf) {
+/// release (with the schema fixture in its db/), JDK, Hadoop and Spark, a JDBC driver jar, the
+/// encrypted vault file, and the inventory that maps both hosts to this machine.
+fn setup(name: &str, db_port: u16) -> (PathBuf, PathBuf) {
     let tmp = std::env::temp_dir().join(format!("linkis-gen-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).unwrap();
@@ -175,6 +188,11 @@ fn setup(name: &str) -> (PathBuf, PathBuf) {
         "#!/bin/bash\n. \"${LINKIS_HOME}/conf/db.sh\"\necho \"$MYSQL_HOST $MYSQL_USER $MYSQL_PASSWORD\" >> \"${LINKIS_HOME}/cleared\"\n",
         0o755,
     );
+    // The release's db/ files: our own small schema and seed (tests/db_fixture/).
+    for f in ["linkis_ddl.sql", "linkis_dml.sql"] {
+        let text = fs::read_to_string(Path::new("tests/db_fixture").join(f)).unwrap();
+        write(&rel.join("linkis-package/db").join(f), &text, 0o644);
+    }
     let tarball = tmp.join("apache-linkis-stub-bin.tar.gz");
     sh(Command::new("tar")
         .arg("-czf")
@@ -203,6 +221,48 @@ fn setup(name: &str) -> (PathBuf, PathBuf) {
         0o755,
     );
 
+    // Stubs for what cannot run here: Hadoop and Spark clients (they only need to exist), and an
+    // hdfs client that keeps "HDFS" under hdfs-root/, refuses to run without HADOOP_CONF_DIR,
+    // and logs each call.
+    write(&tmp.join("hadoop/bin/hadoop"), "#!/bin/sh\nexit 0\n", 0o755);
+    write(
+        &tmp.join("hadoop/etc/core-site.xml"),
+        "<configuration/>\n",
+        0o644,
+    );
+    write(
+        &tmp.join("hadoop/bin/hdfs"),
+        &format!(
+            r#"#!/bin/bash
+set -eu
+[ -f "$HADOOP_CONF_DIR/core-site.xml" ] || {{ echo "no HADOOP_CONF_DIR" >&2; exit 2; }}
+echo "$*" >> {log}
+[ "$1" = dfs ] || exit 2
+local_path() {{ case "$1" in hdfs://*) echo "{root}/${{1#hdfs://}}" ;; *) exit 2 ;; esac; }}
+case "$2" in
+  -test) [ "$3" = -d ] && [ -d "$(local_path "$4")" ] ;;
+  -mkdir) [ "$3" = -p ] && mkdir -p "$(local_path "$4")" ;;
+  -chmod) chmod "$3" "$(local_path "$4")" ;;
+  *) exit 2 ;;
+esac
+"#,
+            log = tmp.join("hdfs.log").display(),
+            root = tmp.join("hdfs-root").display()
+        ),
+        0o755,
+    );
+    write(
+        &tmp.join("spark/bin/spark-submit"),
+        "#!/bin/sh\nexit 0\n",
+        0o755,
+    );
+    write(&tmp.join("spark/conf/spark-defaults.conf"), "\n", 0o644);
+    write(
+        &tmp.join("files/mysql-connector-j-8.0.33.jar"),
+        "stub driver",
+        0o644,
+    );
+
     let spec = format!(
         r#"version: 1
 cluster:
@@ -213,13 +273,30 @@ cluster:
   prefer_ip: true
 database:
   host: 127.0.0.1
+  port: {db_port}
   name: linkis
   user: linkis
   password: {{ vault: vault_linkis_db_password }}
+  driver_jar: {tmp}/files/mysql-connector-j-8.0.33.jar
+hadoop:
+  home: {tmp}/hadoop
+  conf_dir: {tmp}/hadoop/etc
+  version: "3.3.4"
+  yarn_url: http://rm.e2e.example:8088
+  yarn_auth: {{ user: yarn, password: {{ vault: vault_yarn_password }} }}
+spark:
+  home: {tmp}/spark
+  conf_dir: {tmp}/spark/conf
+storage:
+  workspace: file://{tmp}/storage/workspace/
+  hdfs_root: hdfs:///e2e/users
+  result_sets: file://{tmp}/storage/results
+  shared_mount: true
 sizing:
   concurrent_users: 2
   engines:
-    spark: {{ memory: 1G, cores: 1 }}
+    spark: {{ memory: 1G, cores: 1, version: "3.2.1" }}
+    python: {{ memory: 1G, cores: 1, version: python3 }}
 host_defaults:
   memory: 64G
   cores: 8
@@ -227,7 +304,8 @@ hosts:
   - {{ name: h1, address: 127.0.0.1 }}
   - {{ name: h2, address: 127.0.0.2 }}
 "#,
-        tarball = tarball.display()
+        tarball = tarball.display(),
+        tmp = tmp.display(),
     );
     let spec_path = tmp.join("spec.yaml");
     fs::write(&spec_path, spec).unwrap();
@@ -259,7 +337,7 @@ hosts:
         );
     }
 
-    // Host variables: they take precedence over the rendered inventory/group_vars/all.yml.
+    // Host variables: they take precedence over the rendered inventory/group_vars/all/main.yml.
     let mut local = String::from("all:\n  hosts:\n");
     for h in ["h1", "h2"] {
         let d = tmp.join("hosts").join(h);
@@ -301,12 +379,10 @@ hosts:
         }
     }
     fs::write(tmp.join("local.yml"), local).unwrap();
-    // Every vault variable the rendered tree asks for, with a made-up value.
-    let vault: String = vault_vars(&out)
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\n"))
-        .collect();
-    fs::write(tmp.join("vault.yml"), vault).unwrap();
+    // Every vault variable the rendered tree asks for, with a made-up value, the way
+    // docs/apply.md says: encrypted, in inventory/group_vars/all/vault.yml.
+    fs::write(tmp.join("vault-pass"), "e2e-vault-password\n").unwrap();
+    write_vault(&tmp, &out, &vault_vars(&out));
     fs::write(
         tmp.join("ansible.cfg"),
         "[defaults]\nhost_key_checking = False\nstdout_callback = default\n",
@@ -315,10 +391,130 @@ hosts:
     (tmp, out)
 }
 
+/// Writes the vault variables into OUT/inventory/group_vars/all/vault.yml, encrypted with
+/// `ansible-vault encrypt` and the password file.
+fn write_vault(tmp: &Path, out: &Path, vars: &BTreeMap<String, String>) {
+    let text: String = vars
+        .iter()
+        .map(|(k, v)| format!("{k}: {}\n", serde_json::to_string(v).unwrap()))
+        .collect();
+    let path = out.join("inventory/group_vars/all/vault.yml");
+    fs::write(&path, text).unwrap();
+    sh(Command::new("ansible-vault")
+        .arg("encrypt")
+        .arg("--vault-password-file")
+        .arg(tmp.join("vault-pass"))
+        .arg(&path));
+    let head = fs::read_to_string(&path).unwrap();
+    assert!(head.starts_with("$ANSIBLE_VAULT;"), "{head}");
+}
+
+/// A MariaDB server of the test's own: a fresh datadir under `dir`, on 127.0.0.1 and a free
+/// port, with the user the spec names; stopped by PID when dropped.
+struct MariaDb {
+    child: std::process::Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl MariaDb {
+    fn start(dir: &Path) -> MariaDb {
+        let dir = dir.to_path_buf();
+        let data = dir.join("data");
+        fs::create_dir_all(&dir).unwrap();
+        let user = sh(Command::new("id").arg("-un"));
+        sh(Command::new("mariadb-install-db")
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--user={user}"))
+            .arg("--auth-root-authentication-method=socket")
+            .arg("--skip-test-db"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("mariadbd")
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--socket={}", dir.join("sock").display()))
+            .arg(format!("--pid-file={}", dir.join("pid").display()))
+            .arg(format!("--log-error={}", dir.join("error.log").display()))
+            .arg(format!("--port={port}"))
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!("--user={user}"))
+            .spawn()
+            .expect("mariadbd starts");
+        let db = MariaDb { child, dir, port };
+        for _ in 0..120 {
+            if db.try_root("SELECT 1").is_some() {
+                db.root(&format!(
+                    "CREATE USER 'linkis'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}'; \
+                     GRANT ALL ON *.* TO 'linkis'@'127.0.0.1';"
+                ));
+                return db;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        panic!(
+            "mariadbd did not come up:\n{}",
+            fs::read_to_string(db.dir.join("error.log")).unwrap_or_default()
+        );
+    }
+
+    fn try_root(&self, sql: &str) -> Option<String> {
+        let out = Command::new("mysql")
+            .arg("--no-defaults")
+            .arg(format!("--socket={}", self.dir.join("sock").display()))
+            .args([
+                "--user=root",
+                "--batch",
+                "--raw",
+                "--skip-column-names",
+                "--execute",
+                sql,
+            ])
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    }
+
+    /// Runs SQL as root over the socket; its output, tab-separated rows.
+    fn root(&self, sql: &str) -> String {
+        self.try_root(sql)
+            .unwrap_or_else(|| panic!("root query failed: {sql}"))
+    }
+
+    /// `mysqldump` of one database, without the dump date, to compare before and after.
+    fn dump(&self, db: &str) -> String {
+        sh(Command::new("mysqldump")
+            .arg("--no-defaults")
+            .arg(format!("--socket={}", self.dir.join("sock").display()))
+            .args(["--user=root", "--skip-dump-date", "--databases", db]))
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 #[ignore = "needs ansible-core, sudo and root; run by .ci/apply.sh"]
 fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
-    let (tmp, out) = setup("e2e");
+    let db_dir = std::env::temp_dir().join(format!("linkis-gen-e2e-db-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&db_dir);
+    let db = MariaDb::start(&db_dir);
+    let (tmp, out) = setup("e2e", db.port);
+    // The database does not exist yet: the bootstrap creates it (the user may).
+    assert_eq!(db.root("SHOW DATABASES LIKE 'linkis'"), "");
     let first = playbook(&tmp, &out);
     let changed = recap(&first);
     assert_eq!(
@@ -414,8 +610,114 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     assert!(!engine("h1").exists());
     assert_eq!(mode(&engine("h2")), 0o1777);
 
+    // The database: created, the fixture's schema loaded, and seeded from the spec and vault.
+    let tokens = db.root("SELECT token_name FROM linkis.linkis_mg_gateway_auth_token ORDER BY id");
+    assert_eq!(
+        tokens.lines().collect::<Vec<_>>(),
+        vec![
+            "QML-AUTH", // not a token of the conf files: left as shipped
+            secrets["vault_linkis_token_bml"].as_str(),
+            WS_TOKEN,
+            secrets["vault_linkis_token_dsm"].as_str(),
+            secrets["vault_linkis_token_cli_test"].as_str(),
+        ]
+    );
+    let yarn = db.root("SELECT config FROM linkis.linkis_cg_rm_external_resource_provider");
+    let yarn: serde_json::Value = serde_json::from_str(&yarn)
+        .unwrap_or_else(|e| panic!("the YARN row is not JSON ({e}): {yarn}"));
+    assert_eq!(
+        yarn,
+        serde_json::json!({
+            "rmWebAddress": "http://rm.e2e.example:8088", "hadoopVersion": "3.3.4",
+            "authorEnable": true, "user": "yarn", "pwd": YARN_PASSWORD,
+            "kerberosEnable": false, "principalName": "", "keytabPath": "", "krb5Path": ""
+        })
+    );
+    let labels = db.root("SELECT label_value FROM linkis.linkis_cg_manager_label ORDER BY id");
+    assert_eq!(
+        labels.lines().collect::<Vec<_>>(),
+        // spark and python: the spec's versions; hive is not an engine of the spec.
+        vec![
+            "*-*,spark-3.2.1",
+            "*-IDE,spark-3.2.1",
+            "*-*,hive-2.3.3",
+            "*-*,python-python3"
+        ]
+    );
+    // The seeded DML copy stays on the bootstrap host (h1, the first manager) for audit, and
+    // holds no secret: the tokens and the YARN password never went into a file.
+    let seeded = tmp.join("hosts/h1/LinkisInstall/db/linkis_dml.seeded.sql");
+    let text = fs::read_to_string(&seeded).unwrap();
+    assert!(text.contains("http://rm.e2e.example:8088") && text.contains("spark-3.2.1"));
+    assert!(text.contains("@YARN_AUTH_PWD") && text.contains("'BML-AUTH'"));
+    for (k, v) in &secrets {
+        assert!(!text.contains(v.as_str()), "{k} in {}", seeded.display());
+    }
+    assert_eq!(mode(&seeded), 0o640);
+    assert!(
+        !tmp.join("hosts/h2/LinkisInstall/db/linkis_dml.seeded.sql")
+            .exists()
+    );
+
+    // The JDBC driver on every host; storage directories as install.sh makes them.
+    for h in ["h1", "h2"] {
+        let jar = tmp
+            .join("hosts")
+            .join(h)
+            .join("LinkisInstall/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar");
+        assert_eq!(fs::read_to_string(&jar).unwrap(), "stub driver", "{h}");
+        assert_eq!(
+            mode(&tmp.join("hosts").join(h).join("LinkisInstall/logs")),
+            0o755
+        );
+    }
+    let user = sh(Command::new("id").arg("-un"));
+    let storage = tmp.join("storage");
+    assert_eq!(mode(&storage.join("workspace").join(&user)), 0o775);
+    assert_eq!(mode(&storage.join("results")), 0o777);
+    assert_eq!(mode(&storage.join("results").join(&user)), 0o775);
+    // HDFS: the users' root, created once (run_once), with HADOOP_CONF_DIR set.
+    assert_eq!(mode(&tmp.join("hdfs-root/e2e/users").join(&user)), 0o775);
+    let hdfs_log = || fs::read_to_string(tmp.join("hdfs.log")).unwrap();
+    assert_eq!(
+        hdfs_log()
+            .lines()
+            .filter(|l| l.starts_with("dfs -mkdir"))
+            .collect::<Vec<_>>(),
+        vec![format!("dfs -mkdir -p hdfs:///e2e/users/{user}")]
+    );
+
+    let dump_before = db.dump("linkis");
+    let counts = || {
+        db.root(
+            "SELECT (SELECT COUNT(*) FROM linkis.linkis_mg_gateway_auth_token), \
+             (SELECT COUNT(*) FROM linkis.linkis_cg_rm_external_resource_provider), \
+             (SELECT COUNT(*) FROM linkis.linkis_cg_manager_label)",
+        )
+    };
+    let counts_before = counts();
+    assert_eq!(counts_before, "5\t1\t4");
+
     let second = playbook(&tmp, &out);
     let changed = recap(&second);
+    assert_eq!(counts(), counts_before);
+    assert_eq!(
+        db.dump("linkis"),
+        dump_before,
+        "the second run touched the database"
+    );
+    assert!(
+        second.contains("of Linkis' tables: not touched"),
+        "{second}"
+    );
+    assert_eq!(
+        hdfs_log()
+            .lines()
+            .filter(|l| l.starts_with("dfs -mkdir"))
+            .count(),
+        1,
+        "HDFS directories created again"
+    );
     // Not a fresh install any more: the tables are left alone.
     assert_eq!(
         fs::read_to_string(cleared("h1")).unwrap().lines().count(),
@@ -428,12 +730,12 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
 
     // A vault variable the configuration needs but nobody defined stops the preflight, by name.
     let missing = secrets.keys().last().unwrap().clone();
-    let partial: String = secrets
+    let partial: BTreeMap<String, String> = secrets
         .iter()
         .filter(|(k, _)| **k != missing)
-        .map(|(k, v)| format!("{k}: {v}\n"))
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    fs::write(tmp.join("vault.yml"), partial).unwrap();
+    write_vault(&tmp, &out, &partial);
     let pre = ansible(&tmp, &out, &["--tags", "preflight"]);
     let stdout = String::from_utf8_lossy(&pre.stdout);
     assert!(!pre.status.success(), "{stdout}");
@@ -443,7 +745,54 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
             .any(|l| l.contains("Define these variables") && l.contains(&missing)),
         "{missing} not named:\n{stdout}"
     );
+    write_vault(&tmp, &out, &secrets);
 
+    // A database that already has Linkis' tables is never touched: byte-identical afterwards,
+    // even though its rows still carry the shipped placeholders the bootstrap would fill.
+    db.root("CREATE DATABASE linkis_existing");
+    for f in ["linkis_ddl.sql", "linkis_dml.sql"] {
+        let path = std::env::current_dir()
+            .unwrap()
+            .join("tests/db_fixture")
+            .join(f);
+        db.root(&format!("USE linkis_existing; SOURCE {};", path.display()));
+    }
+    let before = db.dump("linkis_existing");
+    assert!(before.contains("@YARN_RESTFUL_URL"));
+    let run = ansible(
+        &tmp,
+        &out,
+        &["--tags", "db", "-e", "linkis_db_name=linkis_existing"],
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("of Linkis' tables: not touched"),
+        "{stdout}"
+    );
+    assert_eq!(recap(&stdout).values().sum::<u32>(), 0, "{stdout}");
+    assert_eq!(db.dump("linkis_existing"), before);
+
+    // Without a driver jar, a host whose release has no MySQL driver fails, saying what to do.
+    let run = ansible(
+        &tmp,
+        &out,
+        &[
+            "--tags",
+            "jdbc",
+            "-e",
+            r#"{"linkis_db_driver_jar": "", "linkis_db_driver_patterns": ["mysql-connector-java-*.jar"]}"#,
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(!run.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("has no MySQL JDBC driver") && stdout.contains("database.driver_jar"),
+        "{stdout}"
+    );
+
+    drop(db);
+    let _ = fs::remove_dir_all(&db_dir);
     let _ = fs::remove_dir_all(&tmp);
 }
 
@@ -502,7 +851,8 @@ impl FakeCluster {
 #[test]
 #[ignore = "needs ansible-core and free ports 9001-9105, 20303 on 127.0.0.1/2; run by .ci/apply.sh"]
 fn verify_names_the_instances_eureka_does_not_list() {
-    let (tmp, out) = setup("verify");
+    // The database is not reached by the verify phase: any port does.
+    let (tmp, out) = setup("verify", 3306);
     // h1 = control, h2 = control + ECM (the two-host default placement), Linkis' default ports.
     let control = [
         ("LINKIS-MG-EUREKA", 20303),

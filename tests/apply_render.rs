@@ -191,7 +191,7 @@ fn inventory_has_every_host_and_a_group_per_service_and_role() {
 #[test]
 fn group_vars_carry_secret_references_only() {
     let files = render_file("examples/guide-300-users.yaml");
-    let vars = get(&files, "inventory/group_vars/all.yml");
+    let vars = get(&files, "inventory/group_vars/all/main.yml");
     assert!(vars.contains("linkis_db_password: \"{{ vault_linkis_db_password }}\"\n"));
     assert!(vars.contains("linkis_install_dir: /appcom/Install/LinkisInstall\n"));
     assert!(vars.contains("linkis_engineconn_root_dir: /appcom/tmp\n"));
@@ -308,7 +308,7 @@ fn nginx_fronts_every_gateway_with_ip_hash_unless_sessions_are_in_redis() {
     assert!(ngx.contains("    server 10.0.3.2:9011 "));
     assert!(ngx.contains("    server 10.0.3.3:9001 "));
     assert!(ngx.contains("    listen 80;\n    server_name linkis.example.com;\n"));
-    let vars = get(&files, "inventory/group_vars/all.yml");
+    let vars = get(&files, "inventory/group_vars/all/main.yml");
     assert!(vars.contains("linkis_db_password: \"{{ vault_db }}\"\n"));
     assert!(vars.contains("linkis_redis_password: \"{{ vault_redis }}\"\n"));
 }

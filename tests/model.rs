@@ -53,7 +53,7 @@ fn vault_variables_are_exactly_the_conf_trees_references() {
         assert_eq!(got, expected, "{name}");
         let inventory = files
             .iter()
-            .find(|f| f.path == "inventory/group_vars/all.yml")
+            .find(|f| f.path == "inventory/group_vars/all/main.yml")
             .unwrap();
         for v in &m.vault_vars {
             assert!(

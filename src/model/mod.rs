@@ -12,6 +12,7 @@
 mod cluster;
 mod database;
 mod hosts;
+mod setup;
 mod sizing;
 pub mod vault;
 
@@ -28,6 +29,7 @@ use crate::spec::Service;
 pub use cluster::{Cluster, Discovery, Endpoint, Gateway, Redis, Sessions, Web};
 pub use database::Database;
 pub use hosts::{ConfFile, Host, Instance, group_name, unit_name};
+pub use setup::Setup;
 pub use sizing::{Engine, Sizing};
 pub use vault::Token;
 
@@ -60,6 +62,9 @@ pub struct Model {
     /// Every Ansible variable (`{{ name }}`) the rendered tree references, sorted.
     pub vault_vars: Vec<String>,
     pub sizing: Sizing,
+    /// What site.yml sets up around the services: the database bootstrap, the JDBC driver, the
+    /// ECM hosts' Hadoop side (checked) and the storage directories.
+    pub setup: Setup,
     /// The platform around Linkis: the spec's hadoop/hive/spark/storage/auth sections, engine
     /// versions, gateway URL, Java and environment, resolved with the release's installer facts.
     pub platform: Platform,
@@ -116,6 +121,7 @@ pub fn resolve(plan: &Plan) -> Model {
             )
         })
         .collect();
+    let platform = Platform::resolve(spec, &release);
     let mut model = Model {
         cluster: cluster::cluster(plan),
         release,
@@ -133,7 +139,8 @@ pub fn resolve(plan: &Plan) -> Model {
         overrides,
         vault_vars: Vec::new(),
         sizing: sizing::resolve(plan),
-        platform: Platform::resolve(spec, &release),
+        setup: setup::resolve(plan, &platform),
+        platform,
         warnings: plan.warnings.clone(),
         sticky: plan.sticky.clone(),
         applied: plan.applied.clone(),

@@ -50,6 +50,10 @@ pub fn referenced(m: &Model) -> Vec<String> {
         out.insert(m.crypt_key_var.to_string());
         out.extend(r.password_var.clone());
     }
+    // The database bootstrap sets the YARN row's password from its vault variable.
+    if m.setup.dbboot.enabled {
+        out.extend(m.setup.dbboot.yarn_password_var.clone());
+    }
     for value in m.overrides.values().flat_map(|f| f.values()) {
         out.extend(names_in(value));
     }

@@ -34,6 +34,8 @@ struct Ctx<'a> {
     java_home: &'a str,
     /// Every Ansible variable the rendered files reference: the vault variables to define.
     vault_vars: &'a [String],
+    /// The database bootstrap, JDBC driver, ECM checks and storage directories.
+    setup: &'a crate::model::Setup,
 }
 
 #[derive(Serialize, Clone)]
@@ -224,6 +226,7 @@ fn ctx(m: &Model) -> Ctx<'_> {
         engineconn_root_dir: &m.engineconn_root_dir,
         java_home: m.platform.java_home.as_deref().unwrap_or_default(),
         vault_vars: &m.vault_vars,
+        setup: &m.setup,
     }
 }
 
