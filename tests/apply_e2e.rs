@@ -597,7 +597,8 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
             fs::read_to_string(out.join("nginx/linkis.conf")).unwrap()
         );
     }
-    // clear-server.sh ran once, on the first manager host only, with the DB from conf/db.sh.
+    // Nothing of Linkis runs (a cold start): clear-server.sh ran once, on the first manager host
+    // only, with the DB from conf/db.sh and the password from its environment only.
     let cleared = |h: &str| tmp.join("hosts").join(h).join("LinkisInstall/cleared");
     assert_eq!(
         fs::read_to_string(cleared("h1")).unwrap(),
@@ -605,6 +606,9 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     );
     assert!(!cleared("h2").exists());
     assert_eq!(mode(&tmp.join("hosts/h1/LinkisInstall/conf/db.sh")), 0o640);
+    let db_sh = fs::read_to_string(tmp.join("hosts/h1/LinkisInstall/conf/db.sh")).unwrap();
+    assert!(db_sh.contains("MYSQL_HOST=127.0.0.1\n"), "{db_sh}");
+    assert!(!db_sh.contains(DB_PASSWORD), "{db_sh}");
     // The engines' working directory only on the ECM host (h2 in a two-host spec).
     let engine = |h: &str| tmp.join("hosts").join(h).join("engine");
     assert!(!engine("h1").exists());
@@ -698,7 +702,11 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     let counts_before = counts();
     assert_eq!(counts_before, "5\t1\t4");
 
+    // A Linkis port of h2 answers (a service runs): not a cold start, the tables are left alone.
+    let eureka =
+        std::net::TcpListener::bind(("127.0.0.2", 20303)).expect("port 20303 on 127.0.0.2");
     let second = playbook(&tmp, &out);
+    drop(eureka);
     let changed = recap(&second);
     assert_eq!(counts(), counts_before);
     assert_eq!(
@@ -718,7 +726,10 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
         1,
         "HDFS directories created again"
     );
-    // Not a fresh install any more: the tables are left alone.
+    assert!(
+        second.contains("clear-server.sh not run: Linkis still runs on h2 (port 20303)"),
+        "{second}"
+    );
     assert_eq!(
         fs::read_to_string(cleared("h1")).unwrap().lines().count(),
         1

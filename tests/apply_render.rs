@@ -34,8 +34,10 @@ fn get<'a>(files: &'a [OutFile], path: &str) -> &'a str {
 
 /// The files this module renders.
 fn is_apply(path: &str) -> bool {
-    matches!(path, "site.yml" | "stop.yml" | "restart.yml")
-        || path.starts_with("inventory/")
+    matches!(
+        path,
+        "site.yml" | "stop.yml" | "restart.yml" | "ansible.cfg"
+    ) || path.starts_with("inventory/")
         || path.starts_with("roles/")
         || path.starts_with("nginx/")
         || (path.starts_with("hosts/") && path.contains("/systemd/"))
@@ -224,7 +226,7 @@ fn group_vars_carry_secret_references_only() {
 }
 
 #[test]
-fn site_yml_starts_stage_by_stage_and_stop_yml_reverses_it() {
+fn site_yml_starts_stage_by_stage_and_stop_yml_follows_linkis_stop_order() {
     let files = render_file(TWO_SERVERS);
     let site = get(&files, "site.yml");
     let at = |text: &str, needle: &str| {
@@ -240,18 +242,65 @@ fn site_yml_starts_stage_by_stage_and_stop_yml_reverses_it() {
     ];
     let pos: Vec<usize> = order.iter().map(|n| at(site, n)).collect();
     assert!(pos.windows(2).all(|w| w[0] < w[1]), "{pos:?}");
-    let stop = get(&files, "stop.yml");
-    let pos: Vec<usize> = order.iter().map(|n| at(stop, n)).collect();
-    assert!(pos.windows(2).all(|w| w[0] > w[1]), "{pos:?}");
+    // stop.yml: one play per service, in the line's linkis-stop-all.sh order (1.1.x here:
+    // gateway first, Eureka last), each on that service's hosts.
+    let plays = |stop: &str| -> Vec<String> {
+        stop.lines()
+            .filter_map(|l| l.strip_prefix("  hosts: linkis_"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        plays(get(&files, "stop.yml")),
+        [
+            "gateway",
+            "cs",
+            "datasourcemanager",
+            "metadatamanager",
+            "engineconnmanager",
+            "entrance",
+            "engineplugin",
+            "publicservice",
+            "linkismanager",
+            "eureka"
+        ]
+    );
+    assert_eq!(
+        plays(get(
+            &render_file("examples/guide-50-users.yaml"),
+            "stop.yml"
+        )),
+        [
+            "gateway",
+            "engineconnmanager",
+            "entrance",
+            "publicservice",
+            "linkismanager",
+            "eureka"
+        ]
+    );
     for tag in ["preflight", "install", "configure", "services", "verify"] {
         assert!(site.contains(&format!("tags: [{tag}")), "{tag}");
     }
-    // 1.1.3 has no clear-server.sh; 1.3.2 runs it on one host, on a fresh install only.
-    assert!(!site.contains("clear-server.sh"));
-    let site = get(&render_file("examples/guide-300-users.yaml"), "site.yml").to_string();
-    assert_eq!(site.matches("clear-server.sh\"").count(), 1);
-    assert!(site.contains("  hosts: s11\n"));
-    assert!(site.contains("when: linkis_install_fresh | default(false) | bool\n"));
+    // 1.1.3 has no clear-server.sh; 1.3.2 runs it once, from linkis_clear_server_host, only
+    // when every host of the cluster is in the run and none runs Linkis (a cold start).
+    assert!(!site.contains("role: linkis_clear_server"));
+    let files = render_file("examples/guide-300-users.yaml");
+    let site = get(&files, "site.yml").to_string();
+    assert!(site.contains("    - role: linkis_clear_server\n"));
+    let clear = get(&files, "roles/linkis_clear_server/tasks/main.yml");
+    assert_eq!(clear.matches("clear-server.sh\"").count(), 1);
+    assert!(clear.contains("delegate_to: \"{{ linkis_clear_server_host }}\"\n"));
+    assert!(
+        get(&files, "inventory/group_vars/all/main.yml").contains("linkis_clear_server_host: s11\n")
+    );
+    assert!(
+        clear.contains("(linkis_clear_server_outside + linkis_clear_server_busy) | length == 0\n")
+    );
+    assert!(!clear.contains("linkis_install_fresh"));
+    assert!(clear.contains("MYSQL_PASSWORD: \"{{ linkis_db_password }}\"\n"));
+    assert!(!get(&files, "roles/linkis_configure/templates/db.sh.j2").contains("MYSQL_PASSWORD"));
+    assert!(get(&files, "ansible.cfg").contains("\npipelining = True\n"));
     let restart = get(&files, "restart.yml");
     assert!(restart.contains("serial: 1\n"));
     assert!(restart.contains("linkis_start_state: restarted\n"));

@@ -20,6 +20,8 @@ struct Ctx<'a> {
     hosts: Vec<HostCtx<'a>>,
     groups: Vec<GroupCtx>,
     stages: Vec<StageCtx<'a>>,
+    /// The placed services in the line's stop order (linkis-stop-all.sh), for stop.yml.
+    stops: Vec<StageSvc<'a>>,
     expected: Vec<Expected<'a>>,
     gateways: &'a [Endpoint],
     eurekas: &'a [Endpoint],
@@ -146,6 +148,28 @@ fn groups(m: &Model) -> Vec<GroupCtx> {
     groups
 }
 
+fn stage_svc(i: &Instance) -> StageSvc<'_> {
+    StageSvc {
+        service: i.name,
+        daemon: i.daemon,
+        unit: &i.unit,
+        group: &i.group,
+        health: i.health == HealthCheck::Http,
+    }
+}
+
+/// The services that run somewhere, in the line's stop order (each host's linkis-stop-all.sh).
+fn stops(m: &Model) -> Vec<StageSvc<'_>> {
+    m.release
+        .line
+        .conf
+        .stop
+        .iter()
+        .filter_map(|s| m.hosts_with(*s).next().and_then(|h| h.instance(*s)))
+        .map(stage_svc)
+        .collect()
+}
+
 /// The cross-host start stages that have a service running somewhere, numbered from 1.
 fn stages(m: &Model) -> Vec<StageCtx<'_>> {
     let mut stages: Vec<StageCtx> = Vec::new();
@@ -155,13 +179,7 @@ fn stages(m: &Model) -> Vec<StageCtx<'_>> {
             .iter()
             .filter_map(|s| m.hosts_with(*s).next().and_then(|h| h.instance(*s)))
             .filter(|i| i.stage == index)
-            .map(|i| StageSvc {
-                service: i.name,
-                daemon: i.daemon,
-                unit: &i.unit,
-                group: &i.group,
-                health: i.health == HealthCheck::Http,
-            })
+            .map(stage_svc)
             .collect();
         if svcs.is_empty() {
             continue;
@@ -184,6 +202,7 @@ fn ctx(m: &Model) -> Ctx<'_> {
         hosts: m.hosts.iter().map(host_ctx).collect(),
         groups: groups(m),
         stages: stages(m),
+        stops: stops(m),
         expected: m
             .hosts
             .iter()

@@ -82,11 +82,13 @@ pub static ROUTES: &[Route] = routes! {
     Conf Host "hosts/_host_/conf/linkis.properties";
     Conf Host "hosts/_host_/sbin/linkis-start-all.sh";
     Conf Host "hosts/_host_/sbin/linkis-stop-all.sh";
+    Apply Cluster "ansible.cfg";
     Apply Instance "hosts/_host_/systemd/linkis-_daemon_.service";
     Apply Cluster "inventory/group_vars/all/main.yml";
     Apply Cluster "inventory/hosts.yml";
     Apply Cluster "nginx/linkis.conf";
     Apply Cluster "restart.yml";
+    Apply Cluster "roles/linkis_clear_server/tasks/main.yml";
     Apply Cluster "roles/linkis_configure/tasks/main.yml";
     Apply Cluster "roles/linkis_configure/templates/db.sh.j2";
     Apply Cluster "roles/linkis_configure/templates/linkis-systemd.env.j2";

@@ -1,0 +1,580 @@
+#!/usr/bin/env bash
+# The multi-host test bed (issue 13; tests/bed/README.md): real ansible-playbook over real ssh to
+# simulated hosts (network + mount + UTS namespaces, one sshd each), a real MariaDB, a fake Linkis.
+#
+#   tests/bed/run.sh [SCENARIO...]   build the bed, run the scenarios, tear it all down
+#                                    (default: 1 2 6 5 broken; see `scenario_*` below)
+#   tests/bed/run.sh --teardown      remove what an interrupted run left behind
+#
+# Needs root, ip netns, unshare/nsenter, sshd, mariadbd, ansible-playbook on PATH
+# (eval "$(bash .ci/tools.sh)") and a built linkis-gen ($LINKIS_GEN, default target/release).
+# Every address is in 10.231.0.0/24 on a bridge the bed makes; nothing else is contacted.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+BED=${LINKIS_BED_DIR:-/tmp/linkis-bed}
+BIN=${LINKIS_GEN:-$repo/target/release/linkis-gen}
+NET=10.231.0
+BRIDGE=lbed0
+HOSTS=(s1 s2 s3 s4)
+DB_PASSWORD=bed-db-secret
+START=$(date +%s)
+
+log() { printf 'bed [%4ss] %s\n' "$(($(date +%s) - START))" "$*"; }
+addr() { echo "$NET.$((10 + ${1#s}))"; }
+
+# ---------------------------------------------------------------- teardown (by PID)
+
+teardown() {
+  local ns pid
+  for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^lbed-/ {print $1}'); do
+    # Every process in the host's network namespace: holder, sshd, sessions, fake services, nginx.
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null || true; done
+  done
+  if [ -f "$BED/pids" ]; then
+    while read -r pid _; do kill -TERM "$pid" 2>/dev/null || true; done <"$BED/pids"
+  fi
+  sleep 1
+  for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^lbed-/ {print $1}'); do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$ns"
+  done
+  if [ -f "$BED/pids" ]; then
+    while read -r pid _; do
+      for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+      kill -KILL "$pid" 2>/dev/null || true
+    done <"$BED/pids"
+  fi
+  if ip link show "$BRIDGE" >/dev/null 2>&1; then ip link del "$BRIDGE"; fi
+  rm -rf "$BED"
+  BED_UP=0
+}
+
+# ---------------------------------------------------------------- bed up
+
+BED_UP=0
+holder() { awk -v h="holder-$1" '$2 == h {print $1}' "$BED/pids" | tail -1; }
+# Runs a command on a simulated host (its network, mount and UTS namespaces).
+on() {
+  local h=$1
+  shift
+  nsenter -t "$(holder "$h")" -m -u -n -- "$@"
+}
+
+start_sshd() {
+  local h=$1 H=$BED/hosts/$1
+  nsenter -t "$(holder "$h")" -m -u -n -- /usr/sbin/sshd -D -e -f "$H/sshd_config" >>"$H/sshd.log" 2>&1 &
+  echo "$! sshd-$h" >>"$BED/pids"
+  for _ in $(seq 50); do
+    if timeout 1 bash -c "exec 3<>/dev/tcp/$(addr "$h")/22" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "sshd of $h does not answer" >&2
+  cat "$H/sshd.log" >&2
+  return 1
+}
+
+# The per-host files that shadow the machine's inside the host's mount namespace.
+make_host_dir() {
+  local h=$1 H=$BED/hosts/$1
+  mkdir -p "$H"/{app,systemd,run/sshd,lognginx,home/hadoop,home/bedadmin,root,etc}
+  chmod 0755 "$H/run/sshd" "$H/root"
+  cp -a /etc/nginx "$H/nginx"
+  cp /etc/passwd /etc/group /etc/shadow "$H/etc/"
+  printf 'hadoop:x:2001:2001::/home/hadoop:/bin/bash\nbedadmin:x:2002:2002::/home/bedadmin:/bin/bash\n' >>"$H/etc/passwd"
+  printf 'hadoop:x:2001:\nbedadmin:x:2002:\n' >>"$H/etc/group"
+  printf 'hadoop:*:19000:0:99999:7:::\nbedadmin:*:19000:0:99999:7:::\n' >>"$H/etc/shadow"
+  chown 2001:2001 "$H/home/hadoop"
+  chown 2002:2002 "$H/home/bedadmin"
+  {
+    printf '127.0.0.1 localhost\n%s.1 bed-control\n' "$NET"
+    for o in "${HOSTS[@]}"; do printf '%s %s\n' "$(addr "$o")" "$o"; done
+  } >"$H/etc/hosts"
+  mkdir -p "$H/etc/sudoers.d"
+  printf 'bedadmin ALL=(ALL) NOPASSWD: ALL\nhadoop ALL=(ALL) NOPASSWD: ALL\n' >"$H/etc/sudoers.d/bed"
+  chmod 0440 "$H/etc/sudoers.d/bed"
+  ssh-keygen -q -t ed25519 -N '' -f "$H/ssh_host_ed25519_key"
+  cat >"$H/sshd_config" <<EOF
+ListenAddress $(addr "$h"):22
+HostKey $H/ssh_host_ed25519_key
+PidFile /run/sshd.pid
+AuthorizedKeysFile $BED/keys/authorized_keys
+StrictModes no
+UsePAM no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+  # Runs inside the host's new mount + UTS namespace, then holds them open.
+  cat >"$H/init.sh" <<EOF
+set -e
+hostname $h
+mount --bind $H/app $BED/app
+mount --bind $H/systemd /etc/systemd/system
+mount --bind $H/nginx /etc/nginx
+mount --bind $H/lognginx /var/log/nginx
+mount --bind $H/run /run
+mount --bind $H/home /home
+mount --bind $H/root /root
+for f in passwd group shadow hosts; do mount --bind $H/etc/\$f /etc/\$f; done
+mount --bind $H/etc/sudoers.d /etc/sudoers.d
+mount --bind $here/fake/systemctl /usr/bin/systemctl
+mount --bind $BED/fake-setfacl /usr/bin/setfacl
+touch $H/ready
+exec sleep infinity
+EOF
+}
+
+make_release() {
+  local rel=$BED/release/tree
+  mkdir -p "$rel/linkis-package/conf" "$rel/linkis-package/pid" "$rel/bin"
+  cp -r "$here/fake/linkis/sbin" "$here/fake/linkis/lib" "$rel/linkis-package/"
+  echo "# the fake release's stock conf (replaced by the rendered one)" >"$rel/linkis-package/conf/linkis.properties"
+  printf '#!/bin/sh\necho "the fake release has no installer" >&2\nexit 1\n' >"$rel/bin/install.sh"
+  tar -czf "$BED/release/apache-linkis-bed-bin.tar.gz" -C "$rel" linkis-package bin
+  mkdir -p "$BED/jdk/bin"
+  printf '#!/bin/sh\necho "openjdk version \\"1.8.0-bed-stub\\"" >&2\n' >"$BED/jdk/bin/java"
+  chmod 0755 "$BED/jdk/bin/java"
+}
+
+start_db() {
+  mkdir -p "$BED/mysql"
+  mariadb-install-db --no-defaults --datadir="$BED/mysql/data" --user=root \
+    --auth-root-authentication-method=socket >"$BED/logs/mariadb-install.log" 2>&1
+  mariadbd --no-defaults --datadir="$BED/mysql/data" --user=root --socket="$BED/mysql/sock" \
+    --pid-file="$BED/mysql/pid" --bind-address="$NET.1" --port=3306 --skip-name-resolve \
+    --innodb-buffer-pool-size=16M --performance-schema=OFF \
+    --log-error="$BED/logs/mariadb.err" >/dev/null 2>&1 &
+  echo "$! mariadbd" >>"$BED/pids"
+  for _ in $(seq 100); do [ -S "$BED/mysql/sock" ] && break; sleep 0.2; done
+  db_root -e "CREATE DATABASE linkis;
+    CREATE USER 'linkis'@'$NET.%' IDENTIFIED BY '$DB_PASSWORD';
+    GRANT ALL ON linkis.* TO 'linkis'@'$NET.%';"
+  db_root linkis <"$here/schema.sql"
+}
+db_root() { mariadb --no-defaults -S "$BED/mysql/sock" -u root "$@"; }
+db() { db_root linkis -N -e "$1"; }
+
+up() {
+  if ip link show "$BRIDGE" >/dev/null 2>&1 || [ -e "$BED" ]; then
+    echo "a bed is up already (or was left): tests/bed/run.sh --teardown" >&2
+    exit 1
+  fi
+  BED_UP=1
+  mkdir -p "$BED"/{keys,release,app,logs,cp,hosts}
+  : >"$BED/pids"
+  printf '#!/bin/sh\necho "setfacl: no acl package on this simulated host" >&2\nexit 1\n' >"$BED/fake-setfacl"
+  chmod 0755 "$BED/fake-setfacl"
+  ssh-keygen -q -t ed25519 -N '' -f "$BED/keys/id_ed25519"
+  cp "$BED/keys/id_ed25519.pub" "$BED/keys/authorized_keys"
+  chmod 0755 "$BED" "$BED/keys"
+  chmod 0644 "$BED/keys/authorized_keys"
+
+  ip link add "$BRIDGE" type bridge
+  ip addr add "$NET.1/24" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  for h in "${HOSTS[@]}"; do
+    ip netns add "lbed-$h"
+    ip link add "lbv-$h" type veth peer name eth0 netns "lbed-$h"
+    ip link set "lbv-$h" master "$BRIDGE" up
+    ip -n "lbed-$h" addr add "$(addr "$h")/24" dev eth0
+    ip -n "lbed-$h" link set eth0 up
+    ip -n "lbed-$h" link set lo up
+    make_host_dir "$h"
+    ip netns exec "lbed-$h" unshare -m -u --propagation private bash "$BED/hosts/$h/init.sh" \
+      </dev/null >"$BED/logs/$h-holder.log" 2>&1 &
+    echo "$! holder-$h" >>"$BED/pids"
+    for _ in $(seq 50); do [ -f "$BED/hosts/$h/ready" ] && break; sleep 0.1; done
+    [ -f "$BED/hosts/$h/ready" ] || { cat "$BED/logs/$h-holder.log" >&2; exit 1; }
+    start_sshd "$h"
+  done
+  start_db
+  make_release
+  render
+  log "bed up: ${#HOSTS[@]} hosts ($NET.11-$((10 + ${#HOSTS[@]}))), MariaDB on $NET.1:3306"
+}
+
+# The bed's spec: the guide-50 layout (ECM on s1, s2; the control services on s3, s4) at the
+# bed's addresses, its release and its database.
+render() {
+  cat >"$BED/spec.yaml" <<EOF
+version: 1
+cluster:
+  name: bed
+  linkis_version: "1.3.2"
+  install_dir: $BED/app/LinkisInstall
+  package: $BED/release/apache-linkis-bed-bin.tar.gz
+database:
+  host: $NET.1
+  name: linkis
+  user: linkis
+  password: { vault: vault_linkis_db_password }
+sizing:
+  concurrent_users: 50
+  max_concurrency_per_user: 2
+  engines:
+    spark: { memory: 1G, cores: 1 }
+host_defaults:
+  memory: 64G
+  cores: 32
+hosts:
+$(for h in "${HOSTS[@]}"; do echo "  - { name: $h, address: $(addr "$h") }"; done)
+EOF
+  rm -rf "$BED/out"
+  "$BIN" render "$BED/spec.yaml" -o "$BED/out" >"$BED/logs/render.log" 2>&1
+  # Per-host settings of the bed; host vars outrank the rendered group_vars/all.yml.
+  {
+    echo "all:"
+    echo "  hosts:"
+    for h in "${HOSTS[@]}"; do
+      cat <<EOF
+    $h:
+      ansible_user: root
+      ansible_ssh_private_key_file: $BED/keys/id_ed25519
+      ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5
+      ansible_python_interpreter: /usr/bin/python3
+      linkis_java_home: $BED/jdk
+      linkis_min_free_disk_mb: 1
+      linkis_web_install_nginx: false
+      linkis_engineconn_root_dir: $BED/app/engine
+      linkis_start_timeout: 30
+      linkis_register_timeout: 60
+EOF
+    done
+  } >"$BED/bed-inventory.yml"
+  # Every vault variable the tree asks for (-e, as a vault file would give them).
+  sed -n '/^linkis_vault_variables:/,/^[^ ]/p' "$BED/out/inventory/group_vars/all.yml" |
+    sed -n 's/^  - \(.*\)$/\1/p' | while read -r v; do
+    if [ "$v" = vault_linkis_db_password ]; then echo "$v: $DB_PASSWORD"; else echo "$v: bed-$v"; fi
+  done >"$BED/vault.yml"
+  grep -q "vault_linkis_db_password: $DB_PASSWORD" "$BED/vault.yml"
+}
+
+# ---------------------------------------------------------------- running ansible, figures
+
+RUNS=0
+LOG=
+RC=0
+declare -A CHANGED FAILED UNREACH
+# play LABEL USER PLAYBOOK [ARGS...]: runs it from the rendered tree (its ansible.cfg applies),
+# records the recap and prints the figure line.
+play() {
+  local label=$1 user=$2 pb=$3 t0
+  shift 3
+  RUNS=$((RUNS + 1))
+  LOG=$BED/logs/run-$RUNS-$label.log
+  t0=$(date +%s)
+  set +e
+  (cd "$BED/out" && ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_SSH_CONTROL_PATH_DIR="$BED/cp" \
+    ANSIBLE_LOCAL_TEMP="$BED/ansible-local" ANSIBLE_RETRY_FILES_ENABLED=0 \
+    ansible-playbook -i inventory/hosts.yml -i "$BED/bed-inventory.yml" "$pb" \
+    -e "@$BED/vault.yml" -e "ansible_user=$user" "$@") >"$LOG" 2>&1
+  RC=$?
+  set -e
+  recap
+  local figs="" h
+  for h in "${!CHANGED[@]}"; do figs+=" $h=${CHANGED[$h]}"; done
+  log "FIGURE scenario=$SCEN run=$label ($pb $*) as $user: rc=$RC wall=$(($(date +%s) - t0))s hosts=${#CHANGED[@]} changed:$(tr ' ' '\n' <<<"$figs" | sort | tr '\n' ' ')"
+}
+recap() {
+  CHANGED=() FAILED=() UNREACH=()
+  local line h
+  while read -r line; do
+    h=${line%% *}
+    CHANGED[$h]=$(sed -n 's/.*changed=\([0-9]*\).*/\1/p' <<<"$line")
+    FAILED[$h]=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$line")
+    UNREACH[$h]=$(sed -n 's/.*unreachable=\([0-9]*\).*/\1/p' <<<"$line")
+  done < <(sed -n '/^PLAY RECAP/,$p' "$LOG" | grep ' ok=')
+}
+
+fail() {
+  echo "bed: FAIL [scenario $SCEN]: $*" >&2
+  if [ -n "$LOG" ]; then
+    echo "---- last 60 lines of $LOG" >&2
+    tail -60 "$LOG" >&2
+  fi
+  exit 1
+}
+expect_ok() { # every host of the run: failed=0 unreachable=0, the hosts given in the recap
+  [ "$RC" = 0 ] || fail "$1: ansible-playbook exited $RC"
+  local h
+  for h in "${HOSTS[@]}"; do
+    [ -n "${CHANGED[$h]:-}" ] || fail "$1: $h missing from PLAY RECAP"
+    if [ "${FAILED[$h]}" != 0 ] || [ "${UNREACH[$h]}" != 0 ]; then fail "$1: $h failed/unreachable"; fi
+  done
+}
+expect_unchanged() {
+  local h
+  for h in "${HOSTS[@]}"; do [ "${CHANGED[$h]}" = 0 ] || fail "$1: $h reports changed=${CHANGED[$h]}"; done
+}
+expect_log() { grep -qE -- "$1" "$LOG" || fail "${2:-output} lacks /$1/"; }
+
+# ---------------------------------------------------------------- host state
+
+units_of() { find "$BED/out/hosts/$1/systemd" -name '*.service' -printf '%f\n' | sort; }
+unit_state() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get(sys.argv[2], ""))' \
+  "$BED/hosts/$1/run/fake-systemd/$2.json" "$3" 2>/dev/null || true; }
+
+# Every unit of every host active (its process alive) and enabled; Eureka lists every instance.
+expect_cluster_up() {
+  local h u
+  for h in "${HOSTS[@]}"; do
+    for u in $(units_of "$h"); do
+      [ "$(on "$h" systemctl is-active "$u")" = active ] || fail "$1: $u on $h is not active"
+      [ -L "$BED/hosts/$h/systemd/multi-user.target.wants/$u" ] || fail "$1: $u on $h is not enabled"
+      kill -0 "$(unit_state "$h" "$u" pid)" 2>/dev/null || fail "$1: the process of $u on $h is gone"
+    done
+  done
+  local want n e
+  want=$(grep -c '{ app: ' "$BED/out/inventory/group_vars/all.yml")
+  for e in s3 s4; do # the guide-50 layout's Eureka pair
+    n=$(curl -sf -H 'Accept: application/json' "http://$(addr "$e"):20303/eureka/apps" |
+      python3 -c 'import json,sys; print(sum(len(a["instance"]) for a in json.load(sys.stdin)["applications"]["application"]))')
+    [ "$n" = "$want" ] || fail "$1: Eureka on $e lists $n instances, want $want"
+  done
+  # nginx: enabled, running, and proxying /api to a gateway (the fake gateway answers JSON).
+  for h in s3 s4; do
+    [ "$(on "$h" systemctl is-active nginx)" = active ] || fail "$1: nginx on $h is not active"
+    [ -L "$BED/hosts/$h/systemd/multi-user.target.wants/nginx.service" ] || fail "$1: nginx on $h not enabled"
+    curl -s "http://$(addr "$h"):8088/api/rest_j/v1/anything" | grep -q '"not found"' ||
+      fail "$1: nginx on $h does not proxy /api to a gateway"
+  done
+}
+# "unit@host started-at" for every unit, to compare across runs.
+start_times() {
+  local h u
+  for h in "${HOSTS[@]}"; do
+    for u in $(units_of "$h"); do echo "$u@$h $(unit_state "$h" "$u" started)"; done
+  done
+}
+clear_runs() { # runs of the fake clear-server.sh recorded on a host
+  local f=$BED/hosts/$1/app/LinkisInstall/logs/clear-server.runs
+  if [ -f "$f" ]; then wc -l <"$f"; else echo 0; fi
+}
+plant_rows() {
+  db "INSERT INTO linkis_cg_manager_service_instance (instance, name) VALUES ('$1:9101', 'linkis-cg-linkismanager');
+      INSERT INTO linkis_cg_manager_label_service_instance (label_id, service_instance) VALUES (1, '$1:9101');"
+}
+rows() { db "SELECT (SELECT COUNT(*) FROM linkis_cg_manager_service_instance) + (SELECT COUNT(*) FROM linkis_cg_manager_label_service_instance)"; }
+no_db_password_on_disk() {
+  local h
+  for h in "${HOSTS[@]}"; do
+    if grep -qsE "^MYSQL_PASSWORD=|$DB_PASSWORD" "$BED/hosts/$h/app/LinkisInstall/conf/db.sh"; then
+      fail "$1: conf/db.sh on $h holds the DB password"
+    fi
+  done
+}
+
+# ---------------------------------------------------------------- scenarios
+# Each scenario_N asserts on host state. `need converged` makes it run on the cluster scenario 1
+# leaves; `need fresh` on a new bed. Adding a scenario: a function and its name in the list.
+
+STATE=none
+need() {
+  case "$1" in
+  fresh)
+    if [ "$BED_UP" = 1 ]; then teardown; fi
+    up
+    STATE=fresh
+    ;;
+  converged)
+    if [ "$STATE" != converged ]; then scenario_1; fi
+    ;;
+  esac
+}
+
+# 1. Fresh 4-host cluster: site.yml over ssh, verify passes, every service registered, the
+#    manager tables cleared once (cold start), a second run changes nothing and restarts nothing.
+scenario_1() {
+  SCEN=1
+  need fresh
+  plant_rows stale-from-before-install
+  play site-fresh root site.yml
+  expect_ok "fresh install"
+  expect_log "Eureka lists all 12 expected instances" "verify"
+  expect_cluster_up "fresh install"
+  [ "$(clear_runs s3)" = 1 ] || fail "clear-server ran $(clear_runs s3) times on s3 (want 1, the first manager host)"
+  for h in s1 s2 s4; do [ "$(clear_runs "$h")" = 0 ] || fail "clear-server ran on $h"; done
+  [ "$(rows)" = 0 ] || fail "rows planted before the install survived the cold start"
+  no_db_password_on_disk "fresh install"
+  # The ECM's engine dir only on ECM hosts.
+  if [ ! -d "$BED/hosts/s1/app/engine" ] || [ -e "$BED/hosts/s3/app/engine" ]; then fail "engine dir placement"; fi
+  local before
+  before=$(start_times)
+  plant_rows survives-a-rerun
+  play site-again root site.yml
+  expect_ok "second run"
+  expect_unchanged "second run"
+  [ "$(clear_runs s3)" = 1 ] || fail "the second run ran clear-server.sh on a running cluster"
+  [ "$(rows)" = 2 ] || fail "the second run deleted manager rows of a running cluster"
+  expect_log "clear-server.sh not run: +Linkis +still runs on s1" "second run"
+  [ "$(start_times)" = "$before" ] || fail "the second run restarted services"
+  STATE=converged
+}
+
+# 2. stop.yml in the host's stop order, then site.yml (as a non-root sudo user, no acl): a clean
+#    cold start that runs clear-server.sh, here and only here.
+scenario_2() {
+  need converged
+  SCEN=2
+  local before h u t
+  before=$(start_times)
+  play stop root stop.yml
+  expect_ok "stop.yml"
+  for h in "${HOSTS[@]}"; do
+    for u in $(units_of "$h"); do
+      [ "$(on "$h" systemctl is-active "$u")" = inactive ] || fail "stop.yml left $u on $h $(on "$h" systemctl is-active "$u")"
+      [ -L "$BED/hosts/$h/systemd/multi-user.target.wants/$u" ] || fail "stop.yml disabled $u on $h"
+    done
+  done
+  # Linkis' stop order: gateway, ECM, entrance, publicservice, linkismanager, eureka — each one
+  # stopped on every host before the next one stops anywhere.
+  local order=(mg-gateway cg-engineconnmanager cg-entrance ps-publicservice cg-linkismanager mg-eureka)
+  local prev_max=0 i max min
+  for i in "${!order[@]}"; do
+    u=linkis-${order[$i]}.service
+    min=99999999999 max=0
+    for h in "${HOSTS[@]}"; do
+      [ -f "$BED/out/hosts/$h/systemd/$u" ] || continue
+      t=$(unit_state "$h" "$u" stopped)
+      min=$(python3 -c "print(min($min, $t))")
+      max=$(python3 -c "print(max($max, $t))")
+    done
+    python3 -c "import sys; sys.exit(0 if $min >= $prev_max else 1)" ||
+      fail "stop.yml stopped ${order[$i]} before every ${order[$((i - 1))]} was stopped"
+    prev_max=$max
+  done
+  [ "$(rows)" = 2 ] || fail "stop.yml touched the manager tables"
+  play site-cold bedadmin site.yml
+  expect_ok "cold start"
+  expect_cluster_up "cold start"
+  [ "$(clear_runs s3)" = 2 ] || fail "the cold start did not run clear-server.sh once on s3 ($(clear_runs s3) runs)"
+  [ "$(rows)" = 0 ] || fail "rows planted in the manager tables survived the cold start"
+  no_db_password_on_disk "cold start"
+  [ "$(start_times)" != "$before" ] || fail "no service was started again"
+  for h in "${HOSTS[@]}"; do
+    for u in $(units_of "$h"); do
+      python3 -c "import sys; sys.exit(0 if $(unit_state "$h" "$u" started) > $(unit_state "$h" "$u" stopped) else 1)" ||
+        fail "$u on $h was not started after the stop"
+    done
+  done
+}
+
+# 6. A non-root ssh user with sudo and no acl, the tree's ansible.cfg (pipelining): --check --diff
+#    on a converged cluster changes nothing and fails nowhere; --limit names what it skips.
+scenario_6() {
+  need converged
+  SCEN=6
+  grep -q '^pipelining = True' "$BED/out/ansible.cfg" || fail "the tree ships no ansible.cfg with pipelining"
+  local before
+  before=$(start_times)
+  play check bedadmin site.yml --check --diff
+  expect_ok "--check --diff"
+  expect_unchanged "--check --diff"
+  expect_log "Eureka lists all 12 expected instances" "--check verify"
+  play limit bedadmin site.yml --limit s1
+  [ "$RC" = 0 ] || fail "--limit s1 exited $RC"
+  [ "${!CHANGED[*]}" = s1 ] || fail "--limit s1 ran on ${!CHANGED[*]}"
+  [ "${FAILED[s1]}" = 0 ] || fail "--limit s1 failed"
+  expect_log "Skipped for s2, s3, s4 \(not in this run" "--limit preflight"
+  expect_log "clear-server.sh not run: this run does not reach s2, s3, s4" "--limit clear-server"
+  if grep -E 'fatal: \[|\.\.\.ignoring|ERROR!' "$LOG"; then fail "--limit s1 errors somewhere"; fi
+  [ "$(start_times)" = "$before" ] || fail "--check or --limit restarted services"
+}
+
+# 5. Faults: an sshd killed mid-run, then back; a service that cannot start (a broken port).
+scenario_5() {
+  need converged
+  SCEN=5
+  (
+    for _ in $(seq 600); do
+      if grep -q "^PLAY \[Install each host's Linkis configuration\]" "$BED/logs/run-$((RUNS + 1))-sshd-killed.log" 2>/dev/null; then
+        for pid in $(ip netns pids lbed-s2); do
+          if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sshd ]; then kill -KILL "$pid"; fi
+        done
+        exit 0
+      fi
+      sleep 0.2
+    done
+  ) &
+  local killer=$!
+  play sshd-killed root site.yml
+  wait "$killer"
+  [ "$RC" != 0 ] || fail "the run with s2's sshd killed succeeded"
+  expect_log "fatal: \[s2\]: UNREACHABLE" "sshd-killed"
+  [ "${UNREACH[s2]}" -ge 1 ] || fail "s2 not reported unreachable"
+  for h in s1 s3 s4; do
+    if [ "${UNREACH[$h]}" != 0 ] || [ "${FAILED[$h]}" != 0 ]; then fail "$h failed too"; fi
+  done
+  start_sshd s2
+  play sshd-back root site.yml
+  expect_ok "re-run after sshd is back"
+  expect_cluster_up "re-run after sshd is back"
+
+  # A service that cannot start: the ECM of s1 with a port it may not bind.
+  local f=$BED/out/hosts/s1/conf/linkis-cg-engineconnmanager.properties
+  cp "$f" "$BED/ecm.properties.orig"
+  sed -i 's/^spring.server.port=.*/spring.server.port=1/' "$f"
+  on s1 systemctl stop linkis-cg-engineconnmanager.service
+  play broken-port root site.yml -e linkis_register_timeout=20 -e linkis_start_timeout=10
+  [ "$RC" != 0 ] || fail "a service that cannot start did not fail the run"
+  expect_log "Not registered in Eureka: .*LINKIS-CG-ENGINECONNMANAGER on s1 port 9102" "verify"
+  grep -B3 "Not registered in Eureka" "$LOG" | grep -q "linkis_verify" || fail "the failure is not the verify role's"
+  grep -q "FATAL: cannot listen on $(addr s1):1" "$BED/hosts/s1/app/LinkisInstall/logs/fake-cg-engineconnmanager.log" ||
+    fail "the fake ECM did not say why it failed"
+  cp "$BED/ecm.properties.orig" "$f"
+  play port-restored root site.yml
+  expect_ok "port restored"
+  expect_cluster_up "port restored"
+}
+
+# A deliberately broken render: a wrong Eureka peer in s1's application-linkis.yml fails a fresh
+# install in the verify role, naming the host and the service.
+scenario_broken() {
+  SCEN=broken
+  need fresh
+  sed -i "s#defaultZone: .*#defaultZone: http://$NET.99:20303/eureka/#" "$BED/out/hosts/s1/conf/application-linkis.yml"
+  play broken-peer root site.yml -e linkis_register_timeout=20
+  [ "$RC" != 0 ] || fail "a wrong Eureka peer on s1 did not fail the install"
+  expect_log "Not registered in Eureka: LINKIS-CG-ENGINECONNMANAGER on s1 port 9102 \(Eureka on s3\)" "verify"
+  if grep "Not registered in Eureka" "$LOG" | grep -qE "on s[234] "; then fail "verify names services that did register"; fi
+  grep -B3 "Not registered in Eureka" "$LOG" | grep -q "TASK \[linkis_verify : Fail when an instance is missing\]" ||
+    fail "the failure is not the verify role's"
+  STATE=broken
+}
+
+# ---------------------------------------------------------------- main
+
+case "${1:-}" in
+--teardown)
+  teardown
+  exit 0
+  ;;
+esac
+[ "$(id -u)" = 0 ] || { echo "the bed needs root" >&2; exit 2; }
+for tool in ip unshare nsenter /usr/sbin/sshd mariadbd mariadb-install-db ansible-playbook curl "$BIN"; do
+  command -v "$tool" >/dev/null || { echo "the bed needs $tool" >&2; exit 2; }
+done
+on_exit() {
+  local rc=$?
+  if [ "$BED_UP" = 1 ] && [ -z "${LINKIS_BED_KEEP:-}" ]; then teardown; fi
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+if [ "${1:-}" = --up ]; then # a bed left up for debugging (then: --teardown)
+  up
+  BED_UP=0
+  exit 0
+fi
+scenarios=("$@")
+if [ ${#scenarios[@]} = 0 ]; then scenarios=(1 2 6 5 broken); fi
+for s in "${scenarios[@]}"; do
+  t0=$(date +%s)
+  "scenario_$s"
+  log "FIGURE scenario=$s passed: wall=$(($(date +%s) - t0))s hosts=${#HOSTS[@]}"
+done
+log "all scenarios passed (${scenarios[*]}): total wall=$(($(date +%s) - START))s"
