@@ -690,7 +690,10 @@ fn moving_a_control_service_takes_a_services_pin_and_moves_only_that_service() {
     ));
     assert!(yml.contains("linkis_change_entrance_offline_api: true"));
     // The drain logs in as the spec's admin, with its vault password.
-    assert!(yml.contains("linkis_change_admin_user: \"hadoop\"\n"), "{yml}");
+    assert!(
+        yml.contains("linkis_change_admin_user: \"hadoop\"\n"),
+        "{yml}"
+    );
     assert!(yml.contains("linkis_change_admin_password: \"{{ vault_linkis_admin_password }}\"\n"));
     let md = s.md();
     assert!(md.contains("**removed**, moves to s7: drained (marked offline until its running jobs end), stopped, disabled, unit file deleted"), "{md}");
