@@ -7,6 +7,7 @@
 //! releases; `diag` the diagnostics every stage reports.
 
 pub mod catalog;
+pub mod changes;
 pub mod computed;
 pub mod diag;
 pub mod init;
@@ -18,6 +19,7 @@ pub mod report;
 pub mod schema;
 pub mod size;
 pub mod spec;
+pub mod state;
 pub mod validate;
 pub mod write;
 
@@ -29,10 +31,16 @@ use size::Plan;
 /// Runs load → validate → size on a spec source: the plan, or every error found.
 /// Warnings travel in `Plan::warnings`; on failure the list holds errors and any warnings.
 pub fn plan(src: &Source) -> Result<Plan, Vec<Diagnostic>> {
+    plan_with(src, None)
+}
+
+/// `plan` against what runs (`OUT/.linkis-gen/applied.json`, see `state`): sticky placement,
+/// and the base of the change plan that `render` then writes.
+pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Vec<Diagnostic>> {
     let spec = load::parse(src)?;
     let validated = validate::validate(spec)?;
     let warnings = validated.warnings.clone();
-    let mut plan = size::place(validated).map_err(|mut errors| {
+    let mut plan = size::place_with(validated, applied).map_err(|mut errors| {
         errors.extend(warnings);
         errors
     })?;
@@ -46,5 +54,11 @@ pub fn plan(src: &Source) -> Result<Plan, Vec<Diagnostic>> {
 /// Runs load → validate → size → resolve on a spec source: the model, or every error found.
 /// Warnings travel in `Model::warnings`.
 pub fn model(src: &Source) -> Result<Model, Vec<Diagnostic>> {
-    plan(src).map(|p| model::resolve(&p))
+    model_with(src, None)
+}
+
+/// `model` against what runs (`OUT/.linkis-gen/applied.json`): sticky placement, and the base of
+/// the change plan (`Model::applied`) that `render` writes as CHANGES.md and changes.yml.
+pub fn model_with(src: &Source, applied: Option<state::State>) -> Result<Model, Vec<Diagnostic>> {
+    plan_with(src, applied).map(|p| model::resolve(&p))
 }

@@ -41,11 +41,23 @@ pub struct Report {
     /// The deployment guide's reference layout for the spec's user count, beside the spec's.
     pub guide: GuideComparison,
     pub warnings: Vec<WarningRow>,
+    /// Hosts placed by what runs there (applied.json), not by the default placement.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sticky: Vec<StickyRow>,
     /// The platform around Linkis: what every service gets besides its placement.
     pub platform: Vec<PlatformRow>,
     /// Templates replaced with `render --templates` (PLAN.md only; absent from `plan`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub templates_overridden: Option<Vec<String>>,
+}
+
+/// A host placed against applied.json (src/size.rs, sticky placement).
+#[derive(Debug, Clone, Serialize)]
+pub struct StickyRow {
+    pub host: String,
+    pub new_host: bool,
+    pub services: String,
+    pub default: String,
 }
 
 /// The guide's formula with the spec's numbers.
@@ -345,10 +357,29 @@ impl Report {
                     hint: w.hint.clone(),
                 })
                 .collect(),
+            sticky: model
+                .sticky
+                .iter()
+                .map(|s| StickyRow {
+                    host: s.host.clone(),
+                    new_host: s.new_host,
+                    services: service_list(&s.services),
+                    default: service_list(&s.default),
+                })
+                .collect(),
             platform: platform_rows(model),
             templates_overridden: None,
         }
     }
+}
+
+/// `eureka, gateway, …` in full (PLAN.md's sticky table).
+fn service_list(services: &[crate::spec::Service]) -> String {
+    services
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One line of the platform table: what, and the value the tree carries.

@@ -17,8 +17,6 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::render::OutFile;
 
 /// Where the manifest lives, relative to OUT.
@@ -37,15 +35,7 @@ pub struct Entry {
 /// `path → entry`, sorted.
 pub type Manifest = BTreeMap<String, Entry>;
 
-/// The SHA-256 of a file's contents, as lowercase hex.
-pub fn sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest.iter() {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
+pub use crate::state::sha256;
 
 /// The manifest of a set of rendered files.
 pub fn manifest_of(files: &[OutFile]) -> Manifest {
@@ -172,7 +162,8 @@ fn current(path: &Path) -> io::Result<Option<(Vec<u8>, u32)>> {
 /// Writes the rendered files into OUT (see the module docs for the guarantees).
 pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
     for f in files {
-        if !is_safe_relative(&f.path) || f.path == MANIFEST {
+        // applied.json is the playbooks' (what runs): a render never writes it.
+        if !is_safe_relative(&f.path) || f.path == MANIFEST || f.path == crate::state::APPLIED {
             return Err(WriteError::BadPath(f.path.clone()));
         }
     }
@@ -473,7 +464,14 @@ mod tests {
     #[test]
     fn unsafe_rendered_paths_are_refused() {
         let dir = std::env::temp_dir().join(format!("lg-unsafe-{}", std::process::id()));
-        for p in ["../x", "/etc/passwd", "a/../../x", ".git/config", MANIFEST] {
+        for p in [
+            "../x",
+            "/etc/passwd",
+            "a/../../x",
+            ".git/config",
+            MANIFEST,
+            crate::state::APPLIED,
+        ] {
             let r = write(&dir, &[OutFile::new(p, "x")]);
             assert!(matches!(r, Err(WriteError::BadPath(_))), "{p}");
         }

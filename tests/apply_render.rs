@@ -292,7 +292,8 @@ fn site_yml_starts_stage_by_stage_and_stop_yml_follows_linkis_stop_order() {
     assert_eq!(clear.matches("clear-server.sh\"").count(), 1);
     assert!(clear.contains("delegate_to: \"{{ linkis_clear_server_host }}\"\n"));
     assert!(
-        get(&files, "inventory/group_vars/all/main.yml").contains("linkis_clear_server_host: s11\n")
+        get(&files, "inventory/group_vars/all/main.yml")
+            .contains("linkis_clear_server_host: s11\n")
     );
     assert!(
         clear.contains("(linkis_clear_server_outside + linkis_clear_server_busy) | length == 0\n")

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use linkis_gen::load::Source;
 use linkis_gen::render::routes::{ROUTES, Scope};
 use linkis_gen::render::{self, RenderOptions, Templates};
+use linkis_gen::state::{STATE, State};
 
 /// Whether an output path is one a route pattern stands for (`_host_`, `_daemon_` = one segment
 /// part without `/`).
@@ -51,7 +52,13 @@ fn every_route_renders_for_some_example_and_every_file_has_a_route() {
         let src = Source::new(spec.clone(), bytes);
         let model = linkis_gen::model(&src).unwrap_or_else(|d| panic!("{spec}: {d:?}"));
         let files = render::render(&model, &RenderOptions::default()).unwrap();
-        for f in &files {
+        // Rendered again as a running cluster (applied.json = its own state): the change plan.
+        let state = files.iter().find(|f| f.path == STATE).expect("state.json");
+        let applied = State::from_json(&state.contents).unwrap();
+        let running = linkis_gen::model_with(&src, Some(applied)).unwrap();
+        let changes = render::render(&running, &RenderOptions::default()).unwrap();
+        // state.json is data, not a template's output.
+        for f in files.iter().chain(&changes).filter(|f| f.path != STATE) {
             let route = ROUTES
                 .iter()
                 .find(|r| matches(r.out, &f.path))

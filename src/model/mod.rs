@@ -70,6 +70,12 @@ pub struct Model {
     pub platform: Platform,
     /// Warnings from validation and sizing.
     pub warnings: Vec<Diagnostic>,
+    /// Hosts placed by what runs on them (applied.json) rather than by the default placement.
+    pub sticky: Vec<crate::size::Sticky>,
+    /// What runs (`OUT/.linkis-gen/applied.json`), when the cluster was applied before: the base
+    /// of the change plan (src/changes.rs).
+    #[serde(skip)]
+    pub applied: Option<crate::state::State>,
 }
 
 impl Model {
@@ -136,6 +142,8 @@ pub fn resolve(plan: &Plan) -> Model {
         setup: setup::resolve(plan, &platform),
         platform,
         warnings: plan.warnings.clone(),
+        sticky: plan.sticky.clone(),
+        applied: plan.applied.clone(),
     };
     if let Some(url) = &model.platform.gateway_url {
         model.gateway.url = url.clone();

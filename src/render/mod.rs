@@ -16,9 +16,11 @@ use minijinja::{Environment, UndefinedBehavior};
 use crate::model::Model;
 
 mod apply;
+pub mod changes;
 pub mod conf;
 mod plan_md;
 pub mod routes;
+pub mod state;
 
 pub use plan_md::{plan_md, plan_md_with, plan_text};
 
@@ -188,6 +190,10 @@ pub fn render(model: &Model, opts: &RenderOptions) -> Result<Vec<OutFile>, Rende
     files.extend(plan_md_with(&templates, model)?);
     files.extend(conf::render(model, &templates)?);
     files.extend(apply::render(model, &templates)?);
+    // The state is taken before the headers, which name the spec's path (src/state.rs).
+    let state = state::of(model, &files);
+    files.extend(changes::render(model, &templates, &state)?);
+    files.push(OutFile::new(crate::state::STATE, state.to_json()));
     for f in &mut files {
         add_header(f, &opts.spec_name);
     }

@@ -24,6 +24,9 @@ pub enum Renderer {
     Conf,
     /// Ansible, units and nginx (render/apply.rs).
     Apply,
+    /// The change plan of a running cluster: CHANGES.md, changes.yml and the role it adds
+    /// (src/changes.rs; only when OUT holds applied.json).
+    Changes,
 }
 
 /// One template and what it renders.
@@ -108,6 +111,11 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_web/tasks/main.yml";
     Apply Cluster "site.yml";
     Apply Cluster "stop.yml";
+    Changes Cluster "CHANGES.md";
+    Changes Cluster "changes.yml";
+    Changes Cluster "roles/linkis_change/defaults/main.yml";
+    Changes Cluster "roles/linkis_change/tasks/main.yml";
+    Changes Cluster "roles/linkis_change/tasks/remove.yml";
 };
 
 /// The route of a template, if one claims it.

@@ -18,6 +18,7 @@ BIN=${LINKIS_GEN:-$repo/target/release/linkis-gen}
 NET=10.231.0
 BRIDGE=lbed0
 HOSTS=(s1 s2 s3 s4)
+GONE=() # hosts removed from the spec that are still up (changes.yml reaches them)
 DB_PASSWORD=bed-db-secret
 START=$(date +%s)
 
@@ -131,6 +132,9 @@ make_release() {
   local rel=$BED/release/tree
   mkdir -p "$rel/linkis-package/conf" "$rel/linkis-package/pid" "$rel/bin"
   cp -r "$here/fake/linkis/sbin" "$here/fake/linkis/lib" "$rel/linkis-package/"
+  # The preflight wants a MySQL JDBC driver in the public module (Apache ships none): a stand-in.
+  mkdir -p "$rel/linkis-package/lib/linkis-commons/public-module"
+  echo "bed stand-in" >"$rel/linkis-package/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar"
   echo "# the fake release's stock conf (replaced by the rendered one)" >"$rel/linkis-package/conf/linkis.properties"
   printf '#!/bin/sh\necho "the fake release has no installer" >&2\nexit 1\n' >"$rel/bin/install.sh"
   tar -czf "$BED/release/apache-linkis-bed-bin.tar.gz" -C "$rel" linkis-package bin
@@ -188,6 +192,27 @@ start_db() {
 db_root() { mariadb --no-defaults -S "$BED/mysql/sock" -u root "$@"; }
 db() { db_root linkis -N -e "$1"; }
 
+# One simulated host: its namespaces, its files, its sshd. The hosts up already learn its name.
+host_up() {
+  local h=$1 o
+  for o in "$BED"/hosts/*/etc/hosts; do
+    if [ -f "$o" ] && ! grep -q " $h\$" "$o"; then printf '%s %s\n' "$(addr "$h")" "$h" >>"$o"; fi
+  done
+  ip netns add "lbed-$h"
+  ip link add "lbv-$h" type veth peer name eth0 netns "lbed-$h"
+  ip link set "lbv-$h" master "$BRIDGE" up
+  ip -n "lbed-$h" addr add "$(addr "$h")/24" dev eth0
+  ip -n "lbed-$h" link set eth0 up
+  ip -n "lbed-$h" link set lo up
+  make_host_dir "$h"
+  ip netns exec "lbed-$h" unshare -m -u --propagation private bash "$BED/hosts/$h/init.sh" \
+    </dev/null >"$BED/logs/$h-holder.log" 2>&1 &
+  echo "$! holder-$h" >>"$BED/pids"
+  for _ in $(seq 50); do [ -f "$BED/hosts/$h/ready" ] && break; sleep 0.1; done
+  [ -f "$BED/hosts/$h/ready" ] || { cat "$BED/logs/$h-holder.log" >&2; exit 1; }
+  start_sshd "$h"
+}
+
 up() {
   if ip link show "$BRIDGE" >/dev/null 2>&1 || [ -e "$BED" ]; then
     echo "a bed is up already (or was left): tests/bed/run.sh --teardown" >&2
@@ -206,21 +231,7 @@ up() {
   ip link add "$BRIDGE" type bridge
   ip addr add "$NET.1/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
-  for h in "${HOSTS[@]}"; do
-    ip netns add "lbed-$h"
-    ip link add "lbv-$h" type veth peer name eth0 netns "lbed-$h"
-    ip link set "lbv-$h" master "$BRIDGE" up
-    ip -n "lbed-$h" addr add "$(addr "$h")/24" dev eth0
-    ip -n "lbed-$h" link set eth0 up
-    ip -n "lbed-$h" link set lo up
-    make_host_dir "$h"
-    ip netns exec "lbed-$h" unshare -m -u --propagation private bash "$BED/hosts/$h/init.sh" \
-      </dev/null >"$BED/logs/$h-holder.log" 2>&1 &
-    echo "$! holder-$h" >>"$BED/pids"
-    for _ in $(seq 50); do [ -f "$BED/hosts/$h/ready" ] && break; sleep 0.1; done
-    [ -f "$BED/hosts/$h/ready" ] || { cat "$BED/logs/$h-holder.log" >&2; exit 1; }
-    start_sshd "$h"
-  done
+  for h in "${HOSTS[@]}"; do host_up "$h"; done
   start_db
   make_release
   render
@@ -229,6 +240,7 @@ up() {
 
 # The bed's spec: the guide-50 layout (ECM on s1, s2; the control services on s3, s4) at the
 # bed's addresses, its release and its database.
+# render [keep]: keep keeps OUT (and the applied.json the playbooks wrote there).
 render() {
   cat >"$BED/spec.yaml" <<EOF
 version: 1
@@ -263,13 +275,13 @@ host_defaults:
 hosts:
 $(for h in "${HOSTS[@]}"; do echo "  - { name: $h, address: $(addr "$h") }"; done)
 EOF
-  rm -rf "$BED/out"
+  if [ "${1:-}" != keep ]; then rm -rf "$BED/out"; fi
   "$BIN" render "$BED/spec.yaml" -o "$BED/out" >"$BED/logs/render.log" 2>&1
   # Per-host settings of the bed; host vars outrank the rendered group_vars/all/main.yml.
   {
     echo "all:"
     echo "  hosts:"
-    for h in "${HOSTS[@]}"; do
+    for h in "${HOSTS[@]}" "${GONE[@]}"; do
       cat <<EOF
     $h:
       ansible_user: root
@@ -282,6 +294,11 @@ EOF
       linkis_engineconn_root_dir: $BED/app/engine
       linkis_start_timeout: 30
       linkis_register_timeout: 60
+      # No Hadoop/Spark and no engines on the bed: the ECM preflight has nothing to find.
+      linkis_ecm_dirs: []
+      linkis_ecm_clients: []
+      linkis_ecm_python: ""
+      linkis_job_users: []
 EOF
     done
   } >"$BED/bed-inventory.yml"
@@ -593,6 +610,60 @@ scenario_broken() {
   grep -B3 "Not registered in Eureka" "$LOG" | grep -q "TASK \[linkis_verify : Fail when an instance is missing\]" ||
     fail "the failure is not the verify role's"
   STATE=broken
+}
+
+# 7. Changes to a running cluster (issue 10): s5 and s6 appended to the converged cluster and
+#    changes.yml applied; then s5 removed again and changes.yml applied.
+start_time_of() { unit_state "${1#*@}" "${1%@*}" started; }
+scenario_scale() {
+  need converged
+  SCEN=scale
+  cmp -s "$BED/out/.linkis-gen/applied.json" "$BED/out/.linkis-gen/state.json" ||
+    fail "site.yml did not record .linkis-gen/applied.json"
+  local before planted h uh t
+  before=$(start_times)
+  plant_rows survives-scale-out
+  planted=$(rows)
+  for h in s5 s6; do
+    HOSTS+=("$h")
+    host_up "$h"
+  done
+  render keep
+  grep -q "changes against applied.json: 2 added, 0 removed (0 moved), 2 reconfigured (restart), 10 unchanged" \
+    "$BED/logs/render.log" || fail "render does not plan the scale-out: $(cat "$BED/logs/render.log")"
+  play changes-scale-out root changes.yml
+  expect_ok "changes.yml (scale-out)"
+  [ "$(rows)" = "$planted" ] || fail "changes.yml touched the manager tables ($(rows) rows, $planted planted)"
+  if grep -q "clear-server" "$LOG"; then fail "changes.yml ran clear-server"; fi
+  for h in s5 s6; do
+    [ "$(on "$h" systemctl is-active linkis-cg-engineconnmanager.service)" = active ] || fail "the ECM of $h does not run"
+  done
+  # The control units were never restarted; the ECMs of s1, s2 were (their sizing keys changed).
+  while read -r uh t; do
+    case "$uh" in
+    *@s3 | *@s4) [ "$(start_time_of "$uh")" = "$t" ] || fail "changes.yml restarted $uh" ;;
+    linkis-cg-engineconnmanager.service@*) [ "$(start_time_of "$uh")" != "$t" ] || fail "changes.yml did not restart $uh" ;;
+    esac
+  done <<<"$before"
+  expect_cluster_up "scale-out"
+  cmp -s "$BED/out/.linkis-gen/applied.json" "$BED/out/.linkis-gen/state.json" ||
+    fail "changes.yml did not record applied.json"
+
+  # Scale in: s5 leaves the spec; its ECM is drained, stopped, disabled, its unit file deleted.
+  HOSTS=(s1 s2 s3 s4 s6)
+  GONE=(s5)
+  render keep
+  grep -q "changes against applied.json: 0 added, 1 removed" "$BED/logs/render.log" ||
+    fail "render does not plan the removal: $(cat "$BED/logs/render.log")"
+  play changes-scale-in root changes.yml
+  expect_ok "changes.yml (scale-in)"
+  [ ! -e "$BED/hosts/s5/systemd/linkis-cg-engineconnmanager.service" ] || fail "the ECM unit file is left on s5"
+  [ ! -L "$BED/hosts/s5/systemd/multi-user.target.wants/linkis-cg-engineconnmanager.service" ] || fail "the ECM stays enabled on s5"
+  [ "$(on s5 systemctl is-active linkis-cg-engineconnmanager.service)" != active ] || fail "the ECM of s5 still runs"
+  [ "$(rows)" = "$planted" ] || fail "the scale-in touched the manager tables"
+  sleep 13 # the fake Eureka drops an instance 12 s after its last renewal
+  expect_cluster_up "scale-in"
+  STATE=changed
 }
 
 # ---------------------------------------------------------------- main
