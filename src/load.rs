@@ -91,16 +91,31 @@ impl Source {
         Some(l)
     }
 
+    /// A position the YAML scanner put past the end of the text (a node that ends the input
+    /// without a line break, such as a lone `!`) is moved back to just after the last character.
+    fn within_text(&self, (line, col): (usize, usize)) -> (usize, usize) {
+        let lines = self.line_starts.len();
+        if line <= lines {
+            return (line, col);
+        }
+        let start = self.line_starts[lines - 1];
+        let last = self.display[start..]
+            .split(['\n', '\r'])
+            .next()
+            .unwrap_or_default();
+        (lines, last.chars().count() + 1)
+    }
+
     /// The position of a spec path, or of its nearest ancestor that is in the file.
     pub fn position(&self, path: &str, anchor: Anchor) -> Option<(usize, usize)> {
         let mut p = path.to_string();
         let mut exact = true;
         loop {
             if let Some(n) = self.index.get(&p) {
-                return Some(match (anchor, exact, n.key) {
+                return Some(self.within_text(match (anchor, exact, n.key) {
                     (Anchor::Key, true, Some(k)) => k,
                     _ => n.value,
-                });
+                }));
             }
             if p.is_empty() {
                 return None;

@@ -184,6 +184,15 @@ fn never_panics(bytes: Vec<u8>) {
     }
 }
 
+/// Found by `arbitrary_bytes` in CI: a lone tag with no line break made the scanner report the
+/// document on line 2 of a one-line file. It is located just after the tag.
+#[test]
+fn a_lone_tag_is_located_inside_the_text() {
+    never_panics(b"!".to_vec());
+    first_at(b"!".to_vec(), 1, 2);
+    never_panics(b"!x".to_vec());
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {

@@ -132,9 +132,6 @@ make_release() {
   local rel=$BED/release/tree
   mkdir -p "$rel/linkis-package/conf" "$rel/linkis-package/pid" "$rel/bin"
   cp -r "$here/fake/linkis/sbin" "$here/fake/linkis/lib" "$rel/linkis-package/"
-  # The preflight wants a MySQL JDBC driver in the public module (Apache ships none): a stand-in.
-  mkdir -p "$rel/linkis-package/lib/linkis-commons/public-module"
-  echo "bed stand-in" >"$rel/linkis-package/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar"
   echo "# the fake release's stock conf (replaced by the rendered one)" >"$rel/linkis-package/conf/linkis.properties"
   printf '#!/bin/sh\necho "the fake release has no installer" >&2\nexit 1\n' >"$rel/bin/install.sh"
   tar -czf "$BED/release/apache-linkis-bed-bin.tar.gz" -C "$rel" linkis-package bin
@@ -294,11 +291,6 @@ EOF
       linkis_engineconn_root_dir: $BED/app/engine
       linkis_start_timeout: 30
       linkis_register_timeout: 60
-      # No Hadoop/Spark and no engines on the bed: the ECM preflight has nothing to find.
-      linkis_ecm_dirs: []
-      linkis_ecm_clients: []
-      linkis_ecm_python: ""
-      linkis_job_users: []
 EOF
     done
   } >"$BED/bed-inventory.yml"
