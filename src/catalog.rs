@@ -603,6 +603,21 @@ impl Release {
         out
     }
 
+    /// The properties files the release ships (the sections of its stock data), sorted.
+    pub fn stock_files(&self) -> Vec<&'static str> {
+        let text = STOCK
+            .iter()
+            .find(|(r, _)| *r == self.version)
+            .map_or("", |(_, t)| *t);
+        let mut files: Vec<&'static str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix('[').and_then(|l| l.strip_suffix(']')))
+            .collect();
+        files.sort_unstable();
+        files.dedup();
+        files
+    }
+
     /// Whether this release really reads a properties key: it ships it in one of its conf files,
     /// or its source reads it (`catalog/keys.txt`).
     pub fn reads_key(&self, key: &str) -> bool {

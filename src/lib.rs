@@ -14,6 +14,7 @@ pub mod report;
 pub mod schema;
 pub mod size;
 pub mod spec;
+pub mod upgrade;
 pub mod validate;
 pub mod write;
 

@@ -130,9 +130,17 @@ fn main() -> ExitCode {
             templates,
             check,
         } => with_plan(&spec, |src, plan| {
+            let upgrade = match upgrade_of(&out, plan) {
+                Ok(u) => u,
+                Err(e) => {
+                    print_diags(&[e], src);
+                    return ExitCode::from(1);
+                }
+            };
             let opts = RenderOptions {
                 templates,
                 spec_name: src.name.clone(),
+                upgrade,
             };
             // Everything is rendered in memory first: a template error writes nothing.
             let files = match render::render(plan, &opts) {
@@ -249,6 +257,36 @@ fn read_source(path: &Path) -> Result<Source, ExitCode> {
             Err(ExitCode::from(2))
         }
     }
+}
+
+/// The upgrade from the release OUT's applied.json records as running, if the spec changes the
+/// release or the discovery; an unreadable applied.json is an error located at the release.
+fn upgrade_of(
+    out: &Path,
+    plan: &linkis_gen::size::Plan,
+) -> Result<Option<linkis_gen::upgrade::Upgrade>, Diagnostic> {
+    use linkis_gen::upgrade::{APPLIED, Applied, compute};
+    let path = out.join(APPLIED);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Diagnostic::error(
+                "applied-unreadable",
+                "cluster.linkis_version",
+                format!("cannot read {}: {e}", path.display()),
+            ));
+        }
+    };
+    let applied = Applied::from_json(&text).map_err(|e| {
+        Diagnostic::error(
+            "applied-unreadable",
+            "cluster.linkis_version",
+            format!("{}: {e}", path.display()),
+        )
+        .hint("applied.json is written by the playbooks; restore it from the infra repo's history")
+    })?;
+    compute(&applied, plan)
 }
 
 /// Loads, validates and sizes the spec; prints diagnostics; runs `then` on success.

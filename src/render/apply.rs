@@ -19,7 +19,7 @@ const ENGINECONN_ROOT_KEY: &str = "wds.linkis.engineconn.root.dir";
 /// The cross-host start stages: each waits for the previous one on every host.
 /// Eureka; then the gateway and the public services; then the manager (and the engine plugin
 /// server where the version has one); then the entrance; then the EngineConnManagers.
-fn stage_of(s: Service) -> usize {
+pub fn stage_of(s: Service) -> usize {
     match s {
         Service::Eureka => 0,
         Service::Gateway
@@ -52,6 +52,8 @@ struct Ctx<'a> {
     gateways: Vec<Endpoint>,
     eurekas: Vec<Endpoint>,
     eureka: bool,
+    /// `host:port` of Nacos when `discovery: nacos`.
+    nacos_address: Option<&'a str>,
     clear_server_host: Option<String>,
     db_password_var: &'a str,
     db: DbCtx<'a>,
@@ -230,6 +232,7 @@ pub fn render(
     plan: &Plan,
     templates: &Templates,
     rendered: &[OutFile],
+    upgrade: Option<&crate::upgrade::Upgrade>,
 ) -> Result<Vec<OutFile>, RenderError> {
     let spec = &plan.spec;
     let release = &plan.release;
@@ -323,6 +326,10 @@ pub fn render(
         gateways: endpoints(plan, Service::Gateway),
         eurekas: endpoints(plan, Service::Eureka),
         eureka,
+        nacos_address: match spec.cluster.discovery {
+            Discovery::Nacos => spec.cluster.nacos_address.as_deref(),
+            Discovery::Eureka => None,
+        },
         clear_server_host: if release.features().clear_server {
             plan.hosts_with(Service::Linkismanager)
                 .next()
@@ -379,6 +386,22 @@ pub fn render(
         }
         let text = templates.render(&name, value.clone())?;
         files.push(OutFile::new(out, text));
+    }
+
+    // An upgrade: the change plan and its playbook take the upgrade's form.
+    if let Some(up) = upgrade {
+        let up_ctx = minijinja::context! {
+            upgrade => minijinja::Value::from(minijinja::value::Serde(up)),
+            migrate_host => plan
+                .hosts_with(Service::Linkismanager)
+                .next()
+                .map(|h| h.name.clone()),
+            ..value.clone()
+        };
+        for out in crate::upgrade::OUTPUTS {
+            let text = templates.render(&format!("upgrade/{out}.j2"), up_ctx.clone())?;
+            files.push(OutFile::new(*out, text));
+        }
     }
 
     // One unit per placed service.

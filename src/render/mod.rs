@@ -16,6 +16,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use crate::size::Plan;
 
 mod apply;
+pub use apply::stage_of;
 pub mod conf;
 
 mod embedded {
@@ -50,6 +51,9 @@ pub struct RenderOptions {
     pub templates: Option<PathBuf>,
     /// The spec's path as the user gave it, for the generated-file headers.
     pub spec_name: String,
+    /// The upgrade from the release that runs (applied.json), when the release or the discovery
+    /// changes: CHANGES.md and changes.yml then take the upgrade's form.
+    pub upgrade: Option<crate::upgrade::Upgrade>,
 }
 
 #[derive(Debug)]
@@ -173,7 +177,7 @@ pub fn render(plan: &Plan, opts: &RenderOptions) -> Result<Vec<OutFile>, RenderE
     let mut files: Vec<OutFile> = Vec::new();
     files.extend(crate::report::plan_md_with(&templates, plan)?);
     files.extend(conf::render(plan, &templates)?);
-    let apply_files = apply::render(plan, &templates, &files)?;
+    let apply_files = apply::render(plan, &templates, &files, opts.upgrade.as_ref())?;
     files.extend(apply_files);
     for f in &mut files {
         add_header(f, &opts.spec_name);

@@ -1,0 +1,372 @@
+//! Upgrades between Linkis releases: what changes when the spec's release (or discovery) differs
+//! from the one that runs (`OUT/.linkis-gen/applied.json`).
+//!
+//! From the release that runs (A), the spec's release (B) and the database type, the catalog gives
+//! everything the upgrade plan and playbook need: the release's own migration scripts for every
+//! schema version after A up to B (`db/upgrade/<version>_schema/<dbtype>/`, from B's tarball), the
+//! releases in between that ship none, the conf keys that appear and disappear, the services that
+//! appear and disappear (folded into another one), and the units that must go. A downgrade, or a
+//! running release the catalog does not know, is an error at `cluster.linkis_version`.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::catalog::{FOLDS, Release, version_key};
+use crate::diag::Diagnostic;
+use crate::size::Plan;
+use crate::spec::{DbType, Discovery, Service};
+
+/// The files an upgrade renders, from `templates/upgrade/<name>.j2`.
+pub const OUTPUTS: &[&str] = &["CHANGES.md", "changes.yml"];
+
+/// Where the release that runs is recorded, relative to OUT.
+pub const APPLIED: &str = ".linkis-gen/applied.json";
+
+/// What runs, as far as an upgrade needs it: the release, the discovery and each host's services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    pub release: String,
+    pub discovery: Discovery,
+    pub hosts: Vec<AppliedHost>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedHost {
+    pub name: String,
+    pub services: Vec<Service>,
+}
+
+impl Applied {
+    /// What a plan would leave running once applied.
+    pub fn from_plan(plan: &Plan) -> Applied {
+        Applied {
+            release: plan.release.version.to_string(),
+            discovery: plan.spec.cluster.discovery,
+            hosts: plan
+                .hosts
+                .iter()
+                .map(|h| AppliedHost {
+                    name: h.name.clone(),
+                    services: h.services.iter().map(|p| p.service).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Reads the fields an upgrade needs from `applied.json`: `release` (a version string, or an
+    /// object with `version`), `discovery`, and `hosts` (a list of objects with `name`, or a map by
+    /// name) each with `services` (names, or objects with `service`). Anything else is ignored.
+    pub fn from_json(text: &str) -> Result<Applied, String> {
+        use serde_json::Value;
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        let release = match v.get("release") {
+            Some(Value::String(s)) => s.clone(),
+            Some(o) => o
+                .get("version")
+                .and_then(Value::as_str)
+                .ok_or("`release` has no `version`")?
+                .to_string(),
+            None => v
+                .get("linkis_version")
+                .and_then(Value::as_str)
+                .ok_or("no `release`")?
+                .to_string(),
+        };
+        let discovery = match v.get("discovery").and_then(Value::as_str) {
+            Some("nacos") => Discovery::Nacos,
+            Some("eureka") | None => Discovery::Eureka,
+            Some(other) => return Err(format!("unknown discovery `{other}`")),
+        };
+        let service_of = |s: &Value| -> Result<Service, String> {
+            let name = match s {
+                Value::String(n) => n.as_str(),
+                o => o
+                    .get("service")
+                    .and_then(Value::as_str)
+                    .ok_or("a service without a name")?,
+            };
+            serde_json::from_value(Value::String(name.to_string()))
+                .map_err(|_| format!("unknown service `{name}`"))
+        };
+        let host_of = |name: String, h: &Value| -> Result<AppliedHost, String> {
+            let services = match h.get("services") {
+                Some(Value::Array(a)) => a.iter().map(service_of).collect::<Result<_, _>>()?,
+                Some(Value::Object(m)) => m
+                    .keys()
+                    .map(|k| service_of(&Value::String(k.clone())))
+                    .collect::<Result<_, _>>()?,
+                _ => Vec::new(),
+            };
+            Ok(AppliedHost { name, services })
+        };
+        let hosts = match v.get("hosts") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|h| {
+                    let name = h
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .ok_or("a host without a name")?;
+                    host_of(name.to_string(), h)
+                })
+                .collect::<Result<_, _>>()?,
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, h)| host_of(k.clone(), h))
+                .collect::<Result<_, _>>()?,
+            _ => Vec::new(),
+        };
+        Ok(Applied {
+            release,
+            discovery,
+            hosts,
+        })
+    }
+}
+
+/// The migration scripts of one schema version, in the order they run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Migration {
+    pub version: &'static str,
+    /// Paths under LINKIS_HOME: `db/upgrade/1.4.0_schema/mysql/linkis_ddl.sql`.
+    pub scripts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyChange {
+    pub file: &'static str,
+    pub key: &'static str,
+}
+
+/// A service of the running release that the new one does not have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gone {
+    pub service: &'static str,
+    /// The service whose process does its work from the new release on, if it was folded.
+    pub into: Option<&'static str>,
+    pub since: Option<&'static str>,
+}
+
+/// A unit to stop (or remove) on a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostUnit {
+    pub host: String,
+    pub service: &'static str,
+    pub unit: String,
+}
+
+/// One stop step of the running cluster: a service's units on every host that runs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StopStep {
+    pub service: &'static str,
+    pub unit: String,
+    pub hosts: Vec<String>,
+}
+
+/// Everything an upgrade from the release that runs to the spec's release does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Upgrade {
+    pub from: &'static str,
+    pub to: &'static str,
+    /// The release changes (false: only the discovery switches).
+    pub release_change: bool,
+    pub from_discovery: &'static str,
+    pub to_discovery: &'static str,
+    pub db: &'static str,
+    /// Every schema version after `from` up to `to` that has scripts for `db`, oldest first.
+    pub migrations: Vec<Migration>,
+    /// The supported releases after `from` up to `to` whose tarball ships no scripts for `db`.
+    pub without_scripts: Vec<&'static str>,
+    pub keys_added: Vec<KeyChange>,
+    pub keys_removed: Vec<KeyChange>,
+    pub services_added: Vec<&'static str>,
+    pub services_removed: Vec<Gone>,
+    /// The running cluster's units, in the order they stop (the reverse of the start order).
+    pub stop: Vec<StopStep>,
+    /// Units that run now and have no place in the new cluster: stopped, disabled, deleted.
+    pub removed_units: Vec<HostUnit>,
+    /// Hosts that run Linkis now and are not in the spec: the upgrade does not touch them.
+    pub hosts_left: Vec<String>,
+}
+
+fn db_name(kind: DbType) -> &'static str {
+    match kind {
+        DbType::Mysql => "mysql",
+        DbType::Postgresql => "postgresql",
+    }
+}
+
+fn discovery_name(d: Discovery) -> &'static str {
+    match d {
+        Discovery::Eureka => "eureka",
+        Discovery::Nacos => "nacos",
+    }
+}
+
+/// The unit of a service of a release.
+fn unit_of(release: &Release, s: Service) -> Option<String> {
+    release.service(s).map(|i| format!("linkis-{}", i.daemon))
+}
+
+/// The upgrade from what runs to what the plan renders, `None` when the release and the discovery
+/// stay; an error located at `cluster.linkis_version` for a downgrade or an unknown release.
+pub fn compute(applied: &Applied, plan: &Plan) -> Result<Option<Upgrade>, Diagnostic> {
+    let to = plan.release;
+    let Some(from) = Release::find(&applied.release) else {
+        return Err(Diagnostic::error(
+            "upgrade-unknown-release",
+            "cluster.linkis_version",
+            format!(
+                "Linkis {} runs ({APPLIED}), a release linkis-gen's catalog does not know: it \
+                 cannot tell which database upgrade scripts lie between it and {}",
+                applied.release, to.version
+            ),
+        )
+        .hint(format!(
+            "upgrade the cluster to one of {} by Linkis' own procedure first, then let \
+             applied.json record it (run site.yml)",
+            crate::catalog::supported_list()
+        )));
+    };
+    let (a, b) = (version_key(from.version), version_key(to.version));
+    if a > b {
+        return Err(Diagnostic::error(
+            "upgrade-downgrade",
+            "cluster.linkis_version",
+            format!(
+                "Linkis {} runs ({APPLIED}) and the spec asks for {}: a downgrade is not supported \
+                 (the database was migrated to {}'s schema)",
+                from.version, to.version, from.version
+            ),
+        )
+        .hint(format!(
+            "keep `linkis_version: {}`; to go back to a release you upgraded from, roll back as \
+             docs/upgrade.md says (the old release directory and the database dump)",
+            from.version
+        )));
+    }
+    let to_discovery = plan.spec.cluster.discovery;
+    if a == b && applied.discovery == to_discovery {
+        return Ok(None);
+    }
+    let db = db_name(plan.spec.database.kind);
+
+    let migrations: Vec<Migration> = to
+        .upgrade_schemas()
+        .into_iter()
+        .filter(|d| d.db == db && version_key(d.version) > a && version_key(d.version) <= b)
+        .map(|d| Migration {
+            version: d.version,
+            scripts: d.paths(),
+        })
+        .collect();
+    let without_scripts: Vec<&'static str> = Release::all()
+        .filter(|r| version_key(r.version) > a && version_key(r.version) <= b)
+        .filter(|r| !migrations.iter().any(|m| m.version == r.version))
+        .map(|r| r.version)
+        .collect();
+
+    let (keys_added, keys_removed) = key_changes(&from, &to);
+
+    let has = |r: &Release, s: Service| r.has(s);
+    let services_added = Service::ALL
+        .iter()
+        .filter(|s| has(&to, **s) && !has(&from, **s))
+        .map(|s| s.name())
+        .collect();
+    let services_removed = Service::ALL
+        .iter()
+        .filter(|s| has(&from, **s) && !has(&to, **s))
+        .map(|s| {
+            let fold = FOLDS.iter().find(|f| f.service == *s);
+            Gone {
+                service: s.name(),
+                into: fold.map(|f| f.into.name()),
+                since: fold.map(|f| f.since),
+            }
+        })
+        .collect();
+
+    // The running cluster stops in the reverse of the start order, service by service.
+    let mut running: Vec<Service> = applied
+        .hosts
+        .iter()
+        .flat_map(|h| h.services.iter().copied())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    running.sort_by_key(|s| std::cmp::Reverse((crate::render::stage_of(*s), *s)));
+    let stop = running
+        .iter()
+        .filter_map(|s| {
+            Some(StopStep {
+                service: s.name(),
+                unit: unit_of(&from, *s)?,
+                hosts: applied
+                    .hosts
+                    .iter()
+                    .filter(|h| h.services.contains(s))
+                    .map(|h| h.name.clone())
+                    .collect(),
+            })
+        })
+        .collect();
+
+    let mut removed_units = Vec::new();
+    let mut hosts_left = Vec::new();
+    for h in &applied.hosts {
+        let Some(new) = plan.hosts.iter().find(|p| p.name == h.name) else {
+            hosts_left.push(h.name.clone());
+            continue;
+        };
+        for s in &h.services {
+            let old_unit = unit_of(&from, *s);
+            let kept = new
+                .services
+                .iter()
+                .any(|p| Some(format!("linkis-{}", p.info.daemon)) == old_unit);
+            if let (false, Some(unit)) = (kept, old_unit) {
+                removed_units.push(HostUnit {
+                    host: h.name.clone(),
+                    service: s.name(),
+                    unit,
+                });
+            }
+        }
+    }
+
+    Ok(Some(Upgrade {
+        from: from.version,
+        to: to.version,
+        release_change: a != b,
+        from_discovery: discovery_name(applied.discovery),
+        to_discovery: discovery_name(to_discovery),
+        db,
+        migrations,
+        without_scripts,
+        keys_added,
+        keys_removed,
+        services_added,
+        services_removed,
+        stop,
+        removed_units,
+        hosts_left,
+    }))
+}
+
+/// The stock conf keys of `to` that `from` does not ship, and those of `from` that `to` drops.
+fn key_changes(from: &Release, to: &Release) -> (Vec<KeyChange>, Vec<KeyChange>) {
+    let keys = |r: &Release| -> BTreeSet<(&'static str, &'static str)> {
+        r.stock_files()
+            .into_iter()
+            .flat_map(|f| r.stock(f).into_iter().map(move |(k, _)| (f, k)))
+            .collect()
+    };
+    let (old, new) = (keys(from), keys(to));
+    let change = |(file, key): &(&'static str, &'static str)| KeyChange { file, key };
+    (
+        new.difference(&old).map(change).collect(),
+        old.difference(&new).map(change).collect(),
+    )
+}
