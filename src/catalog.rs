@@ -827,14 +827,18 @@ mod tests {
             ]
         );
         // release-1.8.0's tree stops at 1.7.0.
-        assert_eq!(dirs("1.8.0").last().unwrap(), "1.7.0:linkis_ddl.sql+linkis_dml.sql");
+        assert_eq!(
+            dirs("1.8.0").last().unwrap(),
+            "1.7.0:linkis_ddl.sql+linkis_dml.sql"
+        );
         assert_eq!(dirs("1.8.0")[..], dirs("1.7.0")[..]);
         for rel in Release::all() {
             let d = rel.upgrade_schemas();
             assert!(!d.is_empty(), "{}", rel.version);
             assert!(d.iter().all(|d| d.db == "mysql" && !d.files.is_empty()));
             assert!(
-                d.iter().all(|d| version_key(d.version) <= version_key(rel.version)),
+                d.iter()
+                    .all(|d| version_key(d.version) <= version_key(rel.version)),
                 "{}",
                 rel.version
             );
