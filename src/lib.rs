@@ -6,6 +6,7 @@
 //! releases; `diag` the diagnostics every stage reports.
 
 pub mod catalog;
+pub mod changes;
 pub mod diag;
 pub mod init;
 pub mod load;
@@ -14,6 +15,7 @@ pub mod report;
 pub mod schema;
 pub mod size;
 pub mod spec;
+pub mod state;
 pub mod upgrade;
 pub mod validate;
 pub mod write;
@@ -25,11 +27,24 @@ use size::Plan;
 /// Runs load → validate → size on a spec source: the plan, or every error found.
 /// Warnings travel in `Plan::warnings`; on failure the list holds errors and any warnings.
 pub fn plan(src: &Source) -> Result<Plan, Vec<Diagnostic>> {
+    plan_with(src, None)
+}
+
+/// `plan` against what runs (`OUT/.linkis-gen/applied.json`, see `state`): sticky placement,
+/// and the base of the change plan that `render` then writes.
+pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Vec<Diagnostic>> {
     let spec = load::parse(src)?;
     let validated = validate::validate(spec)?;
     let warnings = validated.warnings.clone();
-    size::place(validated).map_err(|mut errors| {
+    let plan = size::place_with(validated, applied).map_err(|mut errors| {
+        errors.extend(warnings.clone());
+        errors
+    })?;
+    // A release change against what runs is an upgrade; a downgrade is refused here.
+    upgrade::of_plan(&plan).map_err(|e| {
+        let mut errors = vec![e];
         errors.extend(warnings);
         errors
-    })
+    })?;
+    Ok(plan)
 }

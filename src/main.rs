@@ -11,6 +11,7 @@ use linkis_gen::init::{EngineType, InitOptions};
 use linkis_gen::load::Source;
 use linkis_gen::render::{self, RenderOptions};
 use linkis_gen::spec::Size;
+use linkis_gen::state::State;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -45,6 +46,10 @@ enum Command {
         spec: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// A rendered tree: when it holds .linkis-gen/applied.json (the cluster runs), place
+        /// against it and print the change summary.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
     },
     /// Render the output tree (Ansible, per-host Linkis conf, systemd units, nginx) into OUT.
     #[command(after_help = EXIT_CODES)]
@@ -106,7 +111,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Validate { spec } => with_plan(&spec, |src, plan| {
+        Command::Validate { spec } => with_plan(&spec, None, |src, plan| {
             println!(
                 "{}: ok: {} hosts, Linkis {}, {} warning{}",
                 src.name,
@@ -117,86 +122,94 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }),
-        Command::Plan { spec, format } => with_plan(&spec, |_, plan| {
-            match format {
-                Format::Text => print!("{}", linkis_gen::report::text(plan)),
-                Format::Json => print!("{}", linkis_gen::report::json(plan)),
-            }
-            ExitCode::SUCCESS
-        }),
+        Command::Plan { spec, format, out } => {
+            let applied = match out.as_deref().map(read_applied).transpose() {
+                Ok(a) => a.flatten(),
+                Err(code) => return code,
+            };
+            with_plan(&spec, applied, |_, plan| {
+                match format {
+                    Format::Text => print!("{}", linkis_gen::report::text(plan)),
+                    Format::Json => print!("{}", linkis_gen::report::json(plan)),
+                }
+                if let Format::Text = format {
+                    print_change_summary(plan, &RenderOptions::default());
+                }
+                ExitCode::SUCCESS
+            })
+        }
         Command::Render {
             spec,
             out,
             templates,
             check,
-        } => with_plan(&spec, |src, plan| {
-            let upgrade = match upgrade_of(&out, plan) {
-                Ok(u) => u,
-                Err(e) => {
-                    print_diags(&[e], src);
-                    return ExitCode::from(1);
+        } => {
+            let applied = match read_applied(&out) {
+                Ok(a) => a,
+                Err(code) => return code,
+            };
+            with_plan(&spec, applied, |src, plan| {
+                let opts = RenderOptions {
+                    templates,
+                    spec_name: src.name.clone(),
+                };
+                // Everything is rendered in memory first: a template error writes nothing.
+                let files = match render::render(plan, &opts) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+                print_change_summary_of(plan, &files);
+                if check {
+                    return match linkis_gen::write::check(&out, &files) {
+                        Ok(drift) if drift.is_empty() => {
+                            println!(
+                                "{}: {} is up to date ({} files)",
+                                src.name,
+                                out.display(),
+                                files.len()
+                            );
+                            ExitCode::SUCCESS
+                        }
+                        Ok(drift) => {
+                            print!("{}", linkis_gen::write::drift_report(&drift));
+                            eprintln!(
+                                "{}: {} differs from the rendered tree in {} file{}; run `linkis-gen render` and commit",
+                                src.name,
+                                out.display(),
+                                drift.len(),
+                                if drift.len() == 1 { "" } else { "s" }
+                            );
+                            ExitCode::from(1)
+                        }
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            ExitCode::from(2)
+                        }
+                    };
                 }
-            };
-            let opts = RenderOptions {
-                templates,
-                spec_name: src.name.clone(),
-                upgrade,
-            };
-            // Everything is rendered in memory first: a template error writes nothing.
-            let files = match render::render(plan, &opts) {
-                Ok(f) => f,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            if check {
-                return match linkis_gen::write::check(&out, &files) {
-                    Ok(drift) if drift.is_empty() => {
+                match linkis_gen::write::write(&out, &files) {
+                    Ok(s) => {
                         println!(
-                            "{}: {} is up to date ({} files)",
+                            "{}: {} files in {}: {} written, {} unchanged, {} removed",
                             src.name,
+                            files.len(),
                             out.display(),
-                            files.len()
+                            s.written,
+                            s.unchanged,
+                            s.removed.len()
                         );
                         ExitCode::SUCCESS
-                    }
-                    Ok(drift) => {
-                        print!("{}", linkis_gen::write::drift_report(&drift));
-                        eprintln!(
-                            "{}: {} differs from the rendered tree in {} file{}; run `linkis-gen render` and commit",
-                            src.name,
-                            out.display(),
-                            drift.len(),
-                            if drift.len() == 1 { "" } else { "s" }
-                        );
-                        ExitCode::from(1)
                     }
                     Err(e) => {
                         eprintln!("error: {e}");
                         ExitCode::from(2)
                     }
-                };
-            }
-            match linkis_gen::write::write(&out, &files) {
-                Ok(s) => {
-                    println!(
-                        "{}: {} files in {}: {} written, {} unchanged, {} removed",
-                        src.name,
-                        files.len(),
-                        out.display(),
-                        s.written,
-                        s.unchanged,
-                        s.removed.len()
-                    );
-                    ExitCode::SUCCESS
                 }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
-            }
-        }),
+            })
+        }
         Command::Init {
             users,
             host_memory,
@@ -259,46 +272,49 @@ fn read_source(path: &Path) -> Result<Source, ExitCode> {
     }
 }
 
-/// The upgrade from the release OUT's applied.json records as running, if the spec changes the
-/// release or the discovery; an unreadable applied.json is an error located at the release.
-fn upgrade_of(
-    out: &Path,
-    plan: &linkis_gen::size::Plan,
-) -> Result<Option<linkis_gen::upgrade::Upgrade>, Diagnostic> {
-    use linkis_gen::upgrade::{APPLIED, Applied, compute};
-    let path = out.join(APPLIED);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(Diagnostic::error(
-                "applied-unreadable",
-                "cluster.linkis_version",
-                format!("cannot read {}: {e}", path.display()),
-            ));
-        }
-    };
-    let applied = Applied::from_json(&text).map_err(|e| {
-        Diagnostic::error(
-            "applied-unreadable",
-            "cluster.linkis_version",
-            format!("{}: {e}", path.display()),
-        )
-        .hint("applied.json is written by the playbooks; restore it from the infra repo's history")
-    })?;
-    compute(&applied, plan)
+/// Reads OUT/.linkis-gen/applied.json (what runs), if present.
+fn read_applied(out: &Path) -> Result<Option<State>, ExitCode> {
+    State::read_applied(out).map_err(|e| {
+        eprintln!("error: cannot read what runs: {e}");
+        ExitCode::from(2)
+    })
 }
 
-/// Loads, validates and sizes the spec; prints diagnostics; runs `then` on success.
+/// The change summary of a plan with an applied state (rendered in memory).
+fn print_change_summary(plan: &linkis_gen::size::Plan, opts: &RenderOptions) {
+    if plan.applied.is_some() {
+        if let Ok(files) = render::render(plan, opts) {
+            print_change_summary_of(plan, &files);
+        }
+    }
+}
+
+/// The change summary from the rendered files' state.json.
+fn print_change_summary_of(plan: &linkis_gen::size::Plan, files: &[render::OutFile]) {
+    let Some(state) = files
+        .iter()
+        .find(|f| f.path == linkis_gen::state::STATE)
+        .and_then(|f| State::from_json(&f.contents).ok())
+    else {
+        return;
+    };
+    if let Some(c) = linkis_gen::changes::of(plan, &state) {
+        print!("{}", linkis_gen::changes::summary(&c));
+    }
+}
+
+/// Loads, validates and sizes the spec (against what runs, if given); prints diagnostics; runs
+/// `then` on success.
 fn with_plan(
     path: &Path,
+    applied: Option<State>,
     then: impl FnOnce(&Source, &linkis_gen::size::Plan) -> ExitCode,
 ) -> ExitCode {
     let src = match read_source(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    match linkis_gen::plan(&src) {
+    match linkis_gen::plan_with(&src, applied) {
         Ok(plan) => {
             print_diags(&plan.warnings, &src);
             then(&src, &plan)

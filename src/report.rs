@@ -43,9 +43,21 @@ pub struct Report {
     /// The deployment guide's reference layout for the spec's user count, beside the spec's.
     pub guide: GuideComparison,
     pub warnings: Vec<WarningRow>,
+    /// Hosts placed by what runs there (applied.json), not by the default placement.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sticky: Vec<StickyRow>,
     /// Templates replaced with `render --templates` (PLAN.md only; absent from `plan`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub templates_overridden: Option<Vec<String>>,
+}
+
+/// A host placed against applied.json (src/size.rs, sticky placement).
+#[derive(Debug, Clone, Serialize)]
+pub struct StickyRow {
+    pub host: String,
+    pub new_host: bool,
+    pub services: String,
+    pub default: String,
 }
 
 /// The guide's formula with the spec's numbers.
@@ -360,6 +372,26 @@ impl Report {
                     path: w.path.clone(),
                     message: w.message.clone(),
                     hint: w.hint.clone(),
+                })
+                .collect(),
+            sticky: plan
+                .sticky
+                .iter()
+                .map(|s| StickyRow {
+                    host: s.host.clone(),
+                    new_host: s.new_host,
+                    services: s
+                        .services
+                        .iter()
+                        .map(|s| s.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    default: s
+                        .default
+                        .iter()
+                        .map(|s| s.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 })
                 .collect(),
             templates_overridden: None,

@@ -25,6 +25,24 @@ pub struct Plan {
     pub capacity_memory: u64,
     /// Warnings from validation and sizing; they do not stop rendering.
     pub warnings: Vec<Diagnostic>,
+    /// Hosts placed against `applied.json` rather than by the default placement (sticky).
+    pub sticky: Vec<Sticky>,
+    /// What runs (`OUT/.linkis-gen/applied.json`), when the cluster was applied before: the base
+    /// of the change plan.
+    #[serde(skip)]
+    pub applied: Option<crate::state::State>,
+}
+
+/// A host whose services come from what runs there, not from the default placement.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Sticky {
+    pub host: String,
+    /// Not in applied.json: a host added to a running cluster, which gets the ECM role.
+    pub new_host: bool,
+    /// The services it runs (kept, or the ECM of a new host).
+    pub services: Vec<Service>,
+    /// What the default placement would have given it.
+    pub default: Vec<Service>,
 }
 
 /// JVM heap sizes, bytes.
@@ -160,6 +178,17 @@ pub fn role_services(release: &Release, discovery: Discovery, roles: &[Role]) ->
 
 /// Places services and sizes the cluster. Errors carry the arithmetic that failed.
 pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
+    place_with(v, None)
+}
+
+/// `place`, against what runs when the cluster was applied before (sticky placement, spec-v1
+/// "The state of a rendered tree"): a host that declares neither `roles:` nor `services:` keeps
+/// the services it runs, and a host not in `applied` gets the ECM role. Sizing is then checked
+/// on that layout.
+pub fn place_with(
+    v: Validated,
+    applied: Option<crate::state::State>,
+) -> Result<Plan, Vec<Diagnostic>> {
     let Validated {
         spec,
         release,
@@ -203,6 +232,7 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
     let defaults = default_roles(undeclared);
     let mut hosts = Vec::with_capacity(spec.hosts.len());
     let mut next_default = defaults.iter();
+    let mut sticky = Vec::new();
     for (i, h) in spec.hosts.iter().enumerate() {
         let mut services: Vec<Service> = if let Some(pinned) = &h.services {
             pinned.clone()
@@ -211,7 +241,34 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
                 Some(r) => r.clone(),
                 None => next_default.next().cloned().unwrap_or_default(),
             };
-            role_services(&release, spec.cluster.discovery, &roles)
+            let mut default = role_services(&release, spec.cluster.discovery, &roles);
+            default.sort();
+            match (&h.roles, &applied) {
+                (None, Some(a)) => {
+                    let (kept, new_host) = crate::state::sticky_services(
+                        a,
+                        &h.name,
+                        &role_services(&release, spec.cluster.discovery, &[Role::Ecm]),
+                        // A service of the release that still runs in it (not Eureka after
+                        // a switch to Nacos: src/upgrade.rs removes its units).
+                        |s| {
+                            release.service(s).is_some()
+                                && !(spec.cluster.discovery == Discovery::Nacos
+                                    && s == Service::Eureka)
+                        },
+                    );
+                    if kept != default {
+                        sticky.push(Sticky {
+                            host: h.name.clone(),
+                            new_host,
+                            services: kept.clone(),
+                            default,
+                        });
+                    }
+                    kept
+                }
+                _ => default,
+            }
         };
         services.sort();
         services.dedup();
@@ -362,6 +419,8 @@ pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
         heaps,
         demand,
         warnings,
+        sticky,
+        applied,
     })
 }
 

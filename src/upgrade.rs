@@ -16,112 +16,50 @@ use crate::catalog::{FOLDS, Release, version_key};
 use crate::diag::Diagnostic;
 use crate::size::Plan;
 use crate::spec::{DbType, Discovery, Service};
+use crate::state::State;
 
-/// The files an upgrade renders, from `templates/upgrade/<name>.j2`.
+/// The files an upgrade renders, from `templates/upgrade/<name>.j2`, in place of the change plan's.
 pub const OUTPUTS: &[&str] = &["CHANGES.md", "changes.yml"];
 
-/// Where the release that runs is recorded, relative to OUT.
-pub const APPLIED: &str = ".linkis-gen/applied.json";
-
-/// What runs, as far as an upgrade needs it: the release, the discovery and each host's services.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Applied {
-    pub release: String,
-    pub discovery: Discovery,
-    pub hosts: Vec<AppliedHost>,
+/// What runs, as an upgrade needs it: the release, the discovery and each host's services with
+/// their units (from `applied.json`, src/state.rs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Running {
+    release: String,
+    discovery: Discovery,
+    /// Host → (service, unit), in the order of applied.json.
+    hosts: Vec<(String, Vec<(Service, String)>)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AppliedHost {
-    pub name: String,
-    pub services: Vec<Service>,
-}
-
-impl Applied {
-    /// What a plan would leave running once applied.
-    pub fn from_plan(plan: &Plan) -> Applied {
-        Applied {
-            release: plan.release.version.to_string(),
-            discovery: plan.spec.cluster.discovery,
-            hosts: plan
+impl Running {
+    fn of(state: &State) -> Running {
+        Running {
+            release: state.release.clone(),
+            discovery: if state.discovery == "nacos" {
+                Discovery::Nacos
+            } else {
+                Discovery::Eureka
+            },
+            hosts: state
                 .hosts
                 .iter()
-                .map(|h| AppliedHost {
-                    name: h.name.clone(),
-                    services: h.services.iter().map(|p| p.service).collect(),
+                .map(|(name, h)| {
+                    let mut services: Vec<(Service, String)> = h
+                        .services
+                        .iter()
+                        .filter_map(|(s, i)| {
+                            let s: Service =
+                                serde_json::from_value(serde_json::Value::String(s.clone()))
+                                    .ok()?;
+                            Some((s, i.unit.clone()))
+                        })
+                        .collect();
+                    // In Linkis' start order, as the plan lists them.
+                    services.sort();
+                    (name.clone(), services)
                 })
                 .collect(),
         }
-    }
-
-    /// Reads the fields an upgrade needs from `applied.json`: `release` (a version string, or an
-    /// object with `version`), `discovery`, and `hosts` (a list of objects with `name`, or a map by
-    /// name) each with `services` (names, or objects with `service`). Anything else is ignored.
-    pub fn from_json(text: &str) -> Result<Applied, String> {
-        use serde_json::Value;
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-        let release = match v.get("release") {
-            Some(Value::String(s)) => s.clone(),
-            Some(o) => o
-                .get("version")
-                .and_then(Value::as_str)
-                .ok_or("`release` has no `version`")?
-                .to_string(),
-            None => v
-                .get("linkis_version")
-                .and_then(Value::as_str)
-                .ok_or("no `release`")?
-                .to_string(),
-        };
-        let discovery = match v.get("discovery").and_then(Value::as_str) {
-            Some("nacos") => Discovery::Nacos,
-            Some("eureka") | None => Discovery::Eureka,
-            Some(other) => return Err(format!("unknown discovery `{other}`")),
-        };
-        let service_of = |s: &Value| -> Result<Service, String> {
-            let name = match s {
-                Value::String(n) => n.as_str(),
-                o => o
-                    .get("service")
-                    .and_then(Value::as_str)
-                    .ok_or("a service without a name")?,
-            };
-            serde_json::from_value(Value::String(name.to_string()))
-                .map_err(|_| format!("unknown service `{name}`"))
-        };
-        let host_of = |name: String, h: &Value| -> Result<AppliedHost, String> {
-            let services = match h.get("services") {
-                Some(Value::Array(a)) => a.iter().map(service_of).collect::<Result<_, _>>()?,
-                Some(Value::Object(m)) => m
-                    .keys()
-                    .map(|k| service_of(&Value::String(k.clone())))
-                    .collect::<Result<_, _>>()?,
-                _ => Vec::new(),
-            };
-            Ok(AppliedHost { name, services })
-        };
-        let hosts = match v.get("hosts") {
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|h| {
-                    let name = h
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .ok_or("a host without a name")?;
-                    host_of(name.to_string(), h)
-                })
-                .collect::<Result<_, _>>()?,
-            Some(Value::Object(m)) => m
-                .iter()
-                .map(|(k, h)| host_of(k.clone(), h))
-                .collect::<Result<_, _>>()?,
-            _ => Vec::new(),
-        };
-        Ok(Applied {
-            release,
-            discovery,
-            hosts,
-        })
     }
 }
 
@@ -204,21 +142,21 @@ fn discovery_name(d: Discovery) -> &'static str {
     }
 }
 
-/// The unit of a service of a release.
-fn unit_of(release: &Release, s: Service) -> Option<String> {
-    release.service(s).map(|i| format!("linkis-{}", i.daemon))
-}
-
-/// The upgrade from what runs to what the plan renders, `None` when the release and the discovery
-/// stay; an error located at `cluster.linkis_version` for a downgrade or an unknown release.
-pub fn compute(applied: &Applied, plan: &Plan) -> Result<Option<Upgrade>, Diagnostic> {
+/// The upgrade from what runs (`plan.applied`) to what the plan renders: `None` for a new cluster
+/// or when the release and the discovery stay; an error located at `cluster.linkis_version` for a
+/// downgrade or a running release the catalog does not know.
+pub fn of_plan(plan: &Plan) -> Result<Option<Upgrade>, Diagnostic> {
+    let Some(state) = &plan.applied else {
+        return Ok(None);
+    };
+    let applied = Running::of(state);
     let to = plan.release;
     let Some(from) = Release::find(&applied.release) else {
         return Err(Diagnostic::error(
             "upgrade-unknown-release",
             "cluster.linkis_version",
             format!(
-                "Linkis {} runs ({APPLIED}), a release linkis-gen's catalog does not know: it \
+                "Linkis {} runs (applied.json), a release linkis-gen's catalog does not know: it \
                  cannot tell which database upgrade scripts lie between it and {}",
                 applied.release, to.version
             ),
@@ -235,7 +173,7 @@ pub fn compute(applied: &Applied, plan: &Plan) -> Result<Option<Upgrade>, Diagno
             "upgrade-downgrade",
             "cluster.linkis_version",
             format!(
-                "Linkis {} runs ({APPLIED}) and the spec asks for {}: a downgrade is not supported \
+                "Linkis {} runs (applied.json) and the spec asks for {}: a downgrade is not supported \
                  (the database was migrated to {}'s schema)",
                 from.version, to.version, from.version
             ),
@@ -289,48 +227,45 @@ pub fn compute(applied: &Applied, plan: &Plan) -> Result<Option<Upgrade>, Diagno
         .collect();
 
     // The running cluster stops in the reverse of the start order, service by service.
-    let mut running: Vec<Service> = applied
+    let mut running: Vec<(Service, &str)> = applied
         .hosts
         .iter()
-        .flat_map(|h| h.services.iter().copied())
+        .flat_map(|(_, svcs)| svcs.iter().map(|(s, u)| (*s, u.as_str())))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    running.sort_by_key(|s| std::cmp::Reverse((crate::render::stage_of(*s), *s)));
+    running.sort_by_key(|(s, u)| std::cmp::Reverse((crate::render::stage_of(*s), *s, *u)));
     let stop = running
         .iter()
-        .filter_map(|s| {
-            Some(StopStep {
-                service: s.name(),
-                unit: unit_of(&from, *s)?,
-                hosts: applied
-                    .hosts
-                    .iter()
-                    .filter(|h| h.services.contains(s))
-                    .map(|h| h.name.clone())
-                    .collect(),
-            })
+        .map(|(s, unit)| StopStep {
+            service: s.name(),
+            unit: unit.to_string(),
+            hosts: applied
+                .hosts
+                .iter()
+                .filter(|(_, svcs)| svcs.iter().any(|(_, u)| u == unit))
+                .map(|(h, _)| h.clone())
+                .collect(),
         })
         .collect();
 
     let mut removed_units = Vec::new();
     let mut hosts_left = Vec::new();
-    for h in &applied.hosts {
-        let Some(new) = plan.hosts.iter().find(|p| p.name == h.name) else {
-            hosts_left.push(h.name.clone());
+    for (host, svcs) in &applied.hosts {
+        let Some(new) = plan.hosts.iter().find(|p| &p.name == host) else {
+            hosts_left.push(host.clone());
             continue;
         };
-        for s in &h.services {
-            let old_unit = unit_of(&from, *s);
+        for (s, unit) in svcs {
             let kept = new
                 .services
                 .iter()
-                .any(|p| Some(format!("linkis-{}", p.info.daemon)) == old_unit);
-            if let (false, Some(unit)) = (kept, old_unit) {
+                .any(|p| format!("linkis-{}", p.info.daemon) == *unit);
+            if !kept {
                 removed_units.push(HostUnit {
-                    host: h.name.clone(),
+                    host: host.clone(),
                     service: s.name(),
-                    unit,
+                    unit: unit.clone(),
                 });
             }
         }

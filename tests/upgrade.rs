@@ -4,10 +4,12 @@
 //! With `LINKIS_GEN_UPGRADE_TREES=DIR` each scenario's rendered tree is also written to DIR/<name>,
 //! where .ci/upgrade.sh runs `ansible-playbook --syntax-check` and `ansible-lint` on it.
 
+use linkis_gen::diag::Diagnostic;
 use linkis_gen::load::Source;
 use linkis_gen::render::{self, OutFile, RenderOptions};
 use linkis_gen::size::Plan;
-use linkis_gen::upgrade::{Applied, Upgrade, compute};
+use linkis_gen::state::{STATE, State};
+use linkis_gen::upgrade::{Upgrade, of_plan};
 
 /// Four hosts, default placement: ECMs on h1 and h2, every control service on h3 and h4.
 fn spec(version: &str, nacos: bool) -> String {
@@ -48,18 +50,25 @@ fn plan_of(text: &str) -> Plan {
     linkis_gen::plan(&src).unwrap_or_else(|d| panic!("{d:?}\n{text}"))
 }
 
+/// What runs once `text` was rendered and applied: its state.json.
+fn applied(text: &str) -> State {
+    let files = render::render(&plan_of(text), &RenderOptions::default()).expect("renders");
+    State::from_json(get(&files, STATE)).expect("state.json reads back")
+}
+
+/// The spec `to` planned against what `from` left running (applied.json).
+fn plan_against(from: &str, to: &str) -> Result<Plan, Vec<Diagnostic>> {
+    let src = Source::new("spec.yaml", to.as_bytes().to_vec());
+    linkis_gen::plan_with(&src, Some(applied(from)))
+}
+
 /// The upgrade from what `from` renders (as if applied) to what `to` renders, and `to`'s tree.
 fn upgrade(name: &str, from: &str, to: &str) -> (Upgrade, Vec<OutFile>) {
-    let applied = Applied::from_plan(&plan_of(from));
-    let plan = plan_of(to);
-    let up = compute(&applied, &plan)
+    let plan = plan_against(from, to).unwrap_or_else(|d| panic!("{d:?}"));
+    let up = of_plan(&plan)
         .expect("an upgrade, not an error")
         .expect("the release or the discovery changes");
-    let opts = RenderOptions {
-        upgrade: Some(up.clone()),
-        ..Default::default()
-    };
-    let files = render::render(&plan, &opts).expect("renders");
+    let files = render::render(&plan, &RenderOptions::default()).expect("renders");
     if let Ok(dir) = std::env::var("LINKIS_GEN_UPGRADE_TREES") {
         let out = std::path::Path::new(&dir).join(name);
         linkis_gen::write::write(&out, &files).expect("tree written");
@@ -358,8 +367,8 @@ fn a_switch_to_nacos_stops_everything_removes_the_eureka_units_and_verifies_with
 
 #[test]
 fn a_downgrade_is_refused_at_the_release_with_the_running_release_named() {
-    let applied = Applied::from_plan(&plan_of(&spec("1.4.0", false)));
-    let err = compute(&applied, &plan_of(&spec("1.3.2", false))).unwrap_err();
+    let errs = plan_against(&spec("1.4.0", false), &spec("1.3.2", false)).unwrap_err();
+    let err = &errs[0];
     assert!(err.is_error());
     assert_eq!(
         (err.check, err.path.as_str()),
@@ -384,51 +393,22 @@ fn a_downgrade_is_refused_at_the_release_with_the_running_release_named() {
 
 #[test]
 fn a_running_release_the_catalog_does_not_know_is_refused() {
-    let mut applied = Applied::from_plan(&plan_of(&spec("1.3.2", false)));
-    applied.release = "1.0.3".into();
-    let err = compute(&applied, &plan_of(&spec("1.4.0", false))).unwrap_err();
+    let mut state = applied(&spec("1.3.2", false));
+    state.release = "1.0.3".into();
+    let src = Source::new("spec.yaml", spec("1.4.0", false).into_bytes());
+    let errs = linkis_gen::plan_with(&src, Some(state)).unwrap_err();
+    let err = &errs[0];
     assert_eq!(err.check, "upgrade-unknown-release");
     assert_eq!(err.path, "cluster.linkis_version");
     assert!(err.message.contains("Linkis 1.0.3 runs"), "{}", err.message);
-    assert!(err.hint.unwrap().contains("1.1.1, 1.1.2"));
+    assert!(err.hint.as_deref().unwrap().contains("1.1.1, 1.1.2"));
 }
 
 #[test]
 fn the_same_release_and_discovery_is_no_upgrade() {
-    let plan = plan_of(&spec("1.3.2", false));
-    assert_eq!(compute(&Applied::from_plan(&plan), &plan).unwrap(), None);
+    let text = spec("1.3.2", false);
+    let plan = plan_against(&text, &text).unwrap();
+    assert_eq!(of_plan(&plan).unwrap(), None);
     let files = render::render(&plan, &RenderOptions::default()).unwrap();
-    assert!(
-        files
-            .iter()
-            .all(|f| f.path != "CHANGES.md" || !f.contents.contains("Upgrade plan"))
-    );
-}
-
-#[test]
-fn applied_json_is_read_in_the_shapes_a_state_file_may_take() {
-    let list = r#"{"release": "1.3.2", "discovery": "eureka",
-        "hosts": [{"name": "h1", "address": "10.0.1.1", "services": ["engineconnmanager"]},
-                  {"name": "h3", "services": [{"service": "eureka", "port": 20303}, {"service": "mg-gateway"}]}]}"#;
-    let a = Applied::from_json(list).unwrap();
-    assert_eq!(a.release, "1.3.2");
-    assert_eq!(a.hosts.len(), 2);
-    assert_eq!(a.hosts[1].services.len(), 2);
-    let map = r#"{"release": {"version": "1.5.0"}, "discovery": "nacos",
-        "hosts": {"h1": {"services": {"entrance": {"port": 9104}}}}}"#;
-    let a = Applied::from_json(map).unwrap();
-    assert_eq!(
-        (a.release.as_str(), a.discovery),
-        ("1.5.0", linkis_gen::spec::Discovery::Nacos)
-    );
-    assert_eq!(a.hosts[0].services, [linkis_gen::spec::Service::Entrance]);
-    for bad in [
-        "",
-        "[]",
-        r#"{"hosts": []}"#,
-        r#"{"release": "1.3.2", "hosts": [{"services": []}]}"#,
-        r#"{"release": "1.3.2", "hosts": [{"name": "h", "services": ["kafka"]}]}"#,
-    ] {
-        assert!(Applied::from_json(bad).is_err(), "{bad}");
-    }
+    assert!(files.iter().all(|f| !f.contents.contains("Upgrade plan")));
 }

@@ -378,7 +378,7 @@ pub fn render(
         let Some(out) = name.strip_suffix(".j2") else {
             continue;
         };
-        if !is_apply_template(out) {
+        if !is_apply_template(out) || crate::changes::is_change_template(out) {
             continue;
         }
         if out.starts_with("hosts/_host_/systemd/") {

@@ -51,9 +51,6 @@ pub struct RenderOptions {
     pub templates: Option<PathBuf>,
     /// The spec's path as the user gave it, for the generated-file headers.
     pub spec_name: String,
-    /// The upgrade from the release that runs (applied.json), when the release or the discovery
-    /// changes: CHANGES.md and changes.yml then take the upgrade's form.
-    pub upgrade: Option<crate::upgrade::Upgrade>,
 }
 
 #[derive(Debug)]
@@ -177,8 +174,17 @@ pub fn render(plan: &Plan, opts: &RenderOptions) -> Result<Vec<OutFile>, RenderE
     let mut files: Vec<OutFile> = Vec::new();
     files.extend(crate::report::plan_md_with(&templates, plan)?);
     files.extend(conf::render(plan, &templates)?);
-    let apply_files = apply::render(plan, &templates, &files, opts.upgrade.as_ref())?;
+    // A release (or discovery) change against what runs: CHANGES.md and changes.yml take the
+    // upgrade's form (src/upgrade.rs). plan_with has refused a downgrade already.
+    let upgrade = crate::upgrade::of_plan(plan).ok().flatten();
+    let apply_files = apply::render(plan, &templates, &files, upgrade.as_ref())?;
     files.extend(apply_files);
+    // The state is taken before the headers, which name the spec's path (src/state.rs).
+    let state = crate::state::of(plan, &files);
+    if upgrade.is_none() {
+        files.extend(crate::changes::render(plan, &templates, &state)?);
+    }
+    files.push(OutFile::new(crate::state::STATE, state.to_json()));
     for f in &mut files {
         add_header(f, &opts.spec_name);
     }

@@ -1,0 +1,607 @@
+//! The change plan: what runs (`applied.json`) → what is rendered (`state.json`), per host and
+//! service instance, and the order `changes.yml` performs it in (spec-v1, "The state of a
+//! rendered tree, and changes to a running cluster").
+//!
+//! An instance is *added* or *removed* (*moved* when the same service leaves one host and arrives
+//! on another in the same change), *reconfigured* when its digest changed (with the files and keys
+//! that changed, and the spec change they come from), or *unchanged*. `OUT/CHANGES.md` and
+//! `OUT/changes.yml` are rendered from one `ChangePlan` by the templates CHANGES.md.j2 and
+//! changes.yml.j2.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::size::Plan;
+use crate::spec::Service;
+use crate::state::{FileState, HostState, InstanceState, State, service_named};
+
+/// The transition from applied to rendered.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChangePlan {
+    pub cluster: String,
+    pub release: String,
+    /// A release or discovery change: an upgrade, which changes.yml does not perform.
+    pub upgrade: Option<String>,
+    pub hosts_added: Vec<HostRef>,
+    pub hosts_removed: Vec<HostRef>,
+    /// Every instance of both states, in start order (service), then host order.
+    pub instances: Vec<InstanceChange>,
+    /// The reconfigured instances, restarted one at a time per service, in start order.
+    pub restart: Vec<Restart>,
+    /// Vault variables the rendered tree references and applied did not.
+    pub new_vault_variables: Vec<String>,
+    /// Called out at the top: every instance or the only instance of a service restarting.
+    pub attention: Vec<String>,
+    /// nginx/linkis.conf changed: its upstream servers added and removed.
+    pub nginx: Option<NginxChange>,
+    /// Hosts whose files change (they get the configure and units roles).
+    pub configure_hosts: Vec<String>,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct HostRef {
+    pub name: String,
+    pub address: String,
+    pub ssh_port: u16,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub added: usize,
+    pub removed: usize,
+    pub moved: usize,
+    pub reconfigured: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InstanceChange {
+    pub host: String,
+    pub address: String,
+    pub service: String,
+    pub unit: String,
+    pub daemon: String,
+    pub port: u16,
+    /// added | removed | reconfigured | unchanged
+    pub kind: &'static str,
+    /// For an added instance: the host the service left in this change; for a removed one, the
+    /// host it moves to.
+    pub moved: Option<String>,
+    /// For a removed instance: how it is drained before it stops (`entrance`, `ecm`, or none).
+    pub drain: Option<&'static str>,
+    pub files: Vec<FileChange>,
+    /// Why it restarts: the spec changes behind the changed keys.
+    pub causes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: String,
+    /// changed | new | gone
+    pub status: &'static str,
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Restart {
+    pub service: String,
+    pub unit: String,
+    pub group: String,
+    pub health: bool,
+    pub hosts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NginxChange {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// Start order of a service name (the `Service` order is Linkis' start order); unknown last.
+fn order(name: &str) -> usize {
+    service_named(name).map_or(usize::MAX, |s| s as usize)
+}
+
+/// The change plan from `applied` to `rendered`. `host_order` is the spec's host order; hosts
+/// only in `applied` follow it in their name order.
+pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangePlan {
+    let mut hosts: Vec<&str> = host_order.iter().map(String::as_str).collect();
+    hosts.extend(
+        applied
+            .hosts
+            .keys()
+            .map(String::as_str)
+            .filter(|h| !rendered.hosts.contains_key(*h)),
+    );
+    let host_pos = |h: &str| hosts.iter().position(|x| *x == h).unwrap_or(usize::MAX);
+
+    let host_ref = |name: &str, h: &HostState| HostRef {
+        name: name.to_string(),
+        address: h.address.clone(),
+        ssh_port: h.ssh_port,
+    };
+    let hosts_added: Vec<HostRef> = hosts
+        .iter()
+        .filter(|h| !applied.hosts.contains_key(**h))
+        .filter_map(|h| rendered.hosts.get(*h).map(|s| host_ref(h, s)))
+        .collect();
+    let hosts_removed: Vec<HostRef> = hosts
+        .iter()
+        .filter(|h| !rendered.hosts.contains_key(**h))
+        .filter_map(|h| applied.hosts.get(*h).map(|s| host_ref(h, s)))
+        .collect();
+
+    // Every (service, host) of either side.
+    let mut keys: BTreeSet<(usize, usize, String, String)> = BTreeSet::new();
+    for st in [applied, rendered] {
+        for (h, hs) in &st.hosts {
+            for svc in hs.services.keys() {
+                keys.insert((order(svc), host_pos(h), svc.clone(), h.clone()));
+            }
+        }
+    }
+    let inst = |st: &'_ State, h: &str, s: &str| -> Option<(HostState, InstanceState)> {
+        let hs = st.hosts.get(h)?;
+        Some((hs.clone(), hs.services.get(s)?.clone()))
+    };
+
+    let mut instances = Vec::new();
+    for (_, _, svc, host) in &keys {
+        let old = inst(applied, host, svc);
+        let new = inst(rendered, host, svc);
+        let (kind, hs, is, files) = match (&old, &new) {
+            (None, Some((hs, is))) => ("added", hs, is, Vec::new()),
+            (Some((hs, is)), None) => ("removed", hs, is, Vec::new()),
+            (Some((ohs, ois)), Some((hs, is))) => {
+                if ois.digest == is.digest && ois.port == is.port {
+                    ("unchanged", hs, is, Vec::new())
+                } else {
+                    ("reconfigured", hs, is, file_changes(ohs, ois, hs, is))
+                }
+            }
+            (None, None) => continue,
+        };
+        let mut causes = causes_of(&files);
+        if let (Some((_, o)), Some((_, n))) = (&old, &new) {
+            if o.port != n.port {
+                causes.insert(0, format!("its port changes from {} to {}", o.port, n.port));
+            }
+        }
+        let drain = (kind == "removed")
+            .then(|| match service_named(svc) {
+                Some(Service::Entrance) => Some("entrance"),
+                Some(Service::Engineconnmanager) => Some("ecm"),
+                _ => None,
+            })
+            .flatten();
+        instances.push(InstanceChange {
+            host: host.clone(),
+            address: hs.address.clone(),
+            service: svc.clone(),
+            unit: is.unit.clone(),
+            daemon: is.daemon.clone(),
+            port: is.port,
+            kind,
+            moved: None,
+            drain,
+            files,
+            causes,
+        });
+    }
+
+    // Moves: a service that leaves hosts and arrives on others in one change, paired in order.
+    let mut counts = Counts::default();
+    let services: BTreeSet<String> = instances.iter().map(|i| i.service.clone()).collect();
+    for svc in &services {
+        let idx = |kind: &str| -> Vec<usize> {
+            instances
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| &i.service == svc && i.kind == kind)
+                .map(|(n, _)| n)
+                .collect()
+        };
+        for (a, r) in idx("added").into_iter().zip(idx("removed")) {
+            instances[a].moved = Some(instances[r].host.clone());
+            instances[r].moved = Some(instances[a].host.clone());
+            counts.moved += 1;
+        }
+    }
+    for i in &instances {
+        match i.kind {
+            "added" => counts.added += 1,
+            "removed" => counts.removed += 1,
+            "reconfigured" => counts.reconfigured += 1,
+            _ => counts.unchanged += 1,
+        }
+    }
+
+    let mut restart: Vec<Restart> = Vec::new();
+    for i in instances.iter().filter(|i| i.kind == "reconfigured") {
+        match restart.last_mut() {
+            Some(r) if r.service == i.service => r.hosts.push(i.host.clone()),
+            _ => restart.push(Restart {
+                service: i.service.clone(),
+                unit: i.unit.clone(),
+                group: format!("linkis_{}", i.service),
+                health: matches!(i.service.as_str(), "eureka" | "gateway"),
+                hosts: vec![i.host.clone()],
+            }),
+        }
+    }
+
+    let mut attention = Vec::new();
+    let upgrade = if applied.release != rendered.release {
+        Some(format!(
+            "the release changes from Linkis {} to {}: an upgrade, which changes.yml does not \
+             perform (it stops before touching anything)",
+            applied.release, rendered.release
+        ))
+    } else if applied.discovery != rendered.discovery {
+        Some(format!(
+            "discovery changes from {} to {}: a full stop and start, which changes.yml does not \
+             perform (it stops before touching anything)",
+            applied.discovery, rendered.discovery
+        ))
+    } else {
+        None
+    };
+    if let Some(u) = &upgrade {
+        attention.push(u.clone());
+    }
+    for r in &restart {
+        let running = instances
+            .iter()
+            .filter(|i| i.service == r.service && i.kind != "added")
+            .count();
+        if running == 1 {
+            attention.push(format!(
+                "the only {} instance ({}) restarts: {} is unavailable while it does",
+                r.service, r.hosts[0], r.service
+            ));
+        } else if r.hosts.len() == running {
+            attention.push(format!(
+                "every {} instance restarts ({}, one at a time, each back in the registry before \
+                 the next)",
+                r.service,
+                r.hosts.join(", ")
+            ));
+        }
+    }
+
+    let nginx = (applied.nginx.sha256 != rendered.nginx.sha256).then(|| {
+        let ups = |f: &FileState| -> BTreeSet<String> {
+            f.keys
+                .keys()
+                .filter_map(|k| k.strip_prefix("upstream "))
+                .map(str::to_string)
+                .collect()
+        };
+        let (o, n) = (ups(&applied.nginx), ups(&rendered.nginx));
+        NginxChange {
+            added: n.difference(&o).cloned().collect(),
+            removed: o.difference(&n).cloned().collect(),
+        }
+    });
+
+    let configure_hosts = host_order
+        .iter()
+        .filter(|h| {
+            let new = rendered.hosts.get(*h).map(|s| &s.files);
+            let old = applied.hosts.get(*h).map(|s| &s.files);
+            new != old
+        })
+        .cloned()
+        .collect();
+
+    let old_vars: BTreeSet<&String> = applied.vault_variables.iter().collect();
+    ChangePlan {
+        cluster: rendered.cluster.clone(),
+        release: rendered.release.clone(),
+        upgrade,
+        hosts_added,
+        hosts_removed,
+        restart,
+        new_vault_variables: rendered
+            .vault_variables
+            .iter()
+            .filter(|v| !old_vars.contains(v))
+            .cloned()
+            .collect(),
+        attention,
+        nginx,
+        configure_hosts,
+        counts,
+        instances,
+    }
+}
+
+/// The files (and keys) an instance reads that differ between the two states.
+fn file_changes(
+    oh: &HostState,
+    oi: &InstanceState,
+    nh: &HostState,
+    ni: &InstanceState,
+) -> Vec<FileChange> {
+    let paths: BTreeSet<&String> = oi.reads.iter().chain(ni.reads.iter()).collect();
+    let mut out = Vec::new();
+    for p in paths {
+        let old = oi.reads.contains(p).then(|| oh.files.get(p)).flatten();
+        let new = ni.reads.contains(p).then(|| nh.files.get(p)).flatten();
+        match (old, new) {
+            (Some(o), Some(n)) if o.sha256 != n.sha256 => {
+                let names: BTreeSet<&String> = o.keys.keys().chain(n.keys.keys()).collect();
+                let keys = names
+                    .into_iter()
+                    .filter(|k| o.keys.get(*k) != n.keys.get(*k))
+                    .map(|k| match (o.keys.contains_key(k), n.keys.contains_key(k)) {
+                        (false, _) => format!("+{k}"),
+                        (_, false) => format!("-{k}"),
+                        _ => k.clone(),
+                    })
+                    .collect();
+                out.push(FileChange {
+                    path: p.clone(),
+                    status: "changed",
+                    keys,
+                });
+            }
+            (None, Some(_)) => out.push(FileChange {
+                path: p.clone(),
+                status: "new",
+                keys: Vec::new(),
+            }),
+            (Some(_), None) => out.push(FileChange {
+                path: p.clone(),
+                status: "gone",
+                keys: Vec::new(),
+            }),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The spec changes behind changed keys, in words, each once.
+fn causes_of(files: &[FileChange]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: String| {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    for f in files {
+        if f.status != "changed" {
+            push(format!("{} is {}", f.path, f.status));
+            continue;
+        }
+        for k in &f.keys {
+            let k = k.trim_start_matches(['+', '-']);
+            let cause = if k.contains("defaultZone") || k.contains("discovery.server-address") {
+                "the Eureka peers changed (every service's defaultZone lists them)".to_string()
+            } else if k.starts_with("wds.linkis.gateway.url") || k.contains("gateway.url") {
+                "the gateway URL changed (a gateway's host or port)".to_string()
+            } else if k.starts_with("wds.linkis.ecm.") {
+                "this ECM's share of the sizing changed (more or fewer ECM hosts, or the sizing)"
+                    .to_string()
+            } else if k == "server.port" || k.ends_with(".port") && k.contains("server") {
+                format!("its port changed ({k})")
+            } else if f.path.starts_with("systemd/") {
+                format!("its systemd unit changed ({k})")
+            } else if f.path.ends_with("linkis-env.sh") {
+                format!("the environment changed ({k} in linkis-env.sh)")
+            } else {
+                format!("{k} changed in {} (a spec setting or `overrides:`)", f.path)
+            };
+            push(cause);
+        }
+    }
+    out
+}
+
+/// The few-line summary `render`, `render --check` and `plan --out` print.
+pub fn summary(c: &ChangePlan) -> String {
+    let mut s = String::new();
+    if is_empty(c) {
+        let _ = writeln!(
+            s,
+            "changes against applied.json: none ({} instances unchanged)",
+            c.counts.unchanged
+        );
+        return s;
+    }
+    let n = c.counts;
+    let _ = writeln!(
+        s,
+        "changes against applied.json: {} added, {} removed ({} moved), {} reconfigured (restart), {} unchanged",
+        n.added, n.removed, n.moved, n.reconfigured, n.unchanged
+    );
+    for a in &c.attention {
+        let _ = writeln!(s, "  attention: {a}");
+    }
+    if !c.hosts_added.is_empty() {
+        let _ = writeln!(s, "  new hosts: {}", names(&c.hosts_added));
+    }
+    if !c.hosts_removed.is_empty() {
+        let _ = writeln!(s, "  removed hosts: {}", names(&c.hosts_removed));
+    }
+    for i in c.instances.iter().filter(|i| i.kind != "unchanged") {
+        let _ = writeln!(s, "  {:<12} {} on {}", i.kind, i.service, i.host);
+    }
+    if c.nginx.is_some() {
+        let _ = writeln!(s, "  nginx: reloaded (its site changed)");
+    }
+    if !c.new_vault_variables.is_empty() {
+        let _ = writeln!(
+            s,
+            "  new vault variables: {}",
+            c.new_vault_variables.join(", ")
+        );
+    }
+    s
+}
+
+fn names(h: &[HostRef]) -> String {
+    h.iter()
+        .map(|h| h.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Nothing to do: every instance unchanged, nothing else changes.
+pub fn is_empty(c: &ChangePlan) -> bool {
+    c.counts.added + c.counts.removed + c.counts.reconfigured == 0
+        && c.nginx.is_none()
+        && c.upgrade.is_none()
+        && c.new_vault_variables.is_empty()
+        && c.configure_hosts.is_empty()
+}
+
+/// The change plan of a plan against its `applied` state, if it has one.
+pub fn of(plan: &Plan, rendered: &State) -> Option<ChangePlan> {
+    let applied = plan.applied.as_ref()?;
+    let order: Vec<String> = plan.hosts.iter().map(|h| h.name.clone()).collect();
+    Some(diff(applied, rendered, &order))
+}
+
+/// Whether this release's entrance can be marked offline (`/entrance/operation/label/markoffline`
+/// and `/entrance/operation/metrics/runningtask`, from Linkis 1.2.0 on).
+fn entrance_offline_api(release: &str) -> bool {
+    let mut it = release.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+    (major, minor) >= (1, 2)
+}
+
+#[derive(Serialize)]
+struct HostCtx<'a> {
+    name: &'a str,
+    status: &'static str,
+    instances: Vec<&'a InstanceChange>,
+}
+
+#[derive(Serialize)]
+struct Ctx<'a> {
+    c: &'a ChangePlan,
+    empty: bool,
+    hosts: Vec<HostCtx<'a>>,
+    /// Added instances grouped per service, in start order (as `Restart`, for the start plays).
+    start: Vec<Restart>,
+    /// Hosts with added instances.
+    start_hosts: Vec<String>,
+    /// Removed instances in stop order: ECMs and entrances first (drained), Eureka last.
+    remove: Vec<&'a InstanceChange>,
+    remove_hosts: Vec<String>,
+    /// A gateway that runs before and after the change, `address:port`, for the drain API.
+    gateway: String,
+    entrance_offline_api: bool,
+    eureka: bool,
+}
+
+/// `CHANGES.md`, `changes.yml` and the role it uses, when the plan has an applied state.
+pub fn render(
+    plan: &Plan,
+    templates: &crate::render::Templates,
+    rendered: &State,
+) -> Result<Vec<crate::render::OutFile>, crate::render::RenderError> {
+    let Some(c) = of(plan, rendered) else {
+        return Ok(Vec::new());
+    };
+    let mut hosts: Vec<HostCtx> = Vec::new();
+    for i in &c.instances {
+        match hosts.iter_mut().find(|h| h.name == i.host) {
+            Some(h) => h.instances.push(i),
+            None => hosts.push(HostCtx {
+                name: &i.host,
+                status: if c.hosts_added.iter().any(|h| h.name == i.host) {
+                    "new"
+                } else if c.hosts_removed.iter().any(|h| h.name == i.host) {
+                    "removed"
+                } else {
+                    "kept"
+                },
+                instances: vec![i],
+            }),
+        }
+    }
+    let order: Vec<&str> = plan
+        .hosts
+        .iter()
+        .map(|h| h.name.as_str())
+        .chain(c.hosts_removed.iter().map(|h| h.name.as_str()))
+        .collect();
+    hosts.sort_by_key(|h| order.iter().position(|n| *n == h.name));
+
+    let mut start: Vec<Restart> = Vec::new();
+    for i in c.instances.iter().filter(|i| i.kind == "added") {
+        match start.last_mut() {
+            Some(r) if r.service == i.service => r.hosts.push(i.host.clone()),
+            _ => start.push(Restart {
+                service: i.service.clone(),
+                unit: i.unit.clone(),
+                group: format!("linkis_{}", i.service),
+                health: matches!(i.service.as_str(), "eureka" | "gateway"),
+                hosts: vec![i.host.clone()],
+            }),
+        }
+    }
+    let mut start_hosts: Vec<String> = Vec::new();
+    for r in &start {
+        for h in &r.hosts {
+            if !start_hosts.contains(h) {
+                start_hosts.push(h.clone());
+            }
+        }
+    }
+    let mut remove: Vec<&InstanceChange> =
+        c.instances.iter().filter(|i| i.kind == "removed").collect();
+    remove.reverse();
+    let mut remove_hosts: Vec<String> = Vec::new();
+    for i in &remove {
+        if !remove_hosts.contains(&i.host) {
+            remove_hosts.push(i.host.clone());
+        }
+    }
+    let gateway = c
+        .instances
+        .iter()
+        .find(|i| i.service == "gateway" && matches!(i.kind, "unchanged" | "reconfigured"))
+        .or_else(|| {
+            c.instances
+                .iter()
+                .find(|i| i.service == "gateway" && i.kind == "added")
+        })
+        .map(|i| format!("{}:{}", i.address, i.port))
+        .unwrap_or_default();
+    let ctx = Ctx {
+        empty: is_empty(&c),
+        hosts,
+        start,
+        start_hosts,
+        remove,
+        remove_hosts,
+        gateway,
+        entrance_offline_api: entrance_offline_api(&c.release),
+        eureka: rendered.discovery == "eureka",
+        c: &c,
+    };
+    let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
+    let mut files = Vec::new();
+    for name in templates.names().map(str::to_string).collect::<Vec<_>>() {
+        let Some(out) = name.strip_suffix(".j2") else {
+            continue;
+        };
+        if is_change_template(out) {
+            let text = templates.render(&name, value.clone())?;
+            files.push(crate::render::OutFile::new(out, text));
+        }
+    }
+    Ok(files)
+}
+
+/// The output paths this module renders.
+pub fn is_change_template(out: &str) -> bool {
+    matches!(out, "CHANGES.md" | "changes.yml") || out.starts_with("roles/linkis_change/")
+}

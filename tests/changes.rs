@@ -1,0 +1,648 @@
+//! Changes to a running cluster (issue 10): state.json, sticky placement against applied.json,
+//! and the change plan (CHANGES.md, changes.yml, the restart set), over the scenarios of
+//! docs/operations.md. "Applied" is always the state.json of an earlier render, as the playbooks
+//! copy it.
+//!
+//! With `CHANGES_SCENARIOS_DIR` set, each scenario's rendered tree is also written there, so that
+//! `.ci/changes.sh` checks every changes.yml these tests produce with ansible-playbook
+//! --syntax-check and ansible-lint.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use linkis_gen::changes::{self, ChangePlan};
+use linkis_gen::load::Source;
+use linkis_gen::render::{self, OutFile, RenderOptions};
+use linkis_gen::size::Plan;
+use linkis_gen::state::{self, State};
+
+fn plan_of(name: &str, text: &str, applied: Option<State>) -> Plan {
+    let src = Source::new(name, text.as_bytes().to_vec());
+    linkis_gen::plan_with(&src, applied).unwrap_or_else(|d| panic!("{name}: {d:#?}"))
+}
+
+fn get<'a>(files: &'a [OutFile], path: &str) -> &'a str {
+    &files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("{path} not rendered"))
+        .contents
+}
+
+fn state_of(files: &[OutFile]) -> State {
+    State::from_json(get(files, state::STATE)).expect("state.json parses")
+}
+
+/// One rendered step of a scenario: its plan, files and (against the previous step) changes.
+struct Step {
+    plan: Plan,
+    files: Vec<OutFile>,
+    changes: Option<ChangePlan>,
+}
+
+impl Step {
+    fn changes(&self) -> &ChangePlan {
+        self.changes
+            .as_ref()
+            .expect("rendered against an applied state")
+    }
+    fn md(&self) -> &str {
+        get(&self.files, "CHANGES.md")
+    }
+    fn yml(&self) -> &str {
+        get(&self.files, "changes.yml")
+    }
+    /// `service@host` of the instances of one kind.
+    fn kind(&self, kind: &str) -> Vec<String> {
+        self.changes()
+            .instances
+            .iter()
+            .filter(|i| i.kind == kind)
+            .map(|i| format!("{}@{}", i.service, i.host))
+            .collect()
+    }
+    fn restart_set(&self) -> Vec<String> {
+        self.changes()
+            .restart
+            .iter()
+            .flat_map(|r| r.hosts.iter().map(move |h| format!("{}@{h}", r.service)))
+            .collect()
+    }
+}
+
+fn step(name: &str, text: &str, applied: Option<State>) -> Step {
+    let plan = plan_of(name, text, applied);
+    let files = render::render(&plan, &RenderOptions::default()).expect("renders");
+    let changes = changes::of(&plan, &state_of(&files));
+    Step {
+        plan,
+        files,
+        changes,
+    }
+}
+
+/// Renders each spec against the state of the one before; the first is a new cluster.
+fn scenario(name: &str, specs: &[&str]) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    for (i, text) in specs.iter().enumerate() {
+        let applied = steps.last().map(|s| state_of(&s.files));
+        steps.push(step(&format!("{name}-{i}.yaml"), text, applied));
+    }
+    if let Ok(dir) = std::env::var("CHANGES_SCENARIOS_DIR") {
+        write_tree(&Path::new(&dir).join(name), &steps.last().unwrap().files);
+    }
+    steps
+}
+
+fn write_tree(dir: &Path, files: &[OutFile]) {
+    let _ = std::fs::remove_dir_all(dir);
+    for f in files {
+        let p = dir.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, &f.contents).unwrap();
+    }
+}
+
+fn example(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn with_hosts(text: &str, extra: &[(&str, &str)]) -> String {
+    let mut t = text.trim_end().to_string();
+    for (name, address) in extra {
+        t.push_str(&format!("\n  - {{ name: {name}, address: {address} }}"));
+    }
+    t.push('\n');
+    t
+}
+
+fn without_host(text: &str, name: &str) -> String {
+    let line = format!("  - {{ name: {name}, ");
+    let out: Vec<&str> = text.lines().filter(|l| !l.starts_with(&line)).collect();
+    assert_eq!(out.len() + 1, text.lines().count(), "{name} is in the spec");
+    out.join("\n") + "\n"
+}
+
+/// The index of the first occurrence of `needle` in `hay`, which must hold it.
+fn at(hay: &str, needle: &str) -> usize {
+    hay.find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in:\n{hay}"))
+}
+
+const G50: &str = "examples/guide-50-users.yaml";
+const G300: &str = "examples/guide-300-users.yaml";
+const CONTROL: [&str; 5] = [
+    "eureka",
+    "gateway",
+    "publicservice",
+    "linkismanager",
+    "entrance",
+];
+
+/// Appending two hosts: no control service moves, only the new ECMs are added, the existing ECMs
+/// restart only because their sizing keys change (named), one at a time.
+fn assert_scale_out(name: &str, spec: &str, old_ecms: &[&str], new: [(&str, &str); 2]) {
+    let before = example(spec);
+    let after = with_hosts(&before, &new);
+    let steps = scenario(name, &[&before, &after]);
+    let s = &steps[1];
+    let c = s.changes();
+
+    // Sticky placement: the control services stay on the last two hosts of before.
+    let control_hosts: Vec<&str> = s
+        .plan
+        .hosts
+        .iter()
+        .filter(|h| h.is_control())
+        .map(|h| h.name.as_str())
+        .collect();
+    let n = old_ecms.len();
+    assert_eq!(
+        control_hosts,
+        [format!("s{}", n + 1), format!("s{}", n + 2)],
+        "{name}"
+    );
+    let added: Vec<String> = new
+        .iter()
+        .map(|(h, _)| format!("engineconnmanager@{h}"))
+        .collect();
+    assert_eq!(
+        s.kind("added"),
+        added,
+        "{name}: only the new ECMs are added"
+    );
+    assert!(s.kind("removed").is_empty(), "{name}");
+    for svc in CONTROL {
+        assert!(
+            !c.instances
+                .iter()
+                .any(|i| i.service == svc && i.kind != "unchanged"),
+            "{name}: {svc} changes"
+        );
+    }
+    // Existing ECMs restart because their share of cores and instances changes.
+    let expected: Vec<String> = old_ecms
+        .iter()
+        .map(|h| format!("engineconnmanager@{h}"))
+        .collect();
+    assert_eq!(s.restart_set(), expected, "{name}");
+    for i in c.instances.iter().filter(|i| i.kind == "reconfigured") {
+        assert_eq!(i.files.len(), 1, "{name}: {:?}", i.files);
+        assert_eq!(
+            i.files[0].path,
+            "conf/linkis-cg-engineconnmanager.properties"
+        );
+        assert_eq!(
+            i.files[0].keys,
+            [
+                "wds.linkis.ecm.cores.max",
+                "wds.linkis.ecm.engineconn.instances.max"
+            ],
+            "{name}: memory.max stays (same host memory)"
+        );
+    }
+    assert!(c.nginx.is_none() && c.new_vault_variables.is_empty());
+
+    // CHANGES.md and PLAN.md say so.
+    let md = s.md();
+    assert!(md.contains(&format!("### {} (new host)", new[0].0)), "{md}");
+    assert!(md.contains(
+        "`conf/linkis-cg-engineconnmanager.properties` changed: `wds.linkis.ecm.cores.max`, \
+         `wds.linkis.ecm.engineconn.instances.max`"
+    ));
+    assert!(
+        md.contains("every engineconnmanager instance restarts"),
+        "{md}"
+    );
+    assert!(md.contains("- unchanged: eureka, gateway, publicservice, linkismanager, entrance"));
+    let plan_md = get(&s.files, "PLAN.md");
+    assert!(plan_md.contains("## What stays put"), "{plan_md}");
+    assert!(plan_md.contains(&format!(
+        "| {} | engineconnmanager | eureka, gateway, publicservice, linkismanager, entrance | new to the running cluster: ECM role |",
+        new[1].0
+    )));
+
+    // changes.yml: prepare the new hosts, start their ECMs, restart the old ones one at a time.
+    let yml = s.yml();
+    let hosts = format!("hosts: {}:{}\n", new[0].0, new[1].0);
+    assert!(yml.contains(&format!("- name: Preflight the new hosts\n  {hosts}")));
+    assert!(yml.contains(&format!(
+        "- name: \"Start the new engineconnmanager instances ({}, {})\"\n  {hosts}",
+        new[0].0, new[1].0
+    )));
+    let restart = at(
+        yml,
+        "- name: \"Restart engineconnmanager one instance at a time",
+    );
+    assert!(yml[restart..].contains(&format!("hosts: {}\n  serial: 1\n", old_ecms.join(":"))));
+    assert!(at(yml, "Start the new engineconnmanager") < restart);
+    assert!(!yml.contains("clear-server.sh") && !yml.contains("linkis_change"));
+    assert!(!yml.contains("Restart eureka") && !yml.contains("Restart gateway"));
+    assert!(yml.trim_end().ends_with(
+        "dest: \"{{ playbook_dir }}/.linkis-gen/applied.json\"\n        mode: \"0644\""
+    ));
+}
+
+#[test]
+fn appending_two_hosts_to_the_4_host_guide_layout_adds_two_ecms_and_moves_nothing() {
+    assert_scale_out(
+        "scale-out-4",
+        G50,
+        &["s1", "s2"],
+        [("s5", "10.0.1.5"), ("s6", "10.0.1.6")],
+    );
+}
+
+#[test]
+fn appending_two_hosts_to_the_12_host_guide_layout_adds_two_ecms_and_moves_nothing() {
+    let ecms: Vec<String> = (1..=10).map(|i| format!("s{i}")).collect();
+    let ecms: Vec<&str> = ecms.iter().map(String::as_str).collect();
+    assert_scale_out(
+        "scale-out-12",
+        G300,
+        &ecms,
+        [("s13", "10.0.1.13"), ("s14", "10.0.1.14")],
+    );
+}
+
+#[test]
+fn without_applied_json_the_default_placement_moves_the_control_plane_and_no_plan_is_written() {
+    // The unsafe first-edition behaviour this stage fixes, kept as the reference.
+    let six = with_hosts(&example(G50), &[("s5", "10.0.1.5"), ("s6", "10.0.1.6")]);
+    let s = step("six.yaml", &six, None);
+    assert!(s.plan.hosts[4].is_control() && s.plan.hosts[5].is_control());
+    assert!(s.changes.is_none() && s.plan.sticky.is_empty());
+    for p in [
+        "CHANGES.md",
+        "changes.yml",
+        "roles/linkis_change/tasks/main.yml",
+    ] {
+        assert!(!s.files.iter().any(|f| f.path == p), "{p}");
+    }
+    assert!(s.files.iter().any(|f| f.path == state::STATE));
+}
+
+#[test]
+fn removing_an_ecm_host_drains_stops_and_removes_its_ecm() {
+    let four = example(G50);
+    let six = with_hosts(&four, &[("s5", "10.0.1.5"), ("s6", "10.0.1.6")]);
+    let five = without_host(&six, "s5");
+    let steps = scenario("remove-ecm-host", &[&four, &six, &five]);
+    let s = &steps[2];
+    let c = s.changes();
+    assert_eq!(s.kind("removed"), ["engineconnmanager@s5"]);
+    assert!(s.kind("added").is_empty());
+    assert_eq!(
+        c.hosts_removed
+            .iter()
+            .map(|h| (h.name.as_str(), h.address.as_str()))
+            .collect::<Vec<_>>(),
+        [("s5", "10.0.1.5")]
+    );
+    assert_eq!(
+        s.restart_set(),
+        [
+            "engineconnmanager@s1",
+            "engineconnmanager@s2",
+            "engineconnmanager@s6"
+        ]
+    );
+    let md = s.md();
+    assert!(md.contains("### s5 (removed from the spec)"), "{md}");
+    assert!(md.contains(
+        "- `engineconnmanager` (linkis-cg-engineconnmanager, port 9102): **removed**: drained \
+         (its engines end, up to a timeout), stopped, disabled, unit file deleted"
+    ));
+    let yml = s.yml();
+    // s5 is no longer in the inventory: changes.yml reaches it by its recorded address.
+    assert!(
+        yml.contains("- { name: s5, address: 10.0.1.5, ssh_port: 22 }"),
+        "{yml}"
+    );
+    let remove = at(
+        yml,
+        "- name: Drain, stop and remove the instances no longer placed\n  hosts: s5\n  serial: 1\n",
+    );
+    assert!(yml[remove..].contains(
+        "- { host: s5, service: engineconnmanager, unit: linkis-cg-engineconnmanager, port: 9102, drain: ecm }"
+    ));
+    assert!(at(yml, "Restart engineconnmanager") < remove);
+    assert!(!yml.contains("Preflight the new hosts") && !yml.contains("clear-server.sh"));
+    // The role that removes it: drain, stop + disable, delete the unit file.
+    let role = get(&s.files, "roles/linkis_change/tasks/remove.yml");
+    let drain = at(
+        role,
+        "pgrep -f org.apache.linkis.engineconn.launch.EngineConnServer",
+    );
+    let stop = at(role, "state: stopped\n    enabled: false");
+    let delete = at(role, "state: absent");
+    assert!(drain < stop && stop < delete);
+}
+
+#[test]
+fn replacing_a_control_host_starts_its_services_on_the_new_host_before_the_old_ones_stop() {
+    let four = example(G50);
+    let replaced = without_host(&four, "s4").trim_end().to_string()
+        + "\n  - { name: s5, address: 10.0.1.5, roles: [control] }\n";
+    let steps = scenario("replace-control-host", &[&four, &replaced]);
+    let s = &steps[1];
+    let c = s.changes();
+    let moved: Vec<String> = CONTROL.iter().map(|svc| format!("{svc}@s5")).collect();
+    assert_eq!(s.kind("added"), moved);
+    let gone: Vec<String> = CONTROL.iter().map(|svc| format!("{svc}@s4")).collect();
+    assert_eq!(s.kind("removed"), gone);
+    assert!(
+        c.instances
+            .iter()
+            .filter(|i| i.kind == "added")
+            .all(|i| i.moved.as_deref() == Some("s4"))
+    );
+    assert_eq!(c.counts.moved, 5);
+    // s1, s2 keep their ECMs and s3 its control services (sticky), though s1..s3 declare nothing.
+    assert_eq!(s.plan.hosts[0].services.len(), 1);
+    assert!(s.plan.hosts[2].is_control() && !s.plan.hosts[1].is_control());
+    // A new Eureka peer changes every defaultZone: every running instance restarts.
+    let mut restart = s.restart_set();
+    restart.sort();
+    let mut expected: Vec<String> = CONTROL.iter().map(|svc| format!("{svc}@s3")).collect();
+    expected.extend(["engineconnmanager@s1".into(), "engineconnmanager@s2".into()]);
+    expected.sort();
+    assert_eq!(restart, expected);
+    let eureka_s3 = c
+        .instances
+        .iter()
+        .find(|i| i.service == "eureka" && i.host == "s3")
+        .unwrap();
+    assert!(
+        eureka_s3
+            .causes
+            .iter()
+            .any(|c| c.contains("the Eureka peers changed")),
+        "{:?}",
+        eureka_s3.causes
+    );
+    // s3's control services restart while s4's and s5's run: only the ECMs all restart.
+    assert_eq!(
+        c.attention,
+        [
+            "every engineconnmanager instance restarts (s1, s2, one at a time, each back in the \
+          registry before the next)"
+        ]
+    );
+    let md = s.md();
+    assert!(md.contains("**added**, moved here from s4"), "{md}");
+    assert!(md.contains("eureka.client.serviceUrl.defaultZone"), "{md}");
+    // Order: s5 prepared, its services started and registered, restarts, then s4 drained.
+    let yml = s.yml();
+    let prepare = at(yml, "- name: Preflight the new hosts\n  hosts: s5\n");
+    let start_eureka = at(yml, "- name: \"Start the new eureka instances (s5)\"");
+    let start_entrance = at(yml, "- name: \"Start the new entrance instances (s5)\"");
+    let registered = at(
+        yml,
+        "Check that every new instance is registered before anything stops",
+    );
+    let restart_eureka = at(yml, "- name: \"Restart eureka one instance at a time (s3)");
+    let remove = at(
+        yml,
+        "- name: Drain, stop and remove the instances no longer placed\n  hosts: s4\n",
+    );
+    assert!(prepare < start_eureka && start_eureka < start_entrance);
+    assert!(start_entrance < registered && registered < restart_eureka && restart_eureka < remove);
+    assert!(yml[remove..].contains("drain: entrance }"));
+    assert!(!yml.contains("clear-server.sh") && !yml.contains("clear_server"));
+    // The gateway on s5 joins the nginx upstream, the one on s4 leaves it.
+    let nginx = c.nginx.as_ref().expect("nginx changes");
+    assert_eq!(nginx.added, ["10.0.1.5:9001"]);
+    assert_eq!(nginx.removed, ["10.0.1.4:9001"]);
+    let reload = at(yml, "- name: Reload nginx with the new gateway upstreams");
+    assert!(restart_eureka < reload && reload < remove);
+}
+
+#[test]
+fn a_gateway_port_change_restarts_the_gateways_and_every_reader_of_the_gateway_url_one_at_a_time() {
+    let four = example(G50);
+    let moved = four
+        .replace(
+            "{ name: s3, address: 10.0.1.3 }",
+            "{ name: s3, address: 10.0.1.3, ports: { gateway: 9011 } }",
+        )
+        .replace(
+            "{ name: s4, address: 10.0.1.4 }",
+            "{ name: s4, address: 10.0.1.4, ports: { gateway: 9011 } }",
+        );
+    let steps = scenario("gateway-port", &[&four, &moved]);
+    let s = &steps[1];
+    let c = s.changes();
+    assert!(s.kind("added").is_empty() && s.kind("removed").is_empty());
+    let gw: Vec<&str> = c
+        .restart
+        .iter()
+        .find(|r| r.service == "gateway")
+        .map(|r| r.hosts.iter().map(String::as_str).collect())
+        .unwrap();
+    assert_eq!(gw, ["s3", "s4"]);
+    let gw3 = c
+        .instances
+        .iter()
+        .find(|i| i.service == "gateway" && i.host == "s3")
+        .unwrap();
+    assert_eq!(gw3.causes[0], "its port changes from 9001 to 9011");
+    // wds.linkis.gateway.url is in linkis.properties, which every service reads.
+    let readers: BTreeSet<String> = c
+        .instances
+        .iter()
+        .filter(|i| {
+            i.files.iter().any(|f| {
+                f.path == "conf/linkis.properties"
+                    && f.keys.iter().any(|k| k == "wds.linkis.gateway.url")
+            })
+        })
+        .map(|i| format!("{}@{}", i.service, i.host))
+        .collect();
+    assert_eq!(readers.len(), 12, "{readers:?}");
+    assert_eq!(s.restart_set().len(), 12);
+    assert!(
+        c.instances
+            .iter()
+            .filter(|i| i.kind == "reconfigured")
+            .all(|i| i
+                .causes
+                .iter()
+                .any(|c| c.contains("the gateway URL changed")))
+    );
+    // One at a time per service, and nginx reloaded with the new upstream ports.
+    let yml = s.yml();
+    assert_eq!(yml.matches("  serial: 1\n").count(), c.restart.len());
+    assert_eq!(c.restart.len(), 6);
+    let nginx = c.nginx.as_ref().unwrap();
+    assert_eq!(nginx.added, ["10.0.1.3:9011", "10.0.1.4:9011"]);
+    assert_eq!(nginx.removed, ["10.0.1.3:9001", "10.0.1.4:9001"]);
+    assert!(
+        yml.contains("- name: Reload nginx with the new gateway upstreams\n  hosts: linkis_web\n")
+    );
+    assert!(at(yml, "Restart gateway one instance at a time (s3 → s4)") < at(yml, "Reload nginx"));
+    let md = s.md();
+    assert!(
+        md.contains("upstream servers added: 10.0.1.3:9011, 10.0.1.4:9011"),
+        "{md}"
+    );
+    assert!(
+        md.contains("every gateway instance restarts (s3, s4, one at a time"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_no_op_re_render_is_an_empty_plan() {
+    let four = example(G50);
+    let steps = scenario("no-op", &[&four, &four]);
+    let s = &steps[1];
+    let c = s.changes();
+    assert!(changes::is_empty(c));
+    assert_eq!(c.counts.unchanged, 12);
+    assert!(c.restart.is_empty() && c.attention.is_empty() && s.plan.sticky.is_empty());
+    assert!(s.md().contains("**No changes**"), "{}", s.md());
+    let yml = s.yml();
+    for play in [
+        "Preflight",
+        "Start the new",
+        "Restart",
+        "Drain",
+        "Reload nginx",
+        "Gather facts",
+    ] {
+        assert!(!yml.contains(play), "{play}:\n{yml}");
+    }
+    assert!(yml.contains("Copy state.json to applied.json"));
+    // The same tree as without applied.json, but for the change plan.
+    let fresh = step("fresh.yaml", &four, None);
+    let plain = |files: &[OutFile]| -> Vec<(String, String)> {
+        files
+            .iter()
+            .filter(|f| !changes::is_change_template(&f.path))
+            .map(|f| {
+                (
+                    f.path.clone(),
+                    f.contents.replace("no-op-1.yaml", "fresh.yaml"),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(plain(&s.files), plain(&fresh.files));
+}
+
+#[test]
+fn state_json_digests_do_not_depend_on_the_specs_path_and_name_every_file_an_instance_reads() {
+    let four = example(G50);
+    let a = state_of(&step("a.yaml", &four, None).files);
+    let b = state_of(&step("elsewhere/b.yaml", &four, None).files);
+    assert_eq!(a, b);
+    let gw = &a.hosts["s3"].services["gateway"];
+    assert_eq!(gw.port, 9001);
+    assert_eq!(
+        gw.reads,
+        [
+            "conf/application-engineconn.yml",
+            "conf/application-linkis.yml",
+            "conf/linkis-env.sh",
+            "conf/linkis-mg-gateway.properties",
+            "conf/linkis.properties",
+            "systemd/linkis-mg-gateway.service"
+        ]
+    );
+    for r in &gw.reads {
+        assert!(a.hosts["s3"].files.contains_key(r), "{r}");
+    }
+    assert!(
+        a.vault_variables
+            .contains(&"vault_linkis_db_password".to_string())
+    );
+    // No value is recorded, only digests: the DB address is not in the state.
+    assert!(!a.to_json().contains("10.0.0.5"));
+}
+
+/// On disk, through the command line: render, "apply" (copy state.json), change the spec, render
+/// twice; the plan stays the same, the writer keeps applied.json, `--check` does not report it.
+#[test]
+fn rendering_twice_before_applying_keeps_the_same_plan_and_applied_json() {
+    let dir = std::env::temp_dir().join(format!("lg-changes-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out");
+    let bin = env!("CARGO_BIN_EXE_linkis-gen");
+    let run = |spec: &Path, extra: &[&str]| {
+        let o = Command::new(bin)
+            .arg("render")
+            .arg(spec)
+            .arg("-o")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string(),
+        )
+    };
+    let four = dir.join("cluster.yaml");
+    std::fs::write(&four, example(G50)).unwrap();
+    assert_eq!(run(&four, &[]).0, Some(0));
+    assert!(!out.join("CHANGES.md").exists() && !out.join(state::APPLIED).exists());
+    std::fs::copy(out.join(state::STATE), out.join(state::APPLIED)).unwrap();
+    let applied = std::fs::read(out.join(state::APPLIED)).unwrap();
+
+    std::fs::write(
+        &four,
+        with_hosts(&example(G50), &[("s5", "10.0.1.5"), ("s6", "10.0.1.6")]),
+    )
+    .unwrap();
+    let (code, first) = run(&four, &[]);
+    assert_eq!(code, Some(0), "{first}");
+    assert!(first.contains("changes against applied.json: 2 added, 0 removed (0 moved), 2 reconfigured (restart), 10 unchanged"), "{first}");
+    let md1 = std::fs::read_to_string(out.join("CHANGES.md")).unwrap();
+    let yml1 = std::fs::read_to_string(out.join("changes.yml")).unwrap();
+    let (code, second) = run(&four, &[]);
+    assert_eq!(code, Some(0));
+    assert!(second.contains(": 0 written,"), "{second}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("CHANGES.md")).unwrap(),
+        md1
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("changes.yml")).unwrap(),
+        yml1
+    );
+    assert_eq!(std::fs::read(out.join(state::APPLIED)).unwrap(), applied);
+
+    // --check: up to date (applied.json is not drift), and it prints the same summary.
+    let (code, check) = run(&four, &["--check"]);
+    assert_eq!(code, Some(0), "{check}");
+    assert!(check.contains("2 added, 0 removed"), "{check}");
+    // `plan --out` prints it too.
+    let o = Command::new(bin)
+        .arg("plan")
+        .arg(&four)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let plan = String::from_utf8_lossy(&o.stdout);
+    assert!(plan.contains("## What stays put"), "{plan}");
+    assert!(
+        plan.contains("changes against applied.json: 2 added"),
+        "{plan}"
+    );
+    // A broken applied.json is an error that names it, never a panic.
+    std::fs::write(out.join(state::APPLIED), "{ not json").unwrap();
+    let o = Command::new(bin)
+        .arg("render")
+        .arg(&four)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("applied.json"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
