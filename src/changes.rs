@@ -334,8 +334,9 @@ fn file_changes(
         match (old, new) {
             (Some(o), Some(n)) if o.sha256 != n.sha256 => {
                 let names: BTreeSet<&String> = o.keys.keys().chain(n.keys.keys()).collect();
-                let keys = names
+                let keys: Vec<String> = names
                     .into_iter()
+                    .filter(|k| !ni.ignores.contains(k))
                     .filter(|k| o.keys.get(*k) != n.keys.get(*k))
                     .map(|k| match (o.keys.contains_key(k), n.keys.contains_key(k)) {
                         (false, _) => format!("+{k}"),
@@ -343,6 +344,11 @@ fn file_changes(
                         _ => k.clone(),
                     })
                     .collect();
+                // Only keys other services read changed (or, with keys, only comments).
+                if keys.is_empty() && !ni.ignores.is_empty() && p.as_str() == "conf/linkis-env.sh"
+                {
+                    continue;
+                }
                 out.push(FileChange {
                     path: p.clone(),
                     status: "changed",

@@ -28,6 +28,8 @@ use crate::write::sha256;
 pub const STATE: &str = ".linkis-gen/state.json";
 /// What runs, relative to OUT: written by the playbooks, never by `render`.
 pub const APPLIED: &str = ".linkis-gen/applied.json";
+/// The shared file that holds per-service keys (heap sizes).
+const ENV_FILE: &str = "conf/linkis-env.sh";
 /// The format of state.json; a newer one is refused rather than misread.
 pub const FORMAT: u32 = 1;
 
@@ -76,6 +78,10 @@ pub struct InstanceState {
     pub daemon: String,
     /// The files it reads, paths relative to `hosts/<host>/`.
     pub reads: Vec<String>,
+    /// Keys of those files that only other services read (their heap variables in
+    /// linkis-env.sh): left out of its digest, so that they do not restart it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignores: Vec<String>,
     /// One digest over the files it reads (path and digest of each).
     pub digest: String,
 }
@@ -133,6 +139,13 @@ pub fn of(plan: &Plan, files: &[OutFile]) -> State {
         .iter()
         .map(|f| (f.path.as_str(), f.contents.as_str()))
         .collect();
+    let heap_vars: Vec<(Service, &str)> = plan
+        .release
+        .line
+        .services
+        .iter()
+        .filter_map(|i| i.heap_var.map(|v| (i.service, v)))
+        .collect();
     let mut hosts = BTreeMap::new();
     for h in &plan.hosts {
         let prefix = format!("hosts/{}/", h.name);
@@ -149,6 +162,11 @@ pub fn of(plan: &Plan, files: &[OutFile]) -> State {
             reads.push(format!("conf/{}", p.info.conf_file));
             reads.push(format!("systemd/{unit}.service"));
             reads.sort();
+            let ignores: Vec<String> = heap_vars
+                .iter()
+                .filter(|(svc, _)| *svc != p.service)
+                .map(|(_, v)| v.to_string())
+                .collect();
             let mut all = String::new();
             for r in &reads {
                 let Some(text) = by_path.get(format!("{prefix}{r}").as_str()) else {
@@ -157,8 +175,20 @@ pub fn of(plan: &Plan, files: &[OutFile]) -> State {
                 let fs = host_files
                     .entry(r.clone())
                     .or_insert_with(|| file_state(r, text));
-                all.push_str(&format!("{r} {}\n", fs.sha256));
+                if r == ENV_FILE && !ignores.is_empty() {
+                    // The keys it reads, not the whole file.
+                    for (k, v) in fs.keys.iter().filter(|(k, _)| !ignores.contains(k)) {
+                        all.push_str(&format!("{r} {k} {v}\n"));
+                    }
+                } else {
+                    all.push_str(&format!("{r} {}\n", fs.sha256));
+                }
             }
+            let ignores = if reads.iter().any(|r| r == ENV_FILE) {
+                ignores
+            } else {
+                Vec::new()
+            };
             services.insert(
                 p.service.name().to_string(),
                 InstanceState {
@@ -166,6 +196,7 @@ pub fn of(plan: &Plan, files: &[OutFile]) -> State {
                     unit,
                     daemon: p.info.daemon.to_string(),
                     reads,
+                    ignores,
                     digest: sha256(all.as_bytes()),
                 },
             );

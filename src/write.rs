@@ -172,7 +172,8 @@ fn current(path: &Path) -> io::Result<Option<(Vec<u8>, u32)>> {
 /// Writes the rendered files into OUT (see the module docs for the guarantees).
 pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
     for f in files {
-        if !is_safe_relative(&f.path) || f.path == MANIFEST {
+        // applied.json is the playbooks' (what runs): a render never writes it.
+        if !is_safe_relative(&f.path) || f.path == MANIFEST || f.path == crate::state::APPLIED {
             return Err(WriteError::BadPath(f.path.clone()));
         }
     }
@@ -473,7 +474,7 @@ mod tests {
     #[test]
     fn unsafe_rendered_paths_are_refused() {
         let dir = std::env::temp_dir().join(format!("lg-unsafe-{}", std::process::id()));
-        for p in ["../x", "/etc/passwd", "a/../../x", ".git/config", MANIFEST] {
+        for p in ["../x", "/etc/passwd", "a/../../x", ".git/config", MANIFEST, crate::state::APPLIED] {
             let r = write(&dir, &[OutFile::new(p, "x")]);
             assert!(matches!(r, Err(WriteError::BadPath(_))), "{p}");
         }

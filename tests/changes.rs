@@ -646,3 +646,33 @@ fn rendering_twice_before_applying_keeps_the_same_plan_and_applied_json() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("applied.json"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn moving_a_control_service_takes_a_services_pin_and_moves_only_that_service() {
+    let four = example(G50);
+    let six = with_hosts(&four, &[("s5", "10.0.1.5"), ("s6", "10.0.1.6")]);
+    // entrance leaves s4 for a new host s7: s4 pins what else it runs, s7 pins entrance.
+    let moved = six.replace(
+        "{ name: s4, address: 10.0.1.4 }",
+        "{ name: s4, address: 10.0.1.4, services: [eureka, gateway, publicservice, linkismanager] }",
+    ) + "  - { name: s7, address: 10.0.1.7, services: [entrance] }\n";
+    let steps = scenario("move-entrance", &[&four, &six, &moved]);
+    let s = &steps[2];
+    let c = s.changes();
+    assert_eq!(s.kind("added"), ["entrance@s7"]);
+    assert_eq!(s.kind("removed"), ["entrance@s4"]);
+    assert_eq!(c.counts.moved, 1);
+    // No other instance reads anything that changed (s4's linkis-env.sh loses ENTRANCE_HEAP_SIZE,
+    // which only the entrance reads): nothing restarts.
+    assert!(s.restart_set().is_empty(), "{:?}", s.restart_set());
+    let yml = s.yml();
+    let start = at(yml, "- name: \"Start the new entrance instances (s7)\"");
+    let remove = at(yml, "- name: Drain, stop and remove the instances no longer placed\n  hosts: s4\n");
+    assert!(start < remove);
+    assert!(yml[remove..].contains(
+        "- { host: s4, service: entrance, unit: linkis-cg-entrance, port: 9104, drain: entrance }"
+    ));
+    assert!(yml.contains("linkis_change_entrance_offline_api: true"));
+    let md = s.md();
+    assert!(md.contains("**removed**, moves to s7: drained (marked offline until its running jobs end), stopped, disabled, unit file deleted"), "{md}");
+}
