@@ -291,6 +291,11 @@ fn print_change_summary(plan: &linkis_gen::size::Plan, opts: &RenderOptions) {
 
 /// The change summary from the rendered files' state.json.
 fn print_change_summary_of(plan: &linkis_gen::size::Plan, files: &[render::OutFile]) {
+    // A release or discovery change: the upgrade's summary (src/upgrade.rs).
+    if let Ok(Some(up)) = linkis_gen::upgrade::of_plan(plan) {
+        print!("{}", linkis_gen::upgrade::summary(&up));
+        return;
+    }
     let Some(state) = files
         .iter()
         .find(|f| f.path == linkis_gen::state::STATE)

@@ -305,3 +305,49 @@ fn key_changes(from: &Release, to: &Release) -> (Vec<KeyChange>, Vec<KeyChange>)
         old.difference(&new).map(change).collect(),
     )
 }
+
+/// The upgrade in a few lines, for `render` and `plan` (CHANGES.md has the whole plan).
+pub fn summary(u: &Upgrade) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "upgrade against applied.json: Linkis {} ({}) -> {} ({}); the whole cluster stops (CHANGES.md, changes.yml)",
+        u.from, u.from_discovery, u.to, u.to_discovery
+    );
+    let scripts: usize = u.migrations.iter().map(|m| m.scripts.len()).sum();
+    let versions: Vec<&str> = u.migrations.iter().map(|m| m.version).collect();
+    let _ = writeln!(
+        s,
+        "  database: {scripts} {} upgrade script{} ({})",
+        u.db,
+        if scripts == 1 { "" } else { "s" },
+        if versions.is_empty() {
+            "none".to_string()
+        } else {
+            versions.join(", ")
+        }
+    );
+    if !u.without_scripts.is_empty() {
+        let _ = writeln!(s, "  no scripts for: {}", u.without_scripts.join(", "));
+    }
+    for g in &u.services_removed {
+        let _ = match g.into {
+            Some(into) => writeln!(s, "  service gone: {} (folded into {into})", g.service),
+            None => writeln!(s, "  service gone: {}", g.service),
+        };
+    }
+    for a in &u.services_added {
+        let _ = writeln!(s, "  new service: {a}");
+    }
+    for r in &u.removed_units {
+        let _ = writeln!(s, "  unit removed: {} on {}", r.unit, r.host);
+    }
+    let _ = writeln!(
+        s,
+        "  conf keys: {} new, {} gone in the stock files",
+        u.keys_added.len(),
+        u.keys_removed.len()
+    );
+    s
+}
