@@ -167,6 +167,7 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
         let mut causes = causes_of(&files);
         if let (Some((_, o)), Some((_, n))) = (&old, &new) {
             if o.port != n.port {
+                causes.retain(|c| !c.starts_with("its port changed"));
                 causes.insert(0, format!("its port changes from {} to {}", o.port, n.port));
             }
         }
@@ -345,8 +346,7 @@ fn file_changes(
                     })
                     .collect();
                 // Only keys other services read changed (or, with keys, only comments).
-                if keys.is_empty() && !ni.ignores.is_empty() && p.as_str() == "conf/linkis-env.sh"
-                {
+                if keys.is_empty() && !ni.ignores.is_empty() && p.as_str() == "conf/linkis-env.sh" {
                     continue;
                 }
                 out.push(FileChange {
@@ -489,6 +489,12 @@ struct HostCtx<'a> {
 }
 
 #[derive(Serialize)]
+struct RemovePlay {
+    hosts: Vec<String>,
+    gone: bool,
+}
+
+#[derive(Serialize)]
 struct Ctx<'a> {
     c: &'a ChangePlan,
     empty: bool,
@@ -499,7 +505,9 @@ struct Ctx<'a> {
     start_hosts: Vec<String>,
     /// Removed instances in stop order: ECMs and entrances first (drained), Eureka last.
     remove: Vec<&'a InstanceChange>,
-    remove_hosts: Vec<String>,
+    /// The removal plays: hosts still in the spec first (strict), then hosts removed from it
+    /// (an unreachable one, e.g. a failed host being replaced, is skipped).
+    remove_plays: Vec<RemovePlay>,
     /// A gateway that runs before and after the change, `address:port`, for the drain API.
     gateway: String,
     entrance_offline_api: bool,
@@ -564,10 +572,17 @@ pub fn render(
     let mut remove: Vec<&InstanceChange> =
         c.instances.iter().filter(|i| i.kind == "removed").collect();
     remove.reverse();
-    let mut remove_hosts: Vec<String> = Vec::new();
-    for i in &remove {
-        if !remove_hosts.contains(&i.host) {
-            remove_hosts.push(i.host.clone());
+    let mut remove_plays: Vec<RemovePlay> = Vec::new();
+    for gone in [false, true] {
+        let mut hosts: Vec<String> = Vec::new();
+        for i in &remove {
+            let is_gone = c.hosts_removed.iter().any(|h| h.name == i.host);
+            if is_gone == gone && !hosts.contains(&i.host) {
+                hosts.push(i.host.clone());
+            }
+        }
+        if !hosts.is_empty() {
+            remove_plays.push(RemovePlay { hosts, gone });
         }
     }
     let gateway = c
@@ -587,7 +602,7 @@ pub fn render(
         start,
         start_hosts,
         remove,
-        remove_hosts,
+        remove_plays,
         gateway,
         entrance_offline_api: entrance_offline_api(&c.release),
         eureka: rendered.discovery == "eureka",

@@ -104,6 +104,29 @@ impl State {
                 state.format
             ));
         }
+        // Names and addresses of hosts no longer in the spec go into changes.yml as they are:
+        // only what a render could have written is accepted.
+        let word = |s: &str, extra: &str| {
+            !s.is_empty()
+                && s.len() <= 253
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || extra.contains(c))
+        };
+        for (name, h) in &state.hosts {
+            if !word(name, "_") || !word(&h.address, ".:[]") {
+                return Err(format!(
+                    "host {name:?} at {:?} is not a host a render writes",
+                    h.address
+                ));
+            }
+            for (svc, i) in &h.services {
+                if !word(svc, "") || !word(&i.unit, "") || !word(&i.daemon, "") {
+                    return Err(format!(
+                        "service {svc:?} of host {name} is not one a render writes"
+                    ));
+                }
+            }
+        }
         Ok(state)
     }
 
@@ -418,5 +441,16 @@ mod tests {
         assert_eq!(State::from_json(&text).unwrap(), st);
         assert!(State::from_json("{").is_err());
         assert!(State::from_json(&text.replace("\"format\": 1", "\"format\": 9")).is_err());
+        let mut evil = st.clone();
+        evil.hosts.insert(
+            "s9".into(),
+            HostState {
+                address: "1.2.3.4, ssh_port: 1 }".into(),
+                ssh_port: 22,
+                files: BTreeMap::new(),
+                services: BTreeMap::new(),
+            },
+        );
+        assert!(State::from_json(&evil.to_json()).is_err());
     }
 }

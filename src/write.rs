@@ -474,7 +474,14 @@ mod tests {
     #[test]
     fn unsafe_rendered_paths_are_refused() {
         let dir = std::env::temp_dir().join(format!("lg-unsafe-{}", std::process::id()));
-        for p in ["../x", "/etc/passwd", "a/../../x", ".git/config", MANIFEST, crate::state::APPLIED] {
+        for p in [
+            "../x",
+            "/etc/passwd",
+            "a/../../x",
+            ".git/config",
+            MANIFEST,
+            crate::state::APPLIED,
+        ] {
             let r = write(&dir, &[OutFile::new(p, "x")]);
             assert!(matches!(r, Err(WriteError::BadPath(_))), "{p}");
         }
