@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::spec::Service;
+use crate::spec::{DbType, Service};
 
 /// What a release line knows about one of its microservices.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -509,6 +509,128 @@ pub static LINES: &[Line] = &[
     },
 ];
 
+/// The release `init` and the documentation default to.
+pub const DEFAULT_RELEASE: &str = "1.3.2";
+
+/// What Linkis needs to reach its metadata database, per database type.
+#[derive(Debug, Clone, Copy)]
+pub struct DbFacts {
+    /// The JDBC scheme and the dialect name: `mysql`, `postgresql`.
+    pub kind: &'static str,
+    /// The JDBC URL's query string.
+    pub url_params: &'static str,
+    /// Keys `linkis.properties` needs besides URL, user and password.
+    pub driver_keys: &'static [(&'static str, &'static str)],
+}
+
+const DB_MYSQL: DbFacts = DbFacts {
+    kind: "mysql",
+    url_params: "characterEncoding=UTF-8",
+    driver_keys: &[],
+};
+
+const DB_POSTGRESQL: DbFacts = DbFacts {
+    kind: "postgresql",
+    url_params: "stringtype=unspecified",
+    driver_keys: &[
+        (
+            "wds.linkis.server.mybatis.datasource.driver-class-name",
+            "org.postgresql.Driver",
+        ),
+        (
+            "wds.linkis.server.mybatis.mapperLocations",
+            "classpath*:mapper/common/*.xml,classpath*:mapper/postgresql/*.xml",
+        ),
+        ("linkis.server.mybatis.pagehelper.dialect", "postgresql"),
+    ],
+};
+
+/// The facts of a database type.
+pub fn db_facts(kind: DbType) -> DbFacts {
+    match kind {
+        DbType::Mysql => DB_MYSQL,
+        DbType::Postgresql => DB_POSTGRESQL,
+    }
+}
+
+/// The cross-host start stages, in order: each waits for the previous one on every host.
+/// Eureka; then the gateway and the public services; then the manager (and the engine plugin
+/// server where the line has one); then the entrance; then the EngineConnManagers.
+pub const START_STAGES: [&str; 5] = [
+    "discovery (Eureka)",
+    "gateway and public services",
+    "resource manager",
+    "entrance",
+    "EngineConnManagers",
+];
+
+/// A service's index in `START_STAGES`.
+pub fn start_stage(s: Service) -> usize {
+    match s {
+        Service::Eureka => 0,
+        Service::Gateway
+        | Service::Publicservice
+        | Service::Cs
+        | Service::Datasourcemanager
+        | Service::Metadatamanager => 1,
+        Service::Linkismanager | Service::Engineplugin => 2,
+        Service::Entrance => 3,
+        Service::Engineconnmanager => 4,
+    }
+}
+
+/// How the apply side knows a started service is up.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthCheck {
+    /// An HTTP endpoint worth waiting for (Eureka, the gateway).
+    Http,
+    /// Only its registration in discovery, checked by the verify phase.
+    Registration,
+}
+
+pub fn health_check(s: Service) -> HealthCheck {
+    match s {
+        Service::Eureka | Service::Gateway => HealthCheck::Http,
+        _ => HealthCheck::Registration,
+    }
+}
+
+/// Release features a spec can ask for, for "it came in X" messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    Nacos,
+    Postgresql,
+    RedisSessions,
+}
+
+impl Feature {
+    fn on(self, f: &Features) -> bool {
+        match self {
+            Feature::Nacos => f.nacos,
+            Feature::Postgresql => f.postgresql,
+            Feature::RedisSessions => f.redis_sessions,
+        }
+    }
+
+    /// The first supported release that has the feature.
+    pub fn first_release(self) -> &'static str {
+        Release::all()
+            .find(|r| self.on(&r.features()))
+            .map_or("?", |r| r.version)
+    }
+
+    /// The releases that have it, for hints: `1.5.0 or later`, or `1.8.0` when that is the newest.
+    pub fn releases_text(self) -> String {
+        let first = self.first_release();
+        if Release::all().last().is_some_and(|r| r.version == first) {
+            first.to_string()
+        } else {
+            format!("{first} or later")
+        }
+    }
+}
+
 /// One supported release: its version string and its line.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 pub struct Release {
@@ -863,6 +985,23 @@ mod tests {
                 .unwrap();
             assert!(before.has(f.service), "{f:?}");
         }
+    }
+
+    #[test]
+    fn a_feature_comes_in_the_first_release_whose_line_has_it() {
+        assert_eq!(Feature::Nacos.first_release(), "1.5.0");
+        assert_eq!(Feature::RedisSessions.releases_text(), "1.3.0 or later");
+        // The newest release is named alone.
+        assert_eq!(Feature::Postgresql.releases_text(), "1.8.0");
+        for f in [Feature::Nacos, Feature::Postgresql, Feature::RedisSessions] {
+            let first = f.first_release();
+            for r in Release::all() {
+                let after = Release::all().position(|x| x.version == r.version)
+                    >= Release::all().position(|x| x.version == first);
+                assert_eq!(f.on(&r.features()), after, "{f:?} in {}", r.version);
+            }
+        }
+        assert!(Release::find(DEFAULT_RELEASE).is_some());
     }
 
     #[test]

@@ -13,7 +13,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::size::Plan;
+use crate::model::Model;
+use crate::render::routes;
 use crate::spec::Service;
 use crate::state::{FileState, HostState, InstanceState, State, service_named};
 
@@ -466,10 +467,10 @@ pub fn is_empty(c: &ChangePlan) -> bool {
         && c.configure_hosts.is_empty()
 }
 
-/// The change plan of a plan against its `applied` state, if it has one.
-pub fn of(plan: &Plan, rendered: &State) -> Option<ChangePlan> {
-    let applied = plan.applied.as_ref()?;
-    let order: Vec<String> = plan.hosts.iter().map(|h| h.name.clone()).collect();
+/// The change plan of a model against its `applied` state, if it has one.
+pub fn of(model: &Model, rendered: &State) -> Option<ChangePlan> {
+    let applied = model.applied.as_ref()?;
+    let order: Vec<String> = model.hosts.iter().map(|h| h.name.clone()).collect();
     Some(diff(applied, rendered, &order))
 }
 
@@ -516,11 +517,11 @@ struct Ctx<'a> {
 
 /// `CHANGES.md`, `changes.yml` and the role it uses, when the plan has an applied state.
 pub fn render(
-    plan: &Plan,
+    model: &Model,
     templates: &crate::render::Templates,
     rendered: &State,
 ) -> Result<Vec<crate::render::OutFile>, crate::render::RenderError> {
-    let Some(c) = of(plan, rendered) else {
+    let Some(c) = of(model, rendered) else {
         return Ok(Vec::new());
     };
     let mut hosts: Vec<HostCtx> = Vec::new();
@@ -540,7 +541,7 @@ pub fn render(
             }),
         }
     }
-    let order: Vec<&str> = plan
+    let order: Vec<&str> = model
         .hosts
         .iter()
         .map(|h| h.name.as_str())
@@ -610,19 +611,14 @@ pub fn render(
     };
     let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
     let mut files = Vec::new();
-    for name in templates.names().map(str::to_string).collect::<Vec<_>>() {
-        let Some(out) = name.strip_suffix(".j2") else {
-            continue;
-        };
-        if is_change_template(out) {
-            let text = templates.render(&name, value.clone())?;
-            files.push(crate::render::OutFile::new(out, text));
-        }
+    for route in routes::of(routes::Renderer::Changes, routes::Scope::Cluster) {
+        let text = templates.render(route.template, value.clone())?;
+        files.push(crate::render::OutFile::new(route.out, text));
     }
     Ok(files)
 }
 
-/// The output paths this module renders.
-pub fn is_change_template(out: &str) -> bool {
-    matches!(out, "CHANGES.md" | "changes.yml") || out.starts_with("roles/linkis_change/")
+/// Whether a rendered path belongs to the change plan (rendered only when the cluster runs).
+pub fn is_change_file(path: &str) -> bool {
+    routes::of(routes::Renderer::Changes, routes::Scope::Cluster).any(|r| r.out == path)
 }

@@ -8,13 +8,22 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::load::Source;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
     Warning,
+}
+
+/// What printing a diagnostic needs from the spec's text: its name, where a spec path is, and
+/// the text of a line. `load::Source` implements it; a trait so that diag does not depend on load.
+pub trait SpecText {
+    /// The name used in messages (the path as the user gave it).
+    fn name(&self) -> &str;
+    /// The 1-based (line, column) of a spec path, or of its nearest ancestor in the file.
+    fn position(&self, path: &str, anchor: Anchor) -> Option<(usize, usize)>;
+    /// The 1-based line of the text, when it is fit to show.
+    fn line(&self, line: usize) -> Option<&str>;
 }
 
 /// Where in the node a diagnostic points: at its key (`gatewy:`) or at its value.
@@ -102,7 +111,7 @@ impl Diagnostic {
     ///    |                       ^
     ///    = hint: pick a free port
     /// ```
-    pub fn render(&self, src: &Source) -> String {
+    pub fn render(&self, src: &dyn SpecText) -> String {
         let mut out = String::new();
         let level = match self.severity {
             Severity::Error => "error",
@@ -116,7 +125,7 @@ impl Diagnostic {
         let pos = self.pos.or_else(|| src.position(&self.path, self.anchor));
         match pos {
             Some((line, col)) => {
-                let _ = writeln!(out, "  --> {}:{line}:{col}", src.name);
+                let _ = writeln!(out, "  --> {}:{line}:{col}", src.name());
                 if let Some(text) = src.line(line).filter(|_| !self.redacted) {
                     let num = line.to_string();
                     let pad = " ".repeat(num.len());
@@ -127,7 +136,7 @@ impl Diagnostic {
                 }
             }
             None => {
-                let _ = writeln!(out, "  --> {}", src.name);
+                let _ = writeln!(out, "  --> {}", src.name());
             }
         }
         if let Some(h) = &self.hint {
@@ -142,7 +151,7 @@ impl Diagnostic {
 pub const MAX_SHOWN: usize = 50;
 
 /// Renders a list of diagnostics, errors first then warnings, each in input order, with a summary.
-pub fn render_all(diags: &[Diagnostic], src: &Source) -> String {
+pub fn render_all(diags: &[Diagnostic], src: &dyn SpecText) -> String {
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
     sorted.sort_by_key(|d| d.severity);
     let mut out = String::new();
@@ -163,7 +172,7 @@ pub fn render_all(diags: &[Diagnostic], src: &Source) -> String {
         let _ = writeln!(
             out,
             "{}: {errors} error{}, {warnings} warning{}",
-            src.name,
+            src.name(),
             plural(errors),
             plural(warnings)
         );

@@ -44,7 +44,7 @@ impl Default for InitOptions {
                 cores: 1,
             }],
             concurrency: 2,
-            version: "1.3.2".into(),
+            version: crate::catalog::DEFAULT_RELEASE.into(),
         }
     }
 }
@@ -312,12 +312,11 @@ pub fn starter_spec(o: &InitOptions) -> Result<String, String> {
     }
     // 3 or more: the last two run the control services, the others only an ECM.
     let per_ecm = (o.host_memory.bytes() as u128).saturating_sub(2 * GIB as u128);
-    let demand: u128 = o.users as u128
-        * o.concurrency as u128
-        * o.engines
-            .iter()
-            .map(|e| e.memory.bytes() as u128)
-            .sum::<u128>();
+    let demand = crate::size::memory_demand(
+        o.users,
+        o.concurrency,
+        o.engines.iter().map(|e| e.memory.bytes()),
+    );
     if per_ecm == 0 {
         return Err(format!(
             "hosts of {} have no memory left for engines after the ECM's 2G heap",

@@ -1,8 +1,9 @@
 //! linkis-gen: one cluster spec → everything needed to run Apache Linkis on many hosts.
 //!
 //! The pipeline is a compiler, one module per stage, each taking the previous stage's output:
-//! `load` (bytes → `Spec`) → `validate` (→ `Validated`) → `size` (→ `Plan`) → `render`
-//! (→ `Vec<OutFile>`) → `write` (→ OUT on disk). `catalog` holds what differs between Linkis
+//! `load` (bytes → `Spec`) → `validate` (→ `Validated`) → `size` (→ `Plan`) → `model`
+//! (→ `Model`, every value normalised once) → `render` (→ `Vec<OutFile>`, reading only the model)
+//! → `write` (→ OUT on disk). `catalog` holds what differs between Linkis
 //! releases; `diag` the diagnostics every stage reports.
 
 pub mod catalog;
@@ -10,6 +11,7 @@ pub mod changes;
 pub mod diag;
 pub mod init;
 pub mod load;
+pub mod model;
 pub mod render;
 pub mod report;
 pub mod schema;
@@ -22,6 +24,7 @@ pub mod write;
 
 use diag::Diagnostic;
 use load::Source;
+use model::Model;
 use size::Plan;
 
 /// Runs load → validate → size on a spec source: the plan, or every error found.
@@ -47,4 +50,16 @@ pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Ve
         errors
     })?;
     Ok(plan)
+}
+
+/// Runs load → validate → size → resolve on a spec source: the model, or every error found.
+/// Warnings travel in `Model::warnings`.
+pub fn model(src: &Source) -> Result<Model, Vec<Diagnostic>> {
+    model_with(src, None)
+}
+
+/// `model` against what runs (`OUT/.linkis-gen/applied.json`): sticky placement, and the base of
+/// the change plan (`Model::applied`) that `render` writes as CHANGES.md and changes.yml.
+pub fn model_with(src: &Source, applied: Option<state::State>) -> Result<Model, Vec<Diagnostic>> {
+    plan_with(src, applied).map(|p| model::resolve(&p))
 }

@@ -15,7 +15,7 @@ use serde_yaml::Value;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
-use crate::diag::{Anchor, Diagnostic, join_index, join_key, nearest};
+use crate::diag::{Anchor, Diagnostic, SpecText, join_index, join_key, nearest};
 use crate::spec::{BARE_SIZE, LITERAL_SECRET, MAX_HOSTS, Spec};
 
 /// Specs larger than this are refused before parsing: a real spec is a few kilobytes.
@@ -97,6 +97,18 @@ impl Source {
             p = parent_path(&p);
             exact = false;
         }
+    }
+}
+
+impl SpecText for Source {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn position(&self, path: &str, anchor: Anchor) -> Option<(usize, usize)> {
+        Source::position(self, path, anchor)
+    }
+    fn line(&self, line: usize) -> Option<&str> {
+        Source::line(self, line)
     }
 }
 

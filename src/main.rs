@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use linkis_gen::diag::{self, Diagnostic};
 use linkis_gen::init::{EngineType, InitOptions};
 use linkis_gen::load::Source;
+use linkis_gen::model::Model;
 use linkis_gen::render::{self, RenderOptions};
 use linkis_gen::spec::Size;
 use linkis_gen::state::State;
@@ -87,7 +88,7 @@ enum Command {
             long = "version",
             id = "linkis_version",
             value_name = "VERSION",
-            default_value = "1.3.2"
+            default_value = linkis_gen::catalog::DEFAULT_RELEASE
         )]
         linkis_version: String,
     },
@@ -116,7 +117,7 @@ fn main() -> ExitCode {
                 "{}: ok: {} hosts, Linkis {}, {} warning{}",
                 src.name,
                 plan.hosts.len(),
-                plan.release.version,
+                plan.cluster.version,
                 plan.warnings.len(),
                 if plan.warnings.len() == 1 { "" } else { "s" }
             );
@@ -129,11 +130,11 @@ fn main() -> ExitCode {
             };
             with_plan(&spec, applied, |_, plan| {
                 match format {
-                    Format::Text => print!("{}", linkis_gen::report::text(plan)),
+                    Format::Text => {
+                        print!("{}", render::plan_text(plan));
+                        print_change_summary(plan, &RenderOptions::default());
+                    }
                     Format::Json => print!("{}", linkis_gen::report::json(plan)),
-                }
-                if let Format::Text = format {
-                    print_change_summary(plan, &RenderOptions::default());
                 }
                 ExitCode::SUCCESS
             })
@@ -280,19 +281,19 @@ fn read_applied(out: &Path) -> Result<Option<State>, ExitCode> {
     })
 }
 
-/// The change summary of a plan with an applied state (rendered in memory).
-fn print_change_summary(plan: &linkis_gen::size::Plan, opts: &RenderOptions) {
-    if plan.applied.is_some() {
-        if let Ok(files) = render::render(plan, opts) {
-            print_change_summary_of(plan, &files);
+/// The change summary of a model with an applied state (rendered in memory).
+fn print_change_summary(model: &Model, opts: &RenderOptions) {
+    if model.applied.is_some() {
+        if let Ok(files) = render::render(model, opts) {
+            print_change_summary_of(model, &files);
         }
     }
 }
 
 /// The change summary from the rendered files' state.json.
-fn print_change_summary_of(plan: &linkis_gen::size::Plan, files: &[render::OutFile]) {
+fn print_change_summary_of(model: &Model, files: &[render::OutFile]) {
     // A release or discovery change: the upgrade's summary (src/upgrade.rs).
-    if let Ok(Some(up)) = linkis_gen::upgrade::of_plan(plan) {
+    if let Ok(Some(up)) = linkis_gen::upgrade::of_model(model) {
         print!("{}", linkis_gen::upgrade::summary(&up));
         return;
     }
@@ -303,23 +304,23 @@ fn print_change_summary_of(plan: &linkis_gen::size::Plan, files: &[render::OutFi
     else {
         return;
     };
-    if let Some(c) = linkis_gen::changes::of(plan, &state) {
+    if let Some(c) = linkis_gen::changes::of(model, &state) {
         print!("{}", linkis_gen::changes::summary(&c));
     }
 }
 
-/// Loads, validates and sizes the spec (against what runs, if given); prints diagnostics; runs
-/// `then` on success.
+/// Loads, validates, sizes and resolves the spec (against what runs, if given); prints
+/// diagnostics; runs `then` on success.
 fn with_plan(
     path: &Path,
     applied: Option<State>,
-    then: impl FnOnce(&Source, &linkis_gen::size::Plan) -> ExitCode,
+    then: impl FnOnce(&Source, &Model) -> ExitCode,
 ) -> ExitCode {
     let src = match read_source(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    match linkis_gen::plan_with(&src, applied) {
+    match linkis_gen::model_with(&src, applied) {
         Ok(plan) => {
             print_diags(&plan.warnings, &src);
             then(&src, &plan)

@@ -1,19 +1,17 @@
 //! The plan report: `linkis-gen plan` (text or JSON) and `OUT/PLAN.md`.
 //!
-//! `Report` is the report as data: a stable, serializable summary of a `Plan` (no maps, so the JSON
-//! keeps one order), with every size both in bytes and as text. The text form is rendered from the
-//! template `templates/PLAN.md.j2` with the report as its context, so the JSON and the text can
-//! never disagree.
+//! `Report` is the report as data: a stable, serializable summary of a `Model` (no maps, so the
+//! JSON keeps one order), with every size both in bytes and as text. The text form is rendered
+//! (render/plan_md.rs) from the template `templates/PLAN.md.j2` with the report as its context,
+//! so the JSON and the text can never disagree.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::render::{OutFile, RenderError, Templates};
-use crate::size::{Plan, gib};
-use crate::spec::{AutoSize, GIB, Role, Service};
-
-const PLAN_TEMPLATE_NAME: &str = "PLAN.md.j2";
+use crate::model::{Host, Model, Sizing};
+use crate::size::{EcmShare, gib};
+use crate::spec::{GIB, Service};
 
 /// A size in bytes and as text (`62G`).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -80,6 +78,60 @@ pub struct Formula {
     pub instances_line: String,
 }
 
+impl Formula {
+    /// The formula of a sizing, with its arithmetic as text.
+    fn new(s: &Sizing) -> Formula {
+        let d = &s.demand;
+        let engines: Vec<EngineRow> = s
+            .engines
+            .iter()
+            .map(|e| EngineRow {
+                name: e.name.clone(),
+                memory: Mem::new(e.memory),
+                cores: e.cores,
+            })
+            .collect();
+        let mem_terms = engines
+            .iter()
+            .map(|e| format!("{} {}", e.name, e.memory.text))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let core_terms = engines
+            .iter()
+            .map(|e| format!("{} {}", e.name, e.cores))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        Formula {
+            users: d.users,
+            concurrency: d.concurrency,
+            engine_memory_sum: Mem::new(d.engine_memory_sum),
+            engine_cores_sum: d.engine_cores_sum,
+            memory: Mem::new(d.memory),
+            cores: d.cores,
+            instances: d.engines,
+            memory_line: format!(
+                "{} × ({mem_terms}) × {} = {}",
+                d.users,
+                d.concurrency,
+                gib(d.memory as u128)
+            ),
+            cores_line: format!(
+                "{} × ({core_terms}) × {} = {}",
+                d.users, d.concurrency, d.cores
+            ),
+            instances_line: format!(
+                "{} × {} × {} type{} = {}",
+                d.users,
+                d.concurrency,
+                d.engine_types,
+                if d.engine_types == 1 { "" } else { "s" },
+                d.engines
+            ),
+            engines,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EngineRow {
     pub name: String,
@@ -132,7 +184,34 @@ pub struct HostRow {
     /// Memory the host's ECM may give to engines (0 without an ECM).
     pub engine_memory: Mem,
     /// `linkis-cg-engineconnmanager.properties` values, on ECM hosts.
-    pub ecm: Option<EcmKeys>,
+    pub ecm: Option<EcmShare>,
+}
+
+impl HostRow {
+    /// The row of a host; `reserve` is reserve_memory, bytes.
+    fn new(h: &Host, reserve: u64) -> HostRow {
+        HostRow {
+            name: h.name.clone(),
+            address: h.address.clone(),
+            memory: Mem::new(h.memory),
+            cores: (h.cores > 0).then_some(h.cores),
+            role: h.role().to_string(),
+            services: h
+                .instances
+                .iter()
+                .map(|i| ServiceRow {
+                    name: i.name.to_string(),
+                    daemon: i.daemon.to_string(),
+                    port: i.port,
+                    heap: Mem::new(i.heap),
+                })
+                .collect(),
+            heaps: Mem::new(h.instances.iter().map(|i| i.heap).sum()),
+            reserve: Mem::new(if h.control { reserve } else { 0 }),
+            engine_memory: Mem::new(h.engine_memory),
+            ecm: h.ecm,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -141,16 +220,6 @@ pub struct ServiceRow {
     pub daemon: String,
     pub port: u16,
     pub heap: Mem,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EcmKeys {
-    /// `wds.linkis.ecm.memory.max`, bytes.
-    pub memory_max: u64,
-    /// `wds.linkis.ecm.cores.max`.
-    pub cores_max: u64,
-    /// `wds.linkis.ecm.engineconn.instances.max`.
-    pub instances_max: u64,
 }
 
 /// One row of the guide's table of reference layouts (64G hosts, 2 engines of 1G per user).
@@ -231,78 +300,24 @@ pub struct WarningRow {
 }
 
 impl Report {
-    /// The report of a plan.
-    pub fn new(plan: &Plan) -> Report {
-        let s = &plan.spec.sizing;
-        let d = &plan.demand;
-        let engines: Vec<EngineRow> = s
-            .engines
-            .iter()
-            .map(|(name, e)| EngineRow {
-                name: name.clone(),
-                memory: Mem::new(e.memory.bytes()),
-                cores: e.cores,
-            })
-            .collect();
-        let mem_terms = engines
-            .iter()
-            .map(|e| format!("{} {}", e.name, e.memory.text))
-            .collect::<Vec<_>>()
-            .join(" + ");
-        let core_terms = engines
-            .iter()
-            .map(|e| format!("{} {}", e.name, e.cores))
-            .collect::<Vec<_>>()
-            .join(" + ");
-        let formula = Formula {
-            users: d.users,
-            concurrency: d.concurrency,
-            engine_memory_sum: Mem::new(d.engine_memory_sum),
-            engine_cores_sum: d.engine_cores_sum,
-            memory: Mem::new(d.memory),
-            cores: d.cores,
-            instances: d.engines,
-            memory_line: format!(
-                "{} × ({mem_terms}) × {} = {}",
-                d.users,
-                d.concurrency,
-                gib(d.memory as u128)
-            ),
-            cores_line: format!(
-                "{} × ({core_terms}) × {} = {}",
-                d.users, d.concurrency, d.cores
-            ),
-            instances_line: format!(
-                "{} × {} × {} type{} = {}",
-                d.users,
-                d.concurrency,
-                d.engine_types,
-                if d.engine_types == 1 { "" } else { "s" },
-                d.engines
-            ),
-            engines,
-        };
+    /// The report of a resolved model.
+    pub fn new(model: &Model) -> Report {
+        let s = &model.sizing;
+        let d = &s.demand;
+        let formula = Formula::new(s);
 
         let heaps = HeapRules {
-            service: Mem::new(plan.heaps.service),
-            publicservice: Mem::new(plan.heaps.publicservice),
-            publicservice_rule: match s.publicservice_memory {
-                AutoSize::Size(_) => "set in the spec".to_string(),
-                AutoSize::Auto if s.concurrent_users > 100 => {
-                    "auto: 6G above 100 concurrent users, never below service_memory".to_string()
-                }
-                AutoSize::Auto => {
-                    "auto: service_memory up to 100 concurrent users, 6G above".to_string()
-                }
-            },
-            reserve: Mem::new(s.reserve_memory.bytes()),
+            service: Mem::new(s.heaps.service),
+            publicservice: Mem::new(s.heaps.publicservice),
+            publicservice_rule: s.publicservice_rule.to_string(),
+            reserve: Mem::new(s.reserve),
         };
 
-        let ecm: Vec<_> = plan.ecm_hosts().collect();
+        let ecm: Vec<_> = model.ecm_hosts().collect();
         let capacity = Capacity {
             ecm_hosts: ecm.len(),
-            memory: Mem::new(plan.capacity_memory),
-            memory_spare: Mem::new(plan.capacity_memory.saturating_sub(d.memory)),
+            memory: Mem::new(s.capacity_memory),
+            memory_spare: Mem::new(s.capacity_memory.saturating_sub(d.memory)),
             cores_max: ecm.iter().filter_map(|h| h.ecm).map(|e| e.cores_max).sum(),
             physical_cores: if ecm.iter().all(|h| h.cores > 0) {
                 Some(ecm.iter().map(|h| h.cores).sum())
@@ -316,55 +331,21 @@ impl Report {
                 .sum(),
         };
 
-        let hosts = plan
+        let hosts = model
             .hosts
             .iter()
-            .map(|h| {
-                let control = h.is_control();
-                let ecm = h.runs(Service::Engineconnmanager);
-                HostRow {
-                    name: h.name.clone(),
-                    address: h.address.clone(),
-                    memory: Mem::new(h.memory),
-                    cores: (h.cores > 0).then_some(h.cores),
-                    role: match (control, ecm) {
-                        (true, true) => "control+ecm",
-                        (true, false) => "control",
-                        (false, true) => "ecm",
-                        (false, false) => "none",
-                    }
-                    .to_string(),
-                    services: h
-                        .services
-                        .iter()
-                        .map(|p| ServiceRow {
-                            name: p.service.name().to_string(),
-                            daemon: p.info.daemon.to_string(),
-                            port: p.port,
-                            heap: Mem::new(p.heap),
-                        })
-                        .collect(),
-                    heaps: Mem::new(h.services.iter().map(|p| p.heap).sum()),
-                    reserve: Mem::new(if control { s.reserve_memory.bytes() } else { 0 }),
-                    engine_memory: Mem::new(h.engine_memory),
-                    ecm: h.ecm.map(|e| EcmKeys {
-                        memory_max: e.memory_max,
-                        cores_max: e.cores_max,
-                        instances_max: e.instances_max,
-                    }),
-                }
-            })
+            .map(|h| HostRow::new(h, s.reserve))
             .collect();
 
         Report {
-            cluster: plan.spec.cluster.name.clone(),
-            linkis_version: plan.release.version.to_string(),
-            guide: compare_with_guide(plan),
+            cluster: model.cluster.name.clone(),
+            linkis_version: model.cluster.version.to_string(),
+            guide: compare_with_guide(model),
             formula,
             heaps,
             capacity,
             hosts,
-            warnings: plan
+            warnings: model
                 .warnings
                 .iter()
                 .map(|w| WarningRow {
@@ -374,7 +355,7 @@ impl Report {
                     hint: w.hint.clone(),
                 })
                 .collect(),
-            sticky: plan
+            sticky: model
                 .sticky
                 .iter()
                 .map(|s| StickyRow {
@@ -397,26 +378,6 @@ impl Report {
             templates_overridden: None,
         }
     }
-
-    /// The report as Markdown, from a template source.
-    fn render_with(&self, templates: &Templates) -> Result<String, RenderError> {
-        let text = templates.render(
-            PLAN_TEMPLATE_NAME,
-            minijinja::Value::from(minijinja::value::Serde(self)),
-        )?;
-        Ok(with_newline(text))
-    }
-}
-
-/// Text files end with exactly one newline.
-fn with_newline(mut s: String) -> String {
-    while s.ends_with("\n\n") {
-        s.pop();
-    }
-    if !s.ends_with('\n') {
-        s.push('\n');
-    }
-    s
 }
 
 /// `64G` when all memory sizes are equal, else `4 × 64G + 2 × 128G`.
@@ -442,28 +403,29 @@ fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
-fn compare_with_guide(plan: &Plan) -> GuideComparison {
-    let row = guide_row(plan.demand.users);
-    let n = plan.hosts.len();
-    let ecm: Vec<_> = plan.ecm_hosts().collect();
-    let control: Vec<_> = plan.hosts.iter().filter(|h| h.is_control()).collect();
+fn compare_with_guide(model: &Model) -> GuideComparison {
+    let s = &model.sizing;
+    let demand = &s.demand;
+    let row = guide_row(demand.users);
+    let n = model.hosts.len();
+    let ecm: Vec<_> = model.ecm_hosts().collect();
+    let control: Vec<_> = model.hosts.iter().filter(|h| h.control).collect();
     let guide_ecm_mem = row.ecm_hosts as u64 * GUIDE_HOST_MEMORY;
     let engines_per_user = {
-        let s = &plan.spec.sizing;
         let terms = s
             .engines
             .iter()
-            .map(|(k, e)| format!("{k} {}", e.memory))
+            .map(|e| format!("{} {}", e.name, e.memory_text))
             .collect::<Vec<_>>()
             .join(" + ");
-        format!("{} × ({terms})", s.max_concurrency_per_user)
+        format!("{} × ({terms})", demand.concurrency)
     };
     let raw_ecm_mem: u64 = ecm.iter().map(|h| h.memory).sum();
     let rows = vec![
         [
             "concurrent users".to_string(),
             row.users.to_string(),
-            plan.demand.users.to_string(),
+            demand.users.to_string(),
         ],
         [
             "engines per user".to_string(),
@@ -477,12 +439,12 @@ fn compare_with_guide(plan: &Plan) -> GuideComparison {
                 row.max_users,
                 gib(row.max_users as u128 * 2 * GIB as u128)
             ),
-            gib(plan.demand.memory as u128),
+            gib(demand.memory as u128),
         ],
         [
             "servers".to_string(),
             format!("{} × 64G", row.servers),
-            memory_mix(plan.hosts.iter().map(|h| h.memory)),
+            memory_mix(model.hosts.iter().map(|h| h.memory)),
         ],
         [
             "ECM hosts".to_string(),
@@ -498,7 +460,7 @@ fn compare_with_guide(plan: &Plan) -> GuideComparison {
                 if ecm.len() == 1 { "" } else { "s" },
                 names(ecm.iter().map(|h| h.name.as_str())),
                 gib(raw_ecm_mem as u128),
-                gib(plan.capacity_memory as u128)
+                gib(s.capacity_memory as u128)
             ),
         ],
         [
@@ -507,13 +469,12 @@ fn compare_with_guide(plan: &Plan) -> GuideComparison {
             names(control.iter().map(|h| h.name.as_str())),
         ],
     ];
-    let all_control: Vec<Service> =
-        crate::size::role_services(&plan.release, plan.spec.cluster.discovery, &[Role::Control]);
+    let all_control = &s.control_services;
     let same_layout = n == row.servers
-        && plan.hosts.iter().enumerate().all(|(i, h)| {
-            let placed: Vec<Service> = h.services.iter().map(|p| p.service).collect();
+        && model.hosts.iter().enumerate().all(|(i, h)| {
+            let placed: Vec<Service> = h.instances.iter().map(|p| p.service).collect();
             if i + 2 >= n {
-                placed == all_control
+                placed == *all_control
             } else {
                 placed == [Service::Engineconnmanager]
             }
@@ -523,7 +484,7 @@ fn compare_with_guide(plan: &Plan) -> GuideComparison {
             "Same placement as the guide: the ECM on the first {} hosts, every other service on the last two.",
             row.ecm_hosts
         )
-    } else if plan.demand.users > 800 {
+    } else if demand.users > 800 {
         "The guide's largest layout is for 800 users; above it, the formula and the capacity check \
          above are what size the cluster."
             .to_string()
@@ -542,39 +503,10 @@ fn compare_with_guide(plan: &Plan) -> GuideComparison {
     }
 }
 
-/// The embedded template set (`linkis-gen plan` has no `--templates`).
-fn embedded() -> Templates {
-    Templates::load(None).expect("the embedded templates parse (tested)")
-}
-
-/// The report as Markdown text (`linkis-gen plan`), from the embedded template.
-pub fn text(plan: &Plan) -> String {
-    Report::new(plan)
-        .render_with(&embedded())
-        .expect("the embedded PLAN.md.j2 renders every report (tested)")
-}
-
 /// The report as JSON (`linkis-gen plan --format json`).
-pub fn json(plan: &Plan) -> String {
-    let mut s = serde_json::to_string_pretty(&Report::new(plan))
+pub fn json(model: &Model) -> String {
+    let mut s = serde_json::to_string_pretty(&Report::new(model))
         .expect("the report has no maps with non-string keys");
     s.push('\n');
     s
-}
-
-/// `OUT/PLAN.md`, from the embedded template, listing the templates replaced with `--templates`.
-pub fn plan_md(plan: &Plan, overridden: &[String]) -> Vec<OutFile> {
-    let mut templates = embedded();
-    templates.overridden = overridden.to_vec();
-    plan_md_with(&templates, plan).expect("the embedded PLAN.md.j2 renders every report (tested)")
-}
-
-/// `OUT/PLAN.md` from the run's template set, so that a `--templates` PLAN.md.j2 is used.
-pub fn plan_md_with(templates: &Templates, plan: &Plan) -> Result<Vec<OutFile>, RenderError> {
-    let mut report = Report::new(plan);
-    report.templates_overridden = Some(templates.overridden.clone());
-    Ok(vec![OutFile::new(
-        "PLAN.md",
-        report.render_with(templates)?,
-    )])
 }

@@ -176,6 +176,33 @@ pub fn role_services(release: &Release, discovery: Discovery, roles: &[Role]) ->
         .collect()
 }
 
+/// The guide's memory formula: users × Σ engine memory (one engine of each type) × concurrency,
+/// bytes.
+pub fn memory_demand(
+    users: u64,
+    concurrency: u64,
+    engine_memory: impl Iterator<Item = u64>,
+) -> u128 {
+    users as u128 * engine_memory.map(u128::from).sum::<u128>() * concurrency as u128
+}
+
+/// The publicservice heap, bytes, and the rule that gave it (for the plan report).
+/// "Raise publicservice to 6G for many users": above 100 concurrent users, never below
+/// service_memory.
+pub fn publicservice_heap(s: &crate::spec::Sizing) -> (u64, &'static str) {
+    match s.publicservice_memory {
+        AutoSize::Size(z) => (z.bytes(), "set in the spec"),
+        AutoSize::Auto if s.concurrent_users > 100 => (
+            (6 * GIB).max(s.service_memory.bytes()),
+            "auto: 6G above 100 concurrent users, never below service_memory",
+        ),
+        AutoSize::Auto => (
+            s.service_memory.bytes(),
+            "auto: service_memory up to 100 concurrent users, 6G above",
+        ),
+    }
+}
+
 /// Places services and sizes the cluster. Errors carry the arithmetic that failed.
 pub fn place(v: Validated) -> Result<Plan, Vec<Diagnostic>> {
     place_with(v, None)
@@ -196,34 +223,81 @@ pub fn place_with(
     } = v;
     let mut errors = Vec::new();
     let s = &spec.sizing;
-
     let heaps = Heaps {
         service: s.service_memory.bytes(),
-        publicservice: match s.publicservice_memory {
-            AutoSize::Size(z) => z.bytes(),
-            // "Raise publicservice to 6G for many users": never below service_memory.
-            AutoSize::Auto if s.concurrent_users > 100 => (6 * GIB).max(s.service_memory.bytes()),
-            AutoSize::Auto => s.service_memory.bytes(),
-        },
+        publicservice: publicservice_heap(s).0,
     };
+    let demand = demand_of(s);
+    let (mut hosts, sticky) = place_services(&spec, &release, &heaps, applied.as_ref());
+    unplaced_services(&spec, &release, &hosts, &mut errors);
+    port_clashes(&spec, &hosts, &mut errors, &mut warnings);
+    let memory_errors = engine_memory(s, &mut hosts, &mut errors);
 
+    let ecm: Vec<&PlacedHost> = hosts
+        .iter()
+        .filter(|h| h.runs(Service::Engineconnmanager))
+        .collect();
+    let capacity: u128 = ecm.iter().map(|h| h.engine_memory as u128).sum();
+    if !ecm.is_empty() && !memory_errors && capacity < demand.memory as u128 {
+        errors.push(capacity_error(&spec, &heaps, &demand, &ecm, capacity));
+    }
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    ecm_shares(&mut hosts, &demand, capacity);
+    let largest_engine = s
+        .engines
+        .values()
+        .map(|e| e.memory.bytes())
+        .max()
+        .unwrap_or(0);
+    sizing_warnings(&spec, &hosts, &demand, largest_engine, &mut warnings);
+
+    Ok(Plan {
+        capacity_memory: clamp(capacity),
+        spec,
+        release,
+        hosts,
+        heaps,
+        demand,
+        warnings,
+        sticky,
+        applied,
+    })
+}
+
+/// The guide's formula with the spec's numbers.
+fn demand_of(s: &crate::spec::Sizing) -> Demand {
     let engine_memory_sum: u128 = s.engines.values().map(|e| e.memory.bytes() as u128).sum();
     let engine_cores_sum: u128 = s.engines.values().map(|e| e.cores as u128).sum();
     let users = s.concurrent_users as u128;
     let conc = s.max_concurrency_per_user as u128;
     let types = s.engines.len() as u128;
-    let demand = Demand {
+    Demand {
         users: s.concurrent_users,
         concurrency: s.max_concurrency_per_user,
         engine_types: s.engines.len() as u64,
         engine_memory_sum: clamp(engine_memory_sum),
         engine_cores_sum: clamp(engine_cores_sum),
-        memory: clamp(users * engine_memory_sum * conc),
+        memory: clamp(memory_demand(
+            s.concurrent_users,
+            s.max_concurrency_per_user,
+            s.engines.values().map(|e| e.memory.bytes()),
+        )),
         cores: clamp(users * engine_cores_sum * conc),
         engines: clamp(users * conc * types),
-    };
+    }
+}
 
-    // Placement: pinned services, then roles, then defaults among the hosts that declare neither.
+/// Placement: pinned services, then roles, then defaults among the hosts that declare neither
+/// (or, when the cluster runs, what runs on them: sticky).
+fn place_services(
+    spec: &Spec,
+    release: &Release,
+    heaps: &Heaps,
+    applied: Option<&crate::state::State>,
+) -> (Vec<PlacedHost>, Vec<Sticky>) {
     let undeclared = spec
         .hosts
         .iter()
@@ -241,14 +315,14 @@ pub fn place_with(
                 Some(r) => r.clone(),
                 None => next_default.next().cloned().unwrap_or_default(),
             };
-            let mut default = role_services(&release, spec.cluster.discovery, &roles);
+            let mut default = role_services(release, spec.cluster.discovery, &roles);
             default.sort();
-            match (&h.roles, &applied) {
+            match (&h.roles, applied) {
                 (None, Some(a)) => {
                     let (kept, new_host) = crate::state::sticky_services(
                         a,
                         &h.name,
-                        &role_services(&release, spec.cluster.discovery, &[Role::Ecm]),
+                        &role_services(release, spec.cluster.discovery, &[Role::Ecm]),
                         // A service of the release that still runs in it (not Eureka after
                         // a switch to Nacos: src/upgrade.rs removes its units).
                         |s| {
@@ -300,13 +374,17 @@ pub fn place_with(
             ecm: None,
         });
     }
+    (hosts, sticky)
+}
 
-    // Every service of the release runs somewhere.
-    for svc in role_services(
-        &release,
-        spec.cluster.discovery,
-        &[Role::Control, Role::Ecm],
-    ) {
+/// Every service of the release runs somewhere.
+fn unplaced_services(
+    spec: &Spec,
+    release: &Release,
+    hosts: &[PlacedHost],
+    errors: &mut Vec<Diagnostic>,
+) {
+    for svc in role_services(release, spec.cluster.discovery, &[Role::Control, Role::Ecm]) {
         if !hosts.iter().any(|h| h.runs(svc)) {
             errors.push(
                 Diagnostic::error(
@@ -324,13 +402,18 @@ pub fn place_with(
             );
         }
     }
+}
 
-    port_clashes(&spec, &hosts, &mut errors, &mut warnings);
-
-    // Memory per host: engine memory on ECM hosts, heaps + reserve on control hosts.
+/// Memory per host: engine memory on ECM hosts, heaps + reserve on control hosts. Sets each ECM
+/// host's `engine_memory`; true when a host has too little memory.
+fn engine_memory(
+    s: &crate::spec::Sizing,
+    hosts: &mut [PlacedHost],
+    errors: &mut Vec<Diagnostic>,
+) -> bool {
     let reserve = s.reserve_memory.bytes() as u128;
     let mut memory_errors = false;
-    for h in &mut hosts {
+    for h in hosts.iter_mut() {
         let control_heaps: u128 = h
             .services
             .iter()
@@ -369,26 +452,19 @@ pub fn place_with(
             h.engine_memory = clamp(mem - fixed);
         }
     }
+    memory_errors
+}
 
-    let ecm: Vec<&PlacedHost> = hosts
+/// Each ECM's share of cores and instances, in proportion to its engine memory, so that the
+/// shares add up to the demand; instances are never below the even share spec-v1 requires
+/// (users × concurrency × engine types / ECM hosts, rounded up).
+fn ecm_shares(hosts: &mut [PlacedHost], demand: &Demand, capacity: u128) {
+    let ecm_count = hosts
         .iter()
         .filter(|h| h.runs(Service::Engineconnmanager))
-        .collect();
-    let ecm_count = ecm.len() as u128;
-    let capacity: u128 = ecm.iter().map(|h| h.engine_memory as u128).sum();
-    if ecm_count > 0 && !memory_errors && capacity < demand.memory as u128 {
-        errors.push(capacity_error(&spec, &heaps, &demand, &ecm, capacity));
-    }
-
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-
-    // Each ECM's share of cores and instances, in proportion to its engine memory, so that the
-    // shares add up to the demand; instances are never below the even share spec-v1 requires
-    // (users × concurrency × engine types / ECM hosts, rounded up).
+        .count() as u128;
     let even_instances = clamp((demand.engines as u128).div_ceil(ecm_count.max(1)));
-    for h in &mut hosts {
+    for h in hosts.iter_mut() {
         if h.runs(Service::Engineconnmanager) {
             let share = |total: u64| -> u64 {
                 if capacity == 0 {
@@ -403,25 +479,6 @@ pub fn place_with(
             });
         }
     }
-    let largest_engine = s
-        .engines
-        .values()
-        .map(|e| e.memory.bytes())
-        .max()
-        .unwrap_or(0);
-    sizing_warnings(&spec, &hosts, &demand, largest_engine, &mut warnings);
-
-    Ok(Plan {
-        capacity_memory: clamp(capacity),
-        spec,
-        release,
-        hosts,
-        heaps,
-        demand,
-        warnings,
-        sticky,
-        applied,
-    })
 }
 
 /// The ECM capacity error: the demand, what the ECM hosts give, and how many more ECM hosts of

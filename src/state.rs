@@ -19,9 +19,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Model;
 use crate::render::OutFile;
-use crate::size::Plan;
-use crate::spec::{Discovery, Service};
+use crate::spec::Service;
 use crate::write::sha256;
 
 /// Where the rendered state goes, relative to OUT.
@@ -157,12 +157,12 @@ fn short(bytes: &[u8]) -> String {
 }
 
 /// The state of a rendered tree. `files` are the rendered files before their headers.
-pub fn of(plan: &Plan, files: &[OutFile]) -> State {
+pub fn of(model: &Model, files: &[OutFile]) -> State {
     let by_path: BTreeMap<&str, &str> = files
         .iter()
         .map(|f| (f.path.as_str(), f.contents.as_str()))
         .collect();
-    let heap_vars: Vec<(Service, &str)> = plan
+    let heap_vars: Vec<(Service, &str)> = model
         .release
         .line
         .services
@@ -170,24 +170,17 @@ pub fn of(plan: &Plan, files: &[OutFile]) -> State {
         .filter_map(|i| i.heap_var.map(|v| (i.service, v)))
         .collect();
     let mut hosts = BTreeMap::new();
-    for h in &plan.hosts {
+    for h in &model.hosts {
         let prefix = format!("hosts/{}/", h.name);
-        let shared: Vec<String> = crate::render::conf::conf_files(plan, h)
-            .into_iter()
-            .filter(|(_, s)| s.is_none())
-            .map(|(f, _)| format!("conf/{f}"))
-            .collect();
         let mut host_files = BTreeMap::new();
         let mut services = BTreeMap::new();
-        for p in &h.services {
-            let unit = format!("linkis-{}", p.info.daemon);
-            let mut reads = shared.clone();
-            reads.push(format!("conf/{}", p.info.conf_file));
-            reads.push(format!("systemd/{unit}.service"));
+        for inst in &h.instances {
+            let mut reads: Vec<String> = inst.reads.iter().map(|f| format!("conf/{f}")).collect();
+            reads.push(format!("systemd/{}.service", inst.unit));
             reads.sort();
             let ignores: Vec<String> = heap_vars
                 .iter()
-                .filter(|(svc, _)| *svc != p.service)
+                .filter(|(svc, _)| *svc != inst.service)
                 .map(|(_, v)| v.to_string())
                 .collect();
             let mut all = String::new();
@@ -213,11 +206,11 @@ pub fn of(plan: &Plan, files: &[OutFile]) -> State {
                 Vec::new()
             };
             services.insert(
-                p.service.name().to_string(),
+                inst.name.to_string(),
                 InstanceState {
-                    port: p.port,
-                    unit,
-                    daemon: p.info.daemon.to_string(),
+                    port: inst.port,
+                    unit: inst.unit.clone(),
+                    daemon: inst.daemon.to_string(),
                     reads,
                     ignores,
                     digest: sha256(all.as_bytes()),
@@ -243,34 +236,13 @@ pub fn of(plan: &Plan, files: &[OutFile]) -> State {
         });
     State {
         format: FORMAT,
-        cluster: plan.spec.cluster.name.clone(),
-        release: plan.release.version.to_string(),
-        discovery: match plan.spec.cluster.discovery {
-            Discovery::Eureka => "eureka",
-            Discovery::Nacos => "nacos",
-        }
-        .to_string(),
+        cluster: model.cluster.name.clone(),
+        release: model.cluster.version.to_string(),
+        discovery: model.discovery.kind.to_string(),
         hosts,
         nginx,
-        vault_variables: vault_variables(files),
+        vault_variables: model.vault_vars.clone(),
     }
-}
-
-/// The vault variables the inventory lists (`linkis_vault_variables:` in group_vars/all.yml).
-fn vault_variables(files: &[OutFile]) -> Vec<String> {
-    let Some(all) = files
-        .iter()
-        .find(|f| f.path == "inventory/group_vars/all.yml")
-    else {
-        return Vec::new();
-    };
-    let Some(list) = all.contents.split("linkis_vault_variables:\n").nth(1) else {
-        return Vec::new();
-    };
-    list.lines()
-        .map_while(|l| l.strip_prefix("  - "))
-        .map(|v| v.trim().to_string())
-        .collect()
 }
 
 /// A file's digest and its keys, by the file's format.

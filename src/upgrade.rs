@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::catalog::{FOLDS, Release, version_key};
 use crate::diag::Diagnostic;
+use crate::model::Model;
 use crate::size::Plan;
 use crate::spec::{DbType, Discovery, Service};
 use crate::state::State;
@@ -142,6 +143,15 @@ fn discovery_name(d: Discovery) -> &'static str {
     }
 }
 
+/// The spec's side of an upgrade: the release, discovery and database type it renders, and each
+/// host's units.
+struct Target<'a> {
+    release: Release,
+    discovery: Discovery,
+    db: &'static str,
+    hosts: Vec<(&'a str, Vec<String>)>,
+}
+
 /// The upgrade from what runs (`plan.applied`) to what the plan renders: `None` for a new cluster
 /// or when the release and the discovery stay; an error located at `cluster.linkis_version` for a
 /// downgrade or a running release the catalog does not know.
@@ -149,8 +159,54 @@ pub fn of_plan(plan: &Plan) -> Result<Option<Upgrade>, Diagnostic> {
     let Some(state) = &plan.applied else {
         return Ok(None);
     };
+    let target = Target {
+        release: plan.release,
+        discovery: plan.spec.cluster.discovery,
+        db: db_name(plan.spec.database.kind),
+        hosts: plan
+            .hosts
+            .iter()
+            .map(|h| {
+                let units = h
+                    .services
+                    .iter()
+                    .map(|p| format!("linkis-{}", p.info.daemon))
+                    .collect();
+                (h.name.as_str(), units)
+            })
+            .collect(),
+    };
+    compute(state, &target)
+}
+
+/// The same from the resolved model (what `render` reads).
+pub fn of_model(model: &Model) -> Result<Option<Upgrade>, Diagnostic> {
+    let Some(state) = &model.applied else {
+        return Ok(None);
+    };
+    let target = Target {
+        release: model.release,
+        discovery: if model.discovery.eureka {
+            Discovery::Eureka
+        } else {
+            Discovery::Nacos
+        },
+        db: model.database.kind,
+        hosts: model
+            .hosts
+            .iter()
+            .map(|h| {
+                let units = h.instances.iter().map(|i| i.unit.clone()).collect();
+                (h.name.as_str(), units)
+            })
+            .collect(),
+    };
+    compute(state, &target)
+}
+
+fn compute(state: &State, target: &Target) -> Result<Option<Upgrade>, Diagnostic> {
     let applied = Running::of(state);
-    let to = plan.release;
+    let to = target.release;
     let Some(from) = Release::find(&applied.release) else {
         return Err(Diagnostic::error(
             "upgrade-unknown-release",
@@ -184,11 +240,11 @@ pub fn of_plan(plan: &Plan) -> Result<Option<Upgrade>, Diagnostic> {
             from.version
         )));
     }
-    let to_discovery = plan.spec.cluster.discovery;
+    let to_discovery = target.discovery;
     if a == b && applied.discovery == to_discovery {
         return Ok(None);
     }
-    let db = db_name(plan.spec.database.kind);
+    let db = target.db;
 
     let migrations: Vec<Migration> = to
         .upgrade_schemas()
@@ -234,7 +290,7 @@ pub fn of_plan(plan: &Plan) -> Result<Option<Upgrade>, Diagnostic> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    running.sort_by_key(|(s, u)| std::cmp::Reverse((crate::render::stage_of(*s), *s, *u)));
+    running.sort_by_key(|(s, u)| std::cmp::Reverse((crate::catalog::start_stage(*s), *s, *u)));
     let stop = running
         .iter()
         .map(|(s, unit)| StopStep {
@@ -252,16 +308,12 @@ pub fn of_plan(plan: &Plan) -> Result<Option<Upgrade>, Diagnostic> {
     let mut removed_units = Vec::new();
     let mut hosts_left = Vec::new();
     for (host, svcs) in &applied.hosts {
-        let Some(new) = plan.hosts.iter().find(|p| &p.name == host) else {
+        let Some((_, units)) = target.hosts.iter().find(|(name, _)| name == host) else {
             hosts_left.push(host.clone());
             continue;
         };
         for (s, unit) in svcs {
-            let kept = new
-                .services
-                .iter()
-                .any(|p| format!("linkis-{}", p.info.daemon) == *unit);
-            if !kept {
+            if !units.contains(unit) {
                 removed_units.push(HostUnit {
                     host: host.clone(),
                     service: s.name(),

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::catalog::{Release, supported_list};
+use crate::catalog::{Feature, Release, supported_list};
 use crate::diag::{Diagnostic, join_index, join_key};
 use crate::spec::{DbType, Discovery, GIB, MIB, Service, Sessions, Spec, TIB, VaultRef};
 
@@ -171,23 +171,45 @@ fn cluster_fields(c: &Ctx, d: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A spec asks for a feature its release lacks: "Linkis 1.3.2 has no Nacos discovery (it came in
+/// 1.5.0)", with the catalog's first release that has it.
+fn too_old(
+    check: &'static str,
+    path: &str,
+    release: Release,
+    feature: Feature,
+    lacks: &str,
+    instead: &str,
+) -> Diagnostic {
+    Diagnostic::error(
+        check,
+        path,
+        format!(
+            "Linkis {} {lacks} (it came in {})",
+            release.version,
+            feature.first_release()
+        ),
+    )
+    .hint(format!(
+        "use `{instead}`, or linkis_version {}",
+        feature.releases_text()
+    ))
+}
+
 fn discovery(c: &Ctx, d: &mut Vec<Diagnostic>) {
     let cl = &c.spec.cluster;
     if cl.discovery == Discovery::Nacos {
         if let Some(r) = c.release
             && !r.features().nacos
         {
-            d.push(
-                Diagnostic::error(
-                    "nacos-version",
-                    "cluster.discovery",
-                    format!(
-                        "Linkis {} has no Nacos discovery (it came in 1.5.0)",
-                        r.version
-                    ),
-                )
-                .hint("use `discovery: eureka`, or linkis_version 1.5.0 or later"),
-            );
+            d.push(too_old(
+                "nacos-version",
+                "cluster.discovery",
+                r,
+                Feature::Nacos,
+                "has no Nacos discovery",
+                "discovery: eureka",
+            ));
         }
         match &cl.nacos_address {
             None => d.push(
@@ -251,17 +273,14 @@ fn database(c: &Ctx, d: &mut Vec<Diagnostic>) {
         && let Some(r) = c.release
         && !r.features().postgresql
     {
-        d.push(
-            Diagnostic::error(
-                "postgresql-version",
-                "database.type",
-                format!(
-                    "Linkis {} cannot use PostgreSQL for its metadata (it came in 1.8.0)",
-                    r.version
-                ),
-            )
-            .hint("use `type: mysql`, or linkis_version 1.8.0"),
-        );
+        d.push(too_old(
+            "postgresql-version",
+            "database.type",
+            r,
+            Feature::Postgresql,
+            "cannot use PostgreSQL for its metadata",
+            "type: mysql",
+        ));
     }
     for (key, v) in [("host", &db.host), ("name", &db.name), ("user", &db.user)] {
         if !is_safe_word(v, b"") {
@@ -289,17 +308,14 @@ fn sessions(c: &Ctx, d: &mut Vec<Diagnostic>) {
         if let Some(r) = c.release
             && !r.features().redis_sessions
         {
-            d.push(
-                Diagnostic::error(
-                    "redis-sessions-version",
-                    "gateway.sessions",
-                    format!(
-                        "Linkis {} cannot keep gateway sessions in Redis (it came in 1.3.0)",
-                        r.version
-                    ),
-                )
-                .hint("use `sessions: ip_hash`, or linkis_version 1.3.0 or later"),
-            );
+            d.push(too_old(
+                "redis-sessions-version",
+                "gateway.sessions",
+                r,
+                Feature::RedisSessions,
+                "cannot keep gateway sessions in Redis",
+                "sessions: ip_hash",
+            ));
         }
         match &g.redis {
             None => d.push(

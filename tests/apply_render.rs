@@ -8,7 +8,11 @@ use linkis_gen::render::{self, OutFile, RenderOptions};
 fn render_text(name: &str, text: &str) -> Vec<OutFile> {
     let src = Source::new(name, text.as_bytes().to_vec());
     let plan = linkis_gen::plan(&src).unwrap_or_else(|d| panic!("{name}: {d:?}"));
-    render::render(&plan, &RenderOptions::default()).expect("renders")
+    render::render(
+        &linkis_gen::model::resolve(&plan),
+        &RenderOptions::default(),
+    )
+    .expect("renders")
 }
 
 fn render_file(path: &str) -> Vec<OutFile> {
@@ -64,7 +68,11 @@ fn every_placed_service_gets_one_unit_run_as_the_deploy_user() {
         let text = std::fs::read_to_string(spec).unwrap();
         let src = Source::new(*spec, text.into_bytes());
         let plan = linkis_gen::plan(&src).unwrap();
-        let files = render::render(&plan, &RenderOptions::default()).unwrap();
+        let files = render::render(
+            &linkis_gen::model::resolve(&plan),
+            &RenderOptions::default(),
+        )
+        .unwrap();
         let units: Vec<&OutFile> = files
             .iter()
             .filter(|f| f.path.ends_with(".service"))

@@ -13,13 +13,13 @@ use std::process::Command;
 
 use linkis_gen::changes::{self, ChangePlan};
 use linkis_gen::load::Source;
+use linkis_gen::model::Model;
 use linkis_gen::render::{self, OutFile, RenderOptions};
-use linkis_gen::size::Plan;
 use linkis_gen::state::{self, State};
 
-fn plan_of(name: &str, text: &str, applied: Option<State>) -> Plan {
+fn model_of(name: &str, text: &str, applied: Option<State>) -> Model {
     let src = Source::new(name, text.as_bytes().to_vec());
-    linkis_gen::plan_with(&src, applied).unwrap_or_else(|d| panic!("{name}: {d:#?}"))
+    linkis_gen::model_with(&src, applied).unwrap_or_else(|d| panic!("{name}: {d:#?}"))
 }
 
 fn get<'a>(files: &'a [OutFile], path: &str) -> &'a str {
@@ -36,7 +36,7 @@ fn state_of(files: &[OutFile]) -> State {
 
 /// One rendered step of a scenario: its plan, files and (against the previous step) changes.
 struct Step {
-    plan: Plan,
+    model: Model,
     files: Vec<OutFile>,
     changes: Option<ChangePlan>,
 }
@@ -72,11 +72,11 @@ impl Step {
 }
 
 fn step(name: &str, text: &str, applied: Option<State>) -> Step {
-    let plan = plan_of(name, text, applied);
-    let files = render::render(&plan, &RenderOptions::default()).expect("renders");
-    let changes = changes::of(&plan, &state_of(&files));
+    let model = model_of(name, text, applied);
+    let files = render::render(&model, &RenderOptions::default()).expect("renders");
+    let changes = changes::of(&model, &state_of(&files));
     Step {
-        plan,
+        model,
         files,
         changes,
     }
@@ -151,10 +151,10 @@ fn assert_scale_out(name: &str, spec: &str, old_ecms: &[&str], new: [(&str, &str
 
     // Sticky placement: the control services stay on the last two hosts of before.
     let control_hosts: Vec<&str> = s
-        .plan
+        .model
         .hosts
         .iter()
-        .filter(|h| h.is_control())
+        .filter(|h| h.control)
         .map(|h| h.name.as_str())
         .collect();
     let n = old_ecms.len();
@@ -271,8 +271,8 @@ fn without_applied_json_the_default_placement_moves_the_control_plane_and_no_pla
     // The unsafe first-edition behaviour this stage fixes, kept as the reference.
     let six = with_hosts(&example(G50), &[("s5", "10.0.1.5"), ("s6", "10.0.1.6")]);
     let s = step("six.yaml", &six, None);
-    assert!(s.plan.hosts[4].is_control() && s.plan.hosts[5].is_control());
-    assert!(s.changes.is_none() && s.plan.sticky.is_empty());
+    assert!(s.model.hosts[4].control && s.model.hosts[5].control);
+    assert!(s.changes.is_none() && s.model.sticky.is_empty());
     for p in [
         "CHANGES.md",
         "changes.yml",
@@ -364,8 +364,8 @@ fn replacing_a_control_host_starts_its_services_on_the_new_host_before_the_old_o
     );
     assert_eq!(c.counts.moved, 5);
     // s1, s2 keep their ECMs and s3 its control services (sticky), though s1..s3 declare nothing.
-    assert_eq!(s.plan.hosts[0].services.len(), 1);
-    assert!(s.plan.hosts[2].is_control() && !s.plan.hosts[1].is_control());
+    assert_eq!(s.model.hosts[0].instances.len(), 1);
+    assert!(s.model.hosts[2].control && !s.model.hosts[1].control);
     // A new Eureka peer changes every defaultZone: every running instance restarts.
     let mut restart = s.restart_set();
     restart.sort();
@@ -505,7 +505,7 @@ fn a_no_op_re_render_is_an_empty_plan() {
     let c = s.changes();
     assert!(changes::is_empty(c));
     assert_eq!(c.counts.unchanged, 12);
-    assert!(c.restart.is_empty() && c.attention.is_empty() && s.plan.sticky.is_empty());
+    assert!(c.restart.is_empty() && c.attention.is_empty() && s.model.sticky.is_empty());
     assert!(s.md().contains("**No changes**"), "{}", s.md());
     let yml = s.yml();
     for play in [
@@ -524,7 +524,7 @@ fn a_no_op_re_render_is_an_empty_plan() {
     let plain = |files: &[OutFile]| -> Vec<(String, String)> {
         files
             .iter()
-            .filter(|f| !changes::is_change_template(&f.path))
+            .filter(|f| !changes::is_change_file(&f.path))
             .map(|f| {
                 (
                     f.path.clone(),

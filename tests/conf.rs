@@ -538,7 +538,8 @@ fn a_user_template_replaces_the_embedded_one_for_every_host() {
         templates: Some(dir.clone()),
         ..Default::default()
     };
-    let files = linkis_gen::render::render(&plan, &opts).expect("renders");
+    let files =
+        linkis_gen::render::render(&linkis_gen::model::resolve(&plan), &opts).expect("renders");
     std::fs::remove_dir_all(&dir).unwrap();
     let get = |p: &str| &files.iter().find(|f| f.path == p).expect(p).contents;
     assert!(get("hosts/a/sbin/linkis-start-all.sh").starts_with(

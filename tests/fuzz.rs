@@ -127,7 +127,8 @@ fn never_panics(bytes: Vec<u8>) {
         Ok(plan) => {
             // A spec that plans renders too.
             let opts = linkis_gen::render::RenderOptions::default();
-            linkis_gen::render::render(&plan, &opts).expect("a planned spec renders");
+            linkis_gen::render::render(&linkis_gen::model::resolve(&plan), &opts)
+                .expect("a planned spec renders");
         }
         Err(diags) => {
             assert!(

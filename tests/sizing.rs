@@ -102,7 +102,7 @@ fn the_five_reference_layouts_place_exactly_as_the_guide() {
         assert_eq!(plan.ecm_hosts().count(), servers - 2);
         assert_eq!(plan.capacity_memory, (servers as u64 - 2) * 62 * GIB);
         // `plan` shows the demand with the formula filled in.
-        let text = linkis_gen::report::text(&plan);
+        let text = linkis_gen::render::plan_text(&linkis_gen::model::resolve(&plan));
         assert!(
             text.contains(&format!("= {users} × (spark 1G) × 2 = {demand_g}G")),
             "{text}"
@@ -118,7 +118,7 @@ fn the_guides_first_example_needs_150g_and_150_cores() {
     assert_eq!(plan.demand.memory, 150 * GIB);
     assert_eq!(plan.demand.cores, 150);
     assert_eq!(plan.demand.engines, 150);
-    let text = linkis_gen::report::text(&plan);
+    let text = linkis_gen::render::plan_text(&linkis_gen::model::resolve(&plan));
     assert!(
         text.contains("= 50 × (hive 1G + python 1G + spark 1G) × 1 = 150G"),
         "{text}"
@@ -404,12 +404,14 @@ fn plan_text_shows_formula_capacity_hosts_guide_and_warnings() {
 #[test]
 fn render_writes_the_same_report_as_plan_md_with_the_template_list() {
     let plan = example("guide-100-users.yaml");
-    let files =
-        linkis_gen::report::plan_md(&plan, &["hosts/_host_/conf/linkis.properties.j2".into()]);
+    let files = linkis_gen::render::plan_md(
+        &linkis_gen::model::resolve(&plan),
+        &["hosts/_host_/conf/linkis.properties.j2".into()],
+    );
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].path, "PLAN.md");
     let md = &files[0].contents;
-    let text = linkis_gen::report::text(&plan);
+    let text = linkis_gen::render::plan_text(&linkis_gen::model::resolve(&plan));
     assert!(
         md.starts_with(text.trim_end()),
         "PLAN.md starts with the plan report"
@@ -418,7 +420,7 @@ fn render_writes_the_same_report_as_plan_md_with_the_template_list() {
         md.contains("## Templates") && md.contains("- `hosts/_host_/conf/linkis.properties.j2`"),
         "{md}"
     );
-    let none = linkis_gen::report::plan_md(&plan, &[]);
+    let none = linkis_gen::render::plan_md(&linkis_gen::model::resolve(&plan), &[]);
     assert!(none[0].contents.contains("All embedded"));
     assert!(!text.contains("## Templates"));
 }
@@ -494,7 +496,8 @@ fn a_plan_md_template_from_templates_dir_is_used_and_listed() {
     .unwrap();
     let templates = linkis_gen::render::Templates::load(Some(&dir)).unwrap();
     let plan = example("guide-50-users.yaml");
-    let files = linkis_gen::report::plan_md_with(&templates, &plan).unwrap();
+    let files =
+        linkis_gen::render::plan_md_with(&templates, &linkis_gen::model::resolve(&plan)).unwrap();
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(files[0].contents, "custom guide-50: 100G PLAN.md.j2\n");
 }

@@ -254,11 +254,12 @@ fn check_plan(g: &SpecGen, p: &Plan) {
         assert_eq!(ports.len(), h.services.len(), "{}", h.name);
     }
     // The report renders, and its JSON sums agree with the plan.
-    let text = linkis_gen::report::text(p);
+    let text = linkis_gen::render::plan_text(&linkis_gen::model::resolve(p));
     for h in &p.hosts {
         assert!(text.contains(&format!("| {} |", h.name)));
     }
-    let json: serde_json::Value = serde_json::from_str(&linkis_gen::report::json(p)).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&linkis_gen::report::json(&linkis_gen::model::resolve(p))).unwrap();
     assert_eq!(json["capacity"]["memory"]["bytes"], p.capacity_memory);
     assert_eq!(json["formula"]["memory"]["bytes"], p.demand.memory);
     assert_eq!(

@@ -6,10 +6,10 @@
 
 use linkis_gen::diag::Diagnostic;
 use linkis_gen::load::Source;
+use linkis_gen::model::Model;
 use linkis_gen::render::{self, OutFile, RenderOptions};
-use linkis_gen::size::Plan;
 use linkis_gen::state::{STATE, State};
-use linkis_gen::upgrade::{Upgrade, of_plan};
+use linkis_gen::upgrade::{Upgrade, of_model};
 
 /// Four hosts, default placement: ECMs on h1 and h2, every control service on h3 and h4.
 fn spec(version: &str, nacos: bool) -> String {
@@ -45,30 +45,30 @@ hosts:
     )
 }
 
-fn plan_of(text: &str) -> Plan {
+fn model_of(text: &str) -> Model {
     let src = Source::new("spec.yaml", text.as_bytes().to_vec());
-    linkis_gen::plan(&src).unwrap_or_else(|d| panic!("{d:?}\n{text}"))
+    linkis_gen::model(&src).unwrap_or_else(|d| panic!("{d:?}\n{text}"))
 }
 
 /// What runs once `text` was rendered and applied: its state.json.
 fn applied(text: &str) -> State {
-    let files = render::render(&plan_of(text), &RenderOptions::default()).expect("renders");
+    let files = render::render(&model_of(text), &RenderOptions::default()).expect("renders");
     State::from_json(get(&files, STATE)).expect("state.json reads back")
 }
 
 /// The spec `to` planned against what `from` left running (applied.json).
-fn plan_against(from: &str, to: &str) -> Result<Plan, Vec<Diagnostic>> {
+fn model_against(from: &str, to: &str) -> Result<Model, Vec<Diagnostic>> {
     let src = Source::new("spec.yaml", to.as_bytes().to_vec());
-    linkis_gen::plan_with(&src, Some(applied(from)))
+    linkis_gen::model_with(&src, Some(applied(from)))
 }
 
 /// The upgrade from what `from` renders (as if applied) to what `to` renders, and `to`'s tree.
 fn upgrade(name: &str, from: &str, to: &str) -> (Upgrade, Vec<OutFile>) {
-    let plan = plan_against(from, to).unwrap_or_else(|d| panic!("{d:?}"));
-    let up = of_plan(&plan)
+    let model = model_against(from, to).unwrap_or_else(|d| panic!("{d:?}"));
+    let up = of_model(&model)
         .expect("an upgrade, not an error")
         .expect("the release or the discovery changes");
-    let files = render::render(&plan, &RenderOptions::default()).expect("renders");
+    let files = render::render(&model, &RenderOptions::default()).expect("renders");
     if let Ok(dir) = std::env::var("LINKIS_GEN_UPGRADE_TREES") {
         let out = std::path::Path::new(&dir).join(name);
         linkis_gen::write::write(&out, &files).expect("tree written");
@@ -367,7 +367,7 @@ fn a_switch_to_nacos_stops_everything_removes_the_eureka_units_and_verifies_with
 
 #[test]
 fn a_downgrade_is_refused_at_the_release_with_the_running_release_named() {
-    let errs = plan_against(&spec("1.4.0", false), &spec("1.3.2", false)).unwrap_err();
+    let errs = model_against(&spec("1.4.0", false), &spec("1.3.2", false)).unwrap_err();
     let err = &errs[0];
     assert!(err.is_error());
     assert_eq!(
@@ -396,7 +396,7 @@ fn a_running_release_the_catalog_does_not_know_is_refused() {
     let mut state = applied(&spec("1.3.2", false));
     state.release = "1.0.3".into();
     let src = Source::new("spec.yaml", spec("1.4.0", false).into_bytes());
-    let errs = linkis_gen::plan_with(&src, Some(state)).unwrap_err();
+    let errs = linkis_gen::model_with(&src, Some(state)).unwrap_err();
     let err = &errs[0];
     assert_eq!(err.check, "upgrade-unknown-release");
     assert_eq!(err.path, "cluster.linkis_version");
@@ -407,8 +407,8 @@ fn a_running_release_the_catalog_does_not_know_is_refused() {
 #[test]
 fn the_same_release_and_discovery_is_no_upgrade() {
     let text = spec("1.3.2", false);
-    let plan = plan_against(&text, &text).unwrap();
-    assert_eq!(of_plan(&plan).unwrap(), None);
-    let files = render::render(&plan, &RenderOptions::default()).unwrap();
+    let model = model_against(&text, &text).unwrap();
+    assert_eq!(of_model(&model).unwrap(), None);
+    let files = render::render(&model, &RenderOptions::default()).unwrap();
     assert!(files.iter().all(|f| !f.contents.contains("Upgrade plan")));
 }

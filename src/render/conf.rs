@@ -2,7 +2,7 @@
 //! `hosts/<host>/sbin/linkis-{start,stop}-all.sh`.
 //!
 //! Each file comes from the template of the same path under `templates/hosts/_host_/`, rendered
-//! with one context per host built here from the `Plan` and the release's catalog entry. Templates
+//! with one context per host built here from the `Model` (the whole model is also there as `model`). Templates
 //! read catalog switches (`f.*`) and lists (tokens, start order), never version strings.
 //!
 //! `.properties` files are completed after rendering: the settings the release ships in that file
@@ -20,71 +20,54 @@ use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
 use super::{OutFile, RenderError, Templates};
-use crate::catalog::{CRYPT_KEY_VAULT_VAR, Step, token_vault_var};
-use crate::size::{PlacedHost, Plan};
-use crate::spec::{DbType, Discovery, Service, Sessions, Size};
+use crate::catalog::Step;
+use crate::model::{Host, Model, vault};
+use crate::spec::{Service, Size};
 
 /// Where the templates of this module live, relative to `templates/`.
-const TEMPLATE_DIR: &str = "hosts/_host_";
+pub const TEMPLATE_DIR: &str = "hosts/_host_";
 
-/// `wds.linkis.engineconn.root.dir`: Linkis' default (the spec has no field for it yet; the
-/// `overrides:` of linkis-cg-engineconnmanager.properties can change it).
-pub const ENGINECONN_ROOT_DIR: &str = "/appcom/tmp";
+/// The scripts of a host's `sbin/`.
+pub const SCRIPTS: [&str; 2] = ["linkis-start-all.sh", "linkis-stop-all.sh"];
 
 /// Renders the conf/ and sbin/ trees of every host.
-pub fn render(plan: &Plan, templates: &Templates) -> Result<Vec<OutFile>, RenderError> {
-    let cluster = ClusterCtx::new(plan);
+pub fn render(model: &Model, templates: &Templates) -> Result<Vec<OutFile>, RenderError> {
+    let cluster = ClusterCtx::new(model);
+    let whole = Value::from(Serde(model));
     let mut files = Vec::new();
-    for host in &plan.hosts {
-        files.extend(render_host(plan, &cluster, host, templates)?);
+    for host in &model.hosts {
+        files.extend(render_host(model, &cluster, &whole, host, templates)?);
     }
     Ok(files)
 }
 
-/// The conf files a host gets, in output order: `(file name, service it belongs to)`.
-pub fn conf_files(plan: &Plan, host: &PlacedHost) -> Vec<(&'static str, Option<Service>)> {
-    let f = plan.release.features();
-    let mut out = vec![
-        ("linkis.properties", None),
-        ("linkis-env.sh", None),
-        ("application-linkis.yml", None),
-    ];
-    if f.engineconn_yml {
-        out.push(("application-engineconn.yml", None));
-    }
-    for p in &host.services {
-        out.push((p.info.conf_file, Some(p.service)));
-    }
-    out
-}
-
 fn render_host(
-    plan: &Plan,
+    model: &Model,
     cluster: &ClusterCtx,
-    host: &PlacedHost,
+    whole: &Value,
+    host: &Host,
     templates: &Templates,
 ) -> Result<Vec<OutFile>, RenderError> {
-    let ctx = HostCtx::new(plan, cluster, host);
+    let ctx = HostCtx::new(model, cluster, host);
+    let value = |svc: Option<&SvcCtx>| {
+        let file = Value::from(Serde(FileCtx { host: &ctx, svc }));
+        minijinja::context! { model => whole.clone(), ..file }
+    };
     let mut out = Vec::new();
-    for (file, svc) in conf_files(plan, host) {
-        let svc_ctx = svc.and_then(|s| ctx.host.services.iter().find(|p| p.service == s));
-        let value = Value::from(Serde(FileCtx {
-            host: &ctx,
-            svc: svc_ctx,
-        }));
+    for cf in &host.conf_files {
+        let svc = cf
+            .service
+            .and_then(|s| ctx.host.services.iter().find(|p| p.service == s));
+        let file = cf.file;
         let name = format!("{TEMPLATE_DIR}/conf/{file}.j2");
-        let mut text = templates.render(&name, value)?;
+        let mut text = templates.render(&name, value(svc))?;
         if file.ends_with(".properties") {
-            text = complete_properties(plan, file, &text);
+            text = complete_properties(model, file, &text);
         }
         out.push(out_file(&host.name, &format!("conf/{file}"), text));
     }
-    for script in ["linkis-start-all.sh", "linkis-stop-all.sh"] {
-        let value = Value::from(Serde(FileCtx {
-            host: &ctx,
-            svc: None,
-        }));
-        let text = templates.render(&format!("{TEMPLATE_DIR}/sbin/{script}.j2"), value)?;
+    for script in SCRIPTS {
+        let text = templates.render(&format!("{TEMPLATE_DIR}/sbin/{script}.j2"), value(None))?;
         out.push(out_file(&host.name, &format!("sbin/{script}"), text));
     }
     Ok(out)
@@ -102,10 +85,10 @@ pub fn is_ansible_template(contents: &str) -> bool {
 }
 
 /// Appends the release's shipped settings the template did not set, then applies `overrides:`.
-fn complete_properties(plan: &Plan, file: &str, rendered: &str) -> String {
+fn complete_properties(model: &Model, file: &str, rendered: &str) -> String {
     let mut lines: Vec<String> = rendered.lines().map(str::to_string).collect();
     let set: Vec<String> = lines.iter().filter_map(|l| prop_key(l)).collect();
-    let stock: Vec<(&str, &str)> = plan
+    let stock: Vec<(&str, &str)> = model
         .release
         .stock(file)
         .into_iter()
@@ -115,14 +98,14 @@ fn complete_properties(plan: &Plan, file: &str, rendered: &str) -> String {
         lines.push(String::new());
         lines.push(format!(
             "# Linkis {} ships these settings in {file}; linkis-gen keeps them as they are",
-            plan.release.version
+            model.cluster.version
         ));
         lines.extend(stock.iter().map(|(k, v)| format!("{k}={v}")));
     }
-    if let Some(over) = plan.spec.overrides.get(file) {
+    if let Some(over) = model.overrides.get(file) {
         let mut appended = Vec::new();
         for (key, value) in over {
-            let line = format!("{key}={}", value.0);
+            let line = format!("{key}={value}");
             match lines
                 .iter()
                 .position(|l| prop_key(l).as_deref() == Some(key))
@@ -149,10 +132,6 @@ pub fn prop_key(line: &str) -> Option<String> {
         return None;
     }
     Some(t.split_once('=').map_or(t, |(k, _)| k).trim().to_string())
-}
-
-fn vault(name: &str) -> String {
-    format!("{{{{ {name} }}}}")
 }
 
 /// What is the same on every host.
@@ -208,116 +187,54 @@ struct RedisCtx {
 }
 
 impl ClusterCtx {
-    fn new(plan: &Plan) -> ClusterCtx {
-        let spec = &plan.spec;
-        let release = plan.release;
-        let nacos = spec.cluster.discovery == Discovery::Nacos;
-        let eureka_urls: Vec<String> = plan
-            .hosts_with(Service::Eureka)
-            .filter_map(|h| h.service(Service::Eureka).map(|p| (h, p.port)))
-            .map(|(h, port)| format!("http://{}:{port}", h.address))
-            .collect();
-        let eureka_zone = eureka_urls
-            .iter()
-            .map(|u| format!("{u}/eureka/"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let nacos_address = spec.cluster.nacos_address.clone().unwrap_or_default();
-        let discovery_address = if nacos {
-            format!("http://{nacos_address}")
-        } else {
-            eureka_urls.first().cloned().unwrap_or_default()
-        };
-        let gateway_url = plan
-            .hosts_with(Service::Gateway)
-            .find_map(|h| h.service(Service::Gateway).map(|p| (h, p.port)))
-            .map(|(h, port)| format!("http://{}:{port}", h.address))
-            .unwrap_or_default();
-        let d = &spec.database;
-        let db = match d.kind {
-            DbType::Mysql => DbCtx {
-                url: format!(
-                    "jdbc:mysql://{}:{}/{}?characterEncoding=UTF-8",
-                    d.host,
-                    d.port(),
-                    d.name
-                ),
-                user: d.user.clone(),
-                password: vault(&d.password.vault),
-                dialect: "mysql",
-                extra: BTreeMap::new(),
-            },
-            DbType::Postgresql => DbCtx {
-                url: format!(
-                    "jdbc:postgresql://{}:{}/{}?stringtype=unspecified",
-                    d.host,
-                    d.port(),
-                    d.name
-                ),
-                user: d.user.clone(),
-                password: vault(&d.password.vault),
-                dialect: "postgresql",
-                extra: BTreeMap::from([
-                    (
-                        "wds.linkis.server.mybatis.datasource.driver-class-name",
-                        "org.postgresql.Driver",
-                    ),
-                    (
-                        "wds.linkis.server.mybatis.mapperLocations",
-                        "classpath*:mapper/common/*.xml,classpath*:mapper/postgresql/*.xml",
-                    ),
-                    ("linkis.server.mybatis.pagehelper.dialect", "postgresql"),
-                ]),
-            },
-        };
-        let tokens = release
-            .line
-            .conf
-            .tokens
-            .iter()
-            .map(|t| TokenCtx {
-                key: t.key,
-                token: t.token,
-                value: vault(token_vault_var(t.token)),
-            })
-            .collect();
-        let redis = match (&spec.gateway.sessions, &spec.gateway.redis) {
-            (Sessions::Redis, Some(r)) => Some(RedisCtx {
-                host: r.host.clone(),
-                port: r.port,
-                password: r
-                    .password
-                    .as_ref()
-                    .map_or(String::new(), |v| vault(&v.vault)),
-            }),
-            _ => None,
-        };
+    fn new(m: &Model) -> ClusterCtx {
+        let d = &m.database;
         ClusterCtx {
-            version: release.version,
-            line: release.line.id,
-            f: release.features(),
-            cluster: spec.cluster.name.clone(),
-            home: spec.cluster.install_dir.clone(),
-            deploy_user: spec.cluster.deploy_user.clone(),
-            discovery: if nacos { "nacos" } else { "eureka" },
-            nacos_address,
-            prefer_ip: spec.cluster.prefer_ip,
-            // Linkis' installer switches it on with Nacos too.
-            prefer_ip_property: if spec.cluster.prefer_ip || nacos {
+            version: m.cluster.version,
+            line: m.cluster.line,
+            f: m.features,
+            cluster: m.cluster.name.clone(),
+            home: m.cluster.install_dir.clone(),
+            deploy_user: m.cluster.deploy_user.clone(),
+            discovery: m.discovery.kind,
+            nacos_address: m.discovery.nacos_address.clone(),
+            prefer_ip: m.cluster.prefer_ip,
+            prefer_ip_property: if m.discovery.prefer_ip_property {
                 "true"
             } else {
                 "false"
             },
-            eureka_zone,
-            discovery_address,
-            gateway_url,
-            db,
-            tokens,
-            redis,
-            crypt_key: vault(CRYPT_KEY_VAULT_VAR),
-            public_module: release.line.conf.public_module,
-            heap_default: Size(plan.heaps.service).to_string(),
-            engineconn_root_dir: ENGINECONN_ROOT_DIR,
+            eureka_zone: m.discovery.eureka_zone.clone(),
+            discovery_address: m.discovery.server_address.clone(),
+            gateway_url: m.gateway.url.clone(),
+            db: DbCtx {
+                url: d.url.clone(),
+                user: d.user.clone(),
+                password: vault::reference(&d.password_var),
+                dialect: d.kind,
+                extra: d.driver_keys.clone(),
+            },
+            tokens: m
+                .tokens
+                .iter()
+                .map(|t| TokenCtx {
+                    key: t.key,
+                    token: t.token,
+                    value: vault::reference(t.var),
+                })
+                .collect(),
+            redis: m.sessions.redis.as_ref().map(|r| RedisCtx {
+                host: r.host.clone(),
+                port: r.port,
+                password: r
+                    .password_var
+                    .as_deref()
+                    .map_or(String::new(), vault::reference),
+            }),
+            crypt_key: vault::reference(m.crypt_key_var),
+            public_module: m.release.line.conf.public_module,
+            heap_default: Size(m.sizing.heaps.service).to_string(),
+            engineconn_root_dir: crate::model::ENGINECONN_ROOT_DIR,
         }
     }
 }
@@ -369,34 +286,34 @@ struct FileCtx<'a> {
 }
 
 impl HostCtx {
-    fn new(plan: &Plan, cluster: &ClusterCtx, host: &PlacedHost) -> HostCtx {
+    fn new(m: &Model, cluster: &ClusterCtx, host: &Host) -> HostCtx {
         let services: Vec<SvcCtx> = host
-            .services
+            .instances
             .iter()
-            .map(|p| SvcCtx {
-                service: p.service,
-                name: p.service.name(),
-                daemon: p.info.daemon,
-                port: p.port,
-                heap: Size(p.heap).to_string(),
-                heap_var: p.info.heap_var,
-                conf_file: p.info.conf_file,
+            .map(|i| SvcCtx {
+                service: i.service,
+                name: i.name,
+                daemon: i.daemon,
+                port: i.port,
+                heap: Size(i.heap).to_string(),
+                heap_var: i.heap_var,
+                conf_file: i.conf_file,
             })
             .collect();
-        let conf = plan.release.line.conf;
-        let daemon = |s: Service| host.service(s).map(|p| p.info.daemon);
+        let conf = m.release.line.conf;
+        let daemon = |s: Service| host.instance(s).map(|i| i.daemon);
         HostCtx {
             cluster: cluster.clone(),
             header: format!(
                 "Host {} of cluster {} (Linkis {}).",
-                host.name, plan.spec.cluster.name, plan.release.version
+                host.name, m.cluster.name, m.cluster.version
             ),
             start: host_steps(conf.start, daemon),
             stop: conf.stop.iter().filter_map(|s| daemon(*s)).collect(),
             host: HostInfo {
                 name: host.name.clone(),
                 address: host.address.clone(),
-                eureka_port: host.service(Service::Eureka).map(|p| p.port),
+                eureka_port: host.instance(Service::Eureka).map(|i| i.port),
                 ecm: host.ecm,
                 services,
             },

@@ -23,7 +23,11 @@ pub fn example(name: &str) -> String {
 /// The per-host files (hosts/...) of a rendered spec, by path.
 pub fn host_files(name: &str, text: &str) -> BTreeMap<String, OutFile> {
     let plan = plan_of(name, text);
-    let files = render::render(&plan, &RenderOptions::default()).expect("renders");
+    let files = render::render(
+        &linkis_gen::model::resolve(&plan),
+        &RenderOptions::default(),
+    )
+    .expect("renders");
     files
         .into_iter()
         .filter(|f| {

@@ -1,0 +1,156 @@
+//! Stage 4, resolve: a sized `Plan` → the `Model`, every value a renderer (or the state file)
+//! needs, normalised once.
+//!
+//! Renderers (render/, the PLAN.md report) read only the model: nothing below re-reads the raw
+//! spec. Decisions are taken here once — Eureka or Nacos, ip_hash or Redis sessions, the
+//! install directory without its trailing slash, the JDBC URL, which vault variables the tree
+//! references — so that two renderers can never disagree about them.
+//!
+//! To extend the model, add a field to the struct of its concept (one per file) and fill it in
+//! that file's `resolve`; every template sees the whole model as `model`.
+
+mod cluster;
+mod database;
+mod hosts;
+mod sizing;
+pub mod vault;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::catalog::{Features, Release};
+use crate::diag::Diagnostic;
+use crate::size::Plan;
+use crate::spec::Service;
+
+pub use cluster::{Cluster, Discovery, Endpoint, Gateway, Redis, Sessions, Web};
+pub use database::Database;
+pub use hosts::{ConfFile, Host, Instance, group_name, unit_name};
+pub use sizing::{Engine, Sizing};
+pub use vault::Token;
+
+/// `wds.linkis.engineconn.root.dir`: Linkis' default (the spec has no field for it yet; the
+/// `overrides:` of linkis-cg-engineconnmanager.properties or linkis.properties can change it).
+pub const ENGINECONN_ROOT_DIR: &str = "/appcom/tmp";
+const ENGINECONN_ROOT_KEY: &str = "wds.linkis.engineconn.root.dir";
+
+/// The resolved cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    pub cluster: Cluster,
+    /// The release's catalog entry (versions, services, shipped settings).
+    pub release: Release,
+    pub features: Features,
+    pub discovery: Discovery,
+    pub gateway: Gateway,
+    pub database: Database,
+    pub sessions: Sessions,
+    pub web: Web,
+    /// The auth tokens of the release, as vault references.
+    pub tokens: Vec<Token>,
+    /// The vault variable of `wds.linkis.crypt.key` (set with Redis sessions).
+    pub crypt_key_var: &'static str,
+    /// The services of the release that run in this cluster (Eureka absent under Nacos), in
+    /// Linkis' start order.
+    pub services: Vec<Service>,
+    pub hosts: Vec<Host>,
+    /// `wds.linkis.engineconn.root.dir` as the conf tree sets it.
+    pub engineconn_root_dir: String,
+    /// The spec's `overrides:`, per conf file, values as written.
+    pub overrides: BTreeMap<String, BTreeMap<String, String>>,
+    /// Every Ansible variable (`{{ name }}`) the rendered tree references, sorted.
+    pub vault_vars: Vec<String>,
+    pub sizing: Sizing,
+    /// Warnings from validation and sizing.
+    pub warnings: Vec<Diagnostic>,
+    /// Hosts placed by what runs on them (applied.json) rather than by the default placement.
+    pub sticky: Vec<crate::size::Sticky>,
+    /// What runs (`OUT/.linkis-gen/applied.json`), when the cluster was applied before: the base
+    /// of the change plan (src/changes.rs).
+    #[serde(skip)]
+    pub applied: Option<crate::state::State>,
+}
+
+impl Model {
+    /// The hosts that run a service, in spec order.
+    pub fn hosts_with(&self, s: Service) -> impl Iterator<Item = &Host> {
+        self.hosts.iter().filter(move |h| h.runs(s))
+    }
+
+    pub fn ecm_hosts(&self) -> impl Iterator<Item = &Host> {
+        self.hosts_with(Service::Engineconnmanager)
+    }
+
+    /// The override of one key in one conf file, if the spec has one.
+    pub fn override_of(&self, file: &str, key: &str) -> Option<&str> {
+        self.overrides
+            .get(file)
+            .and_then(|m| m.get(key))
+            .map(String::as_str)
+    }
+}
+
+/// Resolves a plan into the model.
+pub fn resolve(plan: &Plan) -> Model {
+    let spec = &plan.spec;
+    let release = plan.release;
+    let services: Vec<Service> = release
+        .line
+        .services
+        .iter()
+        .map(|i| i.service)
+        .filter(|s| {
+            !(spec.cluster.discovery == crate::spec::Discovery::Nacos && *s == Service::Eureka)
+        })
+        .collect();
+    let hosts: Vec<Host> = plan.hosts.iter().map(|h| hosts::resolve(plan, h)).collect();
+    let overrides: BTreeMap<String, BTreeMap<String, String>> = spec
+        .overrides
+        .iter()
+        .map(|(file, m)| {
+            (
+                file.clone(),
+                m.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect(),
+            )
+        })
+        .collect();
+    let mut model = Model {
+        cluster: cluster::cluster(plan),
+        release,
+        features: release.features(),
+        discovery: cluster::discovery(plan),
+        gateway: cluster::gateway(plan),
+        database: database::resolve(&spec.database),
+        sessions: cluster::sessions(&spec.gateway),
+        web: cluster::web(&spec.gateway),
+        tokens: vault::tokens(&release),
+        crypt_key_var: crate::catalog::CRYPT_KEY_VAULT_VAR,
+        services,
+        hosts,
+        engineconn_root_dir: String::new(),
+        overrides,
+        vault_vars: Vec::new(),
+        sizing: sizing::resolve(plan),
+        warnings: plan.warnings.clone(),
+        sticky: plan.sticky.clone(),
+        applied: plan.applied.clone(),
+    };
+    model.engineconn_root_dir = engineconn_root_dir(&model);
+    model.vault_vars = vault::referenced(&model);
+    model
+}
+
+/// The engine root dir the conf tree sets: an override if the spec has one, else Linkis' default.
+fn engineconn_root_dir(m: &Model) -> String {
+    let ecm_file = m
+        .release
+        .service(Service::Engineconnmanager)
+        .map(|i| i.conf_file)
+        .unwrap_or("linkis-cg-engineconnmanager.properties");
+    [ecm_file, "linkis.properties"]
+        .iter()
+        .find_map(|f| m.override_of(f, ENGINECONN_ROOT_KEY))
+        .unwrap_or(ENGINECONN_ROOT_DIR)
+        .to_string()
+}

@@ -1,0 +1,196 @@
+//! The module graph of `src/`: no import cycles between top-level modules.
+//!
+//! Every `crate::NAME` reference in a file under `src/` (in `use` lines and paths, grouped
+//! `use crate::{a, b::c}` included) is an edge from the file's top-level module to NAME. Test
+//! modules count too: a cycle through a test is still a cycle to untangle.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+type Graph = BTreeMap<String, BTreeSet<String>>;
+
+/// The top-level module of a file under src/: `src/render/apply.rs` → `render`.
+fn module_of(rel: &Path) -> Option<String> {
+    let first = rel.components().next()?.as_os_str().to_str()?;
+    let name = first.strip_suffix(".rs").unwrap_or(first);
+    (name != "lib" && name != "main").then(|| name.to_string())
+}
+
+/// The top-level modules a source text names through `crate::`.
+fn crate_refs(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    for line in text.lines() {
+        let code = line.split("//").next().unwrap_or_default();
+        let mut rest = code;
+        while let Some(i) = rest.find("crate::") {
+            rest = &rest[i + "crate::".len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                // `crate::{a, b::c, d::{e, f}}`: the names at depth 0 of the group.
+                let mut depth = 0;
+                let mut start = 0;
+                for (j, c) in group.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => {
+                            out.insert(ident(group[start..j].trim()));
+                            break;
+                        }
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            out.insert(ident(group[start..j].trim()));
+                            start = j + 1;
+                        }
+                        _ => {}
+                    }
+                }
+            } else {
+                out.insert(ident(rest));
+            }
+        }
+    }
+    out.retain(|m| !m.is_empty());
+    out
+}
+
+fn graph(src: &Path) -> Graph {
+    let mut g = Graph::new();
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let Some(from) = module_of(path.strip_prefix(src).unwrap()) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path).unwrap();
+            let edges = g.entry(from.clone()).or_default();
+            edges.extend(crate_refs(&text).into_iter().filter(|m| *m != from));
+        }
+    }
+    g
+}
+
+/// A cycle of the graph, as the path of modules that closes it, if there is one.
+fn find_cycle(g: &Graph) -> Option<Vec<String>> {
+    fn visit(
+        g: &Graph,
+        node: &str,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == node) {
+            let mut cycle = path[i..].to_vec();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in g.get(node).into_iter().flatten() {
+            if let Some(c) = visit(g, next, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    g.keys()
+        .find_map(|n| visit(g, n, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn src_has_no_import_cycle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let g = graph(&src);
+    if let Some(cycle) = find_cycle(&g) {
+        panic!("import cycle in src/: {}\ngraph: {g:#?}", cycle.join(" → "));
+    }
+    // The parser sees the edges there are.
+    assert!(
+        g["render"].contains("model") && g["load"].contains("diag"),
+        "{g:#?}"
+    );
+}
+
+/// A line of code with its string literals blanked (`"..."` → `""`).
+fn without_strings(line: &str) -> String {
+    let mut out = String::new();
+    let mut in_str = false;
+    let mut escaped = false;
+    for c in line.chars() {
+        if in_str {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => {
+                    in_str = false;
+                    out.push(c);
+                }
+                _ => escaped = false,
+            }
+        } else {
+            in_str = c == '"';
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn renderers_read_the_model_not_the_spec_or_the_plan() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for file in [
+        "render/mod.rs",
+        "render/conf.rs",
+        "render/apply.rs",
+        "render/plan_md.rs",
+        "report.rs",
+    ] {
+        let text = std::fs::read_to_string(src.join(file)).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = without_strings(line.split("//").next().unwrap_or_default());
+            let words: Vec<&str> = code
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .collect();
+            assert!(
+                !code.contains("spec.") && !words.iter().any(|w| *w == "Plan" || *w == "Spec"),
+                "src/{file}:{}: a renderer reads the spec or the plan: {line}",
+                n + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn the_checker_finds_a_cycle_and_grouped_imports() {
+    assert_eq!(
+        crate_refs("use crate::{a, b::{c, d}, e::F};\nlet x = crate::g::h(); // crate::z"),
+        ["a", "b", "e", "g"].map(String::from).into()
+    );
+    let mut g = Graph::new();
+    g.entry("diag".into()).or_default().insert("load".into());
+    g.entry("load".into()).or_default().insert("diag".into());
+    assert_eq!(
+        find_cycle(&g),
+        Some(vec!["diag".to_string(), "load".into(), "diag".into()])
+    );
+    g.get_mut("load").unwrap().clear();
+    assert_eq!(
+        without_strings(r#"a("x.spec\"y", plan.z)"#),
+        r#"a("", plan.z)"#
+    );
+    assert_eq!(find_cycle(&g), None);
+}

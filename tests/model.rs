@@ -1,0 +1,150 @@
+//! The resolved model: decisions taken once, and the rendered tree agreeing with them.
+
+use std::collections::BTreeSet;
+
+use linkis_gen::load::Source;
+use linkis_gen::model::Model;
+use linkis_gen::render::{self, OutFile, RenderOptions};
+
+fn example(name: &str) -> String {
+    let path = format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn model_of(name: &str, text: &str) -> Model {
+    linkis_gen::model(&Source::new(name, text.as_bytes().to_vec()))
+        .unwrap_or_else(|d| panic!("{name}: {d:?}"))
+}
+
+fn render(m: &Model) -> Vec<OutFile> {
+    render::render(m, &RenderOptions::default()).expect("renders")
+}
+
+/// The `{{ name }}` references in the rendered tree, read from the files themselves (the oracle
+/// the model's list must match), skipping Ansible's own expressions with filters or dots.
+fn references(files: &[OutFile]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for f in files.iter().filter(|f| f.path.starts_with("hosts/")) {
+        for piece in f.contents.split("{{ ").skip(1) {
+            if let Some((name, _)) = piece.split_once(" }}") {
+                if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    out.insert(name.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn vault_variables_are_exactly_the_conf_trees_references() {
+    for name in [
+        "every-field.yaml",
+        "single-node.yaml",
+        "single-node-1.8.0-nacos-redis.yaml",
+        "two-server-1.1.3.yaml",
+    ] {
+        let m = model_of(name, &example(name));
+        let files = render(&m);
+        let mut expected = references(&files);
+        // The database password is also referenced by the inventory (db.sh), not only the conf.
+        expected.insert(m.database.password_var.clone());
+        let got: BTreeSet<String> = m.vault_vars.iter().cloned().collect();
+        assert_eq!(got, expected, "{name}");
+        let inventory = files
+            .iter()
+            .find(|f| f.path == "inventory/group_vars/all.yml")
+            .unwrap();
+        for v in &m.vault_vars {
+            assert!(
+                inventory.contents.contains(&format!("  - {v}\n")),
+                "{name}: {v}"
+            );
+        }
+    }
+}
+
+#[test]
+fn install_dir_is_normalised_once_for_units_and_conf() {
+    let text = example("single-node.yaml");
+    assert!(
+        !text.contains("install_dir"),
+        "the example uses the default"
+    );
+    let text = text.replacen("cluster:\n", "cluster:\n  install_dir: /srv/linkis//\n", 1);
+    let m = model_of("slash.yaml", &text);
+    assert_eq!(m.cluster.install_dir, "/srv/linkis");
+    let files = render(&m);
+    let conf = files
+        .iter()
+        .find(|f| f.path.ends_with("/conf/linkis.properties"))
+        .unwrap();
+    assert!(
+        conf.contents.contains("\nwds.linkis.home=/srv/linkis\n"),
+        "{}",
+        conf.contents
+    );
+    let unit = files.iter().find(|f| f.path.ends_with(".service")).unwrap();
+    assert!(
+        unit.contents.contains("LINKIS_HOME=/srv/linkis\n"),
+        "{}",
+        unit.contents
+    );
+}
+
+#[test]
+fn nacos_drops_eureka_and_redis_drops_ip_hash_in_one_place() {
+    let name = "single-node-1.8.0-nacos-redis.yaml";
+    let m = model_of(name, &example(name));
+    assert_eq!(m.discovery.kind, "nacos");
+    assert!(!m.discovery.eureka && m.discovery.eurekas.is_empty());
+    assert!(!m.services.contains(&linkis_gen::spec::Service::Eureka));
+    assert!(
+        m.hosts
+            .iter()
+            .all(|h| h.instance(linkis_gen::spec::Service::Eureka).is_none())
+    );
+    assert!(m.discovery.server_address.starts_with("http://"));
+    assert!(!m.sessions.ip_hash && m.sessions.redis.is_some());
+    let files = render(&m);
+    let nginx = files
+        .iter()
+        .find(|f| f.path == "nginx/linkis.conf")
+        .unwrap();
+    assert!(!nginx.contents.contains("ip_hash"), "{}", nginx.contents);
+
+    let m = model_of("single-node.yaml", &example("single-node.yaml"));
+    assert_eq!(m.discovery.kind, "eureka");
+    assert_eq!(m.discovery.eurekas.len(), 1);
+    assert!(m.discovery.eureka_zone.ends_with("/eureka/"));
+    assert!(m.sessions.ip_hash && m.sessions.redis.is_none());
+    assert!(m.database.driver_keys.is_empty());
+    assert!(m.database.url.starts_with("jdbc:mysql://"));
+
+    let m = model_of("every-field.yaml", &example("every-field.yaml"));
+    assert_eq!(m.database.kind, "postgresql");
+    assert!(m.database.url.starts_with("jdbc:postgresql://"));
+    assert!(!m.database.driver_keys.is_empty());
+}
+
+#[test]
+fn every_instance_has_its_unit_group_and_stage() {
+    let m = model_of("guide-300-users.yaml", &example("guide-300-users.yaml"));
+    for h in &m.hosts {
+        let mut last = 0;
+        for i in &h.instances {
+            assert_eq!(i.unit, format!("linkis-{}", i.daemon));
+            assert_eq!(i.group, format!("linkis_{}", i.name));
+            assert!(i.stage >= last, "{}: start order", h.name);
+            last = i.stage;
+            assert!(h.conf_files.iter().any(|c| c.file == i.conf_file));
+            assert_eq!(i.reads.first(), Some(&"linkis.properties"));
+            assert_eq!(i.reads.last(), Some(&i.conf_file));
+            assert!(
+                i.reads
+                    .iter()
+                    .all(|r| h.conf_files.iter().any(|c| c.file == *r))
+            );
+        }
+    }
+}

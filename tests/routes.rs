@@ -1,0 +1,110 @@
+//! Template routes: every route renders in some example, and a `--templates` file that no route
+//! claims is refused with its path.
+
+use std::collections::BTreeSet;
+
+use linkis_gen::load::Source;
+use linkis_gen::render::routes::{ROUTES, Scope};
+use linkis_gen::render::{self, RenderOptions, Templates};
+
+/// Whether an output path is one a route pattern stands for (`_host_`, `_daemon_` = one segment
+/// part without `/`).
+fn matches(pattern: &str, path: &str) -> bool {
+    let p: Vec<&str> = pattern.split('/').collect();
+    let o: Vec<&str> = path.split('/').collect();
+    p.len() == o.len()
+        && p.iter().zip(&o).all(|(p, o)| {
+            let Some((pre, post)) = p.split_once("_host_").or_else(|| p.split_once("_daemon_"))
+            else {
+                return p == o;
+            };
+            o.len() > pre.len() + post.len() && o.starts_with(pre) && o.ends_with(post)
+        })
+}
+
+/// Every example, and the two-server one on 1.2.0: the only line with ps-metadataquery.
+fn specs() -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    v.sort();
+    let two = v
+        .iter()
+        .find(|(n, _)| n.ends_with("two-server-1.1.3.yaml"))
+        .expect("the two-server example");
+    let text = String::from_utf8(two.1.clone())
+        .unwrap()
+        .replace("linkis_version: \"1.1.3\"", "linkis_version: \"1.2.0\"");
+    assert!(text.contains("\"1.2.0\""));
+    v.push(("two-server-1.2.0.yaml".into(), text.into_bytes()));
+    v
+}
+
+#[test]
+fn every_route_renders_for_some_example_and_every_file_has_a_route() {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    for (spec, bytes) in specs() {
+        let src = Source::new(spec.clone(), bytes);
+        let model = linkis_gen::model(&src).unwrap_or_else(|d| panic!("{spec}: {d:?}"));
+        let files = render::render(&model, &RenderOptions::default()).unwrap();
+        for f in &files {
+            let route = ROUTES
+                .iter()
+                .find(|r| matches(r.out, &f.path))
+                .unwrap_or_else(|| panic!("{spec}: {} comes from no route", f.path));
+            seen.insert(route.template);
+        }
+        // Instance routes: one file per service instance.
+        let units = files
+            .iter()
+            .filter(|f| f.path.ends_with(".service"))
+            .count();
+        let instances: usize = model.hosts.iter().map(|h| h.instances.len()).sum();
+        assert_eq!(units, instances, "{spec}");
+        assert!(ROUTES.iter().any(|r| r.scope == Scope::Instance));
+    }
+    let missing: Vec<&str> = ROUTES
+        .iter()
+        .map(|r| r.template)
+        .filter(|t| !seen.contains(t))
+        .collect();
+    assert!(missing.is_empty(), "routes no example renders: {missing:?}");
+}
+
+#[test]
+fn route_patterns_match_only_their_paths() {
+    assert!(matches(
+        "hosts/_host_/systemd/linkis-_daemon_.service",
+        "hosts/s1/systemd/linkis-mg-gateway.service"
+    ));
+    assert!(!matches(
+        "hosts/_host_/systemd/linkis-_daemon_.service",
+        "hosts/s1/conf/linkis.properties"
+    ));
+    assert!(!matches("site.yml", "stop.yml"));
+}
+
+#[test]
+fn a_templates_dir_file_no_route_claims_is_refused_with_its_path() {
+    let dir = std::env::temp_dir().join(format!("linkis-gen-routes-{}", std::process::id()));
+    let sub = dir.join("hosts/_host_/conf");
+    std::fs::create_dir_all(&sub).unwrap();
+    for (rel, text) in [
+        ("site.yml.j2", "- hosts: all\n"),
+        ("hosts/_host_/conf/linkis-extra.properties.j2", "a=b\n"),
+    ] {
+        std::fs::write(dir.join(rel), text).unwrap();
+    }
+    let err = match Templates::load(Some(&dir)) {
+        Ok(_) => panic!("an unrouted template is accepted"),
+        Err(e) => e.to_string(),
+    };
+    std::fs::remove_dir_all(&dir).unwrap();
+    let full = sub.join("linkis-extra.properties.j2");
+    assert!(err.contains(&full.display().to_string()), "{err}");
+    assert!(err.contains("no template route"), "{err}");
+}
