@@ -11,38 +11,20 @@ use linkis_gen::render::{self, OutFile, RenderOptions};
 use linkis_gen::state::{STATE, State};
 use linkis_gen::upgrade::{Upgrade, of_model};
 
+mod conf_common;
+
 /// Four hosts, default placement: ECMs on h1 and h2, every control service on h3 and h4.
 fn spec(version: &str, nacos: bool) -> String {
     let discovery = if nacos {
-        "  discovery: nacos\n  nacos_address: 10.0.0.9:8848\n"
+        "  discovery: nacos\n  nacos_address: 10.0.0.9:8848"
     } else {
         ""
     };
-    format!(
-        r#"version: 1
-cluster:
-  name: up
-  linkis_version: "{version}"
-  package: files/apache-linkis-{version}-bin.tar.gz
-{discovery}database:
-  host: 10.0.0.5
-  name: linkis
-  user: linkis
-  password: {{ vault: vault_linkis_db_password }}
-sizing:
-  concurrent_users: 10
-  engines:
-    spark: {{ memory: 1G, cores: 1 }}
-host_defaults:
-  memory: 64G
-  cores: 16
-hosts:
-  - {{ name: h1, address: 10.0.1.1 }}
-  - {{ name: h2, address: 10.0.1.2 }}
-  - {{ name: h3, address: 10.0.1.3 }}
-  - {{ name: h4, address: 10.0.1.4 }}
-"#
-    )
+    let hosts = (1..=4)
+        .map(|i| format!("  - {{ name: h{i}, address: 10.0.1.{i} }}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    conf_common::spec(version, discovery, &hosts, "")
 }
 
 fn model_of(text: &str) -> Model {
@@ -118,7 +100,7 @@ fn from_1_3_2_to_1_4_0_runs_the_1_4_0_scripts() {
 
     let md = get(&files, "CHANGES.md");
     assert!(
-        md.contains("# Upgrade plan: Linkis 1.3.2 → 1.4.0 (up)"),
+        md.contains("# Upgrade plan: Linkis 1.3.2 → 1.4.0 (t)"),
         "{md}"
     );
     assert!(md.contains("**The whole cluster stops.**"), "{md}");
