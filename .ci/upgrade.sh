@@ -7,7 +7,8 @@
 #   ansible-lint --offline --strict    the same playbooks and their roles (linkis_upgrade, verify)
 #   (shellcheck)                       roles/linkis_upgrade/files/linkis-db-upgrade.sh
 #   cargo test --test upgrade_e2e      real ansible-core and a real MariaDB: a stub 1.3.2 cluster
-#                                      upgraded to a stub 1.4.0 with changes.yml, run twice
+#                                      upgraded to a stub 1.4.0 with changes.yml, run twice;
+#                                      verify against a stand-in Nacos (all listed, then two missing)
 # Run from the repo root, as root, on Debian 12.
 set -euo pipefail
 

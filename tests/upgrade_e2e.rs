@@ -143,9 +143,34 @@ impl Drop for MariaDb {
     }
 }
 
+/// Answers HTTP GETs on 127.0.0.1:`port` with the JSON `answer` gives for the request line.
+fn serve(port: u16, answer: std::sync::Arc<dyn Fn(&str) -> String + Send + Sync>) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port}: {e}"));
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let n = c.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            if !req.starts_with("GET ") {
+                continue;
+            }
+            let body = answer(req.lines().next().unwrap_or_default());
+            let _ = write!(
+                c,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+}
+
+const HEALTH_UP: &str = r#"{"status":"UP"}"#;
+
 /// A stand-in for the Linkis JVMs: every port answers, `/eureka/apps` lists every instance UP.
 fn fake_cluster() {
-    use std::io::{Read, Write};
     let apps: Vec<String> = PORTS
         .iter()
         .map(|(_, app, port)| {
@@ -159,30 +184,17 @@ fn fake_cluster() {
         apps.join(",")
     );
     for (_, _, port) in PORTS {
-        let l = std::net::TcpListener::bind(("127.0.0.1", port))
-            .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port}: {e}"));
         let registry = registry.clone();
-        std::thread::spawn(move || {
-            for conn in l.incoming() {
-                let Ok(mut c) = conn else { continue };
-                let mut buf = [0u8; 4096];
-                let n = c.read(&mut buf).unwrap_or(0);
-                let req = String::from_utf8_lossy(&buf[..n]).to_string();
-                if !req.starts_with("GET ") {
-                    continue;
-                }
-                let body = if req.starts_with("GET /eureka/apps") {
+        serve(
+            port,
+            std::sync::Arc::new(move |req: &str| {
+                if req.starts_with("GET /eureka/apps") {
                     registry.clone()
                 } else {
-                    r#"{"status":"UP"}"#.to_string()
-                };
-                let _ = write!(
-                    c,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
+                    HEALTH_UP.to_string()
+                }
+            }),
+        );
     }
 }
 
@@ -336,7 +348,32 @@ struct Env {
 }
 
 impl Env {
-    fn ansible(&self, playbook: &str, args: &[&str]) -> String {
+    /// The files ansible-playbook reads besides the rendered tree: the one host h1 on a local
+    /// connection with `vars`, the vault variables the tree lists, an ansible.cfg.
+    fn new(tmp: &Path, vars: &[(&str, String)]) -> Env {
+        let mut local = String::from(
+            "all:\n  hosts:\n    h1:\n      ansible_connection: local\n      \
+             ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n      \
+             # Root already: no sudo, whose secure_path would hide the fake systemctl.\n      \
+             ansible_become: false\n",
+        );
+        for (k, v) in vars {
+            local.push_str(&format!("      {k}: {v}\n"));
+        }
+        fs::write(tmp.join("local.yml"), local).unwrap();
+        fs::write(tmp.join("vault.yml"), vault(&tmp.join("out"))).unwrap();
+        fs::write(
+            tmp.join("ansible.cfg"),
+            "[defaults]\nhost_key_checking = False\nstdout_callback = default\n",
+        )
+        .unwrap();
+        Env {
+            tmp: tmp.to_path_buf(),
+        }
+    }
+
+    /// Runs a playbook of the rendered tree; its stdout, and whether it succeeded.
+    fn try_ansible(&self, playbook: &str, args: &[&str]) -> (bool, String) {
         let out_dir = self.tmp.join("out");
         let path = format!(
             "{}:{}",
@@ -362,12 +399,14 @@ impl Env {
             .env("ANSIBLE_LOCAL_TEMP", self.tmp.join("ansible-local"))
             .env("ANSIBLE_REMOTE_TEMP", self.tmp.join("ansible-remote"))
             .env("ANSIBLE_CONFIG", self.tmp.join("ansible.cfg")));
-        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(
-            out.status.success(),
-            "ansible-playbook {playbook} {args:?} failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), stdout)
+    }
+
+    fn ansible(&self, playbook: &str, args: &[&str]) -> String {
+        let (ok, stdout) = self.try_ansible(playbook, args);
+        assert!(ok, "ansible-playbook {playbook} {args:?} failed:\n{stdout}");
         stdout
     }
 
@@ -433,52 +472,36 @@ fn changes_yml_upgrades_1_3_2_to_1_4_0_once_keeping_the_old_release() {
         &tmp,
         &spec("1.3.2", &old, db.port, &host.join("LinkisInstall")),
     );
-    let vars = [
-        ("ansible_connection", "local".to_string()),
-        (
-            "ansible_python_interpreter",
-            "\"{{ ansible_playbook_python }}\"".into(),
-        ),
-        // Root already: no sudo, whose secure_path would hide the fake systemctl.
-        ("ansible_become", "false".into()),
-        (
-            "linkis_engineconn_root_dir",
-            host.join("engine").display().to_string(),
-        ),
-        (
-            "linkis_web_root",
-            host.join("web/dist").display().to_string(),
-        ),
-        (
-            "linkis_nginx_conf_dir",
-            host.join("nginx").display().to_string(),
-        ),
-        (
-            "linkis_systemd_dir",
-            tmp.join("systemd").display().to_string(),
-        ),
-        ("linkis_deploy_group", group),
-        ("linkis_java_home", tmp.join("jdk").display().to_string()),
-        ("linkis_min_free_disk_mb", "1".into()),
-        ("linkis_upgrade_min_backup_free_mb", "1".into()),
-        ("linkis_web_install_nginx", "false".into()),
-        ("linkis_web_reload", "false".into()),
-        ("linkis_clear_server_check_mysql", "false".into()),
-        ("linkis_start_timeout", "20".into()),
-        ("linkis_register_timeout", "20".into()),
-    ];
-    let mut local = String::from("all:\n  hosts:\n    h1:\n");
-    for (k, v) in vars {
-        local.push_str(&format!("      {k}: {v}\n"));
-    }
-    fs::write(tmp.join("local.yml"), local).unwrap();
-    fs::write(tmp.join("vault.yml"), vault(&out)).unwrap();
-    fs::write(
-        tmp.join("ansible.cfg"),
-        "[defaults]\nhost_key_checking = False\nstdout_callback = default\n",
-    )
-    .unwrap();
-    let env = Env { tmp: tmp.clone() };
+    let env = Env::new(
+        &tmp,
+        &[
+            (
+                "linkis_engineconn_root_dir",
+                host.join("engine").display().to_string(),
+            ),
+            (
+                "linkis_web_root",
+                host.join("web/dist").display().to_string(),
+            ),
+            (
+                "linkis_nginx_conf_dir",
+                host.join("nginx").display().to_string(),
+            ),
+            (
+                "linkis_systemd_dir",
+                tmp.join("systemd").display().to_string(),
+            ),
+            ("linkis_deploy_group", group),
+            ("linkis_java_home", tmp.join("jdk").display().to_string()),
+            ("linkis_min_free_disk_mb", "1".into()),
+            ("linkis_upgrade_min_backup_free_mb", "1".into()),
+            ("linkis_web_install_nginx", "false".into()),
+            ("linkis_web_reload", "false".into()),
+            ("linkis_clear_server_check_mysql", "false".into()),
+            ("linkis_start_timeout", "20".into()),
+            ("linkis_register_timeout", "20".into()),
+        ],
+    );
 
     // 1.3.2 installed (the ports must be free for the first install's preflight), then started
     // and verified against the stand-in services.
@@ -600,5 +623,130 @@ fn changes_yml_upgrades_1_3_2_to_1_4_0_once_keeping_the_old_release() {
     assert!(changed(&second) > 0, "the stopped units start again");
 
     drop(db);
+    let _ = fs::remove_dir_all(&tmp);
+}
+
+#[test]
+#[ignore = "needs ansible-core and free ports 43001-43848; run by .ci/upgrade.sh"]
+fn verify_asks_nacos_for_every_instance_and_names_the_missing_ones() {
+    let tmp = std::env::temp_dir().join(format!("linkis-gen-nacos-e2e-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).unwrap();
+    // 1.5.0 with Nacos on one host: five services (no Eureka), away from the default ports.
+    let ports: [(&str, u16); 5] = [
+        ("gateway", 43001),
+        ("publicservice", 43105),
+        ("linkismanager", 43101),
+        ("entrance", 43104),
+        ("engineconnmanager", 43102),
+    ];
+    let nacos_port = 43848;
+    let text = format!(
+        r#"version: 1
+cluster:
+  name: e2e-nacos
+  linkis_version: "1.5.0"
+  package: files/apache-linkis-1.5.0-bin.tar.gz
+  discovery: nacos
+  nacos_address: 127.0.0.1:{nacos_port}
+  prefer_ip: true
+database:
+  host: 127.0.0.1
+  name: linkis
+  user: linkis
+  password: {{ vault: vault_linkis_db_password }}
+sizing:
+  concurrent_users: 2
+  engines:
+    spark: {{ memory: 1G, cores: 1 }}
+host_defaults:
+  memory: 64G
+  cores: 8
+hosts:
+  - name: h1
+    address: 127.0.0.1
+    ports: {{ {} }}
+"#,
+        ports
+            .iter()
+            .map(|(s, p)| format!("{s}: {p}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    render(&tmp, &text);
+    let env = Env::new(&tmp, &[("linkis_register_timeout", "10".into())]);
+
+    // Nacos lists what `registered` holds: serviceName -> (port, healthy).
+    type Registry = std::sync::Arc<std::sync::Mutex<Vec<(String, u16, bool)>>>;
+    let registered: Registry = Default::default();
+    let all: Vec<(String, u16, bool)> = ports
+        .iter()
+        .map(|(s, p)| {
+            let daemon = match *s {
+                "gateway" => "mg-gateway",
+                "publicservice" => "ps-publicservice",
+                "linkismanager" => "cg-linkismanager",
+                "entrance" => "cg-entrance",
+                _ => "cg-engineconnmanager",
+            };
+            (format!("linkis-{daemon}"), *p, true)
+        })
+        .collect();
+    for (_, p) in ports {
+        serve(p, std::sync::Arc::new(|_: &str| HEALTH_UP.to_string()));
+    }
+    let reg = registered.clone();
+    serve(
+        nacos_port,
+        std::sync::Arc::new(move |req: &str| {
+            let name = req
+                .split("serviceName=")
+                .nth(1)
+                .and_then(|r| r.split([' ', '&']).next())
+                .unwrap_or_default()
+                .to_string();
+            let hosts: Vec<String> = reg
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(n, _, _)| *n == name)
+                .map(|(_, p, healthy)| {
+                    format!(r#"{{"ip":"127.0.0.1","port":{p},"healthy":{healthy},"enabled":true}}"#)
+                })
+                .collect();
+            format!(
+                r#"{{"name":"DEFAULT_GROUP@@{name}","hosts":[{}]}}"#,
+                hosts.join(",")
+            )
+        }),
+    );
+    let args = ["--tags", "verify"];
+
+    *registered.lock().unwrap() = all.clone();
+    let (ok, stdout) = env.try_ansible("site.yml", &args);
+    assert!(ok, "verify failed with every instance in Nacos:\n{stdout}");
+    assert!(
+        stdout.contains("Nacos lists all 5 expected instances"),
+        "{stdout}"
+    );
+
+    // The entrance never registered; the ECM is listed, unhealthy.
+    *registered.lock().unwrap() = all
+        .iter()
+        .filter(|(n, _, _)| n != "linkis-cg-entrance")
+        .map(|(n, p, _)| (n.clone(), *p, n != "linkis-cg-engineconnmanager"))
+        .collect();
+    let (ok, stdout) = env.try_ansible("site.yml", &args);
+    assert!(!ok, "verify passed without the entrance:\n{stdout}");
+    let msg = stdout
+        .lines()
+        .find(|l| l.contains("Not registered in Nacos: "))
+        .unwrap_or_else(|| panic!("no failure message in:\n{stdout}"));
+    assert!(msg.contains("LINKIS-CG-ENTRANCE on h1 port 43104"), "{msg}");
+    assert!(
+        msg.contains("LINKIS-CG-ENGINECONNMANAGER on h1 port 43102"),
+        "{msg}"
+    );
+    assert!(!msg.contains("GATEWAY"), "{msg}");
     let _ = fs::remove_dir_all(&tmp);
 }
