@@ -49,6 +49,9 @@ pub struct Diagnostic {
     pub pos: Option<(usize, usize)>,
     /// The source line is not shown (it holds a secret the user wrote in clear).
     pub redacted: bool,
+    /// The mistake is in no one place (a missing section, a file too large): the diagnostic says
+    /// it has no position instead of pointing at an unrelated line.
+    pub whole_file: bool,
 }
 
 impl Diagnostic {
@@ -62,6 +65,7 @@ impl Diagnostic {
             anchor: Anchor::Value,
             pos: None,
             redacted: false,
+            whole_file: false,
         }
     }
 
@@ -88,6 +92,12 @@ impl Diagnostic {
 
     pub fn at(mut self, line: usize, col: usize) -> Self {
         self.pos = Some((line, col));
+        self
+    }
+
+    /// Says the diagnostic has no position in the file.
+    pub fn whole_file(mut self) -> Self {
+        self.whole_file = true;
         self
     }
 
@@ -122,7 +132,10 @@ impl Diagnostic {
             let _ = write!(out, "{}: ", self.path);
         }
         let _ = writeln!(out, "{}", shorten(&self.message, 400));
-        let pos = self.pos.or_else(|| src.position(&self.path, self.anchor));
+        let pos = match self.whole_file {
+            true => None,
+            false => self.pos.or_else(|| src.position(&self.path, self.anchor)),
+        };
         match pos {
             Some((line, col)) => {
                 let _ = writeln!(out, "  --> {}:{line}:{col}", src.name());
@@ -136,7 +149,7 @@ impl Diagnostic {
                 }
             }
             None => {
-                let _ = writeln!(out, "  --> {}", src.name());
+                let _ = writeln!(out, "  --> {} (no position: {NO_POSITION})", src.name());
             }
         }
         if let Some(h) = &self.hint {
@@ -146,6 +159,9 @@ impl Diagnostic {
         out
     }
 }
+
+/// What a diagnostic without a position says instead of `LINE:COLUMN`.
+pub const NO_POSITION: &str = "this concerns the whole file";
 
 /// At most this many diagnostics are printed in full; the summary line still counts them all.
 pub const MAX_SHOWN: usize = 50;

@@ -137,7 +137,7 @@ fn body(o: &InitOptions, n: usize) -> String {
     let _ = writeln!(w, "  concurrent_users: {}", o.users);
     let _ = writeln!(
         w,
-        "  max_concurrency_per_user: {}     # engines one user may run at once of each type",
+        "  max_concurrency_per_user: {}     # engines one user may run at once of each type; init's default is the guide's 2, a spec without this key gets 1",
         o.concurrency
     );
     let _ = writeln!(w, "  engines:");

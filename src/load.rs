@@ -1,8 +1,8 @@
 //! Stage 1, load: bytes → typed `Spec`, with every syntax, type and unknown-key error located.
 //!
-//! This is the only module that knows YAML libraries: serde_yaml reads values and types (it is no
-//! longer maintained upstream; swapping it means changing this file only), and yaml-rust2's event
-//! parser gives the line and column of every node, which serde_yaml does not expose.
+//! This is the only module that knows YAML libraries: serde_norway (the maintained fork of
+//! serde_yaml, same API) reads values and types, and yaml-rust2's event parser gives the line and
+//! column of every node, which serde_norway does not expose.
 //!
 //! Sections are read one by one (each host on its own), so one run reports every type error in
 //! every section, not just the first.
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
-use serde_yaml::Value;
+use serde_norway::Value;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
@@ -34,6 +34,14 @@ pub struct Source {
     duplicate_key: Option<(usize, usize)>,
     /// Where the nesting first went deeper than MAX_DEPTH.
     too_deep: Option<(usize, usize)>,
+    /// An alias inside the node its anchor names (`&a [*a]`).
+    recursive_alias: Option<(usize, usize)>,
+    /// The first alias (`*a`): where an alias bomb starts expanding.
+    first_alias: Option<(usize, usize)>,
+    /// The start of the second document.
+    second_document: Option<(usize, usize)>,
+    /// Override values as the user wrote them (`1.50`, `0777`), by spec path.
+    written: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +59,7 @@ impl Source {
             _ => IndexBuilder::default(),
         };
         let line_starts = std::iter::once(0)
-            .chain(display.match_indices('\n').map(|(i, _)| i + 1))
+            .chain(line_breaks(display.as_bytes()))
             .collect();
         Source {
             name: name.into(),
@@ -61,6 +69,10 @@ impl Source {
             index: built.index,
             duplicate_key: built.duplicate,
             too_deep: built.too_deep,
+            recursive_alias: built.recursive_alias,
+            first_alias: built.first_alias,
+            second_document: built.second_document,
+            written: built.written,
         }
     }
 
@@ -68,8 +80,7 @@ impl Source {
     pub fn line(&self, line: usize) -> Option<&str> {
         let start = *self.line_starts.get(line.checked_sub(1)?)?;
         let rest = &self.display[start..];
-        let l = rest.split('\n').next().unwrap_or_default();
-        let l = l.strip_suffix('\r').unwrap_or(l);
+        let l = rest.split(['\n', '\r']).next().unwrap_or_default();
         // Only short, printable lines are shown: a long or binary line would flood the terminal.
         if l.len() > 240
             || l.chars()
@@ -152,11 +163,39 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                     text.len()
                 ),
             )
-            .hint("a cluster spec is a few kilobytes; check that the right file was given"),
+            .hint("a cluster spec is a few kilobytes; check that the right file was given")
+            .whole_file(),
+        ]);
+    }
+    if let Some((offset, c)) = forbidden_char(text) {
+        // serde_norway reports these without a position; the offending byte is known here.
+        let (line, col) = line_col(text, offset);
+        return Err(vec![
+            Diagnostic::error(
+                "control-character",
+                "",
+                format!(
+                    "the spec holds the control character U+{:04X}, which YAML does not allow",
+                    u32::from(c)
+                ),
+            )
+            .hint("remove it: a spec is plain text (tabs and line ends are the only control characters allowed)")
+            .at(line, col),
+        ]);
+    }
+    if let Some((line, col)) = src.recursive_alias {
+        return Err(vec![
+            Diagnostic::error(
+                "recursive-alias",
+                "",
+                "this alias refers to the node that contains it, which would never end",
+            )
+            .hint("an alias (*x) can only repeat a node that is complete before it; write the value out")
+            .at(line, col),
         ]);
     }
     if let Some((line, col)) = src.too_deep {
-        // Refused before serde_yaml: its scanner spends time proportional to the depth on every
+        // Refused before serde_norway: its scanner spends time proportional to the depth on every
         // token, so `cluster: [[[[...` 100,000 deep took 19 s there (and 2 MiB of it, half an hour).
         return Err(vec![
             Diagnostic::error("too-deep", "", "the spec is nested too deeply")
@@ -164,7 +203,7 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                 .at(line, col),
         ]);
     }
-    let value: Value = match serde_yaml::from_str(text) {
+    let value: Value = match serde_norway::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             let msg = yaml_message(&e);
@@ -186,25 +225,36 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                 Diagnostic::error("too-deep", "", "the spec is nested too deeply")
                     .hint("a spec nests a few levels deep; check the indentation or brackets here")
             } else if msg.contains("repetition limit exceeded") {
-                Diagnostic::error(
+                let d = Diagnostic::error(
                     "alias-bomb",
                     "",
-                    "YAML aliases here expand to more data than any spec holds",
+                    "YAML aliases from here on expand to more data than any spec holds",
                 )
-                .hint("use anchors and aliases (&x, *x) sparingly, or write the values out")
+                .hint("use anchors and aliases (&x, *x) sparingly, or write the values out");
+                match src.first_alias {
+                    Some((line, col)) => d.at(line, col),
+                    None => d.whole_file(),
+                }
             } else if msg.contains("more than one document") {
-                Diagnostic::error(
+                let d = Diagnostic::error(
                     "multiple-documents",
                     "",
-                    "the spec holds more than one YAML document",
+                    "the spec holds more than one YAML document; the second starts here",
                 )
-                .hint("a spec is one document: remove the `---` separators and merge the parts")
+                .hint("a spec is one document: remove the `---` separators and merge the parts");
+                match src.second_document {
+                    Some((line, col)) => d.at(line, col),
+                    None => d,
+                }
             } else {
                 Diagnostic::error("yaml-syntax", "", msg).hint(
                     "fix the YAML syntax at this position (indentation, quoting, a missing `:`)",
                 )
             };
-            if let (None, Some(l)) = (d.pos, e.location()) {
+            if let (None, Some(at)) = (d.pos, scanned_key_start(&e.to_string())) {
+                d = d.at(at.0, at.1);
+            }
+            if let (None, false, Some(l)) = (d.pos, d.whole_file, e.location()) {
                 d = d.at(l.line(), l.column());
             }
             return Err(vec![d]);
@@ -214,10 +264,12 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
         Value::Mapping(_) => {}
         Value::Null => {
             return Err(vec![
-                Diagnostic::error("empty-spec", "", "the spec is empty").hint(
-                    "start from one of the examples/ or `linkis-gen init --users N`; \
+                Diagnostic::error("empty-spec", "", "the spec is empty")
+                    .hint(
+                        "start from one of the examples/ or `linkis-gen init --users N`; \
                      the spec needs version, cluster, database, sizing and hosts",
-                ),
+                    )
+                    .whole_file(),
             ]);
         }
         other => {
@@ -266,7 +318,8 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                     "",
                     format!("the required section `{required}` is missing"),
                 )
-                .hint(section_hint(required)),
+                .hint(section_hint(required))
+                .whole_file(),
             );
         }
     }
@@ -307,9 +360,23 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
     if !diags.is_empty() {
         return Err(diags);
     }
-    match serde_yaml::from_value::<Spec>(value) {
-        Ok(spec) => Ok(spec),
-        Err(e) => Err(vec![Diagnostic::error("wrong-type", "", yaml_message(&e))]),
+    match serde_norway::from_value::<Spec>(value) {
+        Ok(mut spec) => {
+            // YAML reads `1.50` as the number 1.5; Linkis reads the text. Keep what was written.
+            for (file, keys) in &mut spec.overrides {
+                for (key, v) in keys.iter_mut() {
+                    let p = join_key(&join_key("overrides", file), key);
+                    if let Some(w) = src.written.get(&p) {
+                        v.0.clone_from(w);
+                    }
+                }
+            }
+            Ok(spec)
+        }
+        Err(e) => Err(vec![
+            Diagnostic::error("wrong-type", "", user_words(&yaml_message(&e)))
+                .hint("check the value's type against docs/spec.md or `linkis-gen schema`"),
+        ]),
     }
 }
 
@@ -342,7 +409,67 @@ fn typed<T: DeserializeOwned>(v: &Value, base: &str, diags: &mut Vec<Diagnostic>
             serde_path_to_error::Segment::Unknown => path,
         };
     }
-    diags.push(classify(&path, &err.inner().to_string()));
+    let d = classify(&path, &err.inner().to_string());
+    // A misspelt key (`nmae:`) was reported as unknown with "did you mean `name`?"; the same
+    // mistake is not reported a second time as the missing `name`.
+    if d.check == "missing-field"
+        && diags
+            .iter()
+            .any(|u| u.check == "unknown-key" && parent_path(&u.path) == path)
+    {
+        return;
+    }
+    diags.push(d);
+}
+
+/// serde's words for types, in the user's words: no Rust type names reach users.
+fn user_words(msg: &str) -> String {
+    let mut out = msg.to_string();
+    for (rust, user) in [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected a map", "expected a mapping"),
+        ("expected a sequence", "expected a list"),
+        ("invalid type: map,", "invalid type: a mapping,"),
+        ("invalid type: sequence,", "invalid type: a list,"),
+        ("invalid type: unit value,", "invalid type: an empty value,"),
+        (
+            "invalid type: floating point",
+            "invalid type: the decimal number",
+        ),
+        ("invalid type: integer", "invalid type: the whole number"),
+        ("invalid type: boolean", "invalid type: the boolean"),
+        ("invalid type: string", "invalid type: the string"),
+        ("invalid value: integer", "invalid value: the whole number"),
+    ] {
+        out = out.replace(rust, user);
+    }
+    if let Some(i) = out.find("expected struct ") {
+        let name = &out[i + "expected struct ".len()..];
+        let name: String = name
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        let what = match name.as_str() {
+            "Spec" => "a mapping of sections".to_string(),
+            "Host" => "a mapping (one host: name, address, ...)".to_string(),
+            "Engine" => "a mapping (one engine type: memory, cores)".to_string(),
+            "HostDefaults" => "a mapping (the host_defaults section)".to_string(),
+            "Redis" => "a mapping (the gateway.redis block)".to_string(),
+            "Web" => "a mapping (the gateway.web block)".to_string(),
+            other => format!("a mapping (the {} section)", other.to_ascii_lowercase()),
+        };
+        out = format!(
+            "{}expected {what}{}",
+            &out[..i],
+            &out[i + "expected struct ".len() + name.len()..]
+        );
+    }
+    out
 }
 
 /// Turns a serde message into a named diagnostic with a hint.
@@ -399,6 +526,7 @@ fn classify(path: &str, raw: &str) -> Diagnostic {
             None => d.hint(format!("valid keys here: {}", expected.join(", "))),
         };
     }
+    let msg = user_words(&msg);
     if path.ends_with("linkis_version") {
         return Diagnostic::error("linkis-version-type", path, msg)
             .hint("quote the full version: linkis_version: \"1.5.0\"");
@@ -429,15 +557,44 @@ fn backticked_after(s: &str, marker: &str) -> Vec<String> {
         .collect()
 }
 
-/// serde_yaml appends " at line L column C"; the diagnostic shows the position itself.
+/// serde_norway appends " at line L column C" (twice for "while scanning ..." errors); the
+/// diagnostic shows the position itself.
 fn strip_location(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
+    let mut out = String::new();
+    let mut rest = msg;
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + " at line ".len()..];
+        let end = after
+            .find(" column ")
+            .map(|j| j + " column ".len())
+            .and_then(|j| {
+                let digits = after[j..]
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(after.len() - j);
+                (digits > 0).then_some(j + digits)
+            });
+        match end {
+            Some(e) => rest = &after[e..],
+            None => {
+                out.push_str(&rest[i..]);
+                rest = "";
+            }
+        }
     }
+    out.push_str(rest);
+    out
 }
 
-fn yaml_message(e: &serde_yaml::Error) -> String {
+/// For "while scanning a simple key" the mistake is the key, whose start libyaml names last.
+fn scanned_key_start(msg: &str) -> Option<(usize, usize)> {
+    let (_, tail) = msg.split_once("while scanning a simple key at line ")?;
+    let (line, rest) = tail.split_once(" column ")?;
+    let col: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((line.parse().ok()?, col.parse().ok()?))
+}
+
+fn yaml_message(e: &serde_norway::Error) -> String {
     strip_location(&e.to_string())
 }
 
@@ -474,13 +631,7 @@ fn check_keys(v: &mut Value, schema: &Json, root: &Json, path: &str, diags: &mut
             };
             let mut unknown = Vec::new();
             for (k, child) in m.iter_mut() {
-                let key = match k {
-                    Value::String(s) => s.clone(),
-                    other => serde_yaml::to_string(other)
-                        .unwrap_or_default()
-                        .trim()
-                        .to_string(),
-                };
+                let key = key_text(k);
                 let child_path = join_key(path, &key);
                 if let Some(s) = props.and_then(|p| p.get(&key)) {
                     check_keys(child, s, root, &child_path, diags);
@@ -575,19 +726,40 @@ fn array_items<'a>(schema: &'a Json, root: &'a Json) -> Option<&'a Json> {
     None
 }
 
+/// The first character YAML forbids anywhere in a stream (outside the printable set: C0 controls
+/// other than tab, LF and CR; DEL; C1 controls other than NEL; surrogates cannot occur in a `str`),
+/// with its byte offset.
+fn forbidden_char(text: &str) -> Option<(usize, char)> {
+    text.char_indices().find(|&(_, c)| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{7F}')
+            || (('\u{80}'..='\u{9F}').contains(&c) && c != '\u{85}')
+            || c == '\u{FFFE}'
+            || c == '\u{FFFF}'
+    })
+}
+
+/// The offsets where lines start after a break: YAML breaks lines at LF, CRLF and a lone CR.
+fn line_breaks(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes.iter().enumerate().filter_map(|(i, b)| match b {
+        b'\n' => Some(i + 1),
+        b'\r' if bytes.get(i + 1) != Some(&b'\n') => Some(i + 1),
+        _ => None,
+    })
+}
+
 /// 1-based line and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..offset.min(text.len())];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1);
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let starts: Vec<usize> = line_breaks(text.as_bytes())
+        .take_while(|s| *s <= offset)
+        .collect();
+    let line_start = starts.last().copied().unwrap_or(0);
     let col = String::from_utf8_lossy(&before[line_start..])
         .chars()
         .count()
         + 1;
-    (line, col)
+    (starts.len() + 1, col)
 }
 
 /// Builds `path → position` for every node, from yaml-rust2's marked events.
@@ -599,22 +771,29 @@ fn build_index(text: &str) -> IndexBuilder {
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0;
     let mut depth = 0usize;
+    let mut last_mark = None;
     loop {
         let (ev, mark) = match parser.next_token() {
             Ok(e) => e,
             Err(e) => {
-                // yaml-rust2 counts flow levels in a u8 and scans ahead of the events it yields.
+                // yaml-rust2 counts flow levels in a u8 and scans ahead of the events it yields,
+                // so its error points past the bracket that went too deep: find that one.
                 if e.info().contains("recursion limit") {
-                    b.too_deep.get_or_insert(pos(*e.marker()));
+                    let at = last_mark
+                        .and_then(|m| first_too_deep_bracket(text, m, depth))
+                        .unwrap_or(pos(*e.marker()));
+                    b.too_deep.get_or_insert(at);
                 }
                 break;
             }
         };
+        last_mark = Some(mark);
         match ev {
             Event::StreamEnd => break,
             Event::DocumentStart => {
                 documents += 1;
                 if documents > 1 {
+                    b.second_document = Some(pos(mark));
                     break;
                 }
             }
@@ -624,8 +803,15 @@ fn build_index(text: &str) -> IndexBuilder {
         let end = matches!(ev, Event::MappingEnd | Event::SequenceEnd);
         depth = (depth + usize::from(start)).saturating_sub(usize::from(end));
         if depth > MAX_DEPTH {
-            // `parse` refuses the spec; reading on would only cost time.
-            b.too_deep = Some(pos(mark));
+            // `parse` refuses the spec; reading on would only cost time. yaml-rust2 marks a block
+            // mapping at its first `:`; it starts at its first key, the next event.
+            let mut at = pos(mark);
+            if matches!(ev, Event::MappingStart(..))
+                && let Ok((_, key)) = parser.next_token()
+            {
+                at = at.min(pos(key));
+            }
+            b.too_deep = Some(at);
             break;
         }
         b.on_event(ev, mark);
@@ -633,7 +819,31 @@ fn build_index(text: &str) -> IndexBuilder {
     b
 }
 
-/// Specs nested deeper than this are refused before serde_yaml reads them (its own limit is 128;
+/// From the event at `mark` (already counted in `depth`), the position of the first flow bracket
+/// that nests deeper than MAX_DEPTH.
+fn first_too_deep_bracket(text: &str, mark: Marker, mut depth: usize) -> Option<(usize, usize)> {
+    let (mut line, mut col) = pos(mark);
+    for c in text.chars().skip(mark.index()).skip(1) {
+        col += 1;
+        match c {
+            '[' | '{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some((line, col));
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            '\n' => {
+                line += 1;
+                col = 0;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Specs nested deeper than this are refused before serde_norway reads them (its own limit is 128;
 /// a spec nests about 5 levels).
 pub const MAX_DEPTH: usize = 128;
 
@@ -658,6 +868,17 @@ struct IndexBuilder {
     too_deep: Option<(usize, usize)>,
     /// Nodes inside a complex (non-scalar) mapping key are not indexed.
     in_complex_key: usize,
+    /// The text of the complex key being read, in flow style (`[a, b]`), and per open level
+    /// inside it: is it a mapping, and how many nodes it has so far.
+    complex_text: String,
+    complex_levels: Vec<(bool, usize)>,
+    complex_start: Option<Marker>,
+    /// The anchor of every open collection (0 = none), to find an alias inside its own anchor.
+    open_anchors: Vec<usize>,
+    recursive_alias: Option<(usize, usize)>,
+    first_alias: Option<(usize, usize)>,
+    second_document: Option<(usize, usize)>,
+    written: BTreeMap<String, String>,
 }
 
 fn pos(m: Marker) -> (usize, usize) {
@@ -732,39 +953,110 @@ impl IndexBuilder {
     }
 }
 
+impl IndexBuilder {
+    /// Adds the separator before the next node of the complex key being read.
+    fn complex_separator(&mut self) {
+        if let Some((is_map, n)) = self.complex_levels.last_mut() {
+            if *n > 0 {
+                let sep = if *is_map && *n % 2 == 1 { ": " } else { ", " };
+                self.complex_text.push_str(sep);
+            }
+            *n += 1;
+        }
+    }
+}
+
 impl MarkedEventReceiver for IndexBuilder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
             Event::Scalar(s, ..) => {
-                self.node(mark, Some(&s));
+                if self.in_complex_key > 0 {
+                    self.complex_separator();
+                    self.complex_text.push_str(&s);
+                } else if let Some(p) = self.node(mark, Some(&s))
+                    && (p.starts_with("overrides[") || p.starts_with("overrides."))
+                {
+                    self.written.insert(p, s);
+                }
             }
-            Event::Alias(_) => {
-                self.node(mark, Some("*alias"));
+            Event::Alias(id) => {
+                self.first_alias.get_or_insert(pos(mark));
+                if id != 0 && self.open_anchors.contains(&id) {
+                    self.recursive_alias.get_or_insert(pos(mark));
+                }
+                if self.in_complex_key > 0 {
+                    self.complex_separator();
+                    self.complex_text.push_str("*alias");
+                } else {
+                    self.node(mark, Some("*alias"));
+                }
             }
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let complex_key = self.in_complex_key > 0 || self.is_key_position();
-                if complex_key {
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                self.open_anchors.push(anchor);
+                let is_map = matches!(ev, Event::MappingStart(..));
+                if self.in_complex_key > 0 || self.is_key_position() {
+                    // A complex key (`? [a, b]`): its text, in flow style, becomes the key.
                     if self.in_complex_key == 0 {
-                        self.node(mark, None);
+                        self.complex_text.clear();
+                        self.complex_levels.clear();
+                        self.complex_start = Some(mark);
                     }
+                    self.complex_separator();
+                    self.complex_text.push(if is_map { '{' } else { '[' });
+                    self.complex_levels.push((is_map, 0));
                     self.in_complex_key += 1;
                     return;
                 }
                 let path = self.node(mark, None).unwrap_or_default();
-                self.stack.push(match ev {
-                    Event::MappingStart(..) => Frame::Map { path, key: None },
-                    _ => Frame::Seq { path, next: 0 },
+                self.stack.push(if is_map {
+                    Frame::Map { path, key: None }
+                } else {
+                    Frame::Seq { path, next: 0 }
                 });
             }
             Event::MappingEnd | Event::SequenceEnd => {
+                self.open_anchors.pop();
                 if self.in_complex_key > 0 {
+                    let closing = match self.complex_levels.pop() {
+                        Some((true, _)) => '}',
+                        _ => ']',
+                    };
+                    self.complex_text.push(closing);
                     self.in_complex_key -= 1;
+                    if self.in_complex_key == 0 {
+                        let text = std::mem::take(&mut self.complex_text);
+                        let start = self.complex_start.take().unwrap_or(mark);
+                        self.node(start, Some(&text));
+                    }
                 } else {
                     self.stack.pop();
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// A mapping key as one line of text, the way the position index names it: scalars as written,
+/// lists and mappings in flow style (`[a, b]`), so that `? [a, b]` is reported on one line.
+fn key_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "~".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Sequence(items) => {
+            let parts: Vec<String> = items.iter().map(key_text).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Mapping(m) => {
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}: {}", key_text(k), key_text(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Value::Tagged(t) => key_text(&t.value),
     }
 }
 
@@ -828,5 +1120,8 @@ mod tests {
     fn line_col_counts_characters() {
         assert_eq!(line_col("ab\ncd", 4), (2, 2));
         assert_eq!(line_col("", 0), (1, 1));
+        // A lone CR breaks a line too (YAML); CRLF is one break.
+        assert_eq!(line_col("ab\rcd", 4), (2, 2));
+        assert_eq!(line_col("ab\r\ncd", 5), (2, 2));
     }
 }

@@ -71,8 +71,8 @@ enum Command {
     /// Print a commented starter spec with the smallest host list that carries N users.
     #[command(after_help = EXIT_CODES)]
     Init {
-        /// Concurrent users to size for.
-        #[arg(long)]
+        /// Concurrent users to size for (1 to 100000).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_USERS))]
         users: u64,
         /// Memory of every host.
         #[arg(long, default_value = "64G", value_parser = parse_size)]
@@ -80,15 +80,18 @@ enum Command {
         /// Engine types: NAME:MEMORY[:CORES], comma-separated.
         #[arg(long, default_value = "spark:1G", value_parser = parse_engines)]
         engines: EngineList,
-        /// Engines one user may run at once of each type.
-        #[arg(long, default_value_t = 2)]
+        /// Engines one user may run at once of each type (1 to 1000). The default, 2, is the
+        /// guide's assumption; init writes it into the spec explicitly, since a spec that leaves
+        /// `max_concurrency_per_user` out gets 1.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENCY))]
         concurrency: u64,
         /// The Linkis release.
         #[arg(
             long = "version",
             id = "linkis_version",
             value_name = "VERSION",
-            default_value = linkis_gen::catalog::DEFAULT_RELEASE
+            default_value = linkis_gen::catalog::DEFAULT_RELEASE,
+            value_parser = parse_release
         )]
         linkis_version: String,
     },
@@ -152,7 +155,7 @@ fn main() -> ExitCode {
             with_plan(&spec, applied, |src, plan| {
                 let opts = RenderOptions {
                     templates,
-                    spec_name: src.name.clone(),
+                    spec_name: header_name(&spec),
                 };
                 // Everything is rendered in memory first: a template error writes nothing.
                 let files = match render::render(plan, &opts) {
@@ -243,6 +246,20 @@ fn main() -> ExitCode {
     }
 }
 
+// Ranges of `init`'s numbers, checked by clap so that a value out of range is a usage error (exit 2).
+const MAX_USERS: u64 = linkis_gen::validate::MAX_USERS;
+const MAX_CONCURRENCY: u64 = linkis_gen::validate::MAX_CONCURRENCY;
+
+fn parse_release(s: &str) -> Result<String, String> {
+    match linkis_gen::catalog::Release::find(s) {
+        Some(_) => Ok(s.to_string()),
+        None => Err(format!(
+            "Linkis {s} is not supported (supported: {})",
+            linkis_gen::catalog::supported_list()
+        )),
+    }
+}
+
 fn parse_size(s: &str) -> Result<Size, String> {
     Size::parse(s)
 }
@@ -253,6 +270,15 @@ struct EngineList(Vec<EngineType>);
 
 fn parse_engines(s: &str) -> Result<EngineList, String> {
     linkis_gen::init::parse_engines(s).map(EngineList)
+}
+
+/// How generated-file headers name the spec: its file name without directories, so that
+/// `spec.yaml`, `./spec.yaml` and `/abs/spec.yaml` render byte-identical trees (docs/output.md).
+fn header_name(path: &Path) -> String {
+    match path.file_name() {
+        Some(n) if path.as_os_str() != "-" => n.to_string_lossy().into_owned(),
+        _ => path.display().to_string(),
+    }
 }
 
 /// Reads a spec file (or stdin for `-`).

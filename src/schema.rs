@@ -13,6 +13,15 @@ pub fn spec_schema() -> Value {
         );
         // Top-level `x-` keys hold YAML anchors for merge keys (`<<: *defaults`); the loader drops them.
         obj.insert("patternProperties".into(), serde_json::json!({ "^x-": {} }));
+        // The releases linkis-gen supports, from the catalog.
+        let releases: Vec<&str> = crate::catalog::Release::all().map(|r| r.version).collect();
+        if let Some(v) = obj
+            .get_mut("$defs")
+            .and_then(|d| d.get_mut("LinkisVersion"))
+            .and_then(Value::as_object_mut)
+        {
+            v.insert("enum".into(), serde_json::json!(releases));
+        }
         obj.insert(
             "title".into(),
             Value::String("linkis-gen cluster spec, format version 1".into()),

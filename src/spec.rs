@@ -263,46 +263,105 @@ pub enum Role {
 }
 
 /// A Linkis microservice. The declaration order is Linkis' start order.
-#[derive(
-    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash,
-)]
+///
+/// Written by its own name or by Linkis' daemon names (`mg-gateway`, `linkis-mg-gateway`, `ecm`):
+/// `Service::ALIASES` is the one list that reading and the JSON Schema both use.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Service {
-    #[serde(alias = "mg-eureka", alias = "linkis-mg-eureka")]
     Eureka,
-    #[serde(alias = "mg-gateway", alias = "linkis-mg-gateway")]
     Gateway,
-    #[serde(alias = "ps-publicservice", alias = "linkis-ps-publicservice")]
     Publicservice,
-    #[serde(alias = "ps-cs", alias = "linkis-ps-cs")]
     Cs,
-    #[serde(
-        alias = "ps-data-source-manager",
-        alias = "linkis-ps-data-source-manager"
-    )]
     Datasourcemanager,
-    #[serde(
-        alias = "ps-metadatamanager",
-        alias = "linkis-ps-metadatamanager",
-        alias = "ps-metadataquery",
-        alias = "linkis-ps-metadataquery"
-    )]
     Metadatamanager,
-    #[serde(alias = "cg-linkismanager", alias = "linkis-cg-linkismanager")]
     Linkismanager,
-    #[serde(alias = "cg-engineplugin", alias = "linkis-cg-engineplugin")]
     Engineplugin,
-    #[serde(alias = "cg-entrance", alias = "linkis-cg-entrance")]
     Entrance,
-    #[serde(
-        alias = "ecm",
-        alias = "cg-engineconnmanager",
-        alias = "linkis-cg-engineconnmanager"
-    )]
     Engineconnmanager,
 }
 
+impl<'de> Deserialize<'de> for Service {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Service::from_name(&text).ok_or_else(|| de::Error::unknown_variant(&text, &Service::NAMES))
+    }
+}
+
+impl JsonSchema for Service {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Service".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Service::NAMES
+            .iter()
+            .copied()
+            .chain(Service::ALIASES.iter().map(|(a, _)| *a))
+            .collect();
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A Linkis microservice, by its name or a Linkis daemon name (mg-gateway, linkis-mg-gateway, ecm, ...).",
+            "enum": names
+        })
+    }
+}
+
 impl Service {
+    /// The spec's own names, in `ALL`'s order.
+    pub const NAMES: [&'static str; 10] = [
+        "eureka",
+        "gateway",
+        "publicservice",
+        "cs",
+        "datasourcemanager",
+        "metadatamanager",
+        "linkismanager",
+        "engineplugin",
+        "entrance",
+        "engineconnmanager",
+    ];
+
+    /// Other accepted names: Linkis' daemon names, with and without `linkis-`, and `ecm`.
+    pub const ALIASES: &'static [(&'static str, Service)] = &[
+        ("mg-eureka", Service::Eureka),
+        ("linkis-mg-eureka", Service::Eureka),
+        ("mg-gateway", Service::Gateway),
+        ("linkis-mg-gateway", Service::Gateway),
+        ("ps-publicservice", Service::Publicservice),
+        ("linkis-ps-publicservice", Service::Publicservice),
+        ("ps-cs", Service::Cs),
+        ("linkis-ps-cs", Service::Cs),
+        ("ps-data-source-manager", Service::Datasourcemanager),
+        ("linkis-ps-data-source-manager", Service::Datasourcemanager),
+        ("ps-metadatamanager", Service::Metadatamanager),
+        ("linkis-ps-metadatamanager", Service::Metadatamanager),
+        ("ps-metadataquery", Service::Metadatamanager),
+        ("linkis-ps-metadataquery", Service::Metadatamanager),
+        ("cg-linkismanager", Service::Linkismanager),
+        ("linkis-cg-linkismanager", Service::Linkismanager),
+        ("cg-engineplugin", Service::Engineplugin),
+        ("linkis-cg-engineplugin", Service::Engineplugin),
+        ("cg-entrance", Service::Entrance),
+        ("linkis-cg-entrance", Service::Entrance),
+        ("ecm", Service::Engineconnmanager),
+        ("cg-engineconnmanager", Service::Engineconnmanager),
+        ("linkis-cg-engineconnmanager", Service::Engineconnmanager),
+    ];
+
+    /// A service by its name or an alias.
+    pub fn from_name(text: &str) -> Option<Service> {
+        Service::ALL
+            .iter()
+            .copied()
+            .find(|s| s.name() == text)
+            .or_else(|| {
+                Service::ALIASES
+                    .iter()
+                    .find(|(a, _)| *a == text)
+                    .map(|(_, s)| *s)
+            })
+    }
+
     pub const ALL: [Service; 10] = [
         Service::Eureka,
         Service::Gateway,
@@ -318,18 +377,7 @@ impl Service {
 
     /// The spec's own name for the service.
     pub fn name(self) -> &'static str {
-        match self {
-            Service::Eureka => "eureka",
-            Service::Gateway => "gateway",
-            Service::Publicservice => "publicservice",
-            Service::Cs => "cs",
-            Service::Datasourcemanager => "datasourcemanager",
-            Service::Metadatamanager => "metadatamanager",
-            Service::Linkismanager => "linkismanager",
-            Service::Engineplugin => "engineplugin",
-            Service::Entrance => "entrance",
-            Service::Engineconnmanager => "engineconnmanager",
-        }
+        Service::NAMES[self as usize]
     }
 
     pub fn role(self) -> Role {
@@ -562,9 +610,23 @@ impl JsonSchema for AutoSize {
 }
 
 /// A Linkis release, written as a quoted string: "1.3.2".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct LinkisVersion(pub String);
+
+impl JsonSchema for LinkisVersion {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "LinkisVersion".into()
+    }
+    /// `schema::spec_schema` adds the supported releases from the catalog (spec does not depend on
+    /// the catalog).
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A supported Linkis release, quoted: \"1.3.2\"."
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for LinkisVersion {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -602,9 +664,21 @@ impl fmt::Display for LinkisVersion {
 }
 
 /// A scalar value of an override (string, number or boolean), kept as the text Linkis will read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Scalar(pub String);
+
+impl JsonSchema for Scalar {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Scalar".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A properties value: a string, number or boolean, written into the file as typed.",
+            "type": ["string", "number", "boolean"]
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

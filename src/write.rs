@@ -17,8 +17,6 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::render::OutFile;
 
 /// Where the manifest lives, relative to OUT.
@@ -37,15 +35,7 @@ pub struct Entry {
 /// `path → entry`, sorted.
 pub type Manifest = BTreeMap<String, Entry>;
 
-/// The SHA-256 of a file's contents, as lowercase hex.
-pub fn sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest.iter() {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
+pub use crate::state::sha256;
 
 /// The manifest of a set of rendered files.
 pub fn manifest_of(files: &[OutFile]) -> Manifest {

@@ -149,7 +149,8 @@ fn units_order_after_the_same_hosts_earlier_stages() {
 #[test]
 fn inventory_has_every_host_and_a_group_per_service_and_role() {
     let files = render_file(TWO_SERVERS);
-    let inv: serde_yaml::Value = serde_yaml::from_str(get(&files, "inventory/hosts.yml")).unwrap();
+    let inv: serde_norway::Value =
+        serde_norway::from_str(get(&files, "inventory/hosts.yml")).unwrap();
     let linkis = &inv["all"]["children"]["linkis"];
     let b = &linkis["hosts"]["b"];
     assert_eq!(b["ansible_host"].as_str(), Some("10.0.2.2"));

@@ -524,7 +524,7 @@ fn a_no_op_re_render_is_an_empty_plan() {
     let plain = |files: &[OutFile]| -> Vec<(String, String)> {
         files
             .iter()
-            .filter(|f| !changes::is_change_file(&f.path))
+            .filter(|f| !render::changes::is_change_file(&f.path))
             .map(|f| {
                 (
                     f.path.clone(),
@@ -684,4 +684,33 @@ fn moving_a_control_service_takes_a_services_pin_and_moves_only_that_service() {
     assert!(yml.contains("linkis_change_entrance_offline_api: true"));
     let md = s.md();
     assert!(md.contains("**removed**, moves to s7: drained (marked offline until its running jobs end), stopped, disabled, unit file deleted"), "{md}");
+}
+
+#[test]
+fn sizing_is_checked_on_the_sticky_layout() {
+    // s5 (32G) appended to the running guide-50 cluster becomes an ECM (30G for engines): with
+    // 80 users (160G) the sticky layout falls short, though the default placement (s5 a control
+    // host, s3 an ECM of 62G) would carry them.
+    let four = example(G50);
+    let applied = state_of(&step("four.yaml", &four, None).files);
+    let grown = four.replace("concurrent_users: 50", "concurrent_users: 80")
+        + "  - { name: s5, address: 10.0.1.5, memory: 32G }\n";
+    let src = Source::new("grown.yaml", grown.as_bytes().to_vec());
+    assert!(
+        linkis_gen::model(&src).is_ok(),
+        "the default placement carries it"
+    );
+    let errors =
+        linkis_gen::model_with(&src, Some(applied)).expect_err("short on the sticky layout");
+    let capacity = errors
+        .iter()
+        .find(|d| d.check == "ecm-capacity")
+        .unwrap_or_else(|| panic!("{errors:?}"));
+    assert!(
+        capacity
+            .message
+            .contains("the 3 ECM hosts give 154G (s1 62G + s2 62G + s5 30G)"),
+        "{}",
+        capacity.message
+    );
 }

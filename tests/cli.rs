@@ -71,6 +71,27 @@ fn usage_errors_exit_2_and_help_documents_exit_codes() {
         Some(2),
         "render without -o is a usage error"
     );
+    // init's numbers and release out of range are usage errors (README: exit 2), not invalid specs.
+    for args in [
+        &["init", "--users", "0"][..],
+        &["init", "--users", "100001"],
+        &["init", "--users", "5", "--concurrency", "0"],
+        &["init", "--users", "5", "--version", "9.9.9"],
+        &["init", "--users", "5", "--host-memory", "64"],
+        &["init", "--users", "5", "--engines", "spark"],
+        &["plan", "examples/single-node.yaml", "--format", "xml"],
+    ] {
+        let out = run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Hosts too small to carry anything: no spec can be sized (exit 1).
+    let out = run(&["init", "--users", "5", "--host-memory", "2G"]);
+    assert_eq!(out.status.code(), Some(1));
     let help = run(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8_lossy(&help.stdout);
@@ -135,9 +156,118 @@ fn schema_is_json_of_the_spec_types_and_rejects_unknown_keys() {
         required,
         ["version", "cluster", "database", "sizing", "hosts"]
     );
+    // Every name the loader accepts for a service, and exactly the catalog's releases.
+    let services: Vec<&str> = schema["$defs"]["Service"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for (alias, _) in linkis_gen::spec::Service::ALIASES {
+        assert!(
+            services.contains(alias),
+            "schema lacks service alias {alias}"
+        );
+    }
+    for name in ["ecm", "mg-gateway", "linkis-mg-gateway", "gateway"] {
+        assert!(services.contains(&name), "{name}");
+    }
+    let releases: Vec<&str> = schema["$defs"]["LinkisVersion"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let catalog: Vec<&str> = linkis_gen::catalog::Release::all()
+        .map(|r| r.version)
+        .collect();
+    assert_eq!(releases, catalog);
+    assert_eq!(
+        schema["$defs"]["Scalar"]["type"],
+        serde_json::json!(["string", "number", "boolean"])
+    );
     let host = &schema["$defs"]["Host"]["properties"];
     assert!(
         host["ports"].is_object() && host["roles"].is_object(),
         "{host}"
     );
+}
+
+#[test]
+fn init_writes_the_guides_concurrency_and_says_the_specs_default_differs() {
+    let out = run(&["init", "--users", "50"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("max_concurrency_per_user:"))
+        .expect("init writes max_concurrency_per_user explicitly");
+    assert!(line.contains("max_concurrency_per_user: 2 "), "{line}");
+    assert!(line.contains("guide") && line.contains("gets 1"), "{line}");
+}
+
+/// Runs linkis-gen in `dir`; it must succeed.
+fn render_in(dir: &Path, args: &[&str]) {
+    let r = Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{args:?}\n{}{}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
+/// Headers name the spec by its file name: however the path is typed, the tree is the same bytes,
+/// and `render --check` passes.
+#[test]
+fn the_spec_path_as_typed_does_not_change_the_output() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let tmp = std::env::temp_dir().join(format!("linkis-gen-cli-paths-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::copy(
+        Path::new(root).join("examples/single-node.yaml"),
+        tmp.join("spec.yaml"),
+    )
+    .unwrap();
+    let abs = tmp.join("spec.yaml").display().to_string();
+    let mut trees = Vec::new();
+    for (i, typed) in ["spec.yaml", "./spec.yaml", abs.as_str()]
+        .iter()
+        .enumerate()
+    {
+        let out = format!("out{i}");
+        render_in(&tmp, &["render", typed, "-o", &out]);
+        let mut files = Vec::new();
+        for e in walkdir::WalkDir::new(tmp.join(&out)).sort_by_file_name() {
+            let e = e.unwrap();
+            if e.file_type().is_file() {
+                let rel = e.path().strip_prefix(tmp.join(&out)).unwrap().to_path_buf();
+                files.push((rel, std::fs::read(e.path()).unwrap()));
+            }
+        }
+        trees.push(files);
+    }
+    assert!(trees[0].len() > 10);
+    assert!(
+        trees[0]
+            .iter()
+            .any(|(_, b)| String::from_utf8_lossy(b)
+                .contains("Generated by linkis-gen from spec.yaml.")),
+        "headers name the file"
+    );
+    assert!(
+        trees[0] == trees[1] && trees[0] == trees[2],
+        "the trees differ"
+    );
+    // The tree rendered from `spec.yaml` is up to date for `./spec.yaml` and the absolute path.
+    for typed in ["./spec.yaml", abs.as_str()] {
+        render_in(&tmp, &["render", typed, "-o", "out0", "--check"]);
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
 }

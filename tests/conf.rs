@@ -6,7 +6,7 @@ use conf_common::*;
 
 const FOUR_HOSTS: &str = "guide-50-users.yaml";
 
-fn zone_list(v: serde_yaml::Value) -> Vec<String> {
+fn zone_list(v: serde_norway::Value) -> Vec<String> {
     v.as_str()
         .expect("defaultZone is a string")
         .split(',')
@@ -311,6 +311,32 @@ fn overrides_replace_in_place_or_append() {
     );
 }
 
+/// YAML reads `1.50` as 1.5 and `0x10` as 16; Linkis reads the text, so overrides keep what the
+/// user typed, character for character.
+#[test]
+fn override_values_are_kept_as_written() {
+    let written = [
+        ("wds.t.decimal", "1.50"),
+        ("wds.t.bool", "true"),
+        ("wds.t.yes", "yes"),
+        ("wds.t.octal", "0777"),
+        ("wds.t.hex", "0x10"),
+        ("wds.t.exp", "1e3"),
+        ("wds.t.word", "2h"),
+    ];
+    let mut tail = String::from("overrides:\n  linkis.properties:\n");
+    for (k, v) in written {
+        tail.push_str(&format!("    {k}: {v}\n"));
+    }
+    tail.push_str("    wds.t.quoted: \"1.50\"\n");
+    let text = spec("1.3.2", "", "  - { name: a, address: 10.0.0.1 }", &tail);
+    let files = host_files("o.yaml", &text);
+    let conf = file(&files, "hosts/a/conf/linkis.properties");
+    for (k, v) in written.into_iter().chain([("wds.t.quoted", "1.50")]) {
+        assert_eq!(prop(conf, k).as_deref(), Some(v), "{k}");
+    }
+}
+
 #[test]
 fn prefer_ip_switches_follow_the_catalog() {
     let host = "  - { name: a, address: 10.0.0.1 }";
@@ -374,14 +400,11 @@ fn secrets_are_ansible_variables_and_tokens_never_defaults() {
         let files = host_files(name, &text);
         for (path, f) in &files {
             for (k, v) in props(&f.contents) {
-                for bad in [
-                    "BML-AUTH",
-                    "WS-AUTH",
-                    "DSM-AUTH",
-                    "LINKIS_CLI_TEST",
-                    "LINKIS-AUTH",
-                    "LINKIS-UNAVAILABLE-TOKEN",
-                ] {
+                // The well-known tokens Linkis ships, from the catalog.
+                for bad in linkis_gen::catalog::LINES
+                    .iter()
+                    .flat_map(|l| l.conf.tokens.iter().map(|t| t.token))
+                {
                     assert_ne!(v, bad, "{path}: {k} keeps a well-known token");
                 }
             }

@@ -121,8 +121,46 @@ fn example_bytes() -> Vec<Vec<u8>> {
     v
 }
 
-fn never_panics(bytes: Vec<u8>) {
+/// The diagnostic's `--> fuzz.yaml:LINE:COL` names a line of the input and a column on it (at
+/// most one past its end), or says it has no position.
+fn assert_in_file(shown: &str, lines: &[&str]) {
+    let arrow = shown
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("--> "))
+        .unwrap_or_else(|| panic!("no location line\n{shown}"));
+    if arrow == "fuzz.yaml (no position: this concerns the whole file)" {
+        return;
+    }
+    let (l, c) = arrow
+        .strip_prefix("fuzz.yaml:")
+        .and_then(|lc| lc.split_once(':'))
+        .and_then(|(l, c)| Some((l.parse::<usize>().ok()?, c.parse::<usize>().ok()?)))
+        .unwrap_or_else(|| panic!("not FILE:LINE:COL\n{shown}"));
+    assert!(
+        l >= 1 && l <= lines.len(),
+        "line {l} of {}\n{shown}",
+        lines.len()
+    );
+    let width = lines[l - 1].chars().count();
+    assert!(
+        c >= 1 && c <= width + 1,
+        "column {c} on a line of {width}\n{shown}"
+    );
+}
+
+/// The first diagnostic points at exactly (line, col).
+fn first_at(bytes: Vec<u8>, line: usize, col: usize) {
     let src = Source::new("fuzz.yaml", bytes);
+    let diags = linkis_gen::plan(&src).expect_err("a planted mistake is found");
+    let shown = diags[0].render(&src);
+    assert!(
+        shown.contains(&format!("--> fuzz.yaml:{line}:{col}\n")),
+        "expected {line}:{col}\n{shown}"
+    );
+}
+
+fn never_panics(bytes: Vec<u8>) {
+    let src = Source::new("fuzz.yaml", bytes.clone());
     match linkis_gen::plan(&src) {
         Ok(plan) => {
             // A spec that plans renders too.
@@ -135,9 +173,12 @@ fn never_panics(bytes: Vec<u8>) {
                 diags.iter().any(|d| d.is_error()),
                 "failure without an error"
             );
+            // YAML breaks lines at LF, CRLF and a lone CR.
+            let text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
+            let lines: Vec<&str> = text.split(['\n', '\r']).collect();
             for d in &diags {
-                let text = d.render(&src);
-                assert!(text.contains("fuzz.yaml"), "{text}");
+                let shown = d.render(&src);
+                assert_in_file(&shown, &lines);
             }
         }
     }
@@ -171,5 +212,60 @@ proptest! {
             }
         }
         never_panics(bytes);
+    }
+
+    /// A control character planted anywhere in a real example is reported at its own line and
+    /// column (counted here, not by the loader).
+    #[test]
+    fn planted_control_character_is_located(
+        which in any::<prop::sample::Index>(),
+        at in any::<prop::sample::Index>(),
+        c in prop::sample::select(vec![0u8, 1, 7, 8, 0x0b, 0x0c, 0x1b, 0x7f]),
+    ) {
+        let all = example_bytes();
+        let mut bytes = all[which.index(all.len())].clone();
+        // At a character boundary: inside a UTF-8 sequence it would be a not-utf8 error instead.
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let mut i = at.index(bytes.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        bytes.insert(i, c);
+        let before = &bytes[..i];
+        let line = 1 + before.iter().filter(|b| **b == b'\n').count();
+        let start = before.iter().rposition(|b| *b == b'\n').map_or(0, |j| j + 1);
+        let col = 1 + String::from_utf8_lossy(&before[start..]).chars().count();
+        first_at(bytes, line, col);
+    }
+
+    /// A line of a real example that sets a scalar key, repeated right after itself, is reported
+    /// as a duplicate key at the copy's key.
+    #[test]
+    fn planted_duplicate_key_is_located(
+        which in any::<prop::sample::Index>(),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        let all = example_bytes();
+        let text = String::from_utf8(all[which.index(all.len())].clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // `  key: value` lines of block mappings (not list items, not comments).
+        let candidates: Vec<usize> = (0..lines.len())
+            .filter(|&i| {
+                let t = lines[i].trim_start();
+                !t.starts_with('-') && !t.starts_with('#') && !t.starts_with('{')
+                    && t.split_once(": ").is_some_and(|(k, v)| {
+                        !k.is_empty()
+                            && k.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                            && !v.trim().is_empty()
+                            && !v.trim().starts_with('#')
+                    })
+            })
+            .collect();
+        prop_assume!(!candidates.is_empty());
+        let i = candidates[pick.index(candidates.len())];
+        let mut out: Vec<&str> = lines.clone();
+        out.insert(i + 1, lines[i]);
+        let indent = lines[i].len() - lines[i].trim_start().len();
+        first_at(format!("{}\n", out.join("\n")).into_bytes(), i + 2, indent + 1);
     }
 }

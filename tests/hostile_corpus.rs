@@ -33,13 +33,46 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// The generated inputs: (file name, contents, a check name the error must carry).
-fn generated() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+/// Where the first error must point: the line and column (1-based, in characters) of the byte that
+/// holds the mistake, or `None` when the mistake is in no one place and the diagnostic must say so.
+type Loc = Option<(usize, usize)>;
+
+/// Valid UTF-8, but no YAML a spec could be.
+fn noise_text(scale: usize) -> String {
+    String::from_utf8_lossy(&noise(64 * 1024 * scale, 42)).replace('\u{FFFD}', "\u{2603}")
+}
+
+/// 1-based line and column (in characters) of a byte offset, counted here independently of the
+/// loader.
+fn line_col_at(bytes: &[u8], offset: usize) -> (usize, usize) {
+    // YAML breaks lines at LF, CRLF and a lone CR.
+    let before = &bytes[..offset];
+    let breaks: Vec<usize> = (0..offset)
+        .filter(|&i| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .collect();
+    let line = 1 + breaks.len();
+    let start = breaks.last().map_or(0, |i| i + 1);
+    (
+        line,
+        1 + String::from_utf8_lossy(&before[start..]).chars().count(),
+    )
+}
+
+/// Where the first C0/C1 control character other than tab, line feed and carriage return is.
+fn first_control(text: &str) -> Loc {
+    let (i, _) = text
+        .char_indices()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))?;
+    Some(line_col_at(text.as_bytes(), i))
+}
+
+/// The generated inputs: (file name, contents, the check the first error carries, its location).
+fn generated() -> Vec<(&'static str, Vec<u8>, &'static str, Loc)> {
     // Large, yet under the 2 MiB limit (over it, every input would end in spec-too-large).
     let scale = 1;
     let deep = 100_000 * scale;
     let hosts = 20_000 * scale;
-    let mut v: Vec<(&'static str, Vec<u8>, &'static str)> = vec![
+    let mut v: Vec<(&'static str, Vec<u8>, &'static str, Loc)> = vec![
         (
             "deep-flow-sequences.yaml",
             format!(
@@ -48,7 +81,9 @@ fn generated() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                 "]".repeat(deep)
             )
             .into(),
+            // The 128th `[` (the top-level mapping is the first level).
             "too-deep",
+            Some((2, 9 + 128)),
         ),
         (
             "deep-flow-mappings.yaml",
@@ -58,12 +93,16 @@ fn generated() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                 "}".repeat(deep)
             )
             .into(),
+            // The 128th `{`.
             "too-deep",
+            Some((2, 10 + 127 * 4)),
         ),
         (
             "deep-unclosed.yaml",
             format!("version: 1\ncluster: {}\n", "[{".repeat(deep)).into(),
+            // The 128th bracket.
             "too-deep",
+            Some((2, 9 + 128)),
         ),
         (
             "deep-block-mappings.yaml",
@@ -75,12 +114,15 @@ fn generated() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                 }
                 s.into_bytes()
             },
+            // The first key of the 128th nested mapping: line 2 + 128, after 128 spaces.
             "too-deep",
+            Some((130, 129)),
         ),
         (
             "deep-block-sequences.yaml",
             format!("version: 1\nhosts: {}x\n", "- ".repeat(deep * 5)).into(),
             "yaml-syntax",
+            Some((2, 8)),
         ),
         (
             "huge-host-list.yaml",
@@ -98,6 +140,7 @@ fn generated() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                 s.into_bytes()
             },
             "missing-section",
+            None,
         ),
         (
             "long-string.yaml",
@@ -107,12 +150,14 @@ fn generated() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             )
             .into(),
             "missing-section",
+            None,
         ),
         (
             "long-key.yaml",
             // YAML limits a plain key to 1024 characters.
             format!("version: 1\n{}: 1\n", "k".repeat(1024 * 1024 * scale)).into(),
             "yaml-syntax",
+            Some((2, 1)),
         ),
         (
             "too-large.yaml",
@@ -122,19 +167,25 @@ fn generated() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                 s
             },
             "spec-too-large",
+            None,
         ),
         (
             "binary-noise.yaml",
             noise(64 * 1024 * scale, 0x9E37_79B9_7F4A_7C15),
             "not-utf8",
+            {
+                let bytes = noise(64 * 1024 * scale, 0x9E37_79B9_7F4A_7C15);
+                let bad = std::str::from_utf8(&bytes).unwrap_err().valid_up_to();
+                Some(line_col_at(&bytes, bad))
+            },
         ),
         (
             "utf8-noise.yaml",
             // Valid UTF-8, but no YAML a spec could be.
-            String::from_utf8_lossy(&noise(64 * 1024 * scale, 42))
-                .replace('\u{FFFD}', "\u{2603}")
-                .into_bytes(),
-            "",
+            noise_text(scale).into_bytes(),
+            // It holds control characters, which YAML forbids: the first one is the mistake.
+            "control-character",
+            first_control(&noise_text(scale)),
         ),
         (
             "many-override-keys.yaml",
@@ -146,26 +197,69 @@ fn generated() -> Vec<(&'static str, Vec<u8>, &'static str)> {
                 s.into_bytes()
             },
             "missing-section",
+            None,
         ),
     ];
-    v.sort_by_key(|(n, _, _)| *n);
+    v.sort_by_key(|(n, _, _, _)| *n);
     v
 }
 
-/// The committed inputs under tests/hostile/ and the check each must end in.
-const CORPUS: &[(&str, &str)] = &[
-    ("billion-laughs.yaml", "alias-bomb"),
-    ("bom-and-crlf.yaml", "yaml-syntax"),
-    ("huge-numbers-valid-types.yaml", "out-of-range"),
-    ("huge-numbers.yaml", "number-too-large"),
-    ("laughs-in-hosts.yaml", "alias-bomb"),
-    ("merge-key-bomb.yaml", "alias-bomb"),
-    ("multi-doc-flood.yaml", "multiple-documents"),
-    ("non-utf8.yaml", "not-utf8"),
-    ("nul-bytes.yaml", "yaml-syntax"),
-    ("self-alias.yaml", "too-deep"),
-    ("tags-and-binary.yaml", "unknown-key"),
+/// The committed inputs under tests/hostile/, the check the first error carries and where it
+/// points (read off each file by hand: the byte that holds the mistake).
+const CORPUS: &[(&str, &str, Loc)] = &[
+    // The first alias, where expansion starts.
+    ("billion-laughs.yaml", "alias-bomb", Some((4, 10))),
+    // The tab that indents `name:`.
+    ("bom-and-crlf.yaml", "yaml-syntax", Some((4, 1))),
+    // The value of concurrent_users.
+    (
+        "huge-numbers-valid-types.yaml",
+        "out-of-range",
+        Some((5, 28)),
+    ),
+    ("huge-numbers.yaml", "number-too-large", Some((2, 10))),
+    ("laughs-in-hosts.yaml", "alias-bomb", Some((3, 10))),
+    ("merge-key-bomb.yaml", "alias-bomb", Some((3, 16))),
+    // The second `---`.
+    ("multi-doc-flood.yaml", "multiple-documents", Some((4, 1))),
+    // The Latin-1 é of `café`.
+    ("non-utf8.yaml", "not-utf8", Some((4, 12))),
+    // The NUL after `version: 1`.
+    ("nul-bytes.yaml", "control-character", Some((2, 11))),
+    // The `*a` inside `&a [...]`.
+    ("self-alias.yaml", "recursive-alias", Some((2, 5))),
+    // The complex key `[a, b]`.
+    ("tags-and-binary.yaml", "unknown-key", Some((4, 3))),
 ];
+
+/// Every `-->` line names the file with a line and column inside it, or says it has no position;
+/// the first one points at `expected`.
+fn assert_located(name: &str, p: &str, stderr: &str, expected: Loc) {
+    let arrows: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--> "))
+        .collect();
+    assert!(!arrows.is_empty(), "{name}: no location\n{stderr}");
+    let unlocated = format!("{p} (no position: this concerns the whole file)");
+    for a in &arrows {
+        let ok = *a == unlocated
+            || a.strip_prefix(&format!("{p}:")).is_some_and(|lc| {
+                lc.split_once(':').is_some_and(|(l, c)| {
+                    l.parse::<usize>().is_ok_and(|l| l >= 1)
+                        && c.parse::<usize>().is_ok_and(|c| c >= 1)
+                })
+            });
+        assert!(ok, "{name}: malformed location `{a}`\n{stderr}");
+    }
+    let want = match expected {
+        Some((l, c)) => format!("{p}:{l}:{c}"),
+        None => unlocated,
+    };
+    assert_eq!(
+        arrows[0], want,
+        "{name}: the first error is not located at the mistake\n{stderr}"
+    );
+}
 
 struct Run {
     code: Option<i32>,
@@ -213,7 +307,7 @@ fn run_bounded(args: &[&str]) -> Run {
 
 /// The contract for one hostile file: a clean error from `validate`, and `render` leaves OUT as it
 /// was.
-fn assert_clean_error(path: &Path, check: &str, out: &Path) {
+fn assert_clean_error(path: &Path, check: &str, loc: Loc, out: &Path) {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let p = path.to_str().unwrap();
     let r = run_bounded(&["validate", p]);
@@ -241,13 +335,25 @@ fn assert_clean_error(path: &Path, check: &str, out: &Path) {
         "{name}: no diagnostic\n{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains(&format!("--> {p}")),
-        "{name}: the error is not located in the file\n{}",
+    assert_located(&name, p, &r.stderr, loc);
+    // docs/output.md: every diagnostic carries a hint.
+    let diags = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error[") || l.starts_with("warning["))
+        .count();
+    let hints = r
+        .stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("= hint: "))
+        .count();
+    assert_eq!(
+        diags, hints,
+        "{name}: a diagnostic without a hint\n{}",
         r.stderr
     );
     assert!(
-        r.stderr.contains(&format!("error[{check}")),
+        r.stderr.starts_with(&format!("error[{check}]")),
         "{name}: expected error[{check}...]\n{}",
         r.stderr
     );
@@ -287,15 +393,15 @@ fn the_committed_corpus_ends_in_clean_errors() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     on_disk.sort();
-    let listed: Vec<String> = CORPUS.iter().map(|(n, _)| n.to_string()).collect();
+    let listed: Vec<String> = CORPUS.iter().map(|(n, _, _)| n.to_string()).collect();
     assert_eq!(
         on_disk, listed,
         "every file in tests/hostile/ has an expectation"
     );
     let scratch = scratch("corpus");
     let out = prepared_out(&scratch);
-    for (name, check) in CORPUS {
-        assert_clean_error(&dir.join(name), check, &out);
+    for (name, check, loc) in CORPUS {
+        assert_clean_error(&dir.join(name), check, *loc, &out);
     }
     std::fs::remove_dir_all(scratch).unwrap();
 }
@@ -304,10 +410,10 @@ fn the_committed_corpus_ends_in_clean_errors() {
 fn generated_hostile_specs_end_in_clean_errors() {
     let scratch = scratch("generated");
     let out = prepared_out(&scratch);
-    for (name, bytes, check) in generated() {
+    for (name, bytes, check, loc) in generated() {
         let path = scratch.join(name);
         std::fs::write(&path, &bytes).unwrap();
-        assert_clean_error(&path, check, &out);
+        assert_clean_error(&path, check, loc, &out);
         std::fs::remove_file(path).unwrap();
     }
     std::fs::remove_dir_all(scratch).unwrap();

@@ -58,7 +58,7 @@ fn placeholders_are_marked_and_no_secret_is_written() {
     assert!(text.lines().any(|l| l.contains("{ vault: vault_linkis_db_password }") && l.contains("PLACEHOLDER")));
     assert!(text.starts_with("# linkis-gen starter spec: 100 concurrent users"));
     // It is YAML a YAML parser reads, not just text linkis-gen happens to accept.
-    let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let v: serde_norway::Value = serde_norway::from_str(&text).unwrap();
     assert_eq!(v["sizing"]["concurrent_users"].as_u64(), Some(100));
     assert_eq!(v["hosts"].as_sequence().unwrap().len(), 6);
 }
@@ -154,6 +154,8 @@ fn the_cli_prints_a_spec_that_validates() {
         .args(["init", "--users", "5", "--version", "9.9.9"])
         .output()
         .unwrap();
-    assert_eq!(unsupported.status.code(), Some(1));
+    // An unsupported --version is a bad option value: a usage error (README: exit 2).
+    assert_eq!(unsupported.status.code(), Some(2));
     assert!(unsupported.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&unsupported.stderr).contains("not supported"));
 }

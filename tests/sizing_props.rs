@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use linkis_gen::catalog::Release;
 use linkis_gen::init::{EngineType, InitOptions, starter_spec};
 use linkis_gen::load::Source;
-use linkis_gen::size::{Plan, default_roles, role_services};
+use linkis_gen::size::Plan;
 use linkis_gen::spec::{GIB, MIB, Role, Service, Size};
 
 const VERSIONS: [&str; 5] = ["1.1.3", "1.3.0", "1.3.1", "1.3.2", "1.5.0"];
@@ -185,14 +185,47 @@ fn text(g: &SpecGen) -> String {
     s
 }
 
+// Oracles: the expectations below are recomputed from the spec's numbers and docs/sizing.md's
+// rules, not with the functions of src/size.rs they check.
+
+/// docs/sizing.md's default placement among n undeclared hosts: (control, ecm) of the k-th.
+fn oracle_roles(k: usize, n: usize) -> (bool, bool) {
+    match n {
+        1 => (true, true),
+        2 => (true, k == 1),
+        _ => (k + 2 >= n, k + 2 < n),
+    }
+}
+
+/// The catalog's services of the release (data) that a host with these roles runs, in start order:
+/// the ECM for `ecm`, every other service for `control`.
+fn oracle_services(version: &str, control: bool, ecm: bool) -> Vec<Service> {
+    Release::find(version)
+        .unwrap()
+        .line
+        .services
+        .iter()
+        .map(|i| i.service)
+        .filter(|s| match s {
+            Service::Engineconnmanager => ecm,
+            _ => control,
+        })
+        .collect()
+}
+
+/// A service's heap: publicservice's is its own size, or with `auto` 6G above 100 users (never
+/// below service_memory); every other service gets service_memory.
+fn oracle_heap(g: &SpecGen, svc: Service) -> u64 {
+    match (svc, g.publicservice_g) {
+        (Service::Publicservice, Some(p)) => p * GIB,
+        (Service::Publicservice, None) if g.users > 100 => g.service_g.max(6) * GIB,
+        _ => g.service_g * GIB,
+    }
+}
+
 fn check_plan(g: &SpecGen, p: &Plan) {
-    let s = &p.spec.sizing;
     // Every service of the release runs somewhere.
-    for svc in role_services(
-        &p.release,
-        p.spec.cluster.discovery,
-        &[Role::Control, Role::Ecm],
-    ) {
+    for svc in oracle_services(g.version, true, true) {
         assert!(p.hosts.iter().any(|h| h.runs(svc)), "{svc} not placed");
     }
     // The hosts that declare neither roles nor services follow the default placement among themselves.
@@ -203,20 +236,20 @@ fn check_plan(g: &SpecGen, p: &Plan) {
         .filter(|(_, h)| matches!(h.placement, Placement::Default))
         .map(|(i, _)| i)
         .collect();
-    let defaults = default_roles(undeclared.len());
     for (k, i) in undeclared.iter().enumerate() {
-        let expect = role_services(&p.release, p.spec.cluster.discovery, &defaults[k]);
+        let (control, ecm) = oracle_roles(k, undeclared.len());
+        let expect = oracle_services(g.version, control, ecm);
         let got: Vec<Service> = p.hosts[*i].services.iter().map(|x| x.service).collect();
         assert_eq!(got, expect, "host h{i}");
     }
-    // Demand is the guide's formula, exactly.
-    let mem_sum: u64 = s.engines.values().map(|e| e.memory.bytes()).sum();
-    let core_sum: u64 = s.engines.values().map(|e| e.cores).sum();
+    // Demand is the guide's formula, exactly, from the generator's numbers.
+    let mem_sum: u64 = g.engines.iter().map(|(mib, _)| mib * MIB).sum();
+    let core_sum: u64 = g.engines.iter().map(|(_, c)| c).sum();
     assert_eq!(p.demand.memory, g.users * mem_sum * g.concurrency);
     assert_eq!(p.demand.cores, g.users * core_sum * g.concurrency);
     assert_eq!(
         p.demand.engines,
-        g.users * g.concurrency * s.engines.len() as u64
+        g.users * g.concurrency * g.engines.len() as u64
     );
     // Capacity covers demand, and is the sum of the ECM keys.
     assert!(p.capacity_memory >= p.demand.memory);
@@ -231,17 +264,29 @@ fn check_plan(g: &SpecGen, p: &Plan) {
     assert!(shares.iter().map(|e| e.cores_max).sum::<u64>() >= p.demand.cores);
     let max_inst = shares.iter().map(|e| e.instances_max).max().unwrap();
     assert!(max_inst * ecm.len() as u64 >= p.demand.engines);
-    // Every host's memory adds up: engine memory + heaps (+ reserve where control) = host memory.
-    for h in &p.hosts {
+    // Every host's memory adds up: engine memory + heaps (+ reserve where control) = host memory,
+    // with the host memory, heaps and reserve taken from the spec's numbers.
+    for (h, hg) in p.hosts.iter().zip(&g.hosts) {
         assert_eq!(h.ecm.is_some(), h.runs(Service::Engineconnmanager));
-        let heaps: u64 = h.services.iter().map(|x| x.heap).sum();
-        let reserve = if h.is_control() {
-            s.reserve_memory.bytes()
-        } else {
-            0
-        };
+        let memory = hg.memory_g.unwrap_or(g.default_memory_g) * GIB;
+        assert_eq!(h.memory, memory, "{}", h.name);
+        let heaps: u64 = h.services.iter().map(|x| oracle_heap(g, x.service)).sum();
+        for x in &h.services {
+            assert_eq!(
+                x.heap,
+                oracle_heap(g, x.service),
+                "{}: {}",
+                h.name,
+                x.service
+            );
+        }
+        let control = h
+            .services
+            .iter()
+            .any(|x| x.service != Service::Engineconnmanager);
+        let reserve = if control { g.reserve_g * GIB } else { 0 };
         if h.runs(Service::Engineconnmanager) {
-            assert_eq!(h.engine_memory + heaps + reserve, h.memory, "{}", h.name);
+            assert_eq!(h.engine_memory, memory - heaps - reserve, "{}", h.name);
             assert_eq!(h.ecm.unwrap().memory_max, h.engine_memory);
         } else {
             assert_eq!(h.engine_memory, 0);
@@ -330,12 +375,17 @@ proptest! {
             }
         };
         let p = linkis_gen::plan(&Source::new("init.yaml", text.into_bytes())).unwrap();
-        prop_assert!(p.capacity_memory >= p.demand.memory);
+        // Recomputed from the inputs (docs/sizing.md): demand = users × concurrency × Σ engine
+        // memory; an ECM-only host gives its memory less the ECM's 2G heap.
+        let demand: u64 = users * concurrency * engines.iter().map(|(m, _)| m * MIB).sum::<u64>();
+        prop_assert_eq!(p.demand.memory, demand);
+        prop_assert!(p.capacity_memory >= demand);
         let n = p.hosts.len();
         if n >= 3 {
-            // One ECM host fewer would not carry the users.
-            let per_ecm = p.hosts[0].engine_memory;
-            prop_assert!(p.capacity_memory - per_ecm < p.demand.memory);
+            let per_ecm = (memory_g - 2) * GIB;
+            prop_assert_eq!(p.hosts[0].engine_memory, per_ecm);
+            // The smallest count that carries the demand: one ECM host fewer would not.
+            prop_assert_eq!(p.ecm_hosts().count() as u64, demand.div_ceil(per_ecm).max(1));
             prop_assert_eq!(p.ecm_hosts().count(), n - 2);
         }
     }

@@ -16,9 +16,11 @@ use minijinja::{Environment, UndefinedBehavior};
 use crate::model::Model;
 
 mod apply;
+pub mod changes;
 pub mod conf;
 mod plan_md;
 pub mod routes;
+pub mod state;
 
 pub use plan_md::{plan_md, plan_md_with, plan_text};
 
@@ -192,9 +194,9 @@ pub fn render(model: &Model, opts: &RenderOptions) -> Result<Vec<OutFile>, Rende
     let upgrade = crate::upgrade::of_model(model).ok().flatten();
     files.extend(apply::render(model, &templates, upgrade.as_ref())?);
     // The state is taken before the headers, which name the spec's path (src/state.rs).
-    let state = crate::state::of(model, &files);
+    let state = state::of(model, &files);
     if upgrade.is_none() {
-        files.extend(crate::changes::render(model, &templates, &state)?);
+        files.extend(changes::render(model, &templates, &state)?);
     }
     files.push(OutFile::new(crate::state::STATE, state.to_json()));
     for f in &mut files {

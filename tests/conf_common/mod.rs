@@ -63,8 +63,8 @@ pub fn prop(text: &str, key: &str) -> Option<String> {
 }
 
 /// The value at a dotted path of a YAML text (keys with dots inside are not supported).
-pub fn yaml_at(text: &str, path: &[&str]) -> Option<serde_yaml::Value> {
-    let mut v: serde_yaml::Value = serde_yaml::from_str(text).expect("generated YAML parses");
+pub fn yaml_at(text: &str, path: &[&str]) -> Option<serde_norway::Value> {
+    let mut v: serde_norway::Value = serde_norway::from_str(text).expect("generated YAML parses");
     for k in path {
         v = v.get(*k)?.clone();
     }

@@ -1,0 +1,159 @@
+//! Renders the change plan (src/changes.rs) of a running cluster: `CHANGES.md`, `changes.yml` and
+//! the `linkis_change` role, through the `Changes` routes. Nothing when OUT holds no applied.json.
+
+use serde::Serialize;
+
+use super::routes;
+use super::{OutFile, RenderError, Templates};
+use crate::changes::{ChangePlan, InstanceChange, Restart, is_empty, of};
+use crate::model::Model;
+use crate::state::State;
+
+/// Whether this release's entrance can be marked offline (`/entrance/operation/label/markoffline`
+/// and `/entrance/operation/metrics/runningtask`, from Linkis 1.2.0 on).
+fn entrance_offline_api(release: &str) -> bool {
+    let mut it = release.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+    (major, minor) >= (1, 2)
+}
+
+#[derive(Serialize)]
+struct HostCtx<'a> {
+    name: &'a str,
+    status: &'static str,
+    instances: Vec<&'a InstanceChange>,
+}
+
+#[derive(Serialize)]
+struct RemovePlay {
+    hosts: Vec<String>,
+    gone: bool,
+}
+
+#[derive(Serialize)]
+struct Ctx<'a> {
+    c: &'a ChangePlan,
+    empty: bool,
+    hosts: Vec<HostCtx<'a>>,
+    /// Added instances grouped per service, in start order (as `Restart`, for the start plays).
+    start: Vec<Restart>,
+    /// Hosts with added instances.
+    start_hosts: Vec<String>,
+    /// Removed instances in stop order: ECMs and entrances first (drained), Eureka last.
+    remove: Vec<&'a InstanceChange>,
+    /// The removal plays: hosts still in the spec first (strict), then hosts removed from it
+    /// (an unreachable one, e.g. a failed host being replaced, is skipped).
+    remove_plays: Vec<RemovePlay>,
+    /// A gateway that runs before and after the change, `address:port`, for the drain API.
+    gateway: String,
+    entrance_offline_api: bool,
+    eureka: bool,
+}
+
+/// `CHANGES.md`, `changes.yml` and the role it uses, when the plan has an applied state.
+pub fn render(
+    model: &Model,
+    templates: &Templates,
+    rendered: &State,
+) -> Result<Vec<OutFile>, RenderError> {
+    let Some(c) = of(model, rendered) else {
+        return Ok(Vec::new());
+    };
+    let mut hosts: Vec<HostCtx> = Vec::new();
+    for i in &c.instances {
+        match hosts.iter_mut().find(|h| h.name == i.host) {
+            Some(h) => h.instances.push(i),
+            None => hosts.push(HostCtx {
+                name: &i.host,
+                status: if c.hosts_added.iter().any(|h| h.name == i.host) {
+                    "new"
+                } else if c.hosts_removed.iter().any(|h| h.name == i.host) {
+                    "removed"
+                } else {
+                    "kept"
+                },
+                instances: vec![i],
+            }),
+        }
+    }
+    let order: Vec<&str> = model
+        .hosts
+        .iter()
+        .map(|h| h.name.as_str())
+        .chain(c.hosts_removed.iter().map(|h| h.name.as_str()))
+        .collect();
+    hosts.sort_by_key(|h| order.iter().position(|n| *n == h.name));
+
+    let mut start: Vec<Restart> = Vec::new();
+    for i in c.instances.iter().filter(|i| i.kind == "added") {
+        match start.last_mut() {
+            Some(r) if r.service == i.service => r.hosts.push(i.host.clone()),
+            _ => start.push(Restart {
+                service: i.service.clone(),
+                unit: i.unit.clone(),
+                group: format!("linkis_{}", i.service),
+                health: matches!(i.service.as_str(), "eureka" | "gateway"),
+                hosts: vec![i.host.clone()],
+            }),
+        }
+    }
+    let mut start_hosts: Vec<String> = Vec::new();
+    for r in &start {
+        for h in &r.hosts {
+            if !start_hosts.contains(h) {
+                start_hosts.push(h.clone());
+            }
+        }
+    }
+    let mut remove: Vec<&InstanceChange> =
+        c.instances.iter().filter(|i| i.kind == "removed").collect();
+    remove.reverse();
+    let mut remove_plays: Vec<RemovePlay> = Vec::new();
+    for gone in [false, true] {
+        let mut hosts: Vec<String> = Vec::new();
+        for i in &remove {
+            let is_gone = c.hosts_removed.iter().any(|h| h.name == i.host);
+            if is_gone == gone && !hosts.contains(&i.host) {
+                hosts.push(i.host.clone());
+            }
+        }
+        if !hosts.is_empty() {
+            remove_plays.push(RemovePlay { hosts, gone });
+        }
+    }
+    let gateway = c
+        .instances
+        .iter()
+        .find(|i| i.service == "gateway" && matches!(i.kind, "unchanged" | "reconfigured"))
+        .or_else(|| {
+            c.instances
+                .iter()
+                .find(|i| i.service == "gateway" && i.kind == "added")
+        })
+        .map(|i| format!("{}:{}", i.address, i.port))
+        .unwrap_or_default();
+    let ctx = Ctx {
+        empty: is_empty(&c),
+        hosts,
+        start,
+        start_hosts,
+        remove,
+        remove_plays,
+        gateway,
+        entrance_offline_api: entrance_offline_api(&c.release),
+        eureka: rendered.discovery == "eureka",
+        c: &c,
+    };
+    let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
+    let mut files = Vec::new();
+    for route in routes::of(routes::Renderer::Changes, routes::Scope::Cluster) {
+        let text = templates.render(route.template, value.clone())?;
+        files.push(OutFile::new(route.out, text));
+    }
+    Ok(files)
+}
+
+/// Whether a rendered path belongs to the change plan (rendered only when the cluster runs).
+pub fn is_change_file(path: &str) -> bool {
+    routes::of(routes::Renderer::Changes, routes::Scope::Cluster).any(|r| r.out == path)
+}
