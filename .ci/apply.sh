@@ -35,7 +35,7 @@ bin="$PWD/target/release/linkis-gen"
 
 export ANSIBLE_NOCOLOR=1 ANSIBLE_LOCAL_TEMP="$work/.ansible-tmp"
 
-specs=(examples/guide-*.yaml examples/two-server-1.1.3.yaml examples/single-node-1.8.0-nacos-redis.yaml)
+specs=(examples/guide-*.yaml examples/two-server-1.1.3.yaml examples/single-node-1.8.0-nacos-redis.yaml examples/production-1.4.0.yaml)
 for spec in "${specs[@]}"; do
   name=$(basename "$spec" .yaml)
   out="$work/$name"

@@ -846,6 +846,82 @@ impl Release {
     }
 }
 
+/// What a release's own installer (`bin/install.sh` with `deploy-config/linkis-env.sh`) assumes
+/// about the platform around Linkis, checked against the apache/linkis tags.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct PlatformFacts {
+    /// The engine versions of the release's own engine plugins and DML labels
+    /// (`spark-2.4.3`, `hive-2.3.3`, `python-python2`; 1.4.0+: spark 3.2.1, hive 3.1.3).
+    pub engine_versions: &'static [(&'static str, &'static str)],
+    /// `HADOOP_VERSION` of linkis-env.sh (seeded into the YARN resource provider); None when the
+    /// release's linkis-env.sh has none.
+    pub hadoop_version: Option<&'static str>,
+    /// The key the ECM reads the engines' port range from; None when the release has none.
+    pub engine_port_range_key: Option<&'static str>,
+}
+
+const ENGINES_OLD: &[(&str, &str)] =
+    &[("hive", "2.3.3"), ("python", "python2"), ("spark", "2.4.3")];
+const ENGINES_NEW: &[(&str, &str)] =
+    &[("hive", "3.1.3"), ("python", "python2"), ("spark", "3.2.1")];
+
+impl Release {
+    /// The installer's platform defaults of this release.
+    pub fn platform(&self) -> PlatformFacts {
+        let v = self.version;
+        let new_engines = !matches!(
+            v,
+            "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" | "1.3.1" | "1.3.2"
+        );
+        PlatformFacts {
+            engine_versions: if new_engines {
+                ENGINES_NEW
+            } else {
+                ENGINES_OLD
+            },
+            hadoop_version: match v {
+                "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" | "1.3.1" => None,
+                "1.3.2" => Some("2.7.2"),
+                _ => Some("3.3.4"),
+            },
+            engine_port_range_key: match v {
+                "1.1.1" | "1.1.2" => None,
+                "1.4.0" | "1.5.0" | "1.6.0" => Some("linkis.engineconn.port.range"),
+                _ => Some("wds.linkis.engineconn.port.range"),
+            },
+        }
+    }
+
+    /// The release's default version of an engine type, if it names one.
+    pub fn engine_version(&self, engine: &str) -> Option<&'static str> {
+        self.platform()
+            .engine_versions
+            .iter()
+            .find(|(e, _)| *e == engine)
+            .map(|(_, v)| *v)
+    }
+
+    /// Whether the release ships `conf/linkis-cli/linkis-cli.properties` (1.2.0+).
+    pub fn has_cli_conf(&self) -> bool {
+        !self.stock(CLI_CONF).is_empty()
+    }
+
+    /// The token the release ships in linkis-cli.properties (`BML-AUTH`, `LINKIS-AUTH`, ...).
+    pub fn cli_token(&self) -> Option<&'static str> {
+        self.stock(CLI_CONF)
+            .into_iter()
+            .find(|(k, _)| *k == CLI_TOKEN_KEY)
+            .map(|(_, v)| v)
+    }
+}
+
+/// linkis-cli's own conf file, under `conf/`.
+pub const CLI_CONF: &str = "linkis-cli/linkis-cli.properties";
+/// The gateway URL key of linkis-cli.properties.
+pub const CLI_GATEWAY_KEY: &str = "wds.linkis.client.common.gatewayUrl";
+/// The token key of linkis-cli.properties.
+pub const CLI_TOKEN_KEY: &str = "wds.linkis.client.common.tokenValue";
+
 /// The supported releases as one comma-separated string, for messages.
 pub fn supported_list() -> String {
     Release::all()
@@ -984,6 +1060,28 @@ mod tests {
                 .last()
                 .unwrap();
             assert!(before.has(f.service), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn platform_facts_follow_the_installers() {
+        let r = |v| Release::find(v).unwrap();
+        assert_eq!(r("1.3.2").engine_version("spark"), Some("2.4.3"));
+        assert_eq!(r("1.4.0").engine_version("hive"), Some("3.1.3"));
+        assert_eq!(r("1.8.0").engine_version("python"), Some("python2"));
+        assert_eq!(r("1.1.3").platform().hadoop_version, None);
+        assert_eq!(r("1.3.2").platform().hadoop_version, Some("2.7.2"));
+        assert_eq!(
+            r("1.5.0").platform().engine_port_range_key,
+            Some("linkis.engineconn.port.range")
+        );
+        assert!(!r("1.1.3").has_cli_conf());
+        assert_eq!(r("1.3.2").cli_token(), Some("BML-AUTH"));
+        assert_eq!(r("1.8.0").cli_token(), Some("LINKIS-UNAVAILABLE-TOKEN"));
+        for rel in Release::all() {
+            if let Some(k) = rel.platform().engine_port_range_key {
+                assert!(rel.reads_key(k), "{} {k}", rel.version);
+            }
         }
     }
 

@@ -8,10 +8,12 @@
 
 pub mod catalog;
 pub mod changes;
+pub mod computed;
 pub mod diag;
 pub mod init;
 pub mod load;
 pub mod model;
+pub mod platform;
 pub mod render;
 pub mod report;
 pub mod schema;
@@ -39,10 +41,14 @@ pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Ve
     let spec = load::parse(src)?;
     let validated = validate::validate(spec)?;
     let warnings = validated.warnings.clone();
-    let plan = size::place_with(validated, applied).map_err(|mut errors| {
+    let mut plan = size::place_with(validated, applied).map_err(|mut errors| {
         errors.extend(warnings.clone());
         errors
     })?;
+    let (spec, release) = (&plan.spec, &plan.release);
+    let mut extra = Vec::new();
+    computed::override_warnings(spec, release, &plan.hosts, &mut extra);
+    plan.warnings.extend(extra);
     // A release change against what runs is an upgrade; a downgrade is refused here.
     upgrade::of_plan(&plan).map_err(|e| {
         let mut errors = vec![e];

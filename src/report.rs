@@ -44,6 +44,8 @@ pub struct Report {
     /// Hosts placed by what runs there (applied.json), not by the default placement.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sticky: Vec<StickyRow>,
+    /// The platform around Linkis: what every service gets besides its placement.
+    pub platform: Vec<PlatformRow>,
     /// Templates replaced with `render --templates` (PLAN.md only; absent from `plan`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub templates_overridden: Option<Vec<String>>,
@@ -375,9 +377,77 @@ impl Report {
                         .join(", "),
                 })
                 .collect(),
+            platform: platform_rows(model),
             templates_overridden: None,
         }
     }
+}
+
+/// One line of the platform table: what, and the value the tree carries.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlatformRow {
+    pub what: &'static str,
+    pub value: String,
+}
+
+fn platform_rows(model: &Model) -> Vec<PlatformRow> {
+    let p = &model.platform;
+    let env = |k: &str| {
+        p.env
+            .iter()
+            .find(|(n, _)| n == k)
+            .map_or(String::new(), |(_, v)| v.clone())
+    };
+    let mut rows = vec![
+        (
+            "gateway URL (wds.linkis.gateway.url)",
+            model.gateway.url.clone(),
+        ),
+        (
+            "Java",
+            p.java_home
+                .clone()
+                .unwrap_or_else(|| "the `java` on the PATH".to_string()),
+        ),
+        (
+            "Hadoop (HADOOP_HOME, HADOOP_CONF_DIR)",
+            format!("{}, {}", env("HADOOP_HOME"), env("HADOOP_CONF_DIR")),
+        ),
+        (
+            "Hive (HIVE_HOME, HIVE_CONF_DIR)",
+            format!("{}, {}", env("HIVE_HOME"), env("HIVE_CONF_DIR")),
+        ),
+        (
+            "Spark (SPARK_HOME, SPARK_CONF_DIR)",
+            format!("{}, {}", env("SPARK_HOME"), env("SPARK_CONF_DIR")),
+        ),
+        (
+            "engine versions",
+            p.engine_versions
+                .iter()
+                .map(|(e, v)| format!("{e} {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        ("workspace", p.workspace.clone()),
+        ("users' root and BML store", p.hdfs_root.clone()),
+        ("result sets", p.result_sets.clone()),
+        (
+            "engines' working directory (ECM hosts)",
+            p.engine_root.clone(),
+        ),
+    ];
+    if let Some(r) = &p.engine_ports {
+        rows.push(("engine ports", r.clone()));
+    }
+    rows.push((
+        "admin (password from Ansible Vault)",
+        format!("{} (`{}`)", p.admin_user, p.admin_password_var),
+    ));
+    rows.push(("LDAP logins", if p.ldap { "on" } else { "off" }.to_string()));
+    rows.into_iter()
+        .map(|(what, value)| PlatformRow { what, value })
+        .collect()
 }
 
 /// `64G` when all memory sizes are equal, else `4 × 64G + 2 × 128G`.

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::catalog::{Release, ServiceInfo};
 use crate::diag::{Diagnostic, join_index, join_key};
-use crate::spec::{AutoSize, Discovery, GIB, Role, Service, Size, Spec};
+use crate::spec::{AutoSize, Discovery, GIB, Role, Service, Size, Spec, Storage};
 use crate::validate::Validated;
 
 /// Everything the render stage needs: the spec, its release, and the placement with its numbers.
@@ -231,6 +231,7 @@ pub fn place_with(
     let (mut hosts, sticky) = place_services(&spec, &release, &heaps, applied.as_ref());
     unplaced_services(&spec, &release, &hosts, &mut errors);
     port_clashes(&spec, &hosts, &mut errors, &mut warnings);
+    storage_rule(&spec, &hosts, &mut errors, &mut warnings);
     let memory_errors = engine_memory(s, &mut hosts, &mut errors);
 
     let ecm: Vec<&PlacedHost> = hosts
@@ -353,7 +354,12 @@ fn place_services(
                 Some(PlacedService {
                     service: *svc,
                     info,
-                    port: h.ports.get(svc).copied().unwrap_or(info.default_port),
+                    port: h
+                        .ports
+                        .get(svc)
+                        .or(spec.host_defaults.ports.get(svc))
+                        .copied()
+                        .unwrap_or(info.default_port),
                     heap: heaps.of(*svc),
                 })
             })
@@ -570,10 +576,15 @@ fn port_clashes(
                 taken.insert(p.port, p.service);
                 continue;
             };
+            let defaults = &spec.host_defaults.ports;
             let (path, moved) = if overrides.contains_key(&p.service) {
                 (join_key(&ports_path, p.service.name()), p.service)
             } else if overrides.contains_key(&first) {
                 (join_key(&ports_path, first.name()), first)
+            } else if defaults.contains_key(&p.service) {
+                (join_key("host_defaults.ports", p.service.name()), p.service)
+            } else if defaults.contains_key(&first) {
+                (join_key("host_defaults.ports", first.name()), first)
             } else {
                 (host_path.clone(), p.service)
             };
@@ -605,6 +616,78 @@ fn port_clashes(
                 );
             }
         }
+    }
+}
+
+/// `file://` result sets or workspaces are local to each host: engines write results on their ECM
+/// host and publicservice (and the entrance) read them on theirs. On a cluster where those are not
+/// all one host, that only works when the root is one mount shared by every host.
+fn storage_rule(
+    spec: &Spec,
+    hosts: &[PlacedHost],
+    errors: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let st = &spec.storage;
+    if st.shared_mount {
+        return;
+    }
+    let on = |svc: Service| -> Vec<&str> {
+        hosts
+            .iter()
+            .filter(|h| h.runs(svc))
+            .map(|h| h.name.as_str())
+            .collect()
+    };
+    let (ecm, ps, entrance) = (
+        on(Service::Engineconnmanager),
+        on(Service::Publicservice),
+        on(Service::Entrance),
+    );
+    let mut involved: Vec<&str> = ecm.iter().chain(&ps).chain(&entrance).copied().collect();
+    involved.sort_unstable();
+    involved.dedup();
+    if involved.len() < 2 {
+        return;
+    }
+    for (key, root) in [
+        ("result_sets", &st.result_sets),
+        ("workspace", &st.workspace),
+    ] {
+        if !root.starts_with("file://") {
+            continue;
+        }
+        // The installer's default workspace is file:///tmp/linkis/ (user scripts, which
+        // publicservice serves); left at that default it is a warning, so that first-edition specs
+        // keep rendering. Anything the spec chooses itself is held to the rule.
+        let default_workspace = key == "workspace" && *root == Storage::default().workspace;
+        let message = format!(
+            "`{root}` is a directory on each host, but engines write it on the ECM hosts ({}) \
+             and publicservice reads it on {}{}",
+            ecm.join(", "),
+            ps.join(", "),
+            if entrance.is_empty() {
+                String::new()
+            } else {
+                format!(", the entrance on {}", entrance.join(", "))
+            }
+        );
+        let path = join_key("storage", key);
+        let (d, out) = if default_workspace {
+            (
+                Diagnostic::warning("local-storage-split", path, message),
+                &mut *warnings,
+            )
+        } else {
+            (
+                Diagnostic::error("local-storage-split", path, message),
+                &mut *errors,
+            )
+        };
+        out.push(d.hint(
+            "use an hdfs:// root, or set `storage.shared_mount: true` when it is one mount \
+             (NFS, CephFS) shared by every host",
+        ));
     }
 }
 

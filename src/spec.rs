@@ -22,6 +22,21 @@ pub struct Spec {
     pub database: Database,
     #[serde(default)]
     pub gateway: Gateway,
+    /// The Hadoop side: HADOOP_HOME, HADOOP_CONF_DIR, YARN.
+    #[serde(default)]
+    pub hadoop: Hadoop,
+    /// The Hive side: HIVE_HOME, HIVE_CONF_DIR, the metastore.
+    #[serde(default)]
+    pub hive: Hive,
+    /// The Spark side: SPARK_HOME, SPARK_CONF_DIR.
+    #[serde(default)]
+    pub spark: Spark,
+    /// Where workspaces, BML files, result sets and engines live.
+    #[serde(default)]
+    pub storage: Storage,
+    /// The admin account and LDAP.
+    #[serde(default)]
+    pub auth: Auth,
     pub sizing: Sizing,
     #[serde(default)]
     pub host_defaults: HostDefaults,
@@ -38,6 +53,11 @@ pub const SECTIONS: &[&str] = &[
     "cluster",
     "database",
     "gateway",
+    "hadoop",
+    "hive",
+    "spark",
+    "storage",
+    "auth",
     "sizing",
     "host_defaults",
     "hosts",
@@ -66,6 +86,16 @@ pub struct Cluster {
     /// Register instances by IP instead of hostname.
     #[serde(default)]
     pub prefer_ip: bool,
+    /// `wds.linkis.gateway.url` of every host (a VIP or load balancer in front of the gateways),
+    /// an http:// or https:// URL; default: the first gateway host.
+    #[serde(default)]
+    pub gateway_url: Option<String>,
+    /// JAVA_HOME of every service (linkis-env.sh and the units); absolute path.
+    #[serde(default)]
+    pub java_home: Option<String>,
+    /// Extra environment variables exported to every service: `{ TZ: Asia/Shanghai }`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
 }
 
 fn default_install_dir() -> String {
@@ -96,6 +126,24 @@ pub struct Database {
     pub name: String,
     pub user: String,
     pub password: VaultRef,
+    /// The JDBC driver jar on the Ansible control node, installed into every host's
+    /// `lib/linkis-commons/public-module/` (Apache releases ship no MySQL driver).
+    #[serde(default)]
+    pub driver_jar: Option<String>,
+    /// `auto`: create and seed the schema when the database holds none of Linkis' tables.
+    #[serde(default)]
+    pub bootstrap: Bootstrap,
+}
+
+/// Whether the playbook creates and seeds an empty Linkis database.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Bootstrap {
+    /// Create the schema from the release's db/ files when the database has none of Linkis' tables.
+    #[default]
+    Auto,
+    /// Never touch the database.
+    Off,
 }
 
 impl Database {
@@ -214,6 +262,246 @@ pub struct Engine {
     pub memory: Size,
     #[serde(default = "default_one")]
     pub cores: u64,
+    /// The engine's version (`wds.linkis.<engine>.engine.version` and its label, e.g. "3.2.1",
+    /// python: "python3"); default: the release's own.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// The Hadoop side (defaults: Linkis' deploy-config/linkis-env.sh).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Hadoop {
+    /// HADOOP_HOME; absolute path.
+    #[serde(default = "default_hadoop_home")]
+    pub home: String,
+    /// HADOOP_CONF_DIR: `hadoop.config.dir` and every service's environment; absolute path.
+    #[serde(default = "default_hadoop_conf_dir")]
+    pub conf_dir: String,
+    /// The Hadoop version seeded into the YARN resource provider; default: the release's own.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// YARN ResourceManager REST address(es), http:// or https://; several separated by `;`.
+    #[serde(default = "default_yarn_url")]
+    pub yarn_url: String,
+    /// Basic auth of the YARN REST interface.
+    #[serde(default)]
+    pub yarn_auth: Option<YarnAuth>,
+    /// Kerberos for HDFS and YARN.
+    #[serde(default)]
+    pub kerberos: Option<Kerberos>,
+}
+
+impl Default for Hadoop {
+    fn default() -> Self {
+        Hadoop {
+            home: default_hadoop_home(),
+            conf_dir: default_hadoop_conf_dir(),
+            version: None,
+            yarn_url: default_yarn_url(),
+            yarn_auth: None,
+            kerberos: None,
+        }
+    }
+}
+
+fn default_hadoop_home() -> String {
+    "/appcom/Install/hadoop".to_string()
+}
+fn default_hadoop_conf_dir() -> String {
+    "/appcom/config/hadoop-config".to_string()
+}
+fn default_yarn_url() -> String {
+    "http://127.0.0.1:8088".to_string()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct YarnAuth {
+    pub user: String,
+    pub password: VaultRef,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Kerberos {
+    /// The principal seeded for YARN, e.g. `hadoop@EXAMPLE.COM`.
+    pub principal: String,
+    /// `wds.linkis.keytab.file`: a directory of `<user>.keytab` on every host; absolute path.
+    #[serde(default = "default_keytab_dir")]
+    pub keytab_dir: String,
+    /// The krb5.conf of every host; absolute path.
+    #[serde(default = "default_krb5_conf")]
+    pub krb5_conf: String,
+}
+
+fn default_keytab_dir() -> String {
+    "/appcom/keytab/".to_string()
+}
+fn default_krb5_conf() -> String {
+    "/etc/krb5.conf".to_string()
+}
+
+/// The Hive side.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Hive {
+    /// HIVE_HOME; absolute path.
+    #[serde(default = "default_hive_home")]
+    pub home: String,
+    /// HIVE_CONF_DIR: `hive.config.dir` and every service's environment; absolute path.
+    #[serde(default = "default_hive_conf_dir")]
+    pub conf_dir: String,
+    /// Hive's metastore database, read by the metadata query service.
+    #[serde(default)]
+    pub metastore: Option<Metastore>,
+}
+
+impl Default for Hive {
+    fn default() -> Self {
+        Hive {
+            home: default_hive_home(),
+            conf_dir: default_hive_conf_dir(),
+            metastore: None,
+        }
+    }
+}
+
+fn default_hive_home() -> String {
+    "/appcom/Install/hive".to_string()
+}
+fn default_hive_conf_dir() -> String {
+    "/appcom/config/hive-config".to_string()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Metastore {
+    /// A `jdbc:` URL, e.g. `jdbc:mysql://10.0.0.7:3306/hive`.
+    pub url: String,
+    pub user: String,
+    pub password: VaultRef,
+}
+
+/// The Spark side.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Spark {
+    /// SPARK_HOME; absolute path.
+    #[serde(default = "default_spark_home")]
+    pub home: String,
+    /// SPARK_CONF_DIR: `spark.config.dir` and every service's environment; absolute path.
+    #[serde(default = "default_spark_conf_dir")]
+    pub conf_dir: String,
+}
+
+impl Default for Spark {
+    fn default() -> Self {
+        Spark {
+            home: default_spark_home(),
+            conf_dir: default_spark_conf_dir(),
+        }
+    }
+}
+
+fn default_spark_home() -> String {
+    "/appcom/Install/spark".to_string()
+}
+fn default_spark_conf_dir() -> String {
+    "/appcom/config/spark-config".to_string()
+}
+
+/// Where workspaces, BML files, result sets and engines live.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    /// User workspaces (`wds.linkis.filesystem.root.path`): a file:// or hdfs:// URL.
+    #[serde(default = "default_workspace")]
+    pub workspace: String,
+    /// The users' HDFS root (`wds.linkis.filesystem.hdfs.root.path`) and the BML store:
+    /// a file:// or hdfs:// URL.
+    #[serde(default = "default_hdfs_root")]
+    pub hdfs_root: String,
+    /// Job result sets (`wds.linkis.resultSet.store.path`): a file:// or hdfs:// URL.
+    #[serde(default = "default_result_sets")]
+    pub result_sets: String,
+    /// Engines' working directory on the ECM hosts (`wds.linkis.engineconn.root.dir`); absolute path.
+    #[serde(default = "default_engine_root")]
+    pub engine_root: String,
+    /// `wds.linkis.engineconn.port.range`, `LOW-HIGH`, e.g. `30000-31000`.
+    #[serde(default)]
+    pub engine_ports: Option<String>,
+    /// true: every file:// root above is one mount shared by all hosts.
+    #[serde(default)]
+    pub shared_mount: bool,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            workspace: default_workspace(),
+            hdfs_root: default_hdfs_root(),
+            result_sets: default_result_sets(),
+            engine_root: default_engine_root(),
+            engine_ports: None,
+            shared_mount: false,
+        }
+    }
+}
+
+fn default_workspace() -> String {
+    "file:///tmp/linkis/".to_string()
+}
+fn default_hdfs_root() -> String {
+    "hdfs:///tmp/linkis".to_string()
+}
+fn default_result_sets() -> String {
+    "hdfs:///tmp/linkis".to_string()
+}
+fn default_engine_root() -> String {
+    "/appcom/tmp".to_string()
+}
+
+/// The admin account and LDAP.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// `wds.linkis.admin.user`; default: `cluster.deploy_user`.
+    #[serde(default)]
+    pub admin_user: Option<String>,
+    /// `wds.linkis.admin.password`: always a vault reference, never absent.
+    #[serde(default = "default_admin_password")]
+    pub admin_password: VaultRef,
+    /// LDAP login, written into the gateway's own properties file.
+    #[serde(default)]
+    pub ldap: Option<Ldap>,
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth {
+            admin_user: None,
+            admin_password: default_admin_password(),
+            ldap: None,
+        }
+    }
+}
+
+fn default_admin_password() -> VaultRef {
+    VaultRef {
+        vault: "vault_linkis_admin_password".to_string(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Ldap {
+    /// An ldap:// or ldaps:// URL.
+    pub url: String,
+    pub base_dn: String,
+    /// e.g. `uid=%s,ou=people,dc=example,dc=com`.
+    #[serde(default)]
+    pub user_name_format: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -225,6 +513,9 @@ pub struct HostDefaults {
     pub cores: Option<u64>,
     #[serde(default)]
     pub ssh_port: Option<u16>,
+    /// Cluster-wide port of a service: `{ gateway: 9011 }`; a host's own `ports:` still win.
+    #[serde(default)]
+    pub ports: BTreeMap<Service, u16>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -46,6 +46,13 @@ pub const CHECKS: &[Check] = &[
     host_placement,
     services_in_version,
     overrides,
+    platform_urls,
+    platform_paths,
+    platform_words,
+    environment,
+    storage_roots,
+    engine_ports,
+    default_ports,
 ];
 
 /// Limits that no real cluster reaches; above them a number is a typo.
@@ -365,11 +372,21 @@ fn sessions(c: &Ctx, d: &mut Vec<Diagnostic>) {
 }
 
 fn vault_names(c: &Ctx, d: &mut Vec<Diagnostic>) {
-    let mut refs: Vec<(&str, &VaultRef)> = vec![("database.password", &c.spec.database.password)];
-    if let Some(r) = &c.spec.gateway.redis
+    let s = c.spec;
+    let mut refs: Vec<(&str, &VaultRef)> = vec![
+        ("database.password", &s.database.password),
+        ("auth.admin_password", &s.auth.admin_password),
+    ];
+    if let Some(r) = &s.gateway.redis
         && let Some(p) = &r.password
     {
         refs.push(("gateway.redis.password.vault", p));
+    }
+    if let Some(a) = &s.hadoop.yarn_auth {
+        refs.push(("hadoop.yarn_auth.password", &a.password));
+    }
+    if let Some(m) = &s.hive.metastore {
+        refs.push(("hive.metastore.password", &m.password));
     }
     for (path, r) in refs {
         let ok = r
@@ -722,8 +739,8 @@ fn services_in_version(c: &Ctx, d: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The conf files `overrides:` may name for a release: linkis.properties and each service's
-/// properties file.
+/// The conf files `overrides:` may name for a release: linkis.properties, each service's
+/// properties file and linkis-cli's (1.2.0+).
 pub fn overridable_files(r: &Release) -> Vec<&'static str> {
     let mut files = vec!["linkis.properties"];
     files.extend(
@@ -733,6 +750,9 @@ pub fn overridable_files(r: &Release) -> Vec<&'static str> {
             .map(|s| s.conf_file)
             .filter(|f| f.ends_with(".properties")),
     );
+    if r.has_cli_conf() {
+        files.push(crate::catalog::CLI_CONF);
+    }
     files
 }
 
@@ -782,6 +802,351 @@ fn overrides(c: &Ctx, d: &mut Vec<Diagnostic>) {
                     .at_key(),
                 );
             }
+        }
+    }
+}
+
+/// Text that Ansible would template: every file with a vault reference is rendered by Ansible's
+/// `template` module, so a value holding `{{` or `{%` would be evaluated there.
+fn has_jinja(v: &str) -> bool {
+    v.contains("{{") || v.contains("{%") || v.contains("{#")
+}
+
+/// Characters a URL, DN or JDBC address may carry into properties files and shell.
+fn is_plain_text(v: &str) -> bool {
+    !v.trim().is_empty()
+        && !has_jinja(v)
+        && !v
+            .chars()
+            .any(|ch| ch.is_control() || ch.is_whitespace() || "\"'`$\\".contains(ch))
+}
+
+/// `scheme://host[:port][/path]` with one of `schemes`; `host_required` refuses `scheme:///path`.
+fn url_ok(v: &str, schemes: &[&str], host_required: bool) -> bool {
+    if !is_plain_text(v) {
+        return false;
+    }
+    let Some((scheme, rest)) = v.split_once("://") else {
+        return false;
+    };
+    if !schemes.contains(&scheme) {
+        return false;
+    }
+    let host = rest.split('/').next().unwrap_or_default();
+    if host_required && host.is_empty() {
+        return false;
+    }
+    match host.rsplit_once(':') {
+        Some((h, p)) if !h.contains(']') || h.ends_with(']') => {
+            !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0)
+        }
+        _ => true,
+    }
+}
+
+fn platform_urls(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let s = c.spec;
+    let bad = |d: &mut Vec<Diagnostic>, path: &str, v: &str, what: &str, hint: &str| {
+        d.push(
+            Diagnostic::error("url", path, format!("`{v}` is not {what}")).hint(hint.to_string()),
+        );
+    };
+    if let Some(u) = &s.cluster.gateway_url
+        && !url_ok(u, &["http", "https"], true)
+    {
+        bad(
+            d,
+            "cluster.gateway_url",
+            u,
+            "an http:// or https:// URL",
+            "e.g. http://10.0.0.100:9001, the address in front of the gateways",
+        );
+    }
+    let yarn = &s.hadoop.yarn_url;
+    if yarn
+        .split(';')
+        .any(|u| !url_ok(u, &["http", "https"], true))
+    {
+        bad(
+            d,
+            "hadoop.yarn_url",
+            yarn,
+            "an http:// or https:// URL (several separated by `;`)",
+            "e.g. http://10.0.0.5:8088, or http://rm1:8088;http://rm2:8088 with ResourceManager HA",
+        );
+    }
+    if let Some(l) = &s.auth.ldap {
+        if !url_ok(&l.url, &["ldap", "ldaps"], true) {
+            bad(
+                d,
+                "auth.ldap.url",
+                &l.url,
+                "an ldap:// or ldaps:// URL",
+                "e.g. ldap://10.0.0.8:389/",
+            );
+        }
+        if l.base_dn.trim().is_empty() || has_jinja(&l.base_dn) || l.base_dn.contains('\n') {
+            d.push(
+                Diagnostic::error("ldap", "auth.ldap.base_dn", "base_dn must be an LDAP DN")
+                    .hint("e.g. dc=example,dc=com"),
+            );
+        }
+        if let Some(f) = &l.user_name_format
+            && (!f.contains("%s") || has_jinja(f) || f.contains('\n'))
+        {
+            d.push(
+                Diagnostic::error(
+                    "ldap",
+                    "auth.ldap.user_name_format",
+                    format!("`{f}` must contain `%s`, where the user name goes"),
+                )
+                .hint("e.g. uid=%s,ou=people,dc=example,dc=com"),
+            );
+        }
+    }
+    if let Some(m) = &s.hive.metastore
+        && (!m.url.starts_with("jdbc:") || !is_plain_text(&m.url))
+    {
+        bad(
+            d,
+            "hive.metastore.url",
+            &m.url,
+            "a JDBC URL",
+            "e.g. jdbc:mysql://10.0.0.7:3306/hive",
+        );
+    }
+}
+
+/// An absolute path of safe characters: written into shell, units and properties.
+fn is_abs_path(v: &str) -> bool {
+    v.starts_with('/') && is_safe_word(v, b"/") && !v.split('/').any(|p| p == "..")
+}
+
+fn platform_paths(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let s = c.spec;
+    let mut paths: Vec<(&str, &str)> = vec![
+        ("hadoop.home", &s.hadoop.home),
+        ("hadoop.conf_dir", &s.hadoop.conf_dir),
+        ("hive.home", &s.hive.home),
+        ("hive.conf_dir", &s.hive.conf_dir),
+        ("spark.home", &s.spark.home),
+        ("spark.conf_dir", &s.spark.conf_dir),
+        ("storage.engine_root", &s.storage.engine_root),
+    ];
+    if let Some(j) = &s.cluster.java_home {
+        paths.push(("cluster.java_home", j));
+    }
+    if let Some(k) = &s.hadoop.kerberos {
+        paths.push(("hadoop.kerberos.keytab_dir", &k.keytab_dir));
+        paths.push(("hadoop.kerberos.krb5_conf", &k.krb5_conf));
+    }
+    for (path, v) in paths {
+        if !is_abs_path(v) {
+            d.push(
+                Diagnostic::error(
+                    "absolute-path",
+                    path,
+                    format!("`{v}` must be an absolute path of letters, digits, `/`, `.`, `_` and `-`"),
+                )
+                .hint("e.g. /appcom/config/hadoop-config; it is written into shell scripts, units and conf files"),
+            );
+        }
+    }
+    if let Some(j) = &s.database.driver_jar
+        && (!j.ends_with(".jar") || !is_safe_word(j, b"/+"))
+    {
+        d.push(
+            Diagnostic::error(
+                "driver-jar",
+                "database.driver_jar",
+                format!("`{j}` must be the path of a .jar file on the control node"),
+            )
+            .hint(
+                "e.g. files/mysql-connector-j-8.0.33.jar, relative to where ansible-playbook runs",
+            ),
+        );
+    }
+}
+
+fn platform_words(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let s = c.spec;
+    let mut words: Vec<(String, &str, &[u8])> = Vec::new();
+    if let Some(v) = &s.hadoop.version {
+        words.push(("hadoop.version".into(), v, b""));
+    }
+    if let Some(a) = &s.hadoop.yarn_auth {
+        words.push(("hadoop.yarn_auth.user".into(), &a.user, b""));
+    }
+    if let Some(k) = &s.hadoop.kerberos {
+        words.push(("hadoop.kerberos.principal".into(), &k.principal, b"@/"));
+    }
+    if let Some(m) = &s.hive.metastore {
+        words.push(("hive.metastore.user".into(), &m.user, b""));
+    }
+    if let Some(u) = &s.auth.admin_user {
+        words.push(("auth.admin_user".into(), u, b"@"));
+    }
+    for (name, e) in &s.sizing.engines {
+        if let Some(v) = &e.version {
+            words.push((
+                join_key(&join_key(&join_key("sizing", "engines"), name), "version"),
+                v,
+                b"",
+            ));
+        }
+    }
+    for (path, v, extra) in words {
+        if !is_safe_word(v, extra) {
+            d.push(
+                Diagnostic::error(
+                    "platform-word",
+                    path,
+                    format!("`{v}` has characters that are not allowed here"),
+                )
+                .hint("letters, digits, `.`, `_` and `-`"),
+            );
+        }
+    }
+}
+
+/// Variables linkis-gen sets itself from other fields.
+const PLATFORM_VARS: &[(&str, &str)] = &[
+    ("HADOOP_HOME", "hadoop.home"),
+    ("HADOOP_CONF_DIR", "hadoop.conf_dir"),
+    ("HIVE_HOME", "hive.home"),
+    ("HIVE_CONF_DIR", "hive.conf_dir"),
+    ("SPARK_HOME", "spark.home"),
+    ("SPARK_CONF_DIR", "spark.conf_dir"),
+    ("JAVA_HOME", "cluster.java_home"),
+    ("LINKIS_HOME", "cluster.install_dir"),
+];
+
+fn environment(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    for (k, v) in &c.spec.cluster.env {
+        let path = join_key("cluster.env", k);
+        let name_ok = k
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !name_ok {
+            d.push(
+                Diagnostic::error(
+                    "env-name",
+                    &path,
+                    format!("`{k}` is not an environment variable name"),
+                )
+                .hint("letters, digits and `_`, not starting with a digit, e.g. TZ")
+                .at_key(),
+            );
+        } else if let Some((_, field)) = PLATFORM_VARS.iter().find(|(n, _)| n == k) {
+            d.push(
+                Diagnostic::error("env-name", &path, format!("{k} is set from `{field}`"))
+                    .hint(format!("set `{field}` instead"))
+                    .at_key(),
+            );
+        }
+        if v.chars().any(char::is_control) || has_jinja(v) {
+            d.push(
+                Diagnostic::error(
+                    "env-value",
+                    &path,
+                    format!("the value of {k} holds control characters or `{{{{`"),
+                )
+                .hint("one line of plain text"),
+            );
+        }
+    }
+}
+
+fn storage_roots(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let st = &c.spec.storage;
+    for (key, v) in [
+        ("workspace", &st.workspace),
+        ("hdfs_root", &st.hdfs_root),
+        ("result_sets", &st.result_sets),
+    ] {
+        let ok = if let Some(p) = v.strip_prefix("file://") {
+            is_abs_path(p.trim_end_matches('/')) || p == "/"
+        } else {
+            url_ok(v, &["hdfs"], false)
+                && v.strip_prefix("hdfs://").is_some_and(|r| r.contains('/'))
+        };
+        if !ok {
+            d.push(
+                Diagnostic::error(
+                    "storage-root",
+                    join_key("storage", key),
+                    format!("`{v}` must be a file:///absolute/path or hdfs:///path URL"),
+                )
+                .hint("e.g. hdfs:///tmp/linkis, hdfs://nameservice1/linkis or file:///data/linkis"),
+            );
+        }
+    }
+}
+
+/// `LOW-HIGH` → the two ports.
+fn port_range(v: &str) -> Option<(u16, u16)> {
+    let (lo, hi) = v.trim().split_once('-')?;
+    let (lo, hi) = (
+        lo.trim().parse::<u16>().ok()?,
+        hi.trim().parse::<u16>().ok()?,
+    );
+    (lo >= 1024 && lo < hi).then_some((lo, hi))
+}
+
+fn engine_ports(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let Some(v) = &c.spec.storage.engine_ports else {
+        return;
+    };
+    if port_range(v).is_none() {
+        d.push(
+            Diagnostic::error(
+                "engine-ports",
+                "storage.engine_ports",
+                format!("`{v}` is not a port range LOW-HIGH with 1024 <= LOW < HIGH <= 65535"),
+            )
+            .hint("e.g. 30000-31000: the ports engines listen on, to open between hosts"),
+        );
+    } else if let Some(r) = c.release
+        && r.platform().engine_port_range_key.is_none()
+    {
+        d.push(
+            Diagnostic::error(
+                "engine-ports",
+                "storage.engine_ports",
+                format!(
+                    "Linkis {} has no setting for the engines' port range",
+                    r.version
+                ),
+            )
+            .hint("remove engine_ports, or use Linkis 1.1.3 or later"),
+        );
+    }
+}
+
+fn default_ports(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let p = "host_defaults.ports";
+    for (svc, port) in &c.spec.host_defaults.ports {
+        let path = join_key(p, svc.name());
+        if *port == 0 {
+            d.push(
+                Diagnostic::error("port-range", &path, "port 0 is not a port")
+                    .hint("ports are 1 to 65535"),
+            );
+        }
+        if let Some(r) = c.release
+            && !r.has(*svc)
+        {
+            d.push(
+                Diagnostic::error(
+                    "service-not-in-version",
+                    path,
+                    format!("Linkis {} has no {svc} service", r.version),
+                )
+                .hint("remove it, or change linkis_version")
+                .at_key(),
+            );
         }
     }
 }
@@ -1060,5 +1425,81 @@ hosts:
         let mut spec = parse(&Source::new("t", BASE.as_bytes().to_vec())).unwrap();
         spec.cluster.nacos_address = Some("n:1".into());
         assert!(validate(spec).is_ok(), "a warning does not fail validation");
+    }
+
+    #[test]
+    fn platform_fields_are_checked_and_located() {
+        assert_eq!(
+            checks(|s| s.cluster.gateway_url = Some("10.0.0.1:9001".into())),
+            ["url"]
+        );
+        assert_eq!(
+            checks(|s| s.cluster.gateway_url = Some("https://lb.example.com".into())),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            checks(|s| s.hadoop.yarn_url = "ftp://rm:8088".into()),
+            ["url"]
+        );
+        assert_eq!(
+            checks(|s| s.hadoop.yarn_url = "http://rm1:8088;http://rm2:8088".into()),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            checks(|s| s.hadoop.conf_dir = "etc/hadoop".into()),
+            ["absolute-path"]
+        );
+        assert_eq!(
+            checks(|s| s.spark.home = "/opt/../spark".into()),
+            ["absolute-path"]
+        );
+        assert_eq!(
+            checks(|s| s.storage.workspace = "/tmp/linkis".into()),
+            ["storage-root"]
+        );
+        assert_eq!(
+            checks(|s| s.storage.hdfs_root = "s3://b/x".into()),
+            ["storage-root"]
+        );
+        assert_eq!(
+            checks(|s| s.storage.result_sets = "hdfs://ns1/linkis".into()),
+            Vec::<&str>::new()
+        );
+        for bad in ["30000", "31000-30000", "80-90", "1-x"] {
+            assert_eq!(
+                checks(|s| s.storage.engine_ports = Some(bad.into())),
+                ["engine-ports"],
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            checks(|s| s.storage.engine_ports = Some("30000-31000".into())),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            checks(|s| {
+                s.cluster.env.insert("HADOOP_HOME".into(), "/x".into());
+                s.cluster.env.insert("1X".into(), "y".into());
+                s.cluster.env.insert("TZ".into(), "{{ boom }}".into());
+            }),
+            ["env-name", "env-name", "env-value"]
+        );
+        assert_eq!(
+            checks(|s| s.auth.admin_password.vault = "not a name".into()),
+            ["vault-name"]
+        );
+        assert_eq!(
+            checks(|s| {
+                s.host_defaults.ports.insert(Service::Cs, 9999);
+            }),
+            ["service-not-in-version"]
+        );
+    }
+
+    #[test]
+    fn port_ranges_need_low_below_high() {
+        assert_eq!(port_range("30000-31000"), Some((30000, 31000)));
+        assert_eq!(port_range("31000-30000"), None);
+        assert_eq!(port_range("0-10"), None);
     }
 }

@@ -92,6 +92,7 @@ fn four_hosts_ecm_only_hosts_carry_no_gateway_or_eureka_service_config() {
                 "application-engineconn.yml",
                 "application-linkis.yml",
                 "linkis-cg-engineconnmanager.properties",
+                "linkis-cli.properties",
                 "linkis-env.sh",
                 "linkis.properties"
             ],

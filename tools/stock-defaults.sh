@@ -22,6 +22,13 @@ while read -r release tag dir; do
         | grep -v -E '^[[:space:]]*([#!]|$)' \
         | sed -E 's/^[[:space:]]+//; s/[[:space:]]*=[[:space:]]*/=/; s/[[:space:]]+$//'
     done
+    # linkis-cli's own conf (1.2.0+), which linkis-gen writes on every host as well.
+    if git -C "$repo" cat-file -e "$tag:$dir/linkis-cli/linkis-cli.properties" 2>/dev/null; then
+      echo "[linkis-cli/linkis-cli.properties]"
+      git -C "$repo" show "$tag:$dir/linkis-cli/linkis-cli.properties" | tr -d '\r' \
+        | grep -v -E '^[[:space:]]*([#!]|$)' \
+        | sed -E 's/^[[:space:]]+//; s/[[:space:]]*=[[:space:]]*/=/; s/[[:space:]]+$//'
+    fi
   } > "$file"
   if grep -q '\\$' "$file"; then echo "$file: continuation lines are not supported" >&2; exit 1; fi
 done <<'LIST'

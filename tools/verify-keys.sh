@@ -22,6 +22,13 @@ keys=(
   linkis.session.redis.password wds.linkis.crypt.key
   spring.server.port wds.linkis.admin.user wds.linkis.engineconn.root.dir
   wds.linkis.ecm.memory.max wds.linkis.ecm.cores.max wds.linkis.ecm.engineconn.instances.max
+  hadoop.config.dir hive.config.dir spark.config.dir wds.linkis.keytab.enable wds.linkis.keytab.file
+  wds.linkis.bml.is.hdfs wds.linkis.bml.hdfs.prefix wds.linkis.bml.local.prefix
+  wds.linkis.spark.engine.version wds.linkis.hive.engine.version wds.linkis.python.engine.version
+  wds.linkis.filesystem.root.path wds.linkis.filesystem.hdfs.root.path wds.linkis.resultSet.store.path
+  wds.linkis.engineconn.port.range linkis.engineconn.port.range wds.linkis.admin.password wds.linkis.ldap.proxy.url
+  wds.linkis.ldap.proxy.baseDN wds.linkis.ldap.proxy.userNameFormat hive.meta.url hive.meta.user
+  hive.meta.password
 )
 out=src/catalog/keys.txt
 {

@@ -143,6 +143,13 @@ pub fn resolve(plan: &Plan, h: &PlacedHost) -> Host {
         file: p.info.conf_file,
         service: Some(p.service),
     }));
+    // linkis-cli's own file (1.2.0+), on every host: no service reads it.
+    if plan.release.has_cli_conf() {
+        conf_files.push(ConfFile {
+            file: crate::catalog::CLI_CONF,
+            service: None,
+        });
+    }
     Host {
         name: h.name.clone(),
         address: h.address.clone(),

@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::catalog::{Features, Release};
 use crate::diag::Diagnostic;
+use crate::platform::Platform;
 use crate::size::Plan;
 use crate::spec::Service;
 
@@ -30,9 +31,6 @@ pub use hosts::{ConfFile, Host, Instance, group_name, unit_name};
 pub use sizing::{Engine, Sizing};
 pub use vault::Token;
 
-/// `wds.linkis.engineconn.root.dir`: Linkis' default (the spec has no field for it yet; the
-/// `overrides:` of linkis-cg-engineconnmanager.properties or linkis.properties can change it).
-pub const ENGINECONN_ROOT_DIR: &str = "/appcom/tmp";
 const ENGINECONN_ROOT_KEY: &str = "wds.linkis.engineconn.root.dir";
 
 /// The resolved cluster.
@@ -62,6 +60,9 @@ pub struct Model {
     /// Every Ansible variable (`{{ name }}`) the rendered tree references, sorted.
     pub vault_vars: Vec<String>,
     pub sizing: Sizing,
+    /// The platform around Linkis: the spec's hadoop/hive/spark/storage/auth sections, engine
+    /// versions, gateway URL, Java and environment, resolved with the release's installer facts.
+    pub platform: Platform,
     /// Warnings from validation and sizing.
     pub warnings: Vec<Diagnostic>,
     /// Hosts placed by what runs on them (applied.json) rather than by the default placement.
@@ -132,16 +133,21 @@ pub fn resolve(plan: &Plan) -> Model {
         overrides,
         vault_vars: Vec::new(),
         sizing: sizing::resolve(plan),
+        platform: Platform::resolve(spec, &release),
         warnings: plan.warnings.clone(),
         sticky: plan.sticky.clone(),
         applied: plan.applied.clone(),
     };
+    if let Some(url) = &model.platform.gateway_url {
+        model.gateway.url = url.clone();
+    }
     model.engineconn_root_dir = engineconn_root_dir(&model);
     model.vault_vars = vault::referenced(&model);
     model
 }
 
-/// The engine root dir the conf tree sets: an override if the spec has one, else Linkis' default.
+/// The engine root dir the conf tree sets: an override if the spec has one, else
+/// `storage.engine_root`.
 fn engineconn_root_dir(m: &Model) -> String {
     let ecm_file = m
         .release
@@ -151,6 +157,6 @@ fn engineconn_root_dir(m: &Model) -> String {
     [ecm_file, "linkis.properties"]
         .iter()
         .find_map(|f| m.override_of(f, ENGINECONN_ROOT_KEY))
-        .unwrap_or(ENGINECONN_ROOT_DIR)
+        .unwrap_or(&m.platform.engine_root)
         .to_string()
 }

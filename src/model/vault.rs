@@ -53,6 +53,11 @@ pub fn referenced(m: &Model) -> Vec<String> {
     for value in m.overrides.values().flat_map(|f| f.values()) {
         out.extend(names_in(value));
     }
+    // The platform's secrets in conf files: the admin password, the metastore's, linkis-cli's
+    // token. (YARN's password, `platform.yarn.auth_password_var`, is for the database seed.)
+    for (_, value) in m.platform.keys.values().flatten() {
+        out.extend(names_in(value));
+    }
     out.into_iter().collect()
 }
 

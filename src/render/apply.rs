@@ -32,6 +32,8 @@ struct Ctx<'a> {
     redis_password_var: Option<&'a str>,
     web: WebCtx<'a>,
     engineconn_root_dir: &'a str,
+    /// `cluster.java_home`, or empty.
+    java_home: &'a str,
     /// Every Ansible variable the rendered files reference: the vault variables to define.
     vault_vars: &'a [String],
 }
@@ -224,6 +226,7 @@ fn ctx(m: &Model) -> Ctx<'_> {
             ip_hash: m.sessions.ip_hash,
         },
         engineconn_root_dir: &m.engineconn_root_dir,
+        java_home: m.platform.java_home.as_deref().unwrap_or_default(),
         vault_vars: &m.vault_vars,
     }
 }
@@ -271,6 +274,15 @@ pub fn render(
     Ok(files)
 }
 
+/// A systemd `Environment=` assignment, quoted: `\\`, `"` and the specifier `%` escaped.
+fn systemd_env(k: &str, v: &str) -> String {
+    let v = v
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('%', "%%");
+    format!("Environment=\"{k}={v}\"")
+}
+
 /// The context of instance `i`'s unit on host `h`.
 fn unit_ctx(
     m: &Model,
@@ -292,9 +304,27 @@ fn unit_ctx(
         host => h.name.clone(),
         svc => minijinja::Value::from(minijinja::value::Serde(svc_ctx(inst))),
         after => before,
+        env => m.platform.env.iter().map(|(k, v)| systemd_env(k, v)).collect::<Vec<_>>(),
         ecm => ecm,
         // The ECM always forks with a pid file: with KillMode=process systemd must signal
         // the ECM's java itself, and in foreground mode the main process is a shell.
         foreground => m.features.foreground && !ecm,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn systemd_environment_is_quoted_and_escaped() {
+        assert_eq!(
+            systemd_env("HADOOP_HOME", "/appcom/Install/hadoop"),
+            "Environment=\"HADOOP_HOME=/appcom/Install/hadoop\""
+        );
+        assert_eq!(
+            systemd_env("X", "a \"b\" 100%"),
+            "Environment=\"X=a \\\"b\\\" 100%%\""
+        );
     }
 }

@@ -62,6 +62,7 @@ fn render_host(
         let name = format!("{TEMPLATE_DIR}/conf/{file}.j2");
         let mut text = templates.render(&name, value(svc))?;
         if file.ends_with(".properties") {
+            text = set_keys(&text, model.platform.keys_for(file), PLATFORM_HEADING);
             text = complete_properties(model, file, &text);
         }
         out.push(out_file(&host.name, &format!("conf/{file}"), text));
@@ -84,6 +85,35 @@ pub fn is_ansible_template(contents: &str) -> bool {
     contents.contains("{{ ")
 }
 
+/// The heading of the platform keys a template did not place itself.
+const PLATFORM_HEADING: &str =
+    "# The platform around Linkis (the spec's hadoop, hive, spark, storage and auth sections)";
+
+/// Sets `keys` in a properties text: a key already present is replaced in place, the others are
+/// appended under `heading`.
+fn set_keys(text: &str, keys: &[(String, String)], heading: &str) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut appended = Vec::new();
+    for (key, value) in keys {
+        let line = format!("{key}={value}");
+        match lines
+            .iter()
+            .position(|l| prop_key(l).as_deref() == Some(key))
+        {
+            Some(i) => lines[i] = line,
+            None => appended.push(line),
+        }
+    }
+    if !appended.is_empty() {
+        lines.push(String::new());
+        lines.push(heading.to_string());
+        lines.extend(appended);
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
 /// Appends the release's shipped settings the template did not set, then applies `overrides:`.
 fn complete_properties(model: &Model, file: &str, rendered: &str) -> String {
     let mut lines: Vec<String> = rendered.lines().map(str::to_string).collect();
@@ -102,27 +132,16 @@ fn complete_properties(model: &Model, file: &str, rendered: &str) -> String {
         ));
         lines.extend(stock.iter().map(|(k, v)| format!("{k}={v}")));
     }
-    if let Some(over) = model.overrides.get(file) {
-        let mut appended = Vec::new();
-        for (key, value) in over {
-            let line = format!("{key}={value}");
-            match lines
-                .iter()
-                .position(|l| prop_key(l).as_deref() == Some(key))
-            {
-                Some(i) => lines[i] = line,
-                None => appended.push(line),
-            }
-        }
-        if !appended.is_empty() {
-            lines.push(String::new());
-            lines.push("# overrides: from the spec".to_string());
-            lines.extend(appended);
-        }
-    }
     let mut text = lines.join("\n");
     text.push('\n');
-    text
+    match model.overrides.get(file) {
+        Some(over) => {
+            let over: Vec<(String, String)> =
+                over.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            set_keys(&text, &over, "# overrides: from the spec")
+        }
+        None => text,
+    }
 }
 
 /// The key of a `key=value` line (not of a comment or blank line).
@@ -159,7 +178,9 @@ struct ClusterCtx {
     crypt_key: String,
     public_module: &'static str,
     heap_default: String,
-    engineconn_root_dir: &'static str,
+    engineconn_root_dir: String,
+    /// `export NAME=value` lines of the platform's environment (linkis-env.sh).
+    env_exports: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -234,8 +255,24 @@ impl ClusterCtx {
             crypt_key: vault::reference(m.crypt_key_var),
             public_module: m.release.line.conf.public_module,
             heap_default: Size(m.sizing.heaps.service).to_string(),
-            engineconn_root_dir: crate::model::ENGINECONN_ROOT_DIR,
+            engineconn_root_dir: m.platform.engine_root.clone(),
+            env_exports: m
+                .platform
+                .env
+                .iter()
+                .map(|(k, v)| format!("export {k}={}", sh_quote(v)))
+                .collect(),
         }
+    }
+}
+
+/// A value as one shell word: bare when it is made of safe characters, else single-quoted.
+pub fn sh_quote(v: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c);
+    if !v.is_empty() && v.chars().all(safe) {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
     }
 }
 
@@ -376,6 +413,25 @@ mod tests {
         assert_eq!(both[1].wait, Some(35));
         let none = host_steps(&steps, only(&[]));
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(sh_quote("/appcom/Install/hadoop"), "/appcom/Install/hadoop");
+        assert_eq!(sh_quote("Asia/Shanghai"), "Asia/Shanghai");
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), "'it'\\''s'");
+        assert_eq!(sh_quote(""), "''");
+    }
+
+    #[test]
+    fn set_keys_replaces_in_place_and_appends_the_rest() {
+        let keys = vec![
+            ("a".to_string(), "1".to_string()),
+            ("c".to_string(), "3".to_string()),
+        ];
+        let out = set_keys("x=0\na=9\n", &keys, "# h");
+        assert_eq!(out, "x=0\na=1\n\n# h\nc=3\n");
     }
 
     #[test]

@@ -76,6 +76,7 @@ pub static ROUTES: &[Route] = routes! {
     Conf Host "hosts/_host_/conf/linkis-cg-engineplugin.properties";
     Conf Host "hosts/_host_/conf/linkis-cg-entrance.properties";
     Conf Host "hosts/_host_/conf/linkis-cg-linkismanager.properties";
+    Conf Host "hosts/_host_/conf/linkis-cli/linkis-cli.properties";
     Conf Host "hosts/_host_/conf/linkis-env.sh";
     Conf Host "hosts/_host_/conf/linkis-mg-gateway.properties";
     Conf Host "hosts/_host_/conf/linkis-ps-cs.properties";

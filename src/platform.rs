@@ -1,0 +1,321 @@
+//! The platform around Linkis, resolved: the second edition's `hadoop:`, `hive:`, `spark:`,
+//! `storage:`, `auth:`, engine versions and `cluster.gateway_url`/`java_home`/`env`, normalised
+//! once from the spec and the release's catalog facts into the values the renderers write.
+//!
+//! What `bin/install.sh` of each release writes (checked against the apache/linkis tags, see
+//! tests/fixtures/installer/): `hadoop.config.dir`/`hive.config.dir`/`spark.config.dir`, the
+//! storage roots and the BML store, the engine versions the spec names, Kerberos keytabs into
+//! linkis.properties; the admin account and LDAP into the gateway's own file (whose shipped empty
+//! LDAP keys would otherwise shadow linkis.properties); the engines' root into the ECM's file; the
+//! result-set root into the entrance's file; the Hive metastore into publicservice's file (1.1.x:
+//! also the data source manager's). Secrets are `{{ vault_... }}` references, never values.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::catalog::{CLI_CONF, CLI_GATEWAY_KEY, CLI_TOKEN_KEY, Release, token_vault_var};
+use crate::spec::{Service, Spec};
+
+/// The common file every service reads first.
+pub const COMMON: &str = "linkis.properties";
+
+/// The resolved platform of one spec and release.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Platform {
+    /// `cluster.gateway_url`; None: the first gateway host (the placement decides).
+    pub gateway_url: Option<String>,
+    /// Variables every service gets, in this order (linkis-env.sh and the systemd units):
+    /// HADOOP_HOME, HADOOP_CONF_DIR, HIVE_HOME, HIVE_CONF_DIR, SPARK_HOME, SPARK_CONF_DIR,
+    /// JAVA_HOME when set, then `cluster.env`.
+    pub env: Vec<(String, String)>,
+    /// `cluster.java_home`.
+    pub java_home: Option<String>,
+    /// Keys this module computes, per conf file (relative to conf/), in output order.
+    pub keys: BTreeMap<String, Vec<(String, String)>>,
+    /// The engine versions in use: the spec's, else the release's (`spark` → `3.2.1`).
+    pub engine_versions: BTreeMap<String, String>,
+    /// `HADOOP_VERSION`: the spec's, else the release's installer default.
+    pub hadoop_version: Option<String>,
+    /// The engines' working directory (`storage.engine_root`), created on every ECM host.
+    pub engine_root: String,
+    /// `storage.workspace`, `storage.hdfs_root` (and the BML store), `storage.result_sets`.
+    pub workspace: String,
+    pub hdfs_root: String,
+    pub result_sets: String,
+    /// `storage.engine_ports` where the release has a key for it.
+    pub engine_ports: Option<String>,
+    /// LDAP logins are on (`auth.ldap`).
+    pub ldap: bool,
+    /// Local directories install.sh creates (file:// roots, without the scheme).
+    pub local_dirs: Vec<String>,
+    /// HDFS directories install.sh creates with `hdfs dfs -mkdir -p` (hdfs:// roots, as written).
+    pub hdfs_dirs: Vec<String>,
+    /// The admin user and the vault variable of the admin password.
+    pub admin_user: String,
+    pub admin_password_var: String,
+    /// The vault variable of linkis-cli's token, when the release ships conf/linkis-cli.
+    pub cli_token_var: Option<String>,
+    /// What the database seed needs about YARN (install.sh's `@YARN_*` placeholders).
+    pub yarn: Yarn,
+    /// `database.driver_jar`: the JDBC driver on the control node.
+    pub driver_jar: Option<String>,
+    /// `database.bootstrap: auto`.
+    pub bootstrap: bool,
+}
+
+/// The YARN resource provider as the database seed writes it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Yarn {
+    /// `@YARN_RESTFUL_URL`.
+    pub url: String,
+    /// `@YARN_AUTH_USER`, and the vault variable of `@YARN_AUTH_PWD`; None: `@YARN_AUTH_ENABLE=false`.
+    pub auth_user: Option<String>,
+    pub auth_password_var: Option<String>,
+    /// `@YARN_PRINCIPAL_NAME`, `@YARN_KEYTAB_PATH`, `@YARN_KRB5_PATH`; None:
+    /// `@YARN_KERBEROS_ENABLE=false`.
+    pub kerberos: Option<YarnKerberos>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct YarnKerberos {
+    pub principal: String,
+    pub keytab_dir: String,
+    pub krb5_conf: String,
+}
+
+fn vault(name: &str) -> String {
+    format!("{{{{ {name} }}}}")
+}
+
+fn kv(k: &str, v: impl Into<String>) -> (String, String) {
+    (k.to_string(), v.into())
+}
+
+/// `file:///tmp/linkis/` → `/tmp/linkis`: the local directory of a file:// root.
+pub fn local_path(url: &str) -> Option<String> {
+    url.strip_prefix("file://")
+        .map(|p| p.trim_end_matches('/').to_string())
+        .map(|p| if p.is_empty() { "/".to_string() } else { p })
+}
+
+impl Platform {
+    /// Resolves the platform of a spec for its release.
+    pub fn resolve(spec: &Spec, release: &Release) -> Platform {
+        let facts = release.platform();
+        let (h, hv, sp, st, au) = (
+            &spec.hadoop,
+            &spec.hive,
+            &spec.spark,
+            &spec.storage,
+            &spec.auth,
+        );
+
+        let mut env = vec![
+            kv("HADOOP_HOME", &h.home),
+            kv("HADOOP_CONF_DIR", &h.conf_dir),
+            kv("HIVE_HOME", &hv.home),
+            kv("HIVE_CONF_DIR", &hv.conf_dir),
+            kv("SPARK_HOME", &sp.home),
+            kv("SPARK_CONF_DIR", &sp.conf_dir),
+        ];
+        if let Some(j) = &spec.cluster.java_home {
+            env.push(kv("JAVA_HOME", j));
+        }
+        env.extend(spec.cluster.env.iter().map(|(k, v)| kv(k, v)));
+
+        let mut engine_versions = BTreeMap::new();
+        for (name, e) in &spec.sizing.engines {
+            let v = e
+                .version
+                .clone()
+                .or_else(|| release.engine_version(name).map(str::to_string));
+            if let Some(v) = v {
+                engine_versions.insert(name.clone(), v);
+            }
+        }
+
+        let mut keys: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        let common = keys.entry(COMMON.to_string()).or_default();
+        common.push(kv("hadoop.config.dir", &h.conf_dir));
+        common.push(kv("hive.config.dir", &hv.conf_dir));
+        common.push(kv("spark.config.dir", &sp.conf_dir));
+        if let Some(k) = &h.kerberos {
+            common.push(kv("wds.linkis.keytab.enable", "true"));
+            common.push(kv("wds.linkis.keytab.file", &k.keytab_dir));
+        }
+        common.push(kv("wds.linkis.filesystem.root.path", &st.workspace));
+        common.push(kv("wds.linkis.filesystem.hdfs.root.path", &st.hdfs_root));
+        if st.hdfs_root.starts_with("file://") {
+            common.push(kv("wds.linkis.bml.is.hdfs", "false"));
+            common.push(kv("wds.linkis.bml.local.prefix", &st.hdfs_root));
+        } else {
+            common.push(kv("wds.linkis.bml.is.hdfs", "true"));
+            common.push(kv("wds.linkis.bml.hdfs.prefix", &st.hdfs_root));
+        }
+        // Only the versions the spec names: the installer uncomments a version key only when its
+        // variable is set, and the release's code default is the same version anyway.
+        for (name, e) in &spec.sizing.engines {
+            if let Some(v) = &e.version {
+                common.push(kv(&format!("wds.linkis.{name}.engine.version"), v));
+            }
+        }
+
+        let gateway_file = file_of(release, Service::Gateway);
+        let gw = keys.entry(gateway_file).or_default();
+        let admin_user = au
+            .admin_user
+            .clone()
+            .unwrap_or_else(|| spec.cluster.deploy_user.clone());
+        gw.push(kv("wds.linkis.admin.user", &admin_user));
+        gw.push(kv(
+            "wds.linkis.admin.password",
+            vault(&au.admin_password.vault),
+        ));
+        let (url, base, fmt) =
+            au.ldap
+                .as_ref()
+                .map_or((String::new(), String::new(), String::new()), |l| {
+                    (
+                        l.url.clone(),
+                        l.base_dn.clone(),
+                        l.user_name_format.clone().unwrap_or_default(),
+                    )
+                });
+        gw.push(kv("wds.linkis.ldap.proxy.url", url));
+        gw.push(kv("wds.linkis.ldap.proxy.baseDN", base));
+        gw.push(kv("wds.linkis.ldap.proxy.userNameFormat", fmt));
+
+        let ecm = keys
+            .entry(file_of(release, Service::Engineconnmanager))
+            .or_default();
+        ecm.push(kv("wds.linkis.engineconn.root.dir", &st.engine_root));
+        if let (Some(range), Some(key)) = (&st.engine_ports, facts.engine_port_range_key) {
+            ecm.push(kv(key, range.trim()));
+        }
+
+        keys.entry(file_of(release, Service::Entrance))
+            .or_default()
+            .push(kv("wds.linkis.resultSet.store.path", &st.result_sets));
+
+        if let Some(m) = &hv.metastore {
+            let mut files = vec![file_of(release, Service::Publicservice)];
+            // 1.1.x's installer writes them into the data source manager's file as well.
+            if release.has(Service::Datasourcemanager)
+                && release
+                    .stock(&file_of(release, Service::Datasourcemanager))
+                    .iter()
+                    .any(|(k, _)| *k == "hive.meta.url")
+            {
+                files.push(file_of(release, Service::Datasourcemanager));
+            }
+            for f in files {
+                let e = keys.entry(f).or_default();
+                e.push(kv("hive.meta.url", &m.url));
+                e.push(kv("hive.meta.user", &m.user));
+                e.push(kv("hive.meta.password", vault(&m.password.vault)));
+            }
+        }
+
+        let cli_token_var = release
+            .cli_token()
+            .filter(|_| release.has_cli_conf())
+            .map(|t| token_vault_var(t).to_string());
+        if let Some(var) = &cli_token_var {
+            keys.entry(CLI_CONF.to_string())
+                .or_default()
+                .push(kv(CLI_TOKEN_KEY, vault(var)));
+        }
+
+        let mut local_dirs = Vec::new();
+        let mut hdfs_dirs = Vec::new();
+        for root in [&st.workspace, &st.hdfs_root, &st.result_sets] {
+            if let Some(p) = local_path(root) {
+                if !local_dirs.contains(&p) {
+                    local_dirs.push(p);
+                }
+            } else if root.starts_with("hdfs://") && !hdfs_dirs.contains(root) {
+                hdfs_dirs.push(root.clone());
+            }
+        }
+
+        Platform {
+            gateway_url: spec
+                .cluster
+                .gateway_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_string()),
+            env,
+            java_home: spec.cluster.java_home.clone(),
+            keys,
+            engine_versions,
+            hadoop_version: h
+                .version
+                .clone()
+                .or_else(|| facts.hadoop_version.map(str::to_string)),
+            engine_root: st.engine_root.clone(),
+            workspace: st.workspace.clone(),
+            hdfs_root: st.hdfs_root.clone(),
+            result_sets: st.result_sets.clone(),
+            engine_ports: st
+                .engine_ports
+                .as_ref()
+                .filter(|_| facts.engine_port_range_key.is_some())
+                .map(|r| r.trim().to_string()),
+            ldap: au.ldap.is_some(),
+            local_dirs,
+            hdfs_dirs,
+            admin_user,
+            admin_password_var: au.admin_password.vault.clone(),
+            cli_token_var,
+            yarn: Yarn {
+                url: h.yarn_url.clone(),
+                auth_user: h.yarn_auth.as_ref().map(|a| a.user.clone()),
+                auth_password_var: h.yarn_auth.as_ref().map(|a| a.password.vault.clone()),
+                kerberos: h.kerberos.as_ref().map(|k| YarnKerberos {
+                    principal: k.principal.clone(),
+                    keytab_dir: k.keytab_dir.clone(),
+                    krb5_conf: k.krb5_conf.clone(),
+                }),
+            },
+            driver_jar: spec.database.driver_jar.clone(),
+            bootstrap: spec.database.bootstrap == crate::spec::Bootstrap::Auto,
+        }
+    }
+
+    /// The keys computed for one conf file (relative to conf/).
+    pub fn keys_for(&self, file: &str) -> &[(String, String)] {
+        self.keys.get(file).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The linkis-cli.properties keys, given the gateway URL the placement resolved.
+    pub fn cli_keys(&self, gateway_url: &str) -> Vec<(String, String)> {
+        let mut out = vec![kv(CLI_GATEWAY_KEY, gateway_url)];
+        out.extend(self.keys_for(CLI_CONF).iter().cloned());
+        out
+    }
+}
+
+/// The conf file of a service in a release (every service the platform writes to exists in every
+/// release; the fallback is the file name of the current releases).
+fn file_of(release: &Release, s: Service) -> String {
+    release.service(s).map_or_else(
+        || format!("linkis-{}.properties", s.name()),
+        |i| i.conf_file.to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_paths_drop_the_scheme_and_trailing_slash() {
+        assert_eq!(
+            local_path("file:///tmp/linkis/").as_deref(),
+            Some("/tmp/linkis")
+        );
+        assert_eq!(local_path("file:///").as_deref(), Some("/"));
+        assert_eq!(local_path("hdfs:///tmp/linkis"), None);
+    }
+}
