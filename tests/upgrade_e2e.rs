@@ -298,17 +298,17 @@ fn release(tmp: &Path, version: &str) -> PathBuf {
     tarball
 }
 
-fn spec(version: &str, tarball: &Path, db_port: u16, install_dir: &Path) -> String {
-    let ports: Vec<String> = PORTS.iter().map(|(s, _, p)| format!("{s}: {p}")).collect();
+/// A one-host spec on 127.0.0.1: `cluster` holds the cluster keys besides name and version,
+/// `db_port` the database's port, `ports` the host's service ports.
+fn spec_text(version: &str, cluster: &str, db_port: u16, ports: &[(&str, u16)]) -> String {
+    let ports: Vec<String> = ports.iter().map(|(s, p)| format!("{s}: {p}")).collect();
     format!(
         r#"version: 1
 cluster:
-  name: e2e-upgrade
+  name: e2e
   linkis_version: "{version}"
-  deploy_user: root
-  install_dir: {install_dir}
-  package: {tarball}
   prefer_ip: true
+{cluster}
 database:
   host: 127.0.0.1
   port: {db_port}
@@ -327,10 +327,18 @@ hosts:
     address: 127.0.0.1
     ports: {{ {ports} }}
 "#,
-        tarball = tarball.display(),
-        install_dir = install_dir.display(),
         ports = ports.join(", ")
     )
+}
+
+fn spec(version: &str, tarball: &Path, db_port: u16, install_dir: &Path) -> String {
+    let cluster = format!(
+        "  deploy_user: root\n  install_dir: {}\n  package: {}",
+        install_dir.display(),
+        tarball.display()
+    );
+    let ports: Vec<(&str, u16)> = PORTS.iter().map(|(s, _, p)| (*s, *p)).collect();
+    spec_text(version, &cluster, db_port, &ports)
 }
 
 fn render(tmp: &Path, text: &str) -> String {
@@ -641,37 +649,14 @@ fn verify_asks_nacos_for_every_instance_and_names_the_missing_ones() {
         ("engineconnmanager", 43102),
     ];
     let nacos_port = 43848;
-    let text = format!(
-        r#"version: 1
-cluster:
-  name: e2e-nacos
-  linkis_version: "1.5.0"
-  package: files/apache-linkis-1.5.0-bin.tar.gz
-  discovery: nacos
-  nacos_address: 127.0.0.1:{nacos_port}
-  prefer_ip: true
-database:
-  host: 127.0.0.1
-  name: linkis
-  user: linkis
-  password: {{ vault: vault_linkis_db_password }}
-sizing:
-  concurrent_users: 2
-  engines:
-    spark: {{ memory: 1G, cores: 1 }}
-host_defaults:
-  memory: 64G
-  cores: 8
-hosts:
-  - name: h1
-    address: 127.0.0.1
-    ports: {{ {} }}
-"#,
-        ports
-            .iter()
-            .map(|(s, p)| format!("{s}: {p}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let text = spec_text(
+        "1.5.0",
+        &format!(
+            "  package: files/apache-linkis-1.5.0-bin.tar.gz\n  discovery: nacos\n  \
+             nacos_address: 127.0.0.1:{nacos_port}"
+        ),
+        3306,
+        &ports,
     );
     render(&tmp, &text);
     let env = Env::new(&tmp, &[("linkis_register_timeout", "10".into())]);
