@@ -20,6 +20,7 @@ pub mod schema;
 pub mod size;
 pub mod spec;
 pub mod state;
+pub mod upgrade;
 pub mod validate;
 pub mod write;
 
@@ -41,13 +42,19 @@ pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Ve
     let validated = validate::validate(spec)?;
     let warnings = validated.warnings.clone();
     let mut plan = size::place_with(validated, applied).map_err(|mut errors| {
-        errors.extend(warnings);
+        errors.extend(warnings.clone());
         errors
     })?;
     let (spec, release) = (&plan.spec, &plan.release);
     let mut extra = Vec::new();
     computed::override_warnings(spec, release, &plan.hosts, &mut extra);
     plan.warnings.extend(extra);
+    // A release change against what runs is an upgrade; a downgrade is refused here.
+    upgrade::of_plan(&plan).map_err(|e| {
+        let mut errors = vec![e];
+        errors.extend(warnings);
+        errors
+    })?;
     Ok(plan)
 }
 

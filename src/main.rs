@@ -318,6 +318,11 @@ fn print_change_summary(model: &Model, opts: &RenderOptions) {
 
 /// The change summary from the rendered files' state.json.
 fn print_change_summary_of(model: &Model, files: &[render::OutFile]) {
+    // A release or discovery change: the upgrade's summary (src/upgrade.rs).
+    if let Ok(Some(up)) = linkis_gen::upgrade::of_model(model) {
+        print!("{}", linkis_gen::upgrade::summary(&up));
+        return;
+    }
     let Some(state) = files
         .iter()
         .find(|f| f.path == linkis_gen::state::STATE)

@@ -324,7 +324,13 @@ fn place_services(
                         a,
                         &h.name,
                         &role_services(release, spec.cluster.discovery, &[Role::Ecm]),
-                        |s| release.service(s).is_some(),
+                        // A service of the release that still runs in it (not Eureka after
+                        // a switch to Nacos: src/upgrade.rs removes its units).
+                        |s| {
+                            release.service(s).is_some()
+                                && !(spec.cluster.discovery == Discovery::Nacos
+                                    && s == Service::Eureka)
+                        },
                     );
                     if kept != default {
                         sticky.push(Sticky {

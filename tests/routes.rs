@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use linkis_gen::load::Source;
-use linkis_gen::render::routes::{ROUTES, Scope};
+use linkis_gen::render::routes::{ROUTES, Renderer, Scope};
 use linkis_gen::render::{self, RenderOptions, Templates};
 use linkis_gen::state::{STATE, State};
 
@@ -73,6 +73,31 @@ fn every_route_renders_for_some_example_and_every_file_has_a_route() {
         let instances: usize = model.hosts.iter().map(|h| h.instances.len()).sum();
         assert_eq!(units, instances, "{spec}");
         assert!(ROUTES.iter().any(|r| r.scope == Scope::Instance));
+    }
+    // An upgrade (the 1.1.3 two-server example running, the spec at 1.2.0): CHANGES.md and
+    // changes.yml come from the upgrade routes (src/upgrade.rs).
+    let all = specs();
+    let text = |suffix: &str| {
+        let (name, bytes) = all.iter().find(|(n, _)| n.ends_with(suffix)).unwrap();
+        Source::new(name.clone(), bytes.clone())
+    };
+    let old = render::render(
+        &linkis_gen::model(&text("two-server-1.1.3.yaml")).unwrap(),
+        &RenderOptions::default(),
+    )
+    .unwrap();
+    let applied =
+        State::from_json(&old.iter().find(|f| f.path == STATE).unwrap().contents).unwrap();
+    let upgrade = linkis_gen::model_with(&text("two-server-1.2.0.yaml"), Some(applied)).unwrap();
+    let files = render::render(&upgrade, &RenderOptions::default()).unwrap();
+    for r in ROUTES.iter().filter(|r| r.renderer == Renderer::Upgrade) {
+        let f = files.iter().find(|f| f.path == r.out).expect(r.out);
+        assert!(
+            f.contents.contains("1.1.3") && f.contents.contains("1.2.0"),
+            "{}",
+            r.out
+        );
+        seen.insert(r.template);
     }
     let missing: Vec<&str> = ROUTES
         .iter()

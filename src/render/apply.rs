@@ -26,6 +26,8 @@ struct Ctx<'a> {
     gateways: &'a [Endpoint],
     eurekas: &'a [Endpoint],
     eureka: bool,
+    /// `host:port` of Nacos when the cluster registers with Nacos.
+    nacos_address: Option<&'a str>,
     clear_server_host: Option<&'a str>,
     db_password_var: &'a str,
     db: DbCtx<'a>,
@@ -217,6 +219,8 @@ fn ctx(m: &Model) -> Ctx<'_> {
         gateways: &m.gateway.endpoints,
         eurekas: &m.discovery.eurekas,
         eureka: m.discovery.eureka,
+        nacos_address: (!m.discovery.eureka && !m.discovery.nacos_address.is_empty())
+            .then_some(m.discovery.nacos_address.as_str()),
         clear_server_host: if m.features.clear_server {
             m.hosts_with(crate::spec::Service::Linkismanager)
                 .next()
@@ -251,7 +255,12 @@ fn ctx(m: &Model) -> Ctx<'_> {
 
 /// Renders the apply side of the tree: the cluster-wide files of its routes, then one unit per
 /// service instance.
-pub fn render(m: &Model, templates: &Templates) -> Result<Vec<OutFile>, RenderError> {
+/// With an upgrade (src/upgrade.rs), also CHANGES.md and changes.yml in their upgrade form.
+pub fn render(
+    m: &Model,
+    templates: &Templates,
+    upgrade: Option<&crate::upgrade::Upgrade>,
+) -> Result<Vec<OutFile>, RenderError> {
     let whole = minijinja::Value::from(minijinja::value::Serde(m));
     let ctx = minijinja::Value::from(minijinja::value::Serde(ctx(m)));
     let value = minijinja::context! { model => whole.clone(), ..ctx.clone() };
@@ -267,6 +276,21 @@ pub fn render(m: &Model, templates: &Templates) -> Result<Vec<OutFile>, RenderEr
                 let text = templates.render(route.template, unit_ctx)?;
                 files.push(OutFile::new(route.out_path(&h.name, inst.daemon), text));
             }
+        }
+    }
+    if let Some(up) = upgrade {
+        let up_ctx = minijinja::context! {
+            upgrade => minijinja::Value::from(minijinja::value::Serde(up)),
+            // The host that dumps and migrates the database: the first manager host.
+            migrate_host => m
+                .hosts_with(crate::spec::Service::Linkismanager)
+                .next()
+                .map(|h| h.name.clone()),
+            ..value.clone()
+        };
+        for route in routes::of(routes::Renderer::Upgrade, Scope::Cluster) {
+            let text = templates.render(route.template, up_ctx.clone())?;
+            files.push(OutFile::new(route.out, text));
         }
     }
     Ok(files)

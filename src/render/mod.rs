@@ -189,10 +189,15 @@ pub fn render(model: &Model, opts: &RenderOptions) -> Result<Vec<OutFile>, Rende
     let mut files: Vec<OutFile> = Vec::new();
     files.extend(plan_md_with(&templates, model)?);
     files.extend(conf::render(model, &templates)?);
-    files.extend(apply::render(model, &templates)?);
+    // A release (or discovery) change against what runs: CHANGES.md and changes.yml take the
+    // upgrade's form (src/upgrade.rs). plan_with has refused a downgrade already.
+    let upgrade = crate::upgrade::of_model(model).ok().flatten();
+    files.extend(apply::render(model, &templates, upgrade.as_ref())?);
     // The state is taken before the headers, which name the spec's path (src/state.rs).
     let state = state::of(model, &files);
-    files.extend(changes::render(model, &templates, &state)?);
+    if upgrade.is_none() {
+        files.extend(changes::render(model, &templates, &state)?);
+    }
     files.push(OutFile::new(crate::state::STATE, state.to_json()));
     for f in &mut files {
         add_header(f, &opts.spec_name);

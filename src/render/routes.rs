@@ -27,6 +27,9 @@ pub enum Renderer {
     /// The change plan of a running cluster: CHANGES.md, changes.yml and the role it adds
     /// (src/changes.rs; only when OUT holds applied.json).
     Changes,
+    /// The upgrade form of the change plan, when the release or the discovery that runs differs
+    /// from the spec's (src/upgrade.rs, rendered by render/apply.rs in place of `Changes`).
+    Upgrade,
 }
 
 /// One template and what it renders.
@@ -50,9 +53,11 @@ impl Route {
 }
 
 macro_rules! routes {
-    ($($renderer:ident $scope:ident $out:literal;)*) => {
+    (@template $out:literal) => { concat!($out, ".j2") };
+    (@template $out:literal $template:literal) => { $template };
+    ($($renderer:ident $scope:ident $out:literal $(from $template:literal)?;)*) => {
         &[$(Route {
-            template: concat!($out, ".j2"),
+            template: routes!(@template $out $($template)?),
             renderer: Renderer::$renderer,
             scope: Scope::$scope,
             out: $out,
@@ -105,6 +110,14 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_storage/tasks/main.yml";
     Apply Cluster "roles/linkis_units/handlers/main.yml";
     Apply Cluster "roles/linkis_units/tasks/main.yml";
+    Apply Cluster "roles/linkis_upgrade/defaults/main.yml";
+    Apply Cluster "roles/linkis_upgrade/files/linkis-db-upgrade.sh";
+    Apply Cluster "roles/linkis_upgrade/handlers/main.yml";
+    Apply Cluster "roles/linkis_upgrade/tasks/backup.yml";
+    Apply Cluster "roles/linkis_upgrade/tasks/main.yml";
+    Apply Cluster "roles/linkis_upgrade/tasks/migrate.yml";
+    Apply Cluster "roles/linkis_upgrade/tasks/preflight.yml";
+    Apply Cluster "roles/linkis_upgrade/tasks/remove_units.yml";
     Apply Cluster "roles/linkis_verify/defaults/main.yml";
     Apply Cluster "roles/linkis_verify/tasks/main.yml";
     Apply Cluster "roles/linkis_web/handlers/main.yml";
@@ -116,6 +129,8 @@ pub static ROUTES: &[Route] = routes! {
     Changes Cluster "roles/linkis_change/defaults/main.yml";
     Changes Cluster "roles/linkis_change/tasks/main.yml";
     Changes Cluster "roles/linkis_change/tasks/remove.yml";
+    Upgrade Cluster "CHANGES.md" from "upgrade/CHANGES.md.j2";
+    Upgrade Cluster "changes.yml" from "upgrade/changes.yml.j2";
 };
 
 /// The route of a template, if one claims it.
