@@ -363,6 +363,14 @@ expect_log() { grep -qE -- "$1" "$LOG" || fail "${2:-output} lacks /$1/"; }
 
 # ---------------------------------------------------------------- host state
 
+# A host's LINKIS_HOME as this (root) namespace sees it. install_dir is a symlink to the release's
+# own directory ($BED/app/LinkisInstall-<version>); its absolute target means the host's view of
+# $BED/app, which is $BED/hosts/<host>/app here.
+lhome() {
+  local t
+  t=$(readlink "$BED/hosts/$1/app/LinkisInstall" || true)
+  if [ -n "$t" ]; then echo "$BED/hosts/$1/app/${t##*/}"; else echo "$BED/hosts/$1/app/LinkisInstall"; fi
+}
 units_of() { find "$BED/out/hosts/$1/systemd" -name '*.service' -printf '%f\n' | sort; }
 unit_state() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get(sys.argv[2], ""))' \
   "$BED/hosts/$1/run/fake-systemd/$2.json" "$3" 2>/dev/null || true; }
@@ -400,7 +408,8 @@ start_times() {
   done
 }
 clear_runs() { # runs of the fake clear-server.sh recorded on a host
-  local f=$BED/hosts/$1/app/LinkisInstall/logs/clear-server.runs
+  local f
+  f=$(lhome "$1")/logs/clear-server.runs
   if [ -f "$f" ]; then wc -l <"$f"; else echo 0; fi
 }
 plant_rows() {
@@ -411,7 +420,7 @@ rows() { db "SELECT (SELECT COUNT(*) FROM linkis_cg_manager_service_instance) + 
 no_db_password_on_disk() {
   local h
   for h in "${HOSTS[@]}"; do
-    if grep -qsE "^MYSQL_PASSWORD=|$DB_PASSWORD" "$BED/hosts/$h/app/LinkisInstall/conf/db.sh"; then
+    if grep -qsE "^MYSQL_PASSWORD=|$DB_PASSWORD" "$(lhome "$h")/conf/db.sh"; then
       fail "$1: conf/db.sh on $h holds the DB password"
     fi
   done
@@ -451,7 +460,7 @@ scenario_1() {
   no_db_password_on_disk "fresh install"
   # Day-1 platform: the JDBC driver on every host; HDFS storage roots made once, from one ECM host.
   for h in "${HOSTS[@]}"; do
-    [ -f "$BED/hosts/$h/app/LinkisInstall/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar" ] ||
+    [ -f "$(lhome "$h")/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar" ] ||
       fail "no JDBC driver on $h"
   done
   [ -d "$BED/hdfs/tmp/linkis/hadoop" ] || fail "the HDFS root for the deploy user was not created"
@@ -581,7 +590,7 @@ scenario_5() {
   [ "$RC" != 0 ] || fail "a service that cannot start did not fail the run"
   expect_log "Not registered in Eureka: .*LINKIS-CG-ENGINECONNMANAGER on s1 port 9102" "verify"
   grep -B3 "Not registered in Eureka" "$LOG" | grep -q "linkis_verify" || fail "the failure is not the verify role's"
-  grep -q "FATAL: cannot listen on $(addr s1):1" "$BED/hosts/s1/app/LinkisInstall/logs/fake-cg-engineconnmanager.log" ||
+  grep -q "FATAL: cannot listen on $(addr s1):1" "$(lhome s1)/logs/fake-cg-engineconnmanager.log" ||
     fail "the fake ECM did not say why it failed"
   cp "$BED/ecm.properties.orig" "$f"
   play port-restored root site.yml
