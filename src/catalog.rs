@@ -1119,6 +1119,7 @@ mod tests {
         assert_eq!(r("1.8.0").db_tokens(), ["LINKIS-UNAVAILABLE-TOKEN"]);
     }
 
+    #[test]
     fn every_release_ships_its_upgrade_scripts_as_the_tags_say() {
         let r = |v| Release::find(v).unwrap();
         let dirs = |v| {

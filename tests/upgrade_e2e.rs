@@ -348,7 +348,10 @@ fn spec(version: &str, tarball: &Path, db_port: u16, install_dir: &Path) -> Stri
     );
     let ports: Vec<(&str, u16)> = PORTS.iter().map(|(s, _, p)| (*s, *p)).collect();
     // Local storage roots (one host): no HDFS for the storage role to create directories in.
-    let root = install_dir.parent().expect("install_dir has a parent").join("storage");
+    let root = install_dir
+        .parent()
+        .expect("install_dir has a parent")
+        .join("storage");
     format!(
         "{}storage:\n  workspace: file://{r}/workspace\n  hdfs_root: file://{r}/users\n  \
          result_sets: file://{r}/results\n",
