@@ -1,5 +1,8 @@
 //! The apply side of the rendered tree: inventory, playbooks, roles, systemd units, nginx.
 
+mod conf_common;
+use conf_common::get;
+
 use std::collections::BTreeMap;
 
 use linkis_gen::load::Source;
@@ -22,14 +25,6 @@ fn render_file(path: &str) -> Vec<OutFile> {
 
 fn by_path(files: &[OutFile]) -> BTreeMap<&str, &OutFile> {
     files.iter().map(|f| (f.path.as_str(), f)).collect()
-}
-
-fn get<'a>(files: &'a [OutFile], path: &str) -> &'a str {
-    &files
-        .iter()
-        .find(|f| f.path == path)
-        .unwrap_or_else(|| panic!("{path} not rendered"))
-        .contents
 }
 
 /// The files this module renders.

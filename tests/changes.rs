@@ -7,6 +7,9 @@
 //! `.ci/changes.sh` checks every changes.yml these tests produce with ansible-playbook
 //! --syntax-check and ansible-lint.
 
+mod conf_common;
+use conf_common::get;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
@@ -20,14 +23,6 @@ use linkis_gen::state::{self, State};
 fn model_of(name: &str, text: &str, applied: Option<State>) -> Model {
     let src = Source::new(name, text.as_bytes().to_vec());
     linkis_gen::model_with(&src, applied).unwrap_or_else(|d| panic!("{name}: {d:#?}"))
-}
-
-fn get<'a>(files: &'a [OutFile], path: &str) -> &'a str {
-    &files
-        .iter()
-        .find(|f| f.path == path)
-        .unwrap_or_else(|| panic!("{path} not rendered"))
-        .contents
 }
 
 fn state_of(files: &[OutFile]) -> State {

@@ -3,6 +3,9 @@
 //! directories, read back from the rendered `inventory/group_vars/all/main.yml` and `site.yml`.
 //! (tests/apply_e2e.rs runs them against a real MariaDB.)
 
+mod conf_common;
+use conf_common::get;
+
 use linkis_gen::load::Source;
 use linkis_gen::render::{self, OutFile, RenderOptions};
 use serde_norway::Value;
@@ -15,14 +18,6 @@ fn render_spec(text: &str) -> Vec<OutFile> {
         &RenderOptions::default(),
     )
     .expect("renders")
-}
-
-fn get<'a>(files: &'a [OutFile], path: &str) -> &'a str {
-    &files
-        .iter()
-        .find(|f| f.path == path)
-        .unwrap_or_else(|| panic!("{path} not rendered"))
-        .contents
 }
 
 fn group_vars(files: &[OutFile]) -> Value {

@@ -12,6 +12,7 @@ use linkis_gen::state::{STATE, State};
 use linkis_gen::upgrade::{Upgrade, of_model};
 
 mod conf_common;
+use conf_common::get;
 
 /// Four hosts, default placement: ECMs on h1 and h2, every control service on h3 and h4.
 fn spec(version: &str, nacos: bool) -> String {
@@ -56,14 +57,6 @@ fn upgrade(name: &str, from: &str, to: &str) -> (Upgrade, Vec<OutFile>) {
         linkis_gen::write::write(&out, &files).expect("tree written");
     }
     (up, files)
-}
-
-fn get<'a>(files: &'a [OutFile], path: &str) -> &'a str {
-    &files
-        .iter()
-        .find(|f| f.path == path)
-        .unwrap_or_else(|| panic!("{path} not rendered"))
-        .contents
 }
 
 fn versions(up: &Upgrade) -> Vec<&str> {

@@ -45,6 +45,15 @@ pub fn file<'a>(files: &'a BTreeMap<String, OutFile>, path: &str) -> &'a str {
 }
 
 /// `key=value` pairs of a properties text, in order (comments skipped).
+/// The contents of a rendered file of a whole tree, by its path; panics naming a missing one.
+pub fn get<'a>(files: &'a [OutFile], path: &str) -> &'a str {
+    &files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("{path} not rendered"))
+        .contents
+}
+
 pub fn props(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
