@@ -519,10 +519,16 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     let changed = recap(&first);
     assert_eq!(
         changed.keys().cloned().collect::<Vec<_>>(),
-        vec!["h1".to_string(), "h2".to_string()],
+        // localhost: the last play records .linkis-gen/applied.json on the control node.
+        vec!["h1".to_string(), "h2".to_string(), "localhost".to_string()],
         "{first}"
     );
     assert!(changed.values().all(|c| *c > 0), "first run: {changed:?}");
+    assert_eq!(
+        fs::read(out.join(".linkis-gen/applied.json")).unwrap(),
+        fs::read(out.join(".linkis-gen/state.json")).unwrap(),
+        "a successful site.yml records what it applied"
+    );
 
     let secrets = vault_vars(&out);
     assert!(
