@@ -91,19 +91,26 @@ impl Source {
         Some(l)
     }
 
-    /// A position the YAML scanner put past the end of the text (a node that ends the input
-    /// without a line break, such as a lone `!`) is moved back to just after the last character.
+    /// A position the YAML scanner put past the end of the text (a node or flow collection that
+    /// ends the input without a line break, such as a lone `!` or `{ `) is moved back to just
+    /// after the last character; a column past the end of its line to just after that line.
     fn within_text(&self, (line, col): (usize, usize)) -> (usize, usize) {
         let lines = self.line_starts.len();
-        if line <= lines {
-            return (line, col);
-        }
-        let start = self.line_starts[lines - 1];
-        let last = self.display[start..]
+        let past_end = line > lines;
+        let line = line.clamp(1, lines.max(1));
+        let Some(&start) = self.line_starts.get(line - 1) else {
+            return (line, col.max(1));
+        };
+        let width = self.display[start..]
             .split(['\n', '\r'])
             .next()
-            .unwrap_or_default();
-        (lines, last.chars().count() + 1)
+            .unwrap_or_default()
+            .chars()
+            .count();
+        if past_end {
+            return (line, width + 1);
+        }
+        (line, col.clamp(1, width + 1))
     }
 
     /// The position of a spec path, or of its nearest ancestor that is in the file.
@@ -272,6 +279,7 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
             if let (None, false, Some(l)) = (d.pos, d.whole_file, e.location()) {
                 d = d.at(l.line(), l.column());
             }
+            d.pos = d.pos.map(|p| src.within_text(p));
             return Err(vec![d]);
         }
     };
