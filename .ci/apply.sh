@@ -12,16 +12,8 @@
 #   (shellcheck)                       every rendered *.sh, and this script
 #   cargo test --test apply_e2e        site.yml applied twice (second run changed=0), and the
 #                                      verify phase against a stand-in Eureka
-set -euo pipefail
-
-start=$(date +%s)
-step() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - start))"; }
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-step "tools"
-eval "$(bash .ci/tools.sh)"
+# shellcheck source=.ci/lib.sh
+. "$(dirname "$0")/lib.sh"
 first_line() { local v; v=$("$@" 2>&1); printf '%s\n' "${v%%$'\n'*}"; }
 first_line ansible-playbook --version
 (cd "$work" && first_line ansible-lint --nocolor --version) # it leaves .ansible/ in its cwd

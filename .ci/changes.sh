@@ -6,16 +6,8 @@
 #   ansible-playbook --syntax-check   changes.yml with the rendered inventory
 #   ansible-lint --offline --strict    changes.yml and the roles it uses, one run for all trees
 # Run from the repo root on Debian 12.
-set -euo pipefail
-
-start=$(date +%s)
-step() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - start))"; }
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-step "tools"
-eval "$(bash .ci/tools.sh)"
+# shellcheck source=.ci/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 step "render the scenarios (cargo test --test changes)"
 CHANGES_SCENARIOS_DIR="$work/scenarios" cargo test --release --quiet --test changes

@@ -10,16 +10,8 @@
 #                                      upgraded to a stub 1.4.0 with changes.yml, run twice;
 #                                      verify against a stand-in Nacos (all listed, then two missing)
 # Run from the repo root, as root, on Debian 12.
-set -euo pipefail
-
-start=$(date +%s)
-step() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - start))"; }
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-step "tools"
-eval "$(bash .ci/tools.sh)"
+# shellcheck source=.ci/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 step "render the scenarios (cargo test --test upgrade)"
 LINKIS_GEN_UPGRADE_TREES="$work/scenarios" cargo test --release --quiet --test upgrade
