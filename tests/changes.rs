@@ -408,6 +408,19 @@ fn replacing_a_control_host_starts_its_services_on_the_new_host_before_the_old_o
     );
     assert!(prepare < start_eureka && start_eureka < start_entrance);
     assert!(start_entrance < registered && registered < restart_eureka && restart_eureka < remove);
+    // Before anything stops, only the Eureka node that ran before is asked: s5's Eureka hears of
+    // registrations once s3 restarts with it as a peer (found on the test bed, where asking s5
+    // failed the change). The final check asks both.
+    assert!(
+        yml[registered..restart_eureka].contains("linkis_verify_eureka_nodes: [s3]\n"),
+        "{}",
+        &yml[registered..restart_eureka]
+    );
+    assert_eq!(yml.matches("linkis_verify_eureka_nodes:").count(), 1);
+    assert!(
+        md.contains("must be listed in Eureka (on s3, the nodes that run now)"),
+        "{md}"
+    );
     assert!(yml[remove..].contains("drain: entrance }"));
     // linkis_units runs before the new instances start: it must not remove s4's units itself.
     let units = at(yml, "    - role: linkis_units\n");

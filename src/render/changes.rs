@@ -39,6 +39,10 @@ struct Ctx<'a> {
     start: Vec<Restart>,
     /// Hosts with added instances.
     start_hosts: Vec<String>,
+    /// The Eureka nodes that run before and after the change. New instances must be listed by
+    /// these before anything stops: a new Eureka node hears of registrations only once these
+    /// restart with it as a peer (Eureka replicates to the peers a node was started with).
+    registry_nodes: Vec<String>,
     /// Removed instances in stop order: ECMs and entrances first (drained), Eureka last.
     remove: Vec<&'a InstanceChange>,
     /// The removal plays: hosts still in the spec first (strict), then hosts removed from it
@@ -97,6 +101,12 @@ pub fn render(
             }
         }
     }
+    let registry_nodes: Vec<String> = c
+        .instances
+        .iter()
+        .filter(|i| i.service == "eureka" && matches!(i.kind, "reconfigured" | "unchanged"))
+        .map(|i| i.host.clone())
+        .collect();
     let mut remove: Vec<&InstanceChange> =
         c.instances.iter().filter(|i| i.kind == "removed").collect();
     remove.reverse();
@@ -129,6 +139,7 @@ pub fn render(
         hosts,
         start,
         start_hosts,
+        registry_nodes,
         remove,
         remove_plays,
         gateway,
