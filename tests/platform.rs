@@ -201,3 +201,49 @@ fn no_platform_key_of_linkis_properties_is_shadowed_by_a_shipped_service_file() 
     }
     assert!(checked > 500, "{checked}");
 }
+
+/// A kerberized Hadoop: the HDFS storage roots are made with a ticket of the deploy user, from its
+/// keytab in `keytab_dir` (Linkis' services log in as `<user>` with `<keytab_dir>/<user>.keytab`);
+/// without Kerberos nothing of it is rendered.
+#[test]
+fn hdfs_storage_roots_are_made_with_a_kerberos_ticket_of_the_deploy_user() {
+    let text = example(PRODUCTION);
+    let model = linkis_gen::model::resolve(&plan_of(PRODUCTION, &text));
+    let files = render::render(&model, &RenderOptions::default()).expect("renders");
+    let vars = get(&files, "inventory/group_vars/all/main.yml");
+    let var = |k: &str| yaml_at(vars, &[k]).and_then(|v| v.as_str().map(str::to_string));
+    let user = &model.cluster.deploy_user;
+    assert_eq!(
+        var("linkis_storage_keytab"),
+        Some(format!("/etc/security/keytabs/{user}.keytab"))
+    );
+    assert_eq!(
+        var("linkis_storage_principal").as_deref(),
+        Some(user.as_str())
+    );
+    assert_eq!(
+        var("linkis_storage_krb5_conf").as_deref(),
+        Some("/etc/krb5.conf")
+    );
+    let role = get(&files, "roles/linkis_storage/tasks/main.yml");
+    let task = &role[role
+        .find("Create the HDFS storage directories")
+        .expect("the HDFS task")..];
+    let kinit = task
+        .find("kinit -kt \"$KEYTAB\" \"$PRINCIPAL\"")
+        .expect("kinit");
+    let mkdir = task.find("dfs -mkdir").expect("mkdir");
+    assert!(kinit < mkdir, "the ticket comes first");
+    assert!(task.contains("KRB5_CONFIG: \"{{ linkis_storage_krb5_conf }}\""));
+    assert!(task.contains("kdestroy"), "the ticket cache is removed");
+
+    let plain = text.replace(
+        "  kerberos:\n    principal: hadoop@BIGDATA.EXAMPLE.COM\n    keytab_dir: /etc/security/keytabs\n    krb5_conf: /etc/krb5.conf\n",
+        "",
+    );
+    assert_ne!(plain, text);
+    let model = linkis_gen::model::resolve(&plan_of(PRODUCTION, &plain));
+    let files = render::render(&model, &RenderOptions::default()).expect("renders");
+    assert!(!get(&files, "roles/linkis_storage/tasks/main.yml").contains("kinit"));
+    assert!(!get(&files, "inventory/group_vars/all/main.yml").contains("linkis_storage_keytab"));
+}

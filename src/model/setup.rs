@@ -111,6 +111,17 @@ pub struct StorageCtx {
     /// `HADOOP_HOME/bin/hdfs`.
     pub hdfs_client: String,
     pub hadoop_conf_dir: String,
+    /// A kerberized Hadoop (`hadoop.kerberos`): `hdfs` runs with a ticket of the deploy user,
+    /// from `<keytab_dir>/<user>.keytab` with the user's name as principal, as Linkis' services
+    /// log in (`wds.linkis.keytab.file`, host principals off).
+    pub kerberos: Option<StorageKerberos>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StorageKerberos {
+    pub keytab: String,
+    pub principal: String,
+    pub krb5_conf: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -347,6 +358,11 @@ fn storage(plan: &Plan, pf: &Platform) -> StorageCtx {
         hdfs,
         hdfs_client: format!("{}/bin/hdfs", spec.hadoop.home),
         hadoop_conf_dir: spec.hadoop.conf_dir.clone(),
+        kerberos: pf.yarn.kerberos.as_ref().map(|k| StorageKerberos {
+            keytab: keytab_file(&k.keytab_dir, user),
+            principal: user.clone(),
+            krb5_conf: k.krb5_conf.clone(),
+        }),
     }
 }
 
