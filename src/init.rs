@@ -97,6 +97,46 @@ fn placeholder_address(i: usize) -> String {
 }
 
 /// The body of the spec (everything but the header comment) for `n` hosts.
+/// The second edition's cluster keys, with their defaults in comments.
+const CLUSTER_PLATFORM: &str = "  # gateway_url: http://10.0.0.100:9001   # what clients and linkis-cli use (a load balancer); default: the first gateway
+  # java_home: /usr/lib/jvm/java-1.8.0-openjdk   # JAVA_HOME of every service; default: `java` on the PATH
+  # env: { TZ: Asia/Shanghai }    # more variables for every service
+";
+
+/// How the playbook readies the database.
+const DATABASE_DAY1: &str = "  # driver_jar: files/mysql-connector-j-8.0.33.jar   # Apache releases ship no MySQL JDBC driver: give one to install on every host
+  bootstrap: auto                 # an empty database gets the release's schema and seed; one with Linkis' tables is never touched
+";
+
+/// The platform the engines and the storage use, with install.sh's defaults.
+const PLATFORM: &str = "\
+hadoop:                           # HADOOP_HOME / HADOOP_CONF_DIR of every service; the ECM hosts must have them
+  home: /appcom/Install/hadoop
+  conf_dir: /appcom/config/hadoop-config
+  yarn_url: http://127.0.0.1:8088 # PLACEHOLDER: the ResourceManager REST address(es), `;` between an HA pair
+  # yarn_auth: { user: yarn, password: { vault: vault_yarn_password } }
+  # kerberos: { principal: hadoop@EXAMPLE.COM, keytab_dir: /appcom/keytab/, krb5_conf: /etc/krb5.conf }
+
+hive:
+  home: /appcom/Install/hive
+  conf_dir: /appcom/config/hive-config
+  # metastore: { url: \"jdbc:mysql://10.0.255.2:3306/hive\", user: hive, password: { vault: vault_hive_metastore_password } }
+
+spark:
+  home: /appcom/Install/spark
+  conf_dir: /appcom/config/spark-config
+
+storage:                          # file:// roots are per host: on several hosts use hdfs:// (or a shared mount)
+  workspace: hdfs:///tmp/linkis   # users' scripts and logs
+  hdfs_root: hdfs:///tmp/linkis   # users' HDFS root and the BML store
+  result_sets: hdfs:///tmp/linkis # job results
+  engine_root: /appcom/tmp        # engines' working directory on the ECM hosts
+
+auth:
+  admin_password: { vault: vault_linkis_admin_password }   # PLACEHOLDER: define this variable in your Ansible vault
+  # ldap: { url: \"ldap://ldap.example.com:389\", base_dn: \"dc=example,dc=com\" }
+";
+
 fn body(o: &InitOptions, n: usize) -> String {
     let mut s = String::new();
     let w = &mut s;
@@ -115,6 +155,7 @@ fn body(o: &InitOptions, n: usize) -> String {
     );
     let _ = writeln!(w, "  install_dir: /appcom/Install/LinkisInstall");
     let _ = writeln!(w, "  deploy_user: hadoop");
+    w.push_str(CLUSTER_PLATFORM);
     let _ = writeln!(w);
     let _ = writeln!(
         w,
@@ -132,6 +173,9 @@ fn body(o: &InitOptions, n: usize) -> String {
         w,
         "  password: {{ vault: vault_linkis_db_password }}   # PLACEHOLDER: define this variable in your Ansible vault"
     );
+    w.push_str(DATABASE_DAY1);
+    let _ = writeln!(w);
+    w.push_str(PLATFORM);
     let _ = writeln!(w);
     let _ = writeln!(w, "sizing:");
     let _ = writeln!(w, "  concurrent_users: {}", o.users);

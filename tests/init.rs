@@ -159,3 +159,44 @@ fn the_cli_prints_a_spec_that_validates() {
     assert!(unsupported.stdout.is_empty());
     assert!(String::from_utf8_lossy(&unsupported.stderr).contains("not supported"));
 }
+
+/// The starter spec shows the second edition's sections (platform, storage, auth, the day-1 keys
+/// of cluster and database), set to install.sh's defaults, and they reach the plan: a new operator
+/// sees them without reading docs/spec.md, and the storage does not trip the split-storage rule.
+#[test]
+fn the_starter_spec_shows_the_platform_storage_and_auth_sections() {
+    for version in ["1.1.3", "1.3.2", "1.8.0"] {
+        let text = starter_spec(&InitOptions {
+            users: 50,
+            version: version.to_string(),
+            ..InitOptions::default()
+        })
+        .unwrap();
+        for line in [
+            "\nhadoop:",
+            "\n  yarn_url: http://127.0.0.1:8088 # PLACEHOLDER",
+            "\nhive:",
+            "\nspark:",
+            "\nstorage:",
+            "\n  result_sets: hdfs:///tmp/linkis",
+            "\nauth:",
+            "\n  admin_password: { vault: vault_linkis_admin_password }",
+            "\n  bootstrap: auto",
+            "\n  # driver_jar: ",
+            "\n  # gateway_url: ",
+            "\n  # java_home: ",
+        ] {
+            assert!(text.contains(line), "{version}: no {line:?}\n{text}");
+        }
+        let p = plan(&text);
+        assert_eq!(p.spec.hadoop.conf_dir, "/appcom/config/hadoop-config");
+        assert_eq!(p.spec.storage.result_sets, "hdfs:///tmp/linkis");
+        let diags = linkis_gen::plan(&Source::new("init.yaml", text.as_bytes().to_vec()))
+            .map(|p| p.warnings)
+            .unwrap();
+        assert!(
+            !diags.iter().any(|d| d.check == "local-storage-split"),
+            "{version}: {diags:?}"
+        );
+    }
+}
