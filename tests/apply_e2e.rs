@@ -27,7 +27,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e_common::{MariaDb, sh, write};
+use e2e_common::{MariaDb, sh, stub_release, write};
 
 const DB_PASSWORD: &str = "e2e-db-secret";
 /// A YARN password and a token with characters that must be escaped in SQL and JSON.
@@ -147,47 +147,25 @@ fn setup(name: &str, db_port: u16) -> (PathBuf, PathBuf) {
     let group = sh(Command::new("id").arg("-gn"));
 
     // A stub release: LINKIS_HOME under linkis-package/, plus what must not be unpacked.
-    let rel = tmp.join("release");
-    write(
-        &rel.join("linkis-package/sbin/linkis-daemon.sh"),
-        "#!/bin/sh\necho stub daemon \"$@\"\n",
-        0o755,
-    );
-    write(
-        &rel.join("linkis-package/sbin/ext/linkis-common-start"),
-        "#!/bin/sh\n",
-        0o755,
-    );
-    write(
-        &rel.join("linkis-package/lib/linkis-commons/stub.jar"),
-        "jar",
-        0o644,
-    );
-    write(
-        &rel.join("linkis-package/conf/linkis.properties"),
-        "# stock\n",
-        0o644,
-    );
-    write(&rel.join("bin/install.sh"), "#!/bin/sh\nexit 1\n", 0o755);
-    // Records each run, and what conf/db.sh told it, instead of emptying tables.
-    write(
-        &rel.join("linkis-package/sbin/clear-server.sh"),
-        "#!/bin/bash\n. \"${LINKIS_HOME}/conf/db.sh\"\necho \"$MYSQL_HOST $MYSQL_USER $MYSQL_PASSWORD\" >> \"${LINKIS_HOME}/cleared\"\n",
-        0o755,
-    );
     // The release's db/ files: our own small schema and seed (tests/db_fixture/).
-    for f in ["linkis_ddl.sql", "linkis_dml.sql"] {
-        let text = fs::read_to_string(Path::new("tests/db_fixture").join(f)).unwrap();
-        write(&rel.join("linkis-package/db").join(f), &text, 0o644);
-    }
-    let tarball = tmp.join("apache-linkis-stub-bin.tar.gz");
-    sh(Command::new("tar")
-        .arg("-czf")
-        .arg(&tarball)
-        .arg("-C")
-        .arg(&rel)
-        .arg("linkis-package")
-        .arg("bin"));
+    let fixture = |f: &str| fs::read_to_string(Path::new("tests/db_fixture").join(f)).unwrap();
+    let (ddl, dml) = (fixture("linkis_ddl.sql"), fixture("linkis_dml.sql"));
+    let tarball = stub_release(
+        &tmp,
+        "stub",
+        &[
+            ("linkis-package/lib/linkis-commons/stub.jar", "jar", 0o644),
+            ("bin/install.sh", "#!/bin/sh\nexit 1\n", 0o755),
+            // Records each run, and what conf/db.sh told it, instead of emptying tables.
+            (
+                "linkis-package/sbin/clear-server.sh",
+                "#!/bin/bash\n. \"${LINKIS_HOME}/conf/db.sh\"\necho \"$MYSQL_HOST $MYSQL_USER $MYSQL_PASSWORD\" >> \"${LINKIS_HOME}/cleared\"\n",
+                0o755,
+            ),
+            ("linkis-package/db/linkis_ddl.sql", &ddl, 0o644),
+            ("linkis-package/db/linkis_dml.sql", &dml, 0o644),
+        ],
+    );
 
     // A stub linkis-web tarball: the static files under dist/, the installer beside it.
     let web = tmp.join("web-release");

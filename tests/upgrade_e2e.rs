@@ -24,7 +24,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e_common::{MariaDb, run, sh, write};
+use e2e_common::{MariaDb, run, sh, stub_release, write};
 
 const DB_PASSWORD: &str = "e2e-upgrade-secret";
 
@@ -135,68 +135,52 @@ case "$cmd" in
 esac
 "#;
 
-/// A stub release tarball of `version`: LINKIS_HOME under linkis-package/, a marker of the release
-/// in lib/, and db/upgrade scripts (a 1.3.2 dir whose scripts fail if run; for 1.4.0 a 1.4.0 dir
-/// that adds a table, a column and a row).
+/// A stub release tarball of `version` (tests/e2e_common's stub, plus): a clear-server.sh that
+/// only records its runs, the JDBC driver, a marker of the release in lib/, and db/upgrade scripts
+/// (a 1.3.2 dir whose scripts fail if run; for 1.4.0 a 1.4.0 dir that adds a table, a column and
+/// a row).
 fn release(tmp: &Path, version: &str) -> PathBuf {
-    let rel = tmp.join(format!("release-{version}"));
-    let home = rel.join("linkis-package");
-    write(
-        &home.join("sbin/linkis-daemon.sh"),
-        "#!/bin/sh\necho stub daemon \"$@\"\n",
-        0o755,
-    );
-    write(
-        &home.join("sbin/ext/linkis-common-start"),
-        "#!/bin/sh\n",
-        0o755,
-    );
-    write(
-        &home.join("sbin/clear-server.sh"),
-        "#!/bin/sh\necho cleared >> \"${LINKIS_HOME}/cleared\"\n",
-        0o755,
-    );
-    write(&home.join("conf/linkis.properties"), "# stock\n", 0o644);
-    // The JDBC driver an operator adds (Apache releases ship none; the jdbc role checks for it).
-    write(
-        &home.join("lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar"),
-        "stub driver",
-        0o644,
-    );
-    write(
-        &home.join(format!("lib/linkis-commons/RELEASE-{version}")),
-        version,
-        0o644,
-    );
+    let marker = format!("linkis-package/lib/linkis-commons/RELEASE-{version}");
     let never = "SELECT no_such_column FROM no_such_table_e2e;\n";
-    for f in ["linkis_ddl.sql", "linkis_dml.sql"] {
-        write(
-            &home.join(format!("db/upgrade/1.3.2_schema/mysql/{f}")),
+    let mut files = vec![
+        (
+            "linkis-package/sbin/clear-server.sh",
+            "#!/bin/sh\necho cleared >> \"${LINKIS_HOME}/cleared\"\n",
+            0o755,
+        ),
+        // The JDBC driver an operator adds (Apache releases ship none; the jdbc role checks
+        // for it).
+        (
+            "linkis-package/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar",
+            "stub driver",
+            0o644,
+        ),
+        (&marker, version, 0o644),
+        (
+            "linkis-package/db/upgrade/1.3.2_schema/mysql/linkis_ddl.sql",
             never,
             0o644,
-        );
-    }
+        ),
+        (
+            "linkis-package/db/upgrade/1.3.2_schema/mysql/linkis_dml.sql",
+            never,
+            0o644,
+        ),
+    ];
     if version == "1.4.0" {
-        write(
-            &home.join("db/upgrade/1.4.0_schema/mysql/linkis_ddl.sql"),
+        files.push((
+            "linkis-package/db/upgrade/1.4.0_schema/mysql/linkis_ddl.sql",
             "CREATE TABLE linkis_e2e_upgraded (id INT PRIMARY KEY, note VARCHAR(64));\n\
              ALTER TABLE linkis_e2e_jobs ADD COLUMN upgraded_by VARCHAR(32) DEFAULT 'stub';\n",
             0o644,
-        );
-        write(
-            &home.join("db/upgrade/1.4.0_schema/mysql/linkis_dml.sql"),
+        ));
+        files.push((
+            "linkis-package/db/upgrade/1.4.0_schema/mysql/linkis_dml.sql",
             "INSERT INTO linkis_e2e_upgraded (id, note) VALUES (1, 'the 1.4.0 dml');\n",
             0o644,
-        );
+        ));
     }
-    let tarball = tmp.join(format!("apache-linkis-{version}-bin.tar.gz"));
-    sh(Command::new("tar")
-        .arg("-czf")
-        .arg(&tarball)
-        .arg("-C")
-        .arg(&rel)
-        .arg("linkis-package"));
-    tarball
+    stub_release(tmp, version, &files)
 }
 
 /// A one-host spec on 127.0.0.1: `cluster` holds the cluster keys besides name and version,

@@ -1,8 +1,9 @@
 //! Fixtures shared by the end-to-end tests (apply_e2e, upgrade_e2e): running commands, writing
-//! files, and a real MariaDB server of the test's own.
+//! files, a real MariaDB server of the test's own, and a stub Linkis release tarball.
 //!
 //! Real: the database is Debian's `mariadbd`, installed into a fresh datadir of its own with
 //! `mariadb-install-db`, listening on 127.0.0.1 and a free port, stopped by PID when dropped.
+//! Faked: the release is a tarball of our own small files, not Apache Linkis'.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -130,4 +131,42 @@ impl Drop for MariaDb {
             .status();
         let _ = self.child.wait();
     }
+}
+
+/// A stub release tarball, TMP/apache-linkis-`version`-bin.tar.gz, built in TMP/release-`version`:
+/// LINKIS_HOME under linkis-package/ with a daemon script that only echoes, an empty
+/// sbin/ext/linkis-common-start and a stock conf/linkis.properties ("# stock\n"), plus `files`
+/// (path under the release's root, text, mode). Every top-level directory is packed, linkis-package
+/// first.
+pub fn stub_release(tmp: &Path, version: &str, files: &[(&str, &str, u32)]) -> PathBuf {
+    let rel = tmp.join(format!("release-{version}"));
+    let stock: [(&str, &str, u32); 3] = [
+        (
+            "linkis-package/sbin/linkis-daemon.sh",
+            "#!/bin/sh\necho stub daemon \"$@\"\n",
+            0o755,
+        ),
+        (
+            "linkis-package/sbin/ext/linkis-common-start",
+            "#!/bin/sh\n",
+            0o755,
+        ),
+        ("linkis-package/conf/linkis.properties", "# stock\n", 0o644),
+    ];
+    let mut tops: Vec<&str> = Vec::new();
+    for (path, text, mode) in stock.iter().chain(files) {
+        write(&rel.join(path), text, *mode);
+        let top = path.split('/').next().unwrap();
+        if !tops.contains(&top) {
+            tops.push(top);
+        }
+    }
+    let tarball = tmp.join(format!("apache-linkis-{version}-bin.tar.gz"));
+    sh(Command::new("tar")
+        .arg("-czf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&rel)
+        .args(&tops));
+    tarball
 }
