@@ -8,21 +8,26 @@
 //!
 //! The secrets follow docs/apply.md literally: an `ansible-vault encrypt`ed
 //! `inventory/group_vars/all/vault.yml` beside the rendered `main.yml`, and a password file.
-//! The database is a real MariaDB (Debian's `mariadbd`, its own datadir under the temp dir, on
-//! 127.0.0.1 and a free port, stopped by PID), bootstrapped from a schema fixture of our own
-//! (tests/db_fixture/, not Linkis' files) packed into the stub release's `db/`. Hadoop and Spark
-//! cannot exist here: their homes hold stub clients, and a stub `hdfs` keeps "HDFS" in a local
-//! directory and logs every call, so the HDFS directories the playbook creates can be checked.
+//! The database is a real MariaDB (tests/e2e_common: Debian's `mariadbd`, its own datadir under
+//! the temp dir, on 127.0.0.1 and a free port, stopped by PID), bootstrapped from a schema
+//! fixture of our own (tests/db_fixture/, not Linkis' files) packed into the stub release's `db/`.
+//! Hadoop and Spark cannot exist here: their homes hold stub clients, and a stub `hdfs` keeps
+//! "HDFS" in a local directory and logs every call, so the HDFS directories the playbook creates
+//! can be checked.
 //!
 //! Needs `ansible-playbook` (ansible-core) and `sudo` on PATH, and root (the playbook uses
 //! `become`), so it is ignored by default; `.ci/apply.sh` runs it:
 //!   cargo test --release --test apply_e2e -- --ignored
+
+mod e2e_common;
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use e2e_common::{MariaDb, sh, stub_release, write};
 
 const DB_PASSWORD: &str = "e2e-db-secret";
 /// A YARN password and a token with characters that must be escaped in SQL and JSON.
@@ -50,24 +55,6 @@ fn vault_vars(out: &Path) -> BTreeMap<String, String> {
             (n.to_string(), v)
         })
         .collect()
-}
-
-fn sh(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("command runs");
-    assert!(
-        out.status.success(),
-        "{:?} failed:\n{}\n{}",
-        cmd,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn write(path: &Path, text: &str, mode: u32) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
 
 fn mode(path: &Path) -> u32 {
@@ -160,47 +147,25 @@ fn setup(name: &str, db_port: u16) -> (PathBuf, PathBuf) {
     let group = sh(Command::new("id").arg("-gn"));
 
     // A stub release: LINKIS_HOME under linkis-package/, plus what must not be unpacked.
-    let rel = tmp.join("release");
-    write(
-        &rel.join("linkis-package/sbin/linkis-daemon.sh"),
-        "#!/bin/sh\necho stub daemon \"$@\"\n",
-        0o755,
-    );
-    write(
-        &rel.join("linkis-package/sbin/ext/linkis-common-start"),
-        "#!/bin/sh\n",
-        0o755,
-    );
-    write(
-        &rel.join("linkis-package/lib/linkis-commons/stub.jar"),
-        "jar",
-        0o644,
-    );
-    write(
-        &rel.join("linkis-package/conf/linkis.properties"),
-        "# stock\n",
-        0o644,
-    );
-    write(&rel.join("bin/install.sh"), "#!/bin/sh\nexit 1\n", 0o755);
-    // Records each run, and what conf/db.sh told it, instead of emptying tables.
-    write(
-        &rel.join("linkis-package/sbin/clear-server.sh"),
-        "#!/bin/bash\n. \"${LINKIS_HOME}/conf/db.sh\"\necho \"$MYSQL_HOST $MYSQL_USER $MYSQL_PASSWORD\" >> \"${LINKIS_HOME}/cleared\"\n",
-        0o755,
-    );
     // The release's db/ files: our own small schema and seed (tests/db_fixture/).
-    for f in ["linkis_ddl.sql", "linkis_dml.sql"] {
-        let text = fs::read_to_string(Path::new("tests/db_fixture").join(f)).unwrap();
-        write(&rel.join("linkis-package/db").join(f), &text, 0o644);
-    }
-    let tarball = tmp.join("apache-linkis-stub-bin.tar.gz");
-    sh(Command::new("tar")
-        .arg("-czf")
-        .arg(&tarball)
-        .arg("-C")
-        .arg(&rel)
-        .arg("linkis-package")
-        .arg("bin"));
+    let fixture = |f: &str| fs::read_to_string(Path::new("tests/db_fixture").join(f)).unwrap();
+    let (ddl, dml) = (fixture("linkis_ddl.sql"), fixture("linkis_dml.sql"));
+    let tarball = stub_release(
+        &tmp,
+        "stub",
+        &[
+            ("linkis-package/lib/linkis-commons/stub.jar", "jar", 0o644),
+            ("bin/install.sh", "#!/bin/sh\nexit 1\n", 0o755),
+            // Records each run, and what conf/db.sh told it, instead of emptying tables.
+            (
+                "linkis-package/sbin/clear-server.sh",
+                "#!/bin/bash\n. \"${LINKIS_HOME}/conf/db.sh\"\necho \"$MYSQL_HOST $MYSQL_USER $MYSQL_PASSWORD\" >> \"${LINKIS_HOME}/cleared\"\n",
+                0o755,
+            ),
+            ("linkis-package/db/linkis_ddl.sql", &ddl, 0o644),
+            ("linkis-package/db/linkis_dml.sql", &dml, 0o644),
+        ],
+    );
 
     // A stub linkis-web tarball: the static files under dist/, the installer beside it.
     let web = tmp.join("web-release");
@@ -409,109 +374,17 @@ fn write_vault(tmp: &Path, out: &Path, vars: &BTreeMap<String, String>) {
     assert!(head.starts_with("$ANSIBLE_VAULT;"), "{head}");
 }
 
-/// A MariaDB server of the test's own: a fresh datadir under `dir`, on 127.0.0.1 and a free
-/// port, with the user the spec names; stopped by PID when dropped.
-struct MariaDb {
-    child: std::process::Child,
-    dir: PathBuf,
-    port: u16,
-}
-
-impl MariaDb {
-    fn start(dir: &Path) -> MariaDb {
-        let dir = dir.to_path_buf();
-        let data = dir.join("data");
-        fs::create_dir_all(&dir).unwrap();
-        let user = sh(Command::new("id").arg("-un"));
-        sh(Command::new("mariadb-install-db")
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--user={user}"))
-            .arg("--auth-root-authentication-method=socket")
-            .arg("--skip-test-db"));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("mariadbd")
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--socket={}", dir.join("sock").display()))
-            .arg(format!("--pid-file={}", dir.join("pid").display()))
-            .arg(format!("--log-error={}", dir.join("error.log").display()))
-            .arg(format!("--port={port}"))
-            .arg("--bind-address=127.0.0.1")
-            .arg(format!("--user={user}"))
-            .spawn()
-            .expect("mariadbd starts");
-        let db = MariaDb { child, dir, port };
-        for _ in 0..120 {
-            if db.try_root("SELECT 1").is_some() {
-                db.root(&format!(
-                    "CREATE USER 'linkis'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}'; \
-                     GRANT ALL ON *.* TO 'linkis'@'127.0.0.1';"
-                ));
-                return db;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(250));
-        }
-        panic!(
-            "mariadbd did not come up:\n{}",
-            fs::read_to_string(db.dir.join("error.log")).unwrap_or_default()
-        );
-    }
-
-    fn try_root(&self, sql: &str) -> Option<String> {
-        let out = Command::new("mysql")
-            .arg("--no-defaults")
-            .arg(format!("--socket={}", self.dir.join("sock").display()))
-            .args([
-                "--user=root",
-                "--batch",
-                "--raw",
-                "--skip-column-names",
-                "--execute",
-                sql,
-            ])
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
-    }
-
-    /// Runs SQL as root over the socket; its output, tab-separated rows.
-    fn root(&self, sql: &str) -> String {
-        self.try_root(sql)
-            .unwrap_or_else(|| panic!("root query failed: {sql}"))
-    }
-
-    /// `mysqldump` of one database, without the dump date, to compare before and after.
-    fn dump(&self, db: &str) -> String {
-        sh(Command::new("mysqldump")
-            .arg("--no-defaults")
-            .arg(format!("--socket={}", self.dir.join("sock").display()))
-            .args(["--user=root", "--skip-dump-date", "--databases", db]))
-    }
-}
-
-impl Drop for MariaDb {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 #[ignore = "needs ansible-core, sudo and root; run by .ci/apply.sh"]
 fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     let db_dir = std::env::temp_dir().join(format!("linkis-gen-e2e-db-{}", std::process::id()));
     let _ = fs::remove_dir_all(&db_dir);
     let db = MariaDb::start(&db_dir);
+    // The user the spec names, with no database yet.
+    db.root(&format!(
+        "CREATE USER 'linkis'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}'; \
+         GRANT ALL ON *.* TO 'linkis'@'127.0.0.1';"
+    ));
     let (tmp, out) = setup("e2e", db.port);
     // The database does not exist yet: the bootstrap creates it (the user may).
     assert_eq!(db.root("SHOW DATABASES LIKE 'linkis'"), "");

@@ -6,8 +6,8 @@
 //! 1.3.2 scripts that fail if they ever run), the Linkis JVMs are sockets in this process that
 //! answer the ports, `/actuator/health` and Eureka's `/eureka/apps`, and systemd (not PID 1 here)
 //! is a `systemctl` on PATH that keeps each unit's state in files and logs every start with the
-//! directory the unit's LINKIS_HOME resolves to. The database is Debian's `mariadbd` on 127.0.0.1,
-//! a free port and a datadir of its own, stopped by PID.
+//! directory the unit's LINKIS_HOME resolves to. The database is a real MariaDB (tests/e2e_common:
+//! Debian's `mariadbd` on 127.0.0.1, a free port and a datadir of its own, stopped by PID).
 //!
 //! The test: site.yml installs 1.3.2 and starts it; the spec moves to 1.4.0; render writes the
 //! upgrade plan; changes.yml runs: the cluster stops, the database is dumped, 1.4.0 is unpacked
@@ -18,10 +18,13 @@
 //! default, run by .ci/upgrade.sh:
 //!   cargo test --release --test upgrade_e2e -- --ignored
 
+mod e2e_common;
+
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::Command;
+
+use e2e_common::{MariaDb, run, sh, stub_release, write};
 
 const DB_PASSWORD: &str = "e2e-upgrade-secret";
 
@@ -34,114 +37,6 @@ const PORTS: [(&str, &str, u16); 6] = [
     ("entrance", "CG-ENTRANCE", 42104),
     ("engineconnmanager", "CG-ENGINECONNMANAGER", 42102),
 ];
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output()
-        .unwrap_or_else(|e| panic!("{cmd:?} does not run: {e}"))
-}
-
-fn sh(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(
-        out.status.success(),
-        "{:?} failed:\n{}\n{}",
-        cmd,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn write(path: &Path, text: &str, mode: u32) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
-}
-
-/// A MariaDB server of this test's own, stopped (by PID) when dropped.
-struct MariaDb {
-    child: Child,
-    dir: PathBuf,
-    port: u16,
-}
-
-impl MariaDb {
-    fn start(dir: &Path) -> MariaDb {
-        let data = dir.join("data");
-        fs::create_dir_all(&data).unwrap();
-        sh(Command::new("mariadb-install-db")
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", data.display()))
-            .arg("--user=root")
-            .arg("--auth-root-authentication-method=socket")
-            .arg("--skip-test-db"));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("mariadbd")
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--socket={}", dir.join("sock").display()))
-            .arg(format!("--pid-file={}", dir.join("pid").display()))
-            .arg(format!("--log-error={}", dir.join("error.log").display()))
-            .arg(format!("--port={port}"))
-            .arg("--bind-address=127.0.0.1")
-            .arg("--user=root")
-            .arg("--skip-log-bin")
-            .spawn()
-            .expect("mariadbd starts");
-        let db = MariaDb {
-            child,
-            dir: dir.to_path_buf(),
-            port,
-        };
-        for _ in 0..120 {
-            if db.try_sql("SELECT 1").is_some() {
-                db.sql(&format!(
-                    "CREATE DATABASE linkis; \
-                     CREATE USER 'linkis'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}'; \
-                     GRANT ALL ON linkis.* TO 'linkis'@'127.0.0.1';"
-                ));
-                return db;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(250));
-        }
-        panic!(
-            "mariadbd did not come up:\n{}",
-            fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-        );
-    }
-
-    fn try_sql(&self, sql: &str) -> Option<String> {
-        let out = run(Command::new("mysql")
-            .arg("--no-defaults")
-            .arg(format!("--socket={}", self.dir.join("sock").display()))
-            .arg("-uroot")
-            .arg("--batch")
-            .arg("--skip-column-names")
-            .arg("-e")
-            .arg(sql));
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-    }
-
-    fn sql(&self, sql: &str) -> String {
-        self.try_sql(sql)
-            .unwrap_or_else(|| panic!("SQL failed: {sql}"))
-    }
-}
-
-impl Drop for MariaDb {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
 
 /// Answers HTTP GETs on 127.0.0.1:`port` with the JSON `answer` gives for the request line.
 fn serve(port: u16, answer: std::sync::Arc<dyn Fn(&str) -> String + Send + Sync>) {
@@ -240,68 +135,52 @@ case "$cmd" in
 esac
 "#;
 
-/// A stub release tarball of `version`: LINKIS_HOME under linkis-package/, a marker of the release
-/// in lib/, and db/upgrade scripts (a 1.3.2 dir whose scripts fail if run; for 1.4.0 a 1.4.0 dir
-/// that adds a table, a column and a row).
+/// A stub release tarball of `version` (tests/e2e_common's stub, plus): a clear-server.sh that
+/// only records its runs, the JDBC driver, a marker of the release in lib/, and db/upgrade scripts
+/// (a 1.3.2 dir whose scripts fail if run; for 1.4.0 a 1.4.0 dir that adds a table, a column and
+/// a row).
 fn release(tmp: &Path, version: &str) -> PathBuf {
-    let rel = tmp.join(format!("release-{version}"));
-    let home = rel.join("linkis-package");
-    write(
-        &home.join("sbin/linkis-daemon.sh"),
-        "#!/bin/sh\necho stub daemon \"$@\"\n",
-        0o755,
-    );
-    write(
-        &home.join("sbin/ext/linkis-common-start"),
-        "#!/bin/sh\n",
-        0o755,
-    );
-    write(
-        &home.join("sbin/clear-server.sh"),
-        "#!/bin/sh\necho cleared >> \"${LINKIS_HOME}/cleared\"\n",
-        0o755,
-    );
-    write(&home.join("conf/linkis.properties"), "# stock\n", 0o644);
-    // The JDBC driver an operator adds (Apache releases ship none; the jdbc role checks for it).
-    write(
-        &home.join("lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar"),
-        "stub driver",
-        0o644,
-    );
-    write(
-        &home.join(format!("lib/linkis-commons/RELEASE-{version}")),
-        version,
-        0o644,
-    );
+    let marker = format!("linkis-package/lib/linkis-commons/RELEASE-{version}");
     let never = "SELECT no_such_column FROM no_such_table_e2e;\n";
-    for f in ["linkis_ddl.sql", "linkis_dml.sql"] {
-        write(
-            &home.join(format!("db/upgrade/1.3.2_schema/mysql/{f}")),
+    let mut files = vec![
+        (
+            "linkis-package/sbin/clear-server.sh",
+            "#!/bin/sh\necho cleared >> \"${LINKIS_HOME}/cleared\"\n",
+            0o755,
+        ),
+        // The JDBC driver an operator adds (Apache releases ship none; the jdbc role checks
+        // for it).
+        (
+            "linkis-package/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar",
+            "stub driver",
+            0o644,
+        ),
+        (&marker, version, 0o644),
+        (
+            "linkis-package/db/upgrade/1.3.2_schema/mysql/linkis_ddl.sql",
             never,
             0o644,
-        );
-    }
+        ),
+        (
+            "linkis-package/db/upgrade/1.3.2_schema/mysql/linkis_dml.sql",
+            never,
+            0o644,
+        ),
+    ];
     if version == "1.4.0" {
-        write(
-            &home.join("db/upgrade/1.4.0_schema/mysql/linkis_ddl.sql"),
+        files.push((
+            "linkis-package/db/upgrade/1.4.0_schema/mysql/linkis_ddl.sql",
             "CREATE TABLE linkis_e2e_upgraded (id INT PRIMARY KEY, note VARCHAR(64));\n\
              ALTER TABLE linkis_e2e_jobs ADD COLUMN upgraded_by VARCHAR(32) DEFAULT 'stub';\n",
             0o644,
-        );
-        write(
-            &home.join("db/upgrade/1.4.0_schema/mysql/linkis_dml.sql"),
+        ));
+        files.push((
+            "linkis-package/db/upgrade/1.4.0_schema/mysql/linkis_dml.sql",
             "INSERT INTO linkis_e2e_upgraded (id, note) VALUES (1, 'the 1.4.0 dml');\n",
             0o644,
-        );
+        ));
     }
-    let tarball = tmp.join(format!("apache-linkis-{version}-bin.tar.gz"));
-    sh(Command::new("tar")
-        .arg("-czf")
-        .arg(&tarball)
-        .arg("-C")
-        .arg(&rel)
-        .arg("linkis-package"));
-    tarball
+    stub_release(tmp, version, &files)
 }
 
 /// A one-host spec on 127.0.0.1: `cluster` holds the cluster keys besides name and version,
@@ -482,6 +361,12 @@ fn changes_yml_upgrades_1_3_2_to_1_4_0_once_keeping_the_old_release() {
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).unwrap();
     let db = MariaDb::start(&tmp.join("db"));
+    // The database the spec names, empty, and its user.
+    db.root(&format!(
+        "CREATE DATABASE linkis; \
+         CREATE USER 'linkis'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}'; \
+         GRANT ALL ON linkis.* TO 'linkis'@'127.0.0.1';"
+    ));
     write(&tmp.join("bin/systemctl"), FAKE_SYSTEMCTL, 0o755);
     fs::create_dir_all(tmp.join("systemd")).unwrap();
     write(
@@ -544,7 +429,7 @@ fn changes_yml_upgrades_1_3_2_to_1_4_0_once_keeping_the_old_release() {
         assert!(l.ends_with(&old_home.display().to_string()), "{l}");
     }
     // The running release's data.
-    db.sql("CREATE TABLE linkis.linkis_e2e_jobs (id INT PRIMARY KEY); INSERT INTO linkis.linkis_e2e_jobs VALUES (7);");
+    db.root("CREATE TABLE linkis.linkis_e2e_jobs (id INT PRIMARY KEY); INSERT INTO linkis.linkis_e2e_jobs VALUES (7);");
 
     // The spec moves to 1.4.0: the render is an upgrade plan.
     render(
@@ -569,16 +454,16 @@ fn changes_yml_upgrades_1_3_2_to_1_4_0_once_keeping_the_old_release() {
 
     // The migration ran, once, recorded; the running release's data is still there.
     assert_eq!(
-        db.sql("SELECT CONCAT(version, ' ', script, ' ', release_from, ' ', release_to) FROM linkis.linkis_gen_schema_history ORDER BY script"),
+        db.root("SELECT CONCAT(version, ' ', script, ' ', release_from, ' ', release_to) FROM linkis.linkis_gen_schema_history ORDER BY script"),
         "1.4.0 db/upgrade/1.4.0_schema/mysql/linkis_ddl.sql 1.3.2 1.4.0\n\
          1.4.0 db/upgrade/1.4.0_schema/mysql/linkis_dml.sql 1.3.2 1.4.0"
     );
     assert_eq!(
-        db.sql("SELECT note FROM linkis.linkis_e2e_upgraded"),
+        db.root("SELECT note FROM linkis.linkis_e2e_upgraded"),
         "the 1.4.0 dml"
     );
     assert_eq!(
-        db.sql("SELECT CONCAT(id, ' ', upgraded_by) FROM linkis.linkis_e2e_jobs"),
+        db.root("SELECT CONCAT(id, ' ', upgraded_by) FROM linkis.linkis_e2e_jobs"),
         "7 stub"
     );
     // The dump was taken before the migration.
@@ -639,11 +524,11 @@ fn changes_yml_upgrades_1_3_2_to_1_4_0_once_keeping_the_old_release() {
     );
     assert!(!second.contains("\"applied: db/"), "{second}");
     assert_eq!(
-        db.sql("SELECT COUNT(*) FROM linkis.linkis_gen_schema_history"),
+        db.root("SELECT COUNT(*) FROM linkis.linkis_gen_schema_history"),
         "2"
     );
     assert_eq!(
-        db.sql("SELECT COUNT(*) FROM linkis.linkis_e2e_upgraded"),
+        db.root("SELECT COUNT(*) FROM linkis.linkis_e2e_upgraded"),
         "1"
     );
     assert_eq!(fs::read_to_string(dumps[0].path()).unwrap(), dump);

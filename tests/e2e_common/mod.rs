@@ -1,0 +1,172 @@
+//! Fixtures shared by the end-to-end tests (apply_e2e, upgrade_e2e): running commands, writing
+//! files, a real MariaDB server of the test's own, and a stub Linkis release tarball.
+//!
+//! Real: the database is Debian's `mariadbd`, installed into a fresh datadir of its own with
+//! `mariadb-install-db`, listening on 127.0.0.1 and a free port, stopped by PID when dropped.
+//! Faked: the release is a tarball of our own small files, not Apache Linkis'.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+
+/// Runs `cmd`; its output, whether it succeeded or not.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("{cmd:?} does not run: {e}"))
+}
+
+/// Runs `cmd`, which must succeed; its stdout, trimmed.
+pub fn sh(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{:?} failed:\n{}\n{}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Writes `text` to `path` with `mode`, making its directory first.
+pub fn write(path: &Path, text: &str, mode: u32) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A MariaDB server of the test's own: a fresh datadir under `dir`, on 127.0.0.1 and a free port,
+/// run as the current user; stopped by PID when dropped. It has only root (by socket) until the
+/// test creates the user its spec names.
+pub struct MariaDb {
+    child: Child,
+    dir: PathBuf,
+    pub port: u16,
+}
+
+impl MariaDb {
+    /// Starts the server and waits (up to 30 s) until root can run SQL.
+    pub fn start(dir: &Path) -> MariaDb {
+        let dir = dir.to_path_buf();
+        let data = dir.join("data");
+        fs::create_dir_all(&data).unwrap();
+        let user = sh(Command::new("id").arg("-un"));
+        sh(Command::new("mariadb-install-db")
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--user={user}"))
+            .arg("--auth-root-authentication-method=socket")
+            .arg("--skip-test-db"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("mariadbd")
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--socket={}", dir.join("sock").display()))
+            .arg(format!("--pid-file={}", dir.join("pid").display()))
+            .arg(format!("--log-error={}", dir.join("error.log").display()))
+            .arg(format!("--port={port}"))
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!("--user={user}"))
+            .arg("--skip-log-bin")
+            .spawn()
+            .expect("mariadbd starts");
+        let db = MariaDb { child, dir, port };
+        for _ in 0..120 {
+            if db.try_root("SELECT 1").is_some() {
+                return db;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+        panic!(
+            "mariadbd did not come up:\n{}",
+            fs::read_to_string(db.dir.join("error.log")).unwrap_or_default()
+        );
+    }
+
+    /// Runs SQL as root over the socket; its output (tab-separated rows, values unescaped), or
+    /// None if it failed.
+    pub fn try_root(&self, sql: &str) -> Option<String> {
+        let out = run(Command::new("mysql")
+            .arg("--no-defaults")
+            .arg(format!("--socket={}", self.dir.join("sock").display()))
+            .args([
+                "--user=root",
+                "--batch",
+                "--raw",
+                "--skip-column-names",
+                "--execute",
+                sql,
+            ]));
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    }
+
+    /// Runs SQL as root over the socket; its output, tab-separated rows.
+    pub fn root(&self, sql: &str) -> String {
+        self.try_root(sql)
+            .unwrap_or_else(|| panic!("root query failed: {sql}"))
+    }
+
+    /// `mysqldump` of one database, without the dump date, to compare before and after.
+    #[allow(dead_code)] // apply_e2e's; upgrade_e2e reads the dump the playbook writes
+    pub fn dump(&self, db: &str) -> String {
+        sh(Command::new("mysqldump")
+            .arg("--no-defaults")
+            .arg(format!("--socket={}", self.dir.join("sock").display()))
+            .args(["--user=root", "--skip-dump-date", "--databases", db]))
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A stub release tarball, TMP/apache-linkis-`version`-bin.tar.gz, built in TMP/release-`version`:
+/// LINKIS_HOME under linkis-package/ with a daemon script that only echoes, an empty
+/// sbin/ext/linkis-common-start and a stock conf/linkis.properties ("# stock\n"), plus `files`
+/// (path under the release's root, text, mode). Every top-level directory is packed, linkis-package
+/// first.
+pub fn stub_release(tmp: &Path, version: &str, files: &[(&str, &str, u32)]) -> PathBuf {
+    let rel = tmp.join(format!("release-{version}"));
+    let stock: [(&str, &str, u32); 3] = [
+        (
+            "linkis-package/sbin/linkis-daemon.sh",
+            "#!/bin/sh\necho stub daemon \"$@\"\n",
+            0o755,
+        ),
+        (
+            "linkis-package/sbin/ext/linkis-common-start",
+            "#!/bin/sh\n",
+            0o755,
+        ),
+        ("linkis-package/conf/linkis.properties", "# stock\n", 0o644),
+    ];
+    let mut tops: Vec<&str> = Vec::new();
+    for (path, text, mode) in stock.iter().chain(files) {
+        write(&rel.join(path), text, *mode);
+        let top = path.split('/').next().unwrap();
+        if !tops.contains(&top) {
+            tops.push(top);
+        }
+    }
+    let tarball = tmp.join(format!("apache-linkis-{version}-bin.tar.gz"));
+    sh(Command::new("tar")
+        .arg("-czf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&rel)
+        .args(&tops));
+    tarball
+}
