@@ -122,6 +122,10 @@ pub struct Features {
     /// Spring Boot 2.6+ settings in the yml files (1.6+): circular references allowed, ant path
     /// matching, no load-balancer cache, springfox off on Eureka.
     pub spring_boot_26: bool,
+    /// The entrance can be drained (1.2.0+): `GET /api/rest_j/v1/entrance/operation/label/markoffline`
+    /// stops routing new jobs to it, `.../metrics/runningtask` counts the jobs still running
+    /// (EntranceLabelRestfulApi, EntranceMetricRestfulApi).
+    pub entrance_offline_api: bool,
 }
 
 const fn svc(
@@ -411,11 +415,16 @@ const F_1_1: Features = Features {
     eureka_hostname_yml: false,
     eureka_client_tuning: false,
     spring_boot_26: false,
+    entrance_offline_api: false,
+};
+const F_1_2: Features = Features {
+    entrance_offline_api: true,
+    ..F_1_1
 };
 const F_1_3_0: Features = Features {
     redis_sessions: true,
     foreground: true,
-    ..F_1_1
+    ..F_1_2
 };
 const F_1_3_2: Features = Features {
     per_service_heap: true,
@@ -455,7 +464,7 @@ pub static LINES: &[Line] = &[
         id: "1.2",
         releases: &["1.2.0"],
         services: SERVICES_1_2,
-        features: F_1_1,
+        features: F_1_2,
         conf: &CONF_1_2,
     },
     Line {
@@ -1217,6 +1226,16 @@ mod tests {
             }
         }
         assert!(Release::find(DEFAULT_RELEASE).is_some());
+    }
+
+    #[test]
+    fn the_entrance_can_be_drained_from_1_2_0_on() {
+        // EntranceLabelRestfulApi (markoffline) and EntranceMetricRestfulApi (runningtask) are in
+        // release-1.2.0 and later, in none of the 1.1 tags.
+        for r in Release::all() {
+            let from_1_2 = version_key(r.version) >= version_key("1.2.0");
+            assert_eq!(r.features().entrance_offline_api, from_1_2, "{}", r.version);
+        }
     }
 
     #[test]

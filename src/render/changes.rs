@@ -11,12 +11,6 @@ use crate::state::State;
 
 /// Whether this release's entrance can be marked offline (`/entrance/operation/label/markoffline`
 /// and `/entrance/operation/metrics/runningtask`, from Linkis 1.2.0 on).
-fn entrance_offline_api(release: &str) -> bool {
-    let mut it = release.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
-    (major, minor) >= (1, 2)
-}
-
 #[derive(Serialize)]
 struct HostCtx<'a> {
     name: &'a str,
@@ -143,7 +137,8 @@ pub fn render(
         remove,
         remove_plays,
         gateway,
-        entrance_offline_api: entrance_offline_api(&c.release),
+        entrance_offline_api: crate::catalog::Release::find(&c.release)
+            .is_some_and(|r| r.features().entrance_offline_api),
         eureka: rendered.discovery == "eureka",
         admin_user: &model.platform.admin_user,
         admin_password_var: &model.platform.admin_password_var,
