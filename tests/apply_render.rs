@@ -192,7 +192,7 @@ fn group_vars_carry_secret_references_only() {
     assert!(vars.contains("linkis_db_password: \"{{ vault_linkis_db_password }}\"\n"));
     assert!(vars.contains("linkis_install_dir: /appcom/Install/LinkisInstall\n"));
     assert!(vars.contains("linkis_engineconn_root_dir: /appcom/tmp\n"));
-    assert!(vars.contains("  - { app: LINKIS-CG-ENGINECONNMANAGER, host: s10, port: 9102 }\n"));
+    assert!(vars.contains("  - { app: LINKIS-CG-ENGINECONNMANAGER, host: s10, port: 9102, service: engineconnmanager }\n"));
     // The vault variables: the spec's, and every one the conf trees reference.
     let listed: Vec<&str> = vars
         .split("linkis_vault_variables:\n")

@@ -501,6 +501,23 @@ fn a_gateway_port_change_restarts_the_gateways_and_every_reader_of_the_gateway_u
         yml.contains("- name: Reload nginx with the new gateway upstreams\n  hosts: linkis_web\n")
     );
     assert!(at(yml, "Restart gateway one instance at a time (s3 → s4)") < at(yml, "Reload nginx"));
+    // Each restart play verifies only the instance it restarted: Eureka restarts first, when s3's
+    // gateway still listens on 9001, so checking every port of s3 then would wait for 9011 in
+    // vain (found on the test bed, where it failed the change).
+    for r in &c.restart {
+        let play = &yml[at(
+            yml,
+            &format!("- name: \"Restart {} one instance", r.service),
+        )..];
+        let play = &play[..play[1..].find("\n- name: ").map_or(play.len(), |e| e + 1)];
+        assert!(
+            play.contains(&format!(
+                "        linkis_verify_services: [{}]\n",
+                r.service
+            )),
+            "{play}"
+        );
+    }
     let md = s.md();
     assert!(
         md.contains("upstream servers added: 10.0.1.3:9011, 10.0.1.4:9011"),

@@ -90,6 +90,8 @@ struct Expected<'a> {
     app: &'a str,
     host: &'a str,
     port: u16,
+    /// The service's key in `linkis_ports` (the verify role can check some services only).
+    service: &'static str,
 }
 
 #[derive(Serialize)]
@@ -213,6 +215,7 @@ fn ctx(m: &Model) -> Ctx<'_> {
                     app: &i.app,
                     host: &h.name,
                     port: i.port,
+                    service: i.name,
                 })
             })
             .collect(),
