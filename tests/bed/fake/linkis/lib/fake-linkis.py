@@ -115,6 +115,20 @@ else:
 
 REGISTRY = {}  # (app, instanceId) -> (instance dict, last renewal)
 LOCK = threading.Lock()
+OFFLINE = False  # an entrance marked offline (the drain before it is removed)
+TICKET = "linkis_user_session_ticket_id_v1"
+
+
+def admin_login_ok(user, password):
+    """The gateway's login: the admin account of its own conf (linkis-mg-gateway.properties, whose
+    password Ansible filled in from the vault), as Linkis' gateway checks it."""
+    own = props("linkis-mg-gateway.properties")
+    want_user = own.get("wds.linkis.admin.user", base.get("wds.linkis.admin.user", ""))
+    want_pw = own.get("wds.linkis.admin.password", "")
+    if not want_pw or "{{" in want_pw:
+        log("login refused: wds.linkis.admin.password is not filled in")
+        return False
+    return bool(user) and user == want_user and password == want_pw
 
 
 def instance():
@@ -160,7 +174,23 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def ticket(self):
+        """The session ticket cookie a gateway login gave (the entrance's API demands one)."""
+        m = re.search(TICKET + r"=(fake-ticket-[0-9a-f]+)", self.headers.get("Cookie", ""))
+        return m.group(1) if m else None
+
     def do_GET(self):
+        global OFFLINE
+        api = "/api/rest_j/v1/entrance/operation"
+        if SVC == "cg-entrance" and self.path in (api + "/label/markoffline", api + "/metrics/runningtask"):
+            if not self.ticket():
+                log("refused %s: no session ticket of a gateway login" % self.path)
+                return self.reply(401, {"status": -1, "message": "You are not logged in"})
+            if self.path.endswith("/markoffline"):
+                OFFLINE = True
+                log("marked offline: no new jobs are routed here")
+                return self.reply(200, {"status": 0, "message": "success", "data": {}})
+            return self.reply(200, {"status": 0, "data": {"runningTaskNumber": 0, "isOnline": not OFFLINE}})
         if self.path == "/actuator/health":
             return self.reply(200, {"status": "UP", "service": SVC, "fake": True})
         if SVC == "mg-eureka" and self.path.rstrip("/") == "/eureka/apps":
@@ -178,7 +208,21 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return json.loads(self.rfile.read(n) or b"{}")
 
-    def do_POST(self):  # register: /eureka/apps/APP
+    def do_POST(self):  # register: /eureka/apps/APP; a gateway's login
+        if SVC == "mg-gateway" and self.path == "/api/rest_j/v1/user/login":
+            b = self.body()
+            if not admin_login_ok(b.get("userName"), b.get("password")):
+                log("login of %r refused" % b.get("userName"))
+                return self.reply(401, {"status": 1, "message": "wrong user name or password"})
+            log("login of %r" % b.get("userName"))
+            data = json.dumps({"status": 0, "message": "login successful", "data": {"userName": b["userName"]}}).encode()
+            self.send_response(200)
+            self.send_header("Set-Cookie", "%s=fake-ticket-%s; Path=/" % (TICKET, os.urandom(8).hex()))
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         m = re.fullmatch(r"/eureka/apps/([^/]+)/?", self.path)
         if SVC != "mg-eureka" or not m:
             return self.reply(404, {"error": "not a Eureka"})
@@ -287,7 +331,12 @@ def client():
 
 
 def main():
-    log("starting on %s:%d (host %s), defaultZone %s" % (MY_IP, PORT, HOSTNAME, ",".join(ZONE)))
+    try:
+        with open(os.path.join(HOME, "RELEASE")) as f:
+            release = f.read().strip()
+    except OSError:
+        release = "unknown"
+    log("release %s starting on %s:%d (host %s), defaultZone %s" % (release, MY_IP, PORT, HOSTNAME, ",".join(ZONE)))
     try:
         httpd = ThreadingHTTPServer((MY_IP, PORT), Handler)
     except OSError as e:
