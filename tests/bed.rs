@@ -55,24 +55,28 @@ fn bed(scenarios: &[&str]) {
     );
 }
 
+/// The whole lifecycle on one bed, in the order CI runs it (one fresh install serves every
+/// scenario after it; each scenario asserts on the hosts' state and prints a FIGURE line per run).
 #[test]
 #[ignore = "needs root, ip netns, sshd, mariadbd, ansible; run by .ci/bed.sh"]
-fn fresh_cluster_cold_restart_non_root_check_limit_and_faults() {
-    // 1: fresh install, idempotent; 2: stop.yml + cold start (clear-server); 6: non-root user,
-    // --check --diff, --limit; 5: an sshd killed mid-run, a service that cannot start.
-    bed(&["1", "2", "6", "5"]);
-}
-
-#[test]
-#[ignore = "needs root, ip netns, sshd, mariadbd, ansible; run by .ci/bed.sh"]
-fn scale_out_and_in_with_changes_yml_never_touches_the_control_plane() {
-    // 3: two ECM hosts appended and changes.yml applied (manager rows kept, s3/s4 never
-    // restarted, the new ECMs run), then one of them removed again (drained, unit deleted).
-    bed(&["1", "scale"]);
-}
-
-#[test]
-#[ignore = "needs root, ip netns, sshd, mariadbd, ansible; run by .ci/bed.sh"]
-fn a_wrong_eureka_peer_fails_verify_naming_host_and_service() {
-    bed(&["broken"]);
+fn a_cluster_lifecycle_over_ssh_from_install_to_upgrade() {
+    bed(&[
+        // A wrong Eureka peer in s1's conf fails a fresh install in verify, naming host and service.
+        "broken",
+        // 1: a fresh 4-host install (guide-50 layout), then a second run that changes nothing.
+        "1",
+        // 6: a non-root ssh user with sudo and the tree's ansible.cfg; --check --diff; --limit s1.
+        "6", // 5: an sshd killed mid-run, then back; a service that cannot bind its port.
+        "5",
+        // 2: stop.yml in Linkis' stop order, then a cold start (clear-server once) as bedadmin.
+        "2",
+        // 3 / 4: changes.yml: two ECM hosts added, one removed (drained, its unit deleted) ...
+        "scale",
+        // ... a control host replaced (new instances registered before s4's stop) ...
+        "replace",
+        // ... the gateway port changed (restarts one instance at a time, nginx follows) ...
+        "port",
+        // ... and an upgrade 1.3.2 -> 1.4.0 (dump, migrations once, units from the new release).
+        "upgrade",
+    ]);
 }

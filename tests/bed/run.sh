@@ -19,6 +19,10 @@ NET=10.231.0
 BRIDGE=lbed0
 HOSTS=(s1 s2 s3 s4)
 GONE=() # hosts removed from the spec that are still up (changes.yml reaches them)
+CONTROL=(s3 s4) # the hosts of the Eureka pair, the gateways and nginx (guide-50 layout)
+VERSION=1.3.2   # the spec's linkis_version (scenario upgrade moves it to 1.4.0)
+GW_PORT=        # a cluster-wide gateway port (host_defaults.ports); empty: Linkis' 9001
+declare -A ROLES=() # a host's declared roles in the spec (scenario replace: s7 is `control`)
 DB_PASSWORD=bed-db-secret
 START=$(date +%s)
 
@@ -128,13 +132,29 @@ exec sleep infinity
 EOF
 }
 
+# One fake tarball per release the scenarios use. Each ships db/upgrade/<v>_schema/mysql/ as the
+# real ones do: 1.3.2's scripts fail if they ever run (an upgrade from 1.3.2 must skip them);
+# 1.4.0's add a table and a row the upgrade scenario looks for.
 make_release() {
-  local rel=$BED/release/tree
-  mkdir -p "$rel/linkis-package/conf" "$rel/linkis-package/pid" "$rel/bin"
-  cp -r "$here/fake/linkis/sbin" "$here/fake/linkis/lib" "$rel/linkis-package/"
-  echo "# the fake release's stock conf (replaced by the rendered one)" >"$rel/linkis-package/conf/linkis.properties"
-  printf '#!/bin/sh\necho "the fake release has no installer" >&2\nexit 1\n' >"$rel/bin/install.sh"
-  tar -czf "$BED/release/apache-linkis-bed-bin.tar.gz" -C "$rel" linkis-package bin
+  local v rel up
+  for v in 1.3.2 1.4.0; do
+    rel=$BED/release/tree-$v
+    up=$rel/linkis-package/db/upgrade
+    mkdir -p "$rel/linkis-package/conf" "$rel/linkis-package/pid" "$rel/bin" "$up/1.3.2_schema/mysql"
+    cp -r "$here/fake/linkis/sbin" "$here/fake/linkis/lib" "$rel/linkis-package/"
+    echo "$v" >"$rel/linkis-package/RELEASE"
+    echo "# the fake release's stock conf (replaced by the rendered one)" >"$rel/linkis-package/conf/linkis.properties"
+    printf '#!/bin/sh\necho "the fake release has no installer" >&2\nexit 1\n' >"$rel/bin/install.sh"
+    for f in linkis_ddl.sql linkis_dml.sql; do
+      echo "SELECT no_such_column FROM never_run_the_1_3_2_scripts;" >"$up/1.3.2_schema/mysql/$f"
+    done
+    if [ "$v" = 1.4.0 ]; then
+      mkdir -p "$up/1.4.0_schema/mysql"
+      echo "CREATE TABLE linkis_bed_upgraded (id INT PRIMARY KEY, note VARCHAR(64));" >"$up/1.4.0_schema/mysql/linkis_ddl.sql"
+      echo "INSERT INTO linkis_bed_upgraded (id, note) VALUES (1, 'the 1.4.0 dml');" >"$up/1.4.0_schema/mysql/linkis_dml.sql"
+    fi
+    tar -czf "$BED/release/apache-linkis-$v-bed-bin.tar.gz" -C "$rel" linkis-package bin
+  done
   mkdir -p "$BED/jdk/bin"
   printf '#!/bin/sh\necho "openjdk version \\"1.8.0-bed-stub\\"" >&2\n' >"$BED/jdk/bin/java"
   chmod 0755 "$BED/jdk/bin/java"
@@ -243,9 +263,9 @@ render() {
 version: 1
 cluster:
   name: bed
-  linkis_version: "1.3.2"
+  linkis_version: "$VERSION"
   install_dir: $BED/app/LinkisInstall
-  package: $BED/release/apache-linkis-bed-bin.tar.gz
+  package: $BED/release/apache-linkis-$VERSION-bed-bin.tar.gz
 database:
   host: $NET.1
   name: linkis
@@ -269,8 +289,9 @@ sizing:
 host_defaults:
   memory: 64G
   cores: 32
+$(if [ -n "$GW_PORT" ]; then echo "  ports: { gateway: $GW_PORT }"; fi)
 hosts:
-$(for h in "${HOSTS[@]}"; do echo "  - { name: $h, address: $(addr "$h") }"; done)
+$(for h in "${HOSTS[@]}"; do echo "  - { name: $h, address: $(addr "$h")${ROLES[$h]:+, roles: [${ROLES[$h]}]} }"; done)
 EOF
   if [ "${1:-}" != keep ]; then rm -rf "$BED/out"; fi
   "$BIN" render "$BED/spec.yaml" -o "$BED/out" >"$BED/logs/render.log" 2>&1
@@ -291,6 +312,7 @@ EOF
       linkis_engineconn_root_dir: $BED/app/engine
       linkis_start_timeout: 30
       linkis_register_timeout: 60
+      linkis_upgrade_backup_dir: $BED/backup
 EOF
     done
   } >"$BED/bed-inventory.yml"
@@ -319,6 +341,7 @@ play() {
   set +e
   (cd "$BED/out" && ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_SSH_CONTROL_PATH_DIR="$BED/cp" \
     ANSIBLE_LOCAL_TEMP="$BED/ansible-local" ANSIBLE_RETRY_FILES_ENABLED=0 \
+    ANSIBLE_CALLBACK_PLUGINS="$here/callback" ANSIBLE_CALLBACKS_ENABLED=bed_timer \
     ansible-playbook -i inventory/hosts.yml -i "$BED/bed-inventory.yml" "$pb" \
     -e "@$BED/vault.yml" -e "ansible_user=$user" "$@") >"$LOG" 2>&1
   RC=$?
@@ -327,6 +350,8 @@ play() {
   local figs="" h
   for h in "${!CHANGED[@]}"; do figs+=" $h=${CHANGED[$h]}"; done
   log "FIGURE scenario=$SCEN run=$label ($pb $*) as $user: rc=$RC wall=$(($(date +%s) - t0))s hosts=${#CHANGED[@]} changed:$(tr ' ' '\n' <<<"$figs" | sort | tr '\n' ' ')"
+  # Where the time went (tests/bed/callback/bed_timer.py): the slowest tasks of the run.
+  grep '^BED TIMER' "$LOG" | head -"${BED_TIMER_LINES:-6}" | sed 's/^/    /' || true
 }
 recap() {
   CHANGED=() FAILED=() UNREACH=()
@@ -387,13 +412,13 @@ expect_cluster_up() {
   done
   local want n e
   want=$(grep -c '{ app: ' "$BED/out/inventory/group_vars/all/main.yml")
-  for e in s3 s4; do # the guide-50 layout's Eureka pair
+  for e in "${CONTROL[@]}"; do # the Eureka pair
     n=$(curl -sf -H 'Accept: application/json' "http://$(addr "$e"):20303/eureka/apps" |
       python3 -c 'import json,sys; print(sum(len(a["instance"]) for a in json.load(sys.stdin)["applications"]["application"]))')
     [ "$n" = "$want" ] || fail "$1: Eureka on $e lists $n instances, want $want"
   done
   # nginx: enabled, running, and proxying /api to a gateway (the fake gateway answers JSON).
-  for h in s3 s4; do
+  for h in "${CONTROL[@]}"; do
     [ "$(on "$h" systemctl is-active nginx)" = active ] || fail "$1: nginx on $h is not active"
     [ -L "$BED/hosts/$h/systemd/multi-user.target.wants/nginx.service" ] || fail "$1: nginx on $h not enabled"
     curl -s "http://$(addr "$h"):8088/api/rest_j/v1/anything" | grep -q '"not found"' ||
@@ -439,7 +464,19 @@ need() {
     STATE=fresh
     ;;
   converged)
-    if [ "$STATE" != converged ]; then scenario_1; fi
+    case "$STATE" in
+    converged) ;;
+    repaired) # scenario 5 fixed the rendered files but left the broken ECM down: converge
+      play converge root site.yml
+      expect_ok "converge"
+      expect_cluster_up "converge"
+      STATE=converged
+      ;;
+    *) scenario_1 ;;
+    esac
+    ;;
+  installed) # installed and applied, whether every service runs or not (scenario 2 restarts all)
+    case "$STATE" in converged | repaired) ;; *) scenario_1 ;; esac
     ;;
   esac
 }
@@ -485,14 +522,23 @@ scenario_1() {
 # 2. stop.yml in the host's stop order, then site.yml (as a non-root sudo user, no acl): a clean
 #    cold start that runs clear-server.sh, here and only here.
 scenario_2() {
-  need converged
+  need installed
   SCEN=2
-  local before h u t
+  local before h u t planted
   before=$(start_times)
+  planted=$(rows)
+  # The units that run now (after scenario 5, s1's ECM does not: it is left out of the order check).
+  local running=" "
+  for h in "${HOSTS[@]}"; do
+    for u in $(units_of "$h"); do
+      if [ "$(on "$h" systemctl is-active "$u")" = active ]; then running+="$u@$h "; fi
+    done
+  done
   play stop root stop.yml
   expect_ok "stop.yml"
   for h in "${HOSTS[@]}"; do
     for u in $(units_of "$h"); do
+      [[ $running == *" $u@$h "* ]] || continue
       [ "$(on "$h" systemctl is-active "$u")" = inactive ] || fail "stop.yml left $u on $h $(on "$h" systemctl is-active "$u")"
       [ -L "$BED/hosts/$h/systemd/multi-user.target.wants/$u" ] || fail "stop.yml disabled $u on $h"
     done
@@ -505,7 +551,7 @@ scenario_2() {
     u=linkis-${order[$i]}.service
     min=99999999999 max=0
     for h in "${HOSTS[@]}"; do
-      [ -f "$BED/out/hosts/$h/systemd/$u" ] || continue
+      [[ $running == *" $u@$h "* ]] || continue
       t=$(unit_state "$h" "$u" stopped)
       min=$(python3 -c "print(min($min, $t))")
       max=$(python3 -c "print(max($max, $t))")
@@ -514,13 +560,16 @@ scenario_2() {
       fail "stop.yml stopped ${order[$i]} before every ${order[$((i - 1))]} was stopped"
     prev_max=$max
   done
-  [ "$(rows)" = 2 ] || fail "stop.yml touched the manager tables"
+  [ "$(rows)" = "$planted" ] || fail "stop.yml touched the manager tables"
+  local clears
+  clears=$(clear_runs s3)
   play site-cold bedadmin site.yml
   expect_ok "cold start"
   expect_cluster_up "cold start"
-  [ "$(clear_runs s3)" = 2 ] || fail "the cold start did not run clear-server.sh once on s3 ($(clear_runs s3) runs)"
+  [ "$(clear_runs s3)" = $((clears + 1)) ] || fail "the cold start did not run clear-server.sh once on s3 ($(clear_runs s3) runs, $clears before)"
   [ "$(rows)" = 0 ] || fail "rows planted in the manager tables survived the cold start"
   no_db_password_on_disk "cold start"
+  STATE=converged
   [ "$(start_times)" != "$before" ] || fail "no service was started again"
   for h in "${HOSTS[@]}"; do
     for u in $(units_of "$h"); do
@@ -592,10 +641,10 @@ scenario_5() {
   grep -B3 "Not registered in Eureka" "$LOG" | grep -q "linkis_verify" || fail "the failure is not the verify role's"
   grep -q "FATAL: cannot listen on $(addr s1):1" "$(lhome s1)/logs/fake-cg-engineconnmanager.log" ||
     fail "the fake ECM did not say why it failed"
+  # The rendered file is right again; the next run that needs a converged cluster applies it
+  # (scenario 2's cold start, or a converge run), and asserts that everything runs.
   cp "$BED/ecm.properties.orig" "$f"
-  play port-restored root site.yml
-  expect_ok "port restored"
-  expect_cluster_up "port restored"
+  STATE=repaired
 }
 
 # A deliberately broken render: a wrong Eureka peer in s1's application-linkis.yml fails a fresh
@@ -664,7 +713,159 @@ scenario_scale() {
   [ "$(rows)" = "$planted" ] || fail "the scale-in touched the manager tables"
   sleep 13 # the fake Eureka drops an instance 12 s after its last renewal
   expect_cluster_up "scale-in"
-  STATE=changed
+  GONE=()
+  STATE=converged
+}
+
+# Unit files gone, not enabled, not running: what a host keeps of the units it no longer runs.
+expect_units_removed() { # LABEL HOST UNIT...
+  local label=$1 h=$2 u
+  shift 2
+  for u in "$@"; do
+    [ ! -e "$BED/hosts/$h/systemd/$u" ] || fail "$label: the unit file $u is left on $h"
+    [ ! -L "$BED/hosts/$h/systemd/multi-user.target.wants/$u" ] || fail "$label: $u stays enabled on $h"
+    [ "$(on "$h" systemctl is-active "$u")" != active ] || fail "$label: $u still runs on $h"
+  done
+}
+# The instances of a service that restarted since SINCE (epoch seconds) did so one at a time: no
+# two of them down at once, and at least MIN of them restarted.
+expect_one_at_a_time() { # LABEL SERVICE-UNIT SINCE MIN
+  local label=$1 u=$2 h spans=""
+  for h in "${HOSTS[@]}"; do
+    [ -f "$BED/out/hosts/$h/systemd/$u" ] || continue
+    spans+="$(unit_state "$h" "$u" stopped):$(unit_state "$h" "$u" started) "
+  done
+  python3 - "$spans" "$3" "$4" <<'PY' || fail "$label: $u: not at least $4 restarts one at a time since $3 (stopped:started $spans)"
+import sys
+since, least = float(sys.argv[2]), int(sys.argv[3])
+spans = sorted((float(a), float(b)) for a, b in (s.split(":") for s in sys.argv[1].split())
+               if a and b and since <= float(a) <= float(b))
+sys.exit(0 if len(spans) >= least and all(x[1] <= y[0] for x, y in zip(spans, spans[1:])) else 1)
+PY
+}
+
+# 4a. A control host replaced: s4 leaves the spec and s7, a new host declared `roles: [control]`
+#     (docs/operations.md, "Replacing a failed host"), is appended. changes.yml installs s7 and starts its instances (registered before anything stops),
+#     restarts the others one at a time (their Eureka peers changed), then stops and removes s4's
+#     units. A fresh control host in a running cluster never runs clear-server.
+scenario_replace() {
+  need converged
+  SCEN=replace
+  local planted h u before_stop after_start
+  plant_rows survives-replace
+  planted=$(rows)
+  local kept=()
+  for h in "${HOSTS[@]}"; do [ "$h" = s4 ] || kept+=("$h"); done
+  HOSTS=("${kept[@]}" s7)
+  host_up s7
+  ROLES[s7]=control
+  GONE=(s4)
+  CONTROL=(s3 s7)
+  render keep
+  grep -qE "changes against applied.json: 5 added, 5 removed \(5 moved\), [0-9]+ reconfigured" "$BED/logs/render.log" ||
+    fail "render does not plan the replacement: $(cat "$BED/logs/render.log")"
+  local s4_units
+  s4_units=$(find "$BED/hosts/s4/systemd" -maxdepth 1 -name 'linkis-*.service' -printf '%f\n' | sort)
+  local since
+  since=$(date +%s)
+  play changes-replace root changes.yml
+  expect_ok "changes.yml (replace s4 by s7)"
+  [ "$(rows)" = "$planted" ] || fail "replacing a control host touched the manager tables ($(rows) rows, $planted planted)"
+  [ "$(clear_runs s7)" = 0 ] || fail "clear-server ran on the new control host s7"
+  if grep -q "clear-server" "$LOG"; then fail "changes.yml ran clear-server"; fi
+  # s4's entrance was drained first: marked offline after an admin login at a gateway that stays.
+  grep -q "marked offline" "$(lhome s4)/logs/fake-cg-entrance.log" || fail "s4's entrance was not marked offline"
+  grep -q "login of 'hadoop'" "$(lhome s3)/logs/fake-mg-gateway.log" || fail "no admin login at s3's gateway"
+  # shellcheck disable=SC2086
+  expect_units_removed "replace" s4 $s4_units
+  # s7's instances were up before the first of s4's stopped.
+  after_start=0
+  for u in $(units_of s7); do
+    after_start=$(python3 -c "print(max($after_start, $(unit_state s7 "$u" started)))")
+  done
+  before_stop=99999999999
+  for u in $s4_units; do
+    before_stop=$(python3 -c "print(min($before_stop, $(unit_state s4 "$u" stopped)))")
+  done
+  python3 -c "import sys; sys.exit(0 if $after_start <= $before_stop else 1)" ||
+    fail "an instance of s4 stopped before s7's were all up"
+  for u in linkis-mg-eureka.service linkis-mg-gateway.service linkis-cg-linkismanager.service; do
+    expect_one_at_a_time "replace" "$u" "$since" 1 # s3's (s7's are new)
+  done
+  expect_one_at_a_time "replace" linkis-cg-engineconnmanager.service "$since" 2
+  sleep 13 # s4's instances drop out of Eureka 12 s after their last renewal
+  expect_cluster_up "replace s4 by s7"
+  GONE=()
+  STATE=converged
+}
+
+# 4b. A gateway port change (host_defaults.ports.gateway 9001 -> 9011): the gateways move, every
+#     service that reads the gateway URL restarts one instance at a time, nginx follows.
+scenario_port() {
+  need converged
+  SCEN=port
+  local before h since
+  before=$(start_times)
+  since=$(date +%s)
+  GW_PORT=9011
+  render keep
+  grep -qE "changes against applied.json: 0 added, 0 removed \(0 moved\), [1-9][0-9]* reconfigured" "$BED/logs/render.log" ||
+    fail "render does not plan the port change: $(cat "$BED/logs/render.log")"
+  play changes-gateway-port root changes.yml
+  expect_ok "changes.yml (gateway port)"
+  for h in "${CONTROL[@]}"; do
+    curl -sf "http://$(addr "$h"):9011/actuator/health" >/dev/null || fail "no gateway on $h:9011"
+    if curl -s -o /dev/null "http://$(addr "$h"):9001/actuator/health"; then fail "a gateway still answers on $h:9001"; fi
+  done
+  for h in "${HOSTS[@]}"; do
+    grep -q "^wds.linkis.gateway.url=http://.*:9011$" "$(lhome "$h")/conf/linkis.properties" ||
+      fail "linkis.properties on $h does not point at the gateway on 9011"
+  done
+  [ "$(start_times)" != "$before" ] || fail "no service restarted"
+  expect_one_at_a_time "port" linkis-mg-gateway.service "$since" 2
+  sleep 13 # the gateways' old registrations (port 9001) expire
+  expect_cluster_up "gateway port change"
+  local ports
+  ports=$(curl -sf -H 'Accept: application/json' "http://$(addr "${CONTROL[0]}"):20303/eureka/apps" |
+    python3 -c 'import json,sys; print(sorted({i["port"]["$"] for a in json.load(sys.stdin)["applications"]["application"] if a["name"] == "LINKIS-MG-GATEWAY" for i in a["instance"]}))')
+  [ "$ports" = "[9011]" ] || fail "Eureka lists the gateways on $ports, want [9011]"
+  STATE=converged
+}
+
+# 4c. An upgrade, 1.3.2 -> 1.4.0: CHANGES.md is an upgrade plan; changes.yml stops the cluster,
+#     dumps the database, unpacks 1.4.0 beside 1.3.2 (install_dir switches), runs the 1.4.0
+#     migration scripts once (not 1.3.2's), starts everything from the new release, verifies.
+scenario_upgrade() {
+  need converged
+  SCEN=upgrade
+  local before h u
+  before=$(start_times)
+  VERSION=1.4.0
+  render keep
+  grep -q "1.3.2 -> 1.4.0\|1.3.2 → 1.4.0" "$BED/out/CHANGES.md" || fail "CHANGES.md is not an upgrade plan"
+  grep -q '^   - 1.4.0: .*linkis_ddl.sql' "$BED/out/CHANGES.md" || fail "CHANGES.md does not list the 1.4.0 scripts"
+  if grep -q '^   - 1.3.2: ' "$BED/out/CHANGES.md"; then fail "CHANGES.md would run the 1.3.2 scripts again"; fi
+  play upgrade root changes.yml
+  expect_ok "changes.yml (upgrade to 1.4.0)"
+  for h in "${HOSTS[@]}"; do
+    [ "$(readlink "$BED/hosts/$h/app/LinkisInstall")" = "$BED/app/LinkisInstall-1.4.0" ] ||
+      fail "install_dir on $h is $(readlink "$BED/hosts/$h/app/LinkisInstall"), not the 1.4.0 release"
+    [ "$(cat "$BED/hosts/$h/app/LinkisInstall-1.4.0/RELEASE")" = 1.4.0 ] || fail "the 1.4.0 release is not unpacked on $h"
+    [ -f "$BED/hosts/$h/app/LinkisInstall-1.3.2/RELEASE" ] || fail "the 1.3.2 release is gone from $h (no rollback)"
+    for u in $(units_of "$h"); do
+      u=${u#linkis-}
+      grep -q "release 1.4.0 starting" "$BED/hosts/$h/app/LinkisInstall-1.4.0/logs/fake-${u%.service}.log" ||
+        fail "$u on $h did not start from the 1.4.0 release"
+    done
+  done
+  [ "$(db "SELECT note FROM linkis_bed_upgraded")" = "the 1.4.0 dml" ] || fail "the 1.4.0 scripts did not run"
+  [ "$(db "SELECT COUNT(*) FROM linkis_gen_schema_history")" = 2 ] || fail "the migration history is not 1.4.0's two scripts"
+  ls "$BED"/backup/*.sql* >/dev/null 2>&1 || fail "no database dump in $BED/backup"
+  while read -r uh t; do
+    [ "$(start_time_of "$uh")" != "$t" ] || fail "the upgrade did not restart $uh"
+  done <<<"$before"
+  expect_cluster_up "upgrade to 1.4.0"
+  STATE=converged
 }
 
 # ---------------------------------------------------------------- main
@@ -693,7 +894,7 @@ if [ "${1:-}" = --up ]; then # a bed left up for debugging (then: --teardown)
   exit 0
 fi
 scenarios=("$@")
-if [ ${#scenarios[@]} = 0 ]; then scenarios=(1 2 6 5 broken); fi
+if [ ${#scenarios[@]} = 0 ]; then scenarios=(broken 1 6 5 2 scale replace port upgrade); fi
 for s in "${scenarios[@]}"; do
   t0=$(date +%s)
   "scenario_$s"
