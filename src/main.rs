@@ -115,133 +115,155 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Validate { spec } => with_plan(&spec, None, |src, plan| {
-            println!(
-                "{}: ok: {} hosts, Linkis {}, {} warning{}",
-                src.name,
-                plan.hosts.len(),
-                plan.cluster.version,
-                plan.warnings.len(),
-                if plan.warnings.len() == 1 { "" } else { "s" }
-            );
-            ExitCode::SUCCESS
-        }),
-        Command::Plan { spec, format, out } => {
-            let applied = match out.as_deref().map(read_applied).transpose() {
-                Ok(a) => a.flatten(),
-                Err(code) => return code,
-            };
-            with_plan(&spec, applied, |_, plan| {
-                match format {
-                    Format::Text => {
-                        print!("{}", render::plan_text(plan));
-                        print_change_summary(plan, &RenderOptions::default());
-                    }
-                    Format::Json => print!("{}", linkis_gen::report::json(plan)),
-                }
-                ExitCode::SUCCESS
-            })
-        }
+        Command::Validate { spec } => validate(&spec),
+        Command::Plan { spec, format, out } => plan(&spec, format, out.as_deref()),
         Command::Render {
             spec,
             out,
             templates,
             check,
-        } => {
-            let applied = match read_applied(&out) {
-                Ok(a) => a,
-                Err(code) => return code,
-            };
-            with_plan(&spec, applied, |src, plan| {
-                let opts = RenderOptions {
-                    templates,
-                    spec_name: header_name(&spec),
-                };
-                // Everything is rendered in memory first: a template error writes nothing.
-                let files = match render::render(plan, &opts) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return ExitCode::from(2);
-                    }
-                };
-                print_change_summary_of(plan, &files);
-                if check {
-                    return match linkis_gen::write::check(&out, &files) {
-                        Ok(drift) if drift.is_empty() => {
-                            println!(
-                                "{}: {} is up to date ({} files)",
-                                src.name,
-                                out.display(),
-                                files.len()
-                            );
-                            ExitCode::SUCCESS
-                        }
-                        Ok(drift) => {
-                            print!("{}", linkis_gen::write::drift_report(&drift));
-                            eprintln!(
-                                "{}: {} differs from the rendered tree in {} file{}; run `linkis-gen render` and commit",
-                                src.name,
-                                out.display(),
-                                drift.len(),
-                                if drift.len() == 1 { "" } else { "s" }
-                            );
-                            ExitCode::from(1)
-                        }
-                        Err(e) => {
-                            eprintln!("error: {e}");
-                            ExitCode::from(2)
-                        }
-                    };
-                }
-                match linkis_gen::write::write(&out, &files) {
-                    Ok(s) => {
-                        println!(
-                            "{}: {} files in {}: {} written, {} unchanged, {} removed",
-                            src.name,
-                            files.len(),
-                            out.display(),
-                            s.written,
-                            s.unchanged,
-                            s.removed.len()
-                        );
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        ExitCode::from(2)
-                    }
-                }
-            })
-        }
+        } => render_cmd(&spec, &out, templates, check),
         Command::Init {
             users,
             host_memory,
             engines,
             concurrency,
             linkis_version,
-        } => {
-            let opts = InitOptions {
-                users,
-                host_memory,
-                engines: engines.0,
-                concurrency,
-                version: linkis_version,
-            };
-            match linkis_gen::init::starter_spec(&opts) {
-                Ok(text) => {
-                    print!("{text}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
+        } => init(InitOptions {
+            users,
+            host_memory,
+            engines: engines.0,
+            concurrency,
+            version: linkis_version,
+        }),
         Command::Schema => {
             print!("{}", linkis_gen::schema::spec_schema_text());
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// `validate`: the spec is well-formed and places; a one-line summary.
+fn validate(spec: &Path) -> ExitCode {
+    with_plan(spec, None, |src, plan| {
+        println!(
+            "{}: ok: {} hosts, Linkis {}, {} warning{}",
+            src.name,
+            plan.hosts.len(),
+            plan.cluster.version,
+            plan.warnings.len(),
+            if plan.warnings.len() == 1 { "" } else { "s" }
+        );
+        ExitCode::SUCCESS
+    })
+}
+
+/// `plan`: the sizing arithmetic and placement (text or JSON), and with `-o OUT` the change
+/// summary against what runs there.
+fn plan(spec: &Path, format: Format, out: Option<&Path>) -> ExitCode {
+    let applied = match out.map(read_applied).transpose() {
+        Ok(a) => a.flatten(),
+        Err(code) => return code,
+    };
+    with_plan(spec, applied, |_, plan| {
+        match format {
+            Format::Text => {
+                print!("{}", render::plan_text(plan));
+                print_change_summary(plan, &RenderOptions::default());
+            }
+            Format::Json => print!("{}", linkis_gen::report::json(plan)),
+        }
+        ExitCode::SUCCESS
+    })
+}
+
+/// `render`: every file rendered in memory first (a template error writes nothing), then
+/// written to OUT, or with `--check` compared with it.
+fn render_cmd(spec: &Path, out: &Path, templates: Option<PathBuf>, check: bool) -> ExitCode {
+    let applied = match read_applied(out) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    with_plan(spec, applied, |src, plan| {
+        let opts = RenderOptions {
+            templates,
+            spec_name: header_name(spec),
+        };
+        let files = match render::render(plan, &opts) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        print_change_summary_of(plan, &files);
+        if check {
+            check_tree(&src.name, out, &files)
+        } else {
+            write_tree(&src.name, out, &files)
+        }
+    })
+}
+
+/// `render --check`: 0 when OUT holds exactly the rendered files, 1 naming the drift.
+fn check_tree(name: &str, out: &Path, files: &[render::OutFile]) -> ExitCode {
+    match linkis_gen::write::check(out, files) {
+        Ok(drift) if drift.is_empty() => {
+            println!(
+                "{name}: {} is up to date ({} files)",
+                out.display(),
+                files.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(drift) => {
+            print!("{}", linkis_gen::write::drift_report(&drift));
+            eprintln!(
+                "{name}: {} differs from the rendered tree in {} file{}; run `linkis-gen render` and commit",
+                out.display(),
+                drift.len(),
+                if drift.len() == 1 { "" } else { "s" }
+            );
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes the rendered files into OUT (all or nothing) and says what changed.
+fn write_tree(name: &str, out: &Path, files: &[render::OutFile]) -> ExitCode {
+    match linkis_gen::write::write(out, files) {
+        Ok(s) => {
+            println!(
+                "{name}: {} files in {}: {} written, {} unchanged, {} removed",
+                files.len(),
+                out.display(),
+                s.written,
+                s.unchanged,
+                s.removed.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `init`: a starter spec on stdout.
+fn init(opts: InitOptions) -> ExitCode {
+    match linkis_gen::init::starter_spec(&opts) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
         }
     }
 }
