@@ -334,7 +334,7 @@ fn a_switch_to_nacos_stops_everything_removes_the_eureka_units_and_verifies_with
         "{vars}"
     );
     assert!(
-        vars.contains("  - { app: LINKIS-MG-GATEWAY, host: h3, port: 9001 }"),
+        vars.contains("  - { app: LINKIS-MG-GATEWAY, host: h3, port: 9001, service: gateway }"),
         "{vars}"
     );
     assert!(!vars.contains("LINKIS-MG-EUREKA"), "{vars}");
