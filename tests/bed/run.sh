@@ -662,6 +662,16 @@ scenario_broken() {
   STATE=broken
 }
 
+# Unit files gone, not enabled, not running: what a host keeps of the units it no longer runs.
+expect_units_removed() { # LABEL HOST UNIT...
+  local label=$1 h=$2 u
+  shift 2
+  for u in "$@"; do
+    [ ! -e "$BED/hosts/$h/systemd/$u" ] || fail "$label: the unit file $u is left on $h"
+    [ ! -L "$BED/hosts/$h/systemd/multi-user.target.wants/$u" ] || fail "$label: $u stays enabled on $h"
+    [ "$(on "$h" systemctl is-active "$u")" != active ] || fail "$label: $u still runs on $h"
+  done
+}
 # 7. Changes to a running cluster (issue 10): s5 and s6 appended to the converged cluster and
 #    changes.yml applied; then s5 removed again and changes.yml applied.
 start_time_of() { unit_state "${1#*@}" "${1%@*}" started; }
@@ -707,9 +717,7 @@ scenario_scale() {
     fail "render does not plan the removal: $(cat "$BED/logs/render.log")"
   play changes-scale-in root changes.yml
   expect_ok "changes.yml (scale-in)"
-  [ ! -e "$BED/hosts/s5/systemd/linkis-cg-engineconnmanager.service" ] || fail "the ECM unit file is left on s5"
-  [ ! -L "$BED/hosts/s5/systemd/multi-user.target.wants/linkis-cg-engineconnmanager.service" ] || fail "the ECM stays enabled on s5"
-  [ "$(on s5 systemctl is-active linkis-cg-engineconnmanager.service)" != active ] || fail "the ECM of s5 still runs"
+  expect_units_removed "scale-in" s5 linkis-cg-engineconnmanager.service
   [ "$(rows)" = "$planted" ] || fail "the scale-in touched the manager tables"
   sleep 13 # the fake Eureka drops an instance 12 s after its last renewal
   expect_cluster_up "scale-in"
@@ -717,16 +725,6 @@ scenario_scale() {
   STATE=converged
 }
 
-# Unit files gone, not enabled, not running: what a host keeps of the units it no longer runs.
-expect_units_removed() { # LABEL HOST UNIT...
-  local label=$1 h=$2 u
-  shift 2
-  for u in "$@"; do
-    [ ! -e "$BED/hosts/$h/systemd/$u" ] || fail "$label: the unit file $u is left on $h"
-    [ ! -L "$BED/hosts/$h/systemd/multi-user.target.wants/$u" ] || fail "$label: $u stays enabled on $h"
-    [ "$(on "$h" systemctl is-active "$u")" != active ] || fail "$label: $u still runs on $h"
-  done
-}
 # The instances of a service that restarted since SINCE (epoch seconds) did so one at a time: no
 # two of them down at once, and at least MIN of them restarted.
 expect_one_at_a_time() { # LABEL SERVICE-UNIT SINCE MIN
