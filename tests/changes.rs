@@ -517,6 +517,11 @@ fn a_gateway_port_change_restarts_the_gateways_and_every_reader_of_the_gateway_u
             )),
             "{play}"
         );
+        // linkis_start has waited for the restarted port: verify does not probe the host again.
+        assert!(
+            play.contains("        linkis_verify_ports: false\n"),
+            "{play}"
+        );
     }
     let md = s.md();
     assert!(
