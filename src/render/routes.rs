@@ -103,12 +103,14 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_db/templates/bootstrap.sql.j2";
     Apply Cluster "roles/linkis_install/tasks/main.yml";
     Apply Cluster "roles/linkis_jdbc/tasks/main.yml";
+    Apply Cluster "roles/linkis_preflight/defaults/main.yml";
     Apply Cluster "roles/linkis_preflight/tasks/main.yml";
     Apply Cluster "roles/linkis_preflight_ecm/tasks/main.yml";
     Apply Cluster "roles/linkis_start/defaults/main.yml";
     Apply Cluster "roles/linkis_start/tasks/main.yml";
     Apply Cluster "roles/linkis_start/tasks/one.yml";
     Apply Cluster "roles/linkis_storage/tasks/main.yml";
+    Apply Cluster "roles/linkis_units/defaults/main.yml";
     Apply Cluster "roles/linkis_units/handlers/main.yml";
     Apply Cluster "roles/linkis_units/tasks/main.yml";
     Apply Cluster "roles/linkis_upgrade/defaults/main.yml";
