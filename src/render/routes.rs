@@ -102,6 +102,7 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_db/tasks/main.yml";
     Apply Cluster "roles/linkis_db/templates/bootstrap.sql.j2";
     Apply Cluster "roles/linkis_install/tasks/main.yml";
+    Apply Cluster "roles/linkis_jdbc/defaults/main.yml";
     Apply Cluster "roles/linkis_jdbc/tasks/main.yml";
     Apply Cluster "roles/linkis_preflight/defaults/main.yml";
     Apply Cluster "roles/linkis_preflight/tasks/main.yml";
@@ -109,6 +110,7 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_start/defaults/main.yml";
     Apply Cluster "roles/linkis_start/tasks/main.yml";
     Apply Cluster "roles/linkis_start/tasks/one.yml";
+    Apply Cluster "roles/linkis_storage/defaults/main.yml";
     Apply Cluster "roles/linkis_storage/tasks/main.yml";
     Apply Cluster "roles/linkis_units/defaults/main.yml";
     Apply Cluster "roles/linkis_units/handlers/main.yml";

@@ -297,18 +297,34 @@ def check_gateway():
     die("wds.linkis.gateway.url %s does not answer" % url)
 
 
+SERVER = [None]  # the Eureka this instance registered with (a defaultZone URL), while it is
+
+
+def cancel():
+    """Cancels the registration, as a Eureka client does when its Spring context closes."""
+    if SERVER[0] is None:
+        return
+    iid = instance()["instanceId"]
+    try:
+        http("DELETE", "%s/apps/%s/%s" % (SERVER[0], APP, urllib.request.quote(iid, safe="")), timeout=2)
+        log("cancelled the registration of %s with %s" % (iid, SERVER[0]))
+    except (OSError, urllib.error.HTTPError) as e:
+        log("could not cancel the registration of %s with %s: %s" % (iid, SERVER[0], e))
+
+
 def client():
     """Registers with the first Eureka of defaultZone that answers, then renews every 4 s."""
     inst = instance()
     path = "/apps/%s" % APP  # below a defaultZone URL, which ends in /eureka
     server, since = None, time.time()
     while True:
+        SERVER[0] = server
         try:
             if server is None:
                 for z in ZONE:
                     try:
                         http("POST", z + path, {"instance": inst})
-                        server = z
+                        server = SERVER[0] = z
                         log("registered %s with %s" % (inst["instanceId"], z))
                         break
                     except (OSError, urllib.error.HTTPError):
@@ -351,6 +367,7 @@ def main():
 
     def stop(*_):
         log("stopping (SIGTERM)")
+        cancel()
         os._exit(143)
     signal.signal(signal.SIGTERM, stop)
     while True:

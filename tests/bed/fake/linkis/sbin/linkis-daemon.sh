@@ -17,7 +17,7 @@ start)
   fi
   nohup python3 "$home/lib/fake-linkis.py" "$home" "$svc" >>"$home/logs/linkis-$svc.out" 2>&1 &
   echo "$!" >"$pidfile"
-  sleep 1
+  sleep 0.3
   kill -0 "$(cat "$pidfile")"
   ;;
 stop)
