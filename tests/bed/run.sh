@@ -465,6 +465,10 @@ plant_rows() {
       INSERT INTO linkis_cg_manager_label_service_instance (label_id, service_instance) VALUES (1, '$1:9101');"
 }
 rows() { db "SELECT (SELECT COUNT(*) FROM linkis_cg_manager_service_instance) + (SELECT COUNT(*) FROM linkis_cg_manager_label_service_instance)"; }
+# No vault value in the output of the last run (--diff of a filled-in file would print them).
+no_secret_in_log() {
+  if grep -qE -- "$DB_PASSWORD|bed-vault_" "$LOG"; then fail "$1: the output shows a vault value"; fi
+}
 no_db_password_on_disk() {
   local h
   for h in "${HOSTS[@]}"; do
@@ -510,8 +514,9 @@ scenario_1() {
   SCEN=1
   need fresh
   plant_rows stale-from-before-install
-  play site-fresh root site.yml
+  play site-fresh root site.yml --diff
   expect_ok "fresh install"
+  no_secret_in_log "fresh install --diff"
   expect_log "Eureka lists all 12 expected instances" "verify"
   expect_cluster_up "fresh install"
   [ "$(clear_runs s3)" = 1 ] || fail "clear-server ran $(clear_runs s3) times on s3 (want 1, the first manager host)"
@@ -726,6 +731,7 @@ scenario_scale() {
   if grep -q "clear-server" "$LOG"; then fail "changes.yml ran clear-server"; fi
   for h in s5 s6; do
     [ "$(on "$h" systemctl is-active linkis-cg-engineconnmanager.service)" = active ] || fail "the ECM of $h does not run"
+    [ -f "$(lhome "$h")/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar" ] || fail "no JDBC driver on the new host $h"
   done
   # The control units were never restarted; the ECMs of s1, s2 were (their sizing keys changed).
   while read -r uh t; do
@@ -836,8 +842,9 @@ scenario_port() {
   render keep
   grep -qE "changes against applied.json: 0 added, 0 removed \(0 moved\), [1-9][0-9]* reconfigured" "$BED/logs/render.log" ||
     fail "render does not plan the port change: $(cat "$BED/logs/render.log")"
-  play changes-gateway-port root changes.yml
+  play changes-gateway-port root changes.yml --diff
   expect_ok "changes.yml (gateway port)"
+  no_secret_in_log "changes.yml --diff (gateway port)"
   for h in "${CONTROL[@]}"; do
     curl -sf "http://$(addr "$h"):9011/actuator/health" >/dev/null || fail "no gateway on $h:9011"
     if curl -s -o /dev/null "http://$(addr "$h"):9001/actuator/health"; then fail "a gateway still answers on $h:9001"; fi
@@ -876,6 +883,8 @@ scenario_upgrade() {
       fail "install_dir on $h is $(readlink "$BED/hosts/$h/app/LinkisInstall"), not the 1.4.0 release"
     [ "$(cat "$BED/hosts/$h/app/LinkisInstall-1.4.0/RELEASE")" = 1.4.0 ] || fail "the 1.4.0 release is not unpacked on $h"
     [ -f "$BED/hosts/$h/app/LinkisInstall-1.3.2/RELEASE" ] || fail "the 1.3.2 release is gone from $h (no rollback)"
+    [ -f "$BED/hosts/$h/app/LinkisInstall-1.4.0/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar" ] ||
+      fail "no JDBC driver in the 1.4.0 release on $h"
     for u in $(units_of "$h"); do
       u=${u#linkis-}
       grep -q "release 1.4.0 starting" "$BED/hosts/$h/app/LinkisInstall-1.4.0/logs/fake-${u%.service}.log" ||

@@ -263,6 +263,13 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def check_db():
+    # Every service loads the MySQL driver from lib/linkis-commons/public-module (Apache releases
+    # ship none: Ansible copies database.driver_jar there).
+    lib = os.path.join(HOME, "lib", "linkis-commons", "public-module")
+    jars = [j for j in (os.listdir(lib) if os.path.isdir(lib) else [])
+            if re.fullmatch(r"(mysql-connector-j(ava)?|mariadb-java-client)-.*[.]jar", j)]
+    if not jars:
+        die("no MySQL JDBC driver in %s (ClassNotFoundException: com.mysql.cj.jdbc.Driver)" % lib)
     url = base.get("wds.linkis.server.mybatis.datasource.url", "")
     m = re.match(r"jdbc:mysql://([^:/?]+)(?::(\d+))?/([^?]+)", url)
     if not m:
