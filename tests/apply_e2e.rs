@@ -695,7 +695,7 @@ struct FakeCluster {
 
 impl FakeCluster {
     fn start(listen: &[(&str, u16)]) -> FakeCluster {
-        use std::io::{Read, Write};
+        use std::io::Write;
         let registered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         for (addr, port) in listen {
             let l = std::net::TcpListener::bind((*addr, *port))
@@ -704,9 +704,7 @@ impl FakeCluster {
             std::thread::spawn(move || {
                 for conn in l.incoming() {
                     let Ok(mut c) = conn else { continue };
-                    let mut buf = [0u8; 4096];
-                    let n = c.read(&mut buf).unwrap_or(0);
-                    let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                    let req = e2e_common::read_request(&mut c);
                     let body = if req.starts_with("GET /eureka/apps") {
                         let list: Vec<(String, String, u16)> = reg.lock().unwrap().clone();
                         let apps: Vec<String> = list

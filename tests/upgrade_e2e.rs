@@ -40,15 +40,13 @@ const PORTS: [(&str, &str, u16); 6] = [
 
 /// Answers HTTP GETs on 127.0.0.1:`port` with the JSON `answer` gives for the request line.
 fn serve(port: u16, answer: std::sync::Arc<dyn Fn(&str) -> String + Send + Sync>) {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let l = std::net::TcpListener::bind(("127.0.0.1", port))
         .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port}: {e}"));
     std::thread::spawn(move || {
         for conn in l.incoming() {
             let Ok(mut c) = conn else { continue };
-            let mut buf = [0u8; 4096];
-            let n = c.read(&mut buf).unwrap_or(0);
-            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            let req = e2e_common::read_request(&mut c);
             if !req.starts_with("GET ") {
                 continue;
             }

@@ -170,3 +170,19 @@ pub fn stub_release(tmp: &Path, version: &str, files: &[(&str, &str, u32)]) -> P
         .args(&tops));
     tarball
 }
+
+/// Reads an HTTP request up to the blank line that ends its head (or EOF, or 4 KiB), as an HTTP
+/// server does: a client may send the request line and its headers in separate writes (bash's
+/// printf writes line by line), and a stub that read once would answer and close before the rest.
+pub fn read_request(c: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    let mut req = Vec::new();
+    let mut buf = [0u8; 1024];
+    while req.len() < 4096 && !req.windows(4).any(|w| w == b"\r\n\r\n") {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => req.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&req).to_string()
+}
