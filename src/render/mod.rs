@@ -147,9 +147,9 @@ impl Templates {
                     .replace('\\', "/");
                 let text =
                     std::fs::read_to_string(entry.path()).map_err(|e| io(entry.path(), &e))?;
-                // Every embedded template has a route (tested), so this refuses both a file
-                // that replaces nothing and one that no route would render.
-                if routes::route(&rel).is_none() || !sources.contains_key(&rel) {
+                // Every embedded template has a route or is a fragment (tested), so this refuses a file
+                // that replaces nothing and one that nothing would render or include.
+                if !routes::unclaimed([rel.as_str()]).is_empty() || !sources.contains_key(&rel) {
                     return Err(RenderError::Template {
                         message: format!(
                             "{}: no template route renders this path and no embedded template has \

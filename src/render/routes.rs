@@ -138,6 +138,11 @@ pub static ROUTES: &[Route] = routes! {
     Upgrade Cluster "changes.yml" from "upgrade/changes.yml.j2";
 };
 
+/// Templates that render no file of their own: other templates include them (`[% include %]`).
+/// `_fragments/net-probe.sh.j2`: the bash functions the roles' probes share (a TCP port that
+/// opens, a health endpoint that answers 200).
+pub static FRAGMENTS: &[&str] = &["_fragments/net-probe.sh.j2"];
+
 /// The route of a template, if one claims it.
 pub fn route(template: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.template == template)
@@ -150,11 +155,11 @@ pub fn of(renderer: Renderer, scope: Scope) -> impl Iterator<Item = &'static Rou
         .filter(move |r| r.renderer == renderer && r.scope == scope)
 }
 
-/// The templates no route claims.
+/// The templates no route claims and no other template includes.
 pub fn unclaimed<'a>(templates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     templates
         .into_iter()
-        .filter(|t| route(t).is_none())
+        .filter(|t| route(t).is_none() && !FRAGMENTS.contains(t))
         .collect()
 }
 
@@ -170,11 +175,14 @@ mod tests {
             Vec::<&str>::new(),
             "templates no route claims: add them to ROUTES"
         );
-        for r in ROUTES {
+        for t in ROUTES
+            .iter()
+            .map(|r| r.template)
+            .chain(FRAGMENTS.iter().copied())
+        {
             assert!(
-                embedded.contains(&r.template),
-                "route without a template: {}",
-                r.template
+                embedded.contains(&t),
+                "route or fragment without a template: {t}"
             );
         }
     }
