@@ -234,9 +234,16 @@ fn assert_scale_out(name: &str, spec: &str, old_ecms: &[&str], new: [(&str, &str
     assert!(at(yml, "Start the new engineconnmanager") < restart);
     assert!(!yml.contains("clear-server.sh") && !yml.contains("role: linkis_change"));
     assert!(!yml.contains("Restart eureka") && !yml.contains("Restart gateway"));
-    assert!(yml.trim_end().ends_with(
-        "dest: \"{{ playbook_dir }}/.linkis-gen/applied.json\"\n        mode: \"0644\""
+    // Last: applied.json, only when the run was whole and every host reached its end.
+    let record = at(yml, "- name: Record what runs now");
+    assert!(
+        record > restart
+            && yml[record..].contains("dest: \"{{ playbook_dir }}/.linkis-gen/applied.json\"")
+    );
+    assert!(yml[record..].contains(
+        "when: inventory_hostname == ansible_play_hosts[0] and linkis_record_why_not | length == 0"
     ));
+    assert!(at(yml, "- name: Mark each host that this run reached") < record);
 }
 
 #[test]
