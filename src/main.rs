@@ -39,6 +39,10 @@ enum Command {
     Validate {
         /// The spec file (`-` for standard input).
         spec: PathBuf,
+        /// A rendered tree: when it holds .linkis-gen/applied.json (the cluster runs), check the
+        /// spec on the layout `render` places against it (sticky placement).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
     },
     /// Show the sizing arithmetic and the per-host placement of a spec.
     #[command(after_help = EXIT_CODES)]
@@ -115,7 +119,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Validate { spec } => validate(&spec),
+        Command::Validate { spec, out } => validate(&spec, out.as_deref()),
         Command::Plan { spec, format, out } => plan(&spec, format, out.as_deref()),
         Command::Render {
             spec,
@@ -144,15 +148,24 @@ fn main() -> ExitCode {
 }
 
 /// `validate`: the spec is well-formed and places; a one-line summary.
-fn validate(spec: &Path) -> ExitCode {
-    with_plan(spec, None, |src, plan| {
+fn validate(spec: &Path, out: Option<&Path>) -> ExitCode {
+    let applied = match out.map(read_applied).transpose() {
+        Ok(a) => a.flatten(),
+        Err(code) => return code,
+    };
+    with_plan(spec, applied, |src, plan| {
         println!(
-            "{}: ok: {} hosts, Linkis {}, {} warning{}",
+            "{}: ok: {} hosts, Linkis {}, {} warning{}{}",
             src.name,
             plan.hosts.len(),
             plan.cluster.version,
             plan.warnings.len(),
-            if plan.warnings.len() == 1 { "" } else { "s" }
+            if plan.warnings.len() == 1 { "" } else { "s" },
+            if plan.applied.is_some() {
+                " (placed against applied.json, as render places it)"
+            } else {
+                ""
+            }
         );
         ExitCode::SUCCESS
     })

@@ -392,15 +392,23 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     let changed = recap(&first);
     assert_eq!(
         changed.keys().cloned().collect::<Vec<_>>(),
-        // localhost: the last play records .linkis-gen/applied.json on the control node.
+        // localhost: the last play decides on the control node whether to record applied.json.
         vec!["h1".to_string(), "h2".to_string(), "localhost".to_string()],
         "{first}"
     );
-    assert!(changed.values().all(|c| *c > 0), "first run: {changed:?}");
-    assert_eq!(
-        fs::read(out.join(".linkis-gen/applied.json")).unwrap(),
-        fs::read(out.join(".linkis-gen/state.json")).unwrap(),
-        "a successful site.yml records what it applied"
+    assert!(
+        changed["h1"] > 0 && changed["h2"] > 0,
+        "first run: {changed:?}"
+    );
+    // Units, start and verify skipped: part of the cluster is not what is rendered, so the run
+    // does not record it, and says so (tests/record_gate.rs covers every case).
+    assert!(
+        !out.join(".linkis-gen/applied.json").exists(),
+        "a run with --skip-tags recorded applied.json"
+    );
+    assert!(
+        first.contains("NOT RECORDED") && first.contains("--skip-tags units,start,verify"),
+        "{first}"
     );
 
     let secrets = vault_vars(&out);

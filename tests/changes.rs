@@ -234,9 +234,16 @@ fn assert_scale_out(name: &str, spec: &str, old_ecms: &[&str], new: [(&str, &str
     assert!(at(yml, "Start the new engineconnmanager") < restart);
     assert!(!yml.contains("clear-server.sh") && !yml.contains("role: linkis_change"));
     assert!(!yml.contains("Restart eureka") && !yml.contains("Restart gateway"));
-    assert!(yml.trim_end().ends_with(
-        "dest: \"{{ playbook_dir }}/.linkis-gen/applied.json\"\n        mode: \"0644\""
+    // Last: applied.json, only when the run was whole and every host reached its end.
+    let record = at(yml, "- name: Record what runs now");
+    assert!(
+        record > restart
+            && yml[record..].contains("dest: \"{{ playbook_dir }}/.linkis-gen/applied.json\"")
+    );
+    assert!(yml[record..].contains(
+        "when: inventory_hostname == ansible_play_hosts[0] and linkis_record_why_not | length == 0"
     ));
+    assert!(at(yml, "- name: Mark each host that this run reached") < record);
 }
 
 #[test]
@@ -756,4 +763,63 @@ fn sizing_is_checked_on_the_sticky_layout() {
         "{}",
         capacity.message
     );
+}
+
+/// `validate --out` and `plan --out` place against applied.json as `render` does: a spec that
+/// only the default placement carries is an error on the running layout, for all three.
+#[test]
+fn validate_and_plan_with_out_check_the_layout_render_places() {
+    let dir = std::env::temp_dir().join(format!("lg-changes-validate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out");
+    let bin = env!("CARGO_BIN_EXE_linkis-gen");
+    let cmd = |args: &[&str], spec: &Path, with_out: bool| {
+        let mut c = Command::new(bin);
+        c.args(&args[..1]).arg(spec).args(&args[1..]);
+        if with_out {
+            c.arg("--out").arg(&out);
+        }
+        let o = c.output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    let spec = dir.join("cluster.yaml");
+    std::fs::write(&spec, example(G50)).unwrap();
+    let o = Command::new(bin)
+        .arg("render")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    std::fs::copy(out.join(state::STATE), out.join(state::APPLIED)).unwrap();
+    // As in sizing_is_checked_on_the_sticky_layout: s5 appended, 80 users.
+    let grown = example(G50).replace("concurrent_users: 50", "concurrent_users: 80")
+        + "  - { name: s5, address: 10.0.1.5, memory: 32G }\n";
+    std::fs::write(&spec, grown).unwrap();
+
+    let (code, text) = cmd(&["validate"], &spec, false);
+    assert_eq!(code, Some(0), "the default placement carries it: {text}");
+    for args in [&["validate"][..], &["plan"][..], &["render", "--check"][..]] {
+        let (code, text) = cmd(args, &spec, true);
+        assert_eq!(code, Some(1), "{args:?}: {text}");
+        assert!(
+            text.contains("error[ecm-capacity]")
+                && text.contains("the 3 ECM hosts give 154G (s1 62G + s2 62G + s5 30G)"),
+            "{args:?}: {text}"
+        );
+    }
+    // The spec that runs: validate --out says it placed against applied.json.
+    std::fs::write(&spec, example(G50)).unwrap();
+    let (code, text) = cmd(&["validate"], &spec, true);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("(placed against applied.json, as render places it)"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

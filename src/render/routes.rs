@@ -140,8 +140,9 @@ pub static ROUTES: &[Route] = routes! {
 
 /// Templates that render no file of their own: other templates include them (`[% include %]`).
 /// `_fragments/net-probe.sh.j2`: the bash functions the roles' probes share (a TCP port that
-/// opens, a health endpoint that answers 200).
-pub static FRAGMENTS: &[&str] = &["_fragments/net-probe.sh.j2"];
+/// opens, a health endpoint that answers 200); `_fragments/record.yml.j2`: the last two plays of
+/// site.yml and changes.yml, which record applied.json only after a whole run that failed nowhere.
+pub static FRAGMENTS: &[&str] = &["_fragments/net-probe.sh.j2", "_fragments/record.yml.j2"];
 
 /// The route of a template, if one claims it.
 pub fn route(template: &str) -> Option<&'static Route> {
