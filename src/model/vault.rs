@@ -41,7 +41,8 @@ pub fn reference(name: &str) -> String {
 }
 
 /// Every variable the rendered tree references: the database password, the tokens, with Redis
-/// sessions the Redis password and the crypt key, and any `{{ name }}` an override writes.
+/// sessions the Redis password and the crypt key. (`overrides:` are data: a `{{` there is written
+/// escaped, render/escape.rs, and never becomes a reference.)
 pub fn referenced(m: &Model) -> Vec<String> {
     let mut out = BTreeSet::new();
     out.insert(m.database.password_var.clone());
@@ -53,9 +54,6 @@ pub fn referenced(m: &Model) -> Vec<String> {
     // The database bootstrap sets the YARN row's password from its vault variable.
     if m.setup.dbboot.enabled {
         out.extend(m.setup.dbboot.yarn_password_var.clone());
-    }
-    for value in m.overrides.values().flat_map(|f| f.values()) {
-        out.extend(names_in(value));
     }
     // The platform's secrets in conf files: the admin password, the metastore's, linkis-cli's
     // token. (YARN's password, `platform.yarn.auth_password_var`, is for the database seed.)

@@ -10,8 +10,9 @@
 //! release), then the spec's `overrides:` for that file are applied (a key already present is
 //! replaced in place, a new key appended).
 //!
-//! Secrets are Ansible variable references (`{{ vault_... }}`): a file that holds one is an Ansible
-//! template for the apply side, which installs it with mode 0640 (docs/conf.md). In OUT every
+//! Secrets are Ansible variable references (`{{ vault_... }}`): the apply side fills them in with
+//! its `linkis_fill` filter, never Ansible's templating, and installs the file with mode 0640
+//! (docs/conf.md). In OUT every
 //! file is 0644 and every script 0755: OUT never holds a secret value.
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use std::collections::BTreeMap;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
-use super::{OutFile, RenderError, Templates};
+use super::{OutFile, RenderError, Templates, escape};
 use crate::catalog::Step;
 use crate::model::{Host, Model, vault};
 use crate::spec::{Service, Size};
@@ -62,7 +63,12 @@ fn render_host(
         let name = format!("{TEMPLATE_DIR}/conf/{file}.j2");
         let mut text = templates.render(&name, value(svc))?;
         if file.ends_with(".properties") {
-            text = set_keys(&text, model.platform.keys_for(file), PLATFORM_HEADING);
+            text = set_keys(
+                &text,
+                model.platform.keys_for(file),
+                PLATFORM_HEADING,
+                false,
+            );
             text = complete_properties(model, file, &text);
         }
         out.push(out_file(&host.name, &format!("conf/{file}"), text));
@@ -79,8 +85,9 @@ fn out_file(host: &str, rel: &str, text: String) -> OutFile {
     OutFile::new(format!("hosts/{host}/{rel}"), text)
 }
 
-/// Whether the apply side must render a file with Ansible's `template` module: it holds a Jinja
-/// expression (only ever a `{{ vault_... }}` reference, written by linkis-gen).
+/// Whether the apply side fills in vault references in a file (the configure role's `linkis_fill`
+/// filter, never Ansible's templating): it holds a `{{ vault_... }}` reference, written by
+/// linkis-gen (spec text never holds `{{` in a `.properties` file, render/escape.rs).
 pub fn is_ansible_template(contents: &str) -> bool {
     contents.contains("{{ ")
 }
@@ -90,15 +97,22 @@ const PLATFORM_HEADING: &str =
     "# The platform around Linkis (the spec's hadoop, hive, spark, storage and auth sections)";
 
 /// Sets `keys` in a properties text: a key already present is replaced in place, the others are
-/// appended under `heading`.
-fn set_keys(text: &str, keys: &[(String, String)], heading: &str) -> String {
+/// appended under `heading`. Keys and values are written as `java.util.Properties` reads them
+/// back (render/escape.rs); `spec` text is data throughout (no `{{` survives), the model's own
+/// values may be exactly a vault reference.
+fn set_keys(text: &str, keys: &[(String, String)], heading: &str, spec: bool) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let mut appended = Vec::new();
     for (key, value) in keys {
+        let (key, value) = if spec {
+            (escape::prop_data_key(key), escape::prop_data_value(value))
+        } else {
+            (escape::prop_key(key), escape::prop_model_value(value))
+        };
         let line = format!("{key}={value}");
         match lines
             .iter()
-            .position(|l| prop_key(l).as_deref() == Some(key))
+            .position(|l| prop_key(l).as_deref() == Some(key.as_str()))
         {
             Some(i) => lines[i] = line,
             None => appended.push(line),
@@ -138,7 +152,7 @@ fn complete_properties(model: &Model, file: &str, rendered: &str) -> String {
         Some(over) => {
             let over: Vec<(String, String)> =
                 over.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            set_keys(&text, &over, "# overrides: from the spec")
+            set_keys(&text, &over, "# overrides: from the spec", true)
         }
         None => text,
     }
@@ -430,7 +444,7 @@ mod tests {
             ("a".to_string(), "1".to_string()),
             ("c".to_string(), "3".to_string()),
         ];
-        let out = set_keys("x=0\na=9\n", &keys, "# h");
+        let out = set_keys("x=0\na=9\n", &keys, "# h", true);
         assert_eq!(out, "x=0\na=1\n\n# h\nc=3\n");
     }
 

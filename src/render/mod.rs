@@ -18,6 +18,7 @@ use crate::model::Model;
 mod apply;
 pub mod changes;
 pub mod conf;
+pub mod escape;
 mod plan_md;
 pub mod routes;
 pub mod state;
@@ -167,6 +168,10 @@ impl Templates {
         let mut env = Environment::new();
         env.set_syntax(syntax());
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // A spec is data: every value is escaped for the format of the file it lands in.
+        env.set_auto_escape_callback(escape::auto_escape);
+        env.set_formatter(escape::formatter);
+        env.add_filter("vault_ref", |name: &str| escape::vault_ref(name));
         for (name, source) in sources {
             env.add_template_owned(name, source)?;
         }
@@ -231,9 +236,8 @@ pub fn add_header(f: &mut OutFile, spec_name: &str) {
     ];
     let ext = f.path.rsplit('.').next().unwrap_or_default();
     let header = match ext {
-        "sh" | "yml" | "yaml" | "properties" | "conf" | "service" | "cfg" | "ini" | "txt" => {
-            lines.iter().map(|l| format!("# {l}\n")).collect::<String>()
-        }
+        "sh" | "yml" | "yaml" | "properties" | "conf" | "service" | "cfg" | "ini" | "txt"
+        | "py" => lines.iter().map(|l| format!("# {l}\n")).collect::<String>(),
         "md" => format!("<!-- {} {} -->\n", lines[0], lines[1]),
         // Ansible's own templates: a Jinja comment, which Ansible drops when it renders them.
         "j2" => format!("{{# {} {} #}}\n", lines[0], lines[1]),

@@ -95,6 +95,7 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "restart.yml";
     Apply Cluster "roles/linkis_clear_server/tasks/main.yml";
     Apply Cluster "roles/linkis_configure/defaults/main.yml";
+    Apply Cluster "roles/linkis_configure/filter_plugins/linkis_fill.py";
     Apply Cluster "roles/linkis_configure/tasks/main.yml";
     Apply Cluster "roles/linkis_configure/templates/db.sh.j2";
     Apply Cluster "roles/linkis_configure/templates/linkis-systemd.env.j2";
