@@ -29,6 +29,8 @@ declare -A debs=(
   [nsenter]=util-linux
   [/usr/bin/time]=time
   [curl]=curl
+  [promtool]=prometheus
+  [logrotate]=logrotate
 )
 need=()
 for cmd in "${!debs[@]}"; do

@@ -126,6 +126,11 @@ pub struct Features {
     /// stops routing new jobs to it, `.../metrics/runningtask` counts the jobs still running
     /// (EntranceLabelRestfulApi, EntranceMetricRestfulApi).
     pub entrance_offline_api: bool,
+    /// `wds.linkis.prometheus.enable` exists (1.1.3+: Configuration.IS_PROMETHEUS_ENABLE,
+    /// LinkisMainHelper passes `--prometheus.endpoint`, micrometer-registry-prometheus in
+    /// linkis-module, which Eureka depends on too). 1.1.1 and 1.1.2 have none of it
+    /// (`PROMETHEUS_ABSENT`).
+    pub prometheus: bool,
 }
 
 const fn svc(
@@ -416,6 +421,7 @@ const F_1_1: Features = Features {
     eureka_client_tuning: false,
     spring_boot_26: false,
     entrance_offline_api: false,
+    prometheus: true,
 };
 const F_1_2: Features = Features {
     entrance_offline_api: true,
@@ -611,6 +617,7 @@ pub enum Feature {
     Nacos,
     Postgresql,
     RedisSessions,
+    Prometheus,
 }
 
 impl Feature {
@@ -619,6 +626,7 @@ impl Feature {
             Feature::Nacos => f.nacos,
             Feature::Postgresql => f.postgresql,
             Feature::RedisSessions => f.redis_sessions,
+            Feature::Prometheus => f.prometheus,
         }
     }
 
@@ -668,7 +676,11 @@ impl Release {
     }
 
     pub fn features(&self) -> Features {
-        self.line.features
+        let mut f = self.line.features;
+        if PROMETHEUS_ABSENT.contains(&self.version) {
+            f.prometheus = false;
+        }
+        f
     }
 
     /// The release's info for a service, or None when the release does not have it.
@@ -1033,6 +1045,53 @@ pub fn supported_list() -> String {
         .join(", ")
 }
 
+/// Releases of a line that lack the line's `prometheus` feature: the Prometheus support
+/// (`wds.linkis.prometheus.enable`, PROMETHEUS_ENABLE in install.sh) came in 1.1.3.
+pub static PROMETHEUS_ABSENT: &[&str] = &["1.1.1", "1.1.2"];
+
+/// The actuator endpoints every service exposes (`management.endpoints.web.exposure.include`),
+/// before `prometheus` when monitoring asks for it. Linkis ships `refresh,info,health,metrics`;
+/// its sources (1.1.3, 1.3.2, 1.8.0, linkis-web included) call none of `/actuator/refresh`,
+/// `/actuator/info` or `/actuator/metrics`: the only actuator paths they name are
+/// `/actuator/prometheus` (the `prometheus.path` metadata and the pass-auth lists) and
+/// `/actuator/health` (the Helm chart's probes, and linkis-gen's own checks).
+/// DataWorkCloudApplication listens to RefreshScopeRefreshedEvent, which only an operator's POST to
+/// `/actuator/refresh` would raise; linkis-gen applies conf changes by restarting (changes.yml),
+/// so nothing here needs it. Exposed and unused, `refresh` on the gateway and Eureka (which are
+/// outside Linkis' login filter) would let anyone on the network reload a service's settings.
+pub const ACTUATOR_EXPOSED: &[&str] = &["health"];
+
+/// What Linkis' own installer sets the exposure to with PROMETHEUS_ENABLE=true (every release
+/// from 1.1.3; application-linkis.yml, application-eureka.yml, and application-engineconn.yml
+/// where the release has it). linkis-gen narrows it to `ACTUATOR_EXPOSED` + `prometheus`.
+pub const INSTALLER_PROMETHEUS_EXPOSURE: &str = "refresh,info,health,metrics,prometheus";
+
+/// The key that turns metrics on (linkis.properties; shipped commented out).
+pub const PROMETHEUS_ENABLE_KEY: &str = "wds.linkis.prometheus.enable";
+
+/// `wds.linkis.prometheus.endpoint`'s default (Configuration.PROMETHEUS_ENDPOINT, all releases).
+pub const PROMETHEUS_ENDPOINT: &str = "/actuator/prometheus";
+
+/// `wds.linkis.server.restful.uri`'s default: Spring MVC's servlet path of every service but the
+/// gateway (LinkisMainHelper passes `--spring.mvc.servlet.path`), and the path that Linkis'
+/// SecurityFilter guards.
+pub const RESTFUL_SERVLET_PATH: &str = "/api/rest_j/v1";
+
+/// The key of the paths Linkis' SecurityFilter lets through without a login (a prefix match on
+/// the request URI, servlet path included).
+pub const PASS_AUTH_KEY: &str = "wds.linkis.server.user.restful.uri.pass.auth";
+
+/// Where a service serves its metrics: LinkisMainHelper prefixes the servlet path for every
+/// service but the gateway (`wds.linkis.gateway` unset); the gateway (WebFlux, no servlet path)
+/// and Eureka (`prometheus.path` metadata in application-eureka.yml) serve the bare endpoint.
+/// The same in 1.1.3, 1.3.2 and 1.8.0.
+pub fn metrics_path(s: Service) -> String {
+    match s {
+        Service::Gateway | Service::Eureka => PROMETHEUS_ENDPOINT.to_string(),
+        _ => format!("{RESTFUL_SERVLET_PATH}{PROMETHEUS_ENDPOINT}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1226,6 +1285,23 @@ mod tests {
             }
         }
         assert!(Release::find(DEFAULT_RELEASE).is_some());
+    }
+
+    #[test]
+    fn prometheus_came_in_1_1_3_and_metrics_paths_follow_the_servlet_path() {
+        for r in Release::all() {
+            let from_1_1_3 = version_key(r.version) >= version_key("1.1.3");
+            assert_eq!(r.features().prometheus, from_1_1_3, "{}", r.version);
+        }
+        assert_eq!(Feature::Prometheus.first_release(), "1.1.3");
+        assert_eq!(metrics_path(Service::Gateway), "/actuator/prometheus");
+        assert_eq!(metrics_path(Service::Eureka), "/actuator/prometheus");
+        assert_eq!(
+            metrics_path(Service::Entrance),
+            "/api/rest_j/v1/actuator/prometheus"
+        );
+        assert!(!ACTUATOR_EXPOSED.contains(&"refresh"));
+        assert!(ACTUATOR_EXPOSED.contains(&"health"));
     }
 
     #[test]

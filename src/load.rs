@@ -419,6 +419,9 @@ fn section_typed(section: &str, v: &Value, diags: &mut Vec<Diagnostic>) {
         "sizing" => typed::<Sizing>(v, section, diags),
         "host_defaults" => typed::<HostDefaults>(v, section, diags),
         "overrides" => typed::<BTreeMap<String, BTreeMap<String, Scalar>>>(v, section, diags),
+        "monitoring" => typed::<Monitoring>(v, section, diags),
+        "logs" => typed::<Logs>(v, section, diags),
+        "services" => typed::<BTreeMap<Service, ServiceSettings>>(v, section, diags),
         _ => {}
     }
 }

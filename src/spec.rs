@@ -45,6 +45,15 @@ pub struct Spec {
     /// Extra or replaced keys per Linkis conf file, applied last: `file -> key -> value`.
     #[serde(default)]
     pub overrides: BTreeMap<String, BTreeMap<String, Scalar>>,
+    /// Prometheus metrics and alert rules.
+    #[serde(default)]
+    pub monitoring: Monitoring,
+    /// How long and how big the services' logs may grow.
+    #[serde(default)]
+    pub logs: Option<Logs>,
+    /// Per service (short or daemon names): heap and extra JVM options.
+    #[serde(default)]
+    pub services: BTreeMap<Service, ServiceSettings>,
 }
 
 /// The top-level keys, in the order sections are read.
@@ -62,6 +71,9 @@ pub const SECTIONS: &[&str] = &[
     "host_defaults",
     "hosts",
     "overrides",
+    "monitoring",
+    "logs",
+    "services",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -997,6 +1009,51 @@ impl<'de> Deserialize<'de> for Scalar {
         }
         d.deserialize_any(V)
     }
+}
+
+/// `monitoring:` (third edition).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// Turns on `wds.linkis.prometheus.enable`, exposes the actuator's `prometheus` endpoint and
+    /// writes `OUT/monitoring/` (a scrape config of every instance and alert rules).
+    #[serde(default)]
+    pub prometheus: bool,
+    /// Who scrapes: addresses or CIDRs, the only non-cluster sources of the metrics endpoints.
+    #[serde(default)]
+    pub scrapers: Vec<String>,
+}
+
+/// `logs:` (third edition): every service's logs and the engines' working directories are kept at
+/// most `keep_days` days and `max_size` per service.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Logs {
+    /// Days a rolled log file (and an engine's working directory) is kept.
+    #[serde(default = "default_keep_days")]
+    pub keep_days: u32,
+    /// The most one service's rolled logs may take on disk, e.g. `2G`.
+    #[serde(default = "default_logs_max_size")]
+    pub max_size: Size,
+}
+
+fn default_keep_days() -> u32 {
+    14
+}
+fn default_logs_max_size() -> Size {
+    Size(2 * GIB)
+}
+
+/// One service's JVM settings under `services:`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSettings {
+    /// The service's heap (`-Xmx`), counted by the sizing check against the host's memory.
+    #[serde(default)]
+    pub heap: Option<Size>,
+    /// JVM options appended to the release's own default options.
+    #[serde(default)]
+    pub java_opts: Option<String>,
 }
 
 #[cfg(test)]

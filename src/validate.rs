@@ -53,6 +53,7 @@ pub const CHECKS: &[Check] = &[
     storage_roots,
     engine_ports,
     default_ports,
+    monitoring,
 ];
 
 /// Limits that no real cluster reaches; above them a number is a typo.
@@ -1152,6 +1153,83 @@ fn default_ports(c: &Ctx, d: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `monitoring:`: Prometheus only on a release that has it; scrapers are addresses or CIDRs.
+fn monitoring(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let m = &c.spec.monitoring;
+    if m.prometheus
+        && let Some(r) = c.release
+        && !r.features().prometheus
+    {
+        d.push(too_old(
+            "prometheus-version",
+            "monitoring.prometheus",
+            r,
+            Feature::Prometheus,
+            "has no Prometheus metrics",
+            "prometheus: false",
+        ));
+    }
+    for (i, a) in m.scrapers.iter().enumerate() {
+        if !is_address_or_cidr(a) {
+            d.push(
+                Diagnostic::error(
+                    "scraper-address",
+                    join_index("monitoring.scrapers", i),
+                    format!("`{a}` is not an IP address, a CIDR or a DNS name"),
+                )
+                .hint("e.g. 10.0.0.50, 10.0.0.0/24 or 2001:db8::/64"),
+            );
+        }
+    }
+    if !m.prometheus && !m.scrapers.is_empty() {
+        d.push(
+            Diagnostic::warning(
+                "scrapers-unused",
+                "monitoring.scrapers",
+                "scrapers are listed but `monitoring.prometheus` is off: nothing serves metrics",
+            )
+            .hint("set `prometheus: true` under monitoring, or remove `scrapers`"),
+        );
+    }
+}
+
+/// An IPv4 or IPv6 address, optionally with a `/prefix`, or a DNS name.
+pub fn is_address_or_cidr(s: &str) -> bool {
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let max = if addr.parse::<std::net::Ipv4Addr>().is_ok() {
+        32
+    } else if addr.parse::<std::net::Ipv6Addr>().is_ok() {
+        128
+    } else {
+        return prefix.is_none() && is_dns_name(addr);
+    };
+    match prefix {
+        None => true,
+        Some(p) => {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| n <= max)
+        }
+    }
+}
+
+/// A DNS name: dot-separated labels of letters, digits and `-`, none starting or ending with `-`.
+fn is_dns_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1186,6 +1264,46 @@ hosts:
         h.name = name.into();
         h.address = address.into();
         h
+    }
+
+    #[test]
+    fn monitoring_needs_a_release_with_prometheus_and_real_scrapers() {
+        assert_eq!(
+            checks(|s| s.monitoring.prometheus = true),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            checks(|s| {
+                s.monitoring.prometheus = true;
+                s.cluster.linkis_version.0 = "1.1.2".into();
+            }),
+            ["prometheus-version"]
+        );
+        assert_eq!(
+            checks(|s| s.monitoring.scrapers = vec!["10.0.0.50".into()]),
+            ["scrapers-unused"]
+        );
+        for ok in [
+            "10.0.0.50",
+            "10.0.0.0/24",
+            "2001:db8::/64",
+            "::1",
+            "prom.example.com",
+        ] {
+            assert!(is_address_or_cidr(ok), "{ok}");
+        }
+        for bad in [
+            "-10.0.0.1",
+            "10.0.0.0/33",
+            "10.0.0.0/",
+            "::/129",
+            "prom.example.com/8",
+            "a b",
+            "",
+            "10.0.0.1\n",
+        ] {
+            assert!(!is_address_or_cidr(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -139,6 +139,9 @@ fn schema_is_json_of_the_spec_types_and_rejects_unknown_keys() {
         "host_defaults",
         "hosts",
         "overrides",
+        "monitoring",
+        "logs",
+        "services",
     ] {
         assert!(props.contains_key(key), "schema lacks {key}");
     }

@@ -67,11 +67,34 @@ fn is_vault_ref(v: &str) -> bool {
         .is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
+/// The one known difference with PROMETHEUS_ENABLE=true: the installer rewrites the actuator
+/// exposure to `refresh,info,health,metrics,prometheus`; linkis-gen exposes only what something
+/// calls (src/catalog.rs, ACTUATOR_EXPOSED): `health` and `prometheus`. Allowed for this key only,
+/// and only as exactly that narrower list, each entry one the installer exposes too.
+const NARROWED_EXPOSURE: (&str, &[&str]) = (
+    "management.endpoints.web.exposure.include",
+    &["health", "prometheus"],
+);
+
+fn allowed_difference(key: &str, want: &str, got: &str) -> bool {
+    let (k, narrowed) = NARROWED_EXPOSURE;
+    let got: Vec<&str> = got.split(',').collect();
+    key == k
+        && got == narrowed
+        && want == linkis_gen::catalog::INSTALLER_PROMETHEUS_EXPOSURE
+        && got.iter().all(|g| want.split(',').any(|w| w == *g))
+}
+
 /// Checks every fact on every host that has the fact's file; returns the number of facts and of
 /// checks made.
 fn check(release: &str, layout: &str) -> (usize, usize) {
+    check_with(release, layout, &[], "")
+}
+
+/// `check` with more facts files (`{DIR}/<name>.keys`) and text appended to the spec.
+fn check_with(release: &str, layout: &str, more: &[&str], spec_tail: &str) -> (usize, usize) {
     let input = std::fs::read_to_string(format!("{DIR}/inputs-{layout}.yaml")).unwrap();
-    let spec = input.replace("@VERSION@", release);
+    let spec = input.replace("@VERSION@", release) + spec_tail;
     let files: BTreeMap<String, OutFile> = host_files(&format!("{release}-{layout}.yaml"), &spec);
     let hosts: Vec<String> = files
         .keys()
@@ -86,7 +109,10 @@ fn check(release: &str, layout: &str) -> (usize, usize) {
         .collect();
     let mut failures = Vec::new();
     let mut checked = 0;
-    let all = facts(&format!("{release}-{layout}"));
+    let mut all = facts(&format!("{release}-{layout}"));
+    for m in more {
+        all.extend(facts(m));
+    }
     let count = all.len();
     for f in all {
         let mut seen = 0;
@@ -99,7 +125,7 @@ fn check(release: &str, layout: &str) -> (usize, usize) {
             let got = value_in(&f.file, &out.contents, &f.key);
             let ok = match (&got, f.value.as_str()) {
                 (Some(v), "<vault>") => is_vault_ref(v),
-                (Some(v), want) => v == want,
+                (Some(v), want) => v == want || allowed_difference(&f.key, want, v),
                 (None, _) => false,
             };
             if !ok {
@@ -163,6 +189,54 @@ fn release_1_8_0_four_hosts() {
     four("1.8.0");
 }
 
+/// PROMETHEUS_ENABLE=true against `monitoring.prometheus: true`: every fact of the single-node
+/// installer still holds, and the keys the installer's Prometheus block writes too.
+fn prometheus(release: &str) {
+    let name = format!("{release}-prometheus");
+    let (facts, checked) = check_with(
+        release,
+        "single",
+        &[&name],
+        "monitoring:\n  prometheus: true\n",
+    );
+    assert_eq!(checked, facts);
+    assert!(facts >= 53, "{facts} facts");
+}
+
+#[test]
+fn release_1_1_3_prometheus() {
+    prometheus("1.1.3");
+}
+
+#[test]
+fn release_1_3_2_prometheus() {
+    prometheus("1.3.2");
+}
+
+#[test]
+fn release_1_8_0_prometheus() {
+    prometheus("1.8.0");
+}
+
+#[test]
+fn only_the_named_exposure_difference_is_allowed() {
+    let key = "management.endpoints.web.exposure.include";
+    let want = "refresh,info,health,metrics,prometheus";
+    assert!(allowed_difference(key, want, "health,prometheus"));
+    assert!(!allowed_difference(key, want, "health"));
+    assert!(!allowed_difference(key, want, "health,prometheus,env"));
+    assert!(!allowed_difference(
+        key,
+        "refresh,info,health,metrics",
+        "health,prometheus"
+    ));
+    assert!(!allowed_difference(
+        "wds.linkis.prometheus.enable",
+        "true",
+        "health,prometheus"
+    ));
+}
+
 #[test]
 fn the_check_fails_on_a_wrong_value() {
     let input = std::fs::read_to_string(format!("{DIR}/inputs-single.yaml")).unwrap();
@@ -183,5 +257,14 @@ fn the_check_fails_on_a_wrong_value() {
     assert_eq!(
         value_in("linkis-env.sh", env, "SPARK_HOME").as_deref(),
         Some("/opt/spark")
+    );
+}
+
+#[test]
+fn the_prometheus_facts_fail_without_monitoring() {
+    let off = std::panic::catch_unwind(|| check_with("1.3.2", "single", &["1.3.2-prometheus"], ""));
+    assert!(
+        off.is_err(),
+        "monitoring off must not pass the PROMETHEUS_ENABLE facts"
     );
 }

@@ -128,6 +128,62 @@ fn nacos_drops_eureka_and_redis_drops_ip_hash_in_one_place() {
 }
 
 #[test]
+fn monitoring_lists_every_instance_at_its_metrics_path() {
+    use linkis_gen::spec::Service;
+    let m = model_of("every-field.yaml", &example("every-field.yaml"));
+    let mon = &m.monitoring;
+    assert!(mon.prometheus);
+    assert_eq!(mon.exposure, "health,prometheus");
+    assert_eq!(mon.scrapers, ["10.0.0.50", "10.0.9.0/24"]);
+    let instances: usize = m.hosts.iter().map(|h| h.instances.len()).sum();
+    assert_eq!(mon.targets.len(), instances);
+    for h in &m.hosts {
+        for i in &h.instances {
+            let t = mon
+                .targets
+                .iter()
+                .find(|t| t.host == h.name && t.unit == i.unit)
+                .unwrap_or_else(|| panic!("{} {} has no target", h.name, i.unit));
+            assert!(t.address.ends_with(&format!(":{}", i.port)), "{t:?}");
+            let want = if matches!(i.service, Service::Gateway | Service::Eureka) {
+                "/actuator/prometheus"
+            } else {
+                "/api/rest_j/v1/actuator/prometheus"
+            };
+            assert_eq!(t.path, want, "{t:?}");
+        }
+    }
+    assert_eq!(
+        mon.keys_for("linkis.properties")[0],
+        ("wds.linkis.prometheus.enable".into(), "true".into())
+    );
+    let files = render(&m);
+    assert!(files.iter().any(|f| f.path == "monitoring/prometheus.yml"));
+    assert!(
+        files
+            .iter()
+            .any(|f| f.path == "monitoring/linkis-rules.yml")
+    );
+
+    let m = model_of("single-node.yaml", &example("single-node.yaml"));
+    assert!(!m.monitoring.prometheus);
+    assert_eq!(m.monitoring.exposure, "health");
+    assert!(m.monitoring.targets.is_empty());
+    assert!(m.monitoring.keys.is_empty());
+    let files = render(&m);
+    assert!(!files.iter().any(|f| f.path.starts_with("monitoring/")));
+    let yml = files
+        .iter()
+        .find(|f| f.path.ends_with("/conf/application-linkis.yml"))
+        .unwrap();
+    assert!(
+        yml.contents.contains("include: health\n"),
+        "{}",
+        yml.contents
+    );
+}
+
+#[test]
 fn every_instance_has_its_unit_group_and_stage() {
     let m = model_of("guide-300-users.yaml", &example("guide-300-users.yaml"));
     for h in &m.hosts {

@@ -12,6 +12,7 @@
 mod cluster;
 mod database;
 mod hosts;
+pub mod monitoring;
 mod setup;
 mod sizing;
 pub mod vault;
@@ -29,6 +30,7 @@ use crate::spec::Service;
 pub use cluster::{Cluster, Discovery, Endpoint, Gateway, Redis, Sessions, Web};
 pub use database::Database;
 pub use hosts::{ConfFile, Host, Instance, group_name, unit_name};
+pub use monitoring::Monitoring;
 pub use setup::Setup;
 pub use sizing::{Engine, Sizing};
 pub use vault::Token;
@@ -76,6 +78,8 @@ pub struct Model {
     /// of the change plan (src/changes.rs).
     #[serde(skip)]
     pub applied: Option<crate::state::State>,
+    /// `monitoring:`: metrics on or off, the actuator exposure, the scrape targets and scrapers.
+    pub monitoring: Monitoring,
 }
 
 impl Model {
@@ -144,7 +148,9 @@ pub fn resolve(plan: &Plan) -> Model {
         warnings: plan.warnings.clone(),
         sticky: plan.sticky.clone(),
         applied: plan.applied.clone(),
+        monitoring: monitoring::resolve(spec, &release, &[]),
     };
+    model.monitoring = monitoring::resolve(spec, &release, &model.hosts);
     if let Some(url) = &model.platform.gateway_url {
         model.gateway.url = url.clone();
     }

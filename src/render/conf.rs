@@ -69,6 +69,12 @@ fn render_host(
                 PLATFORM_HEADING,
                 false,
             );
+            text = set_keys(
+                &text,
+                model.monitoring.keys_for(file),
+                MONITORING_HEADING,
+                false,
+            );
             text = complete_properties(model, file, &text);
         }
         out.push(out_file(&host.name, &format!("conf/{file}"), text));
@@ -95,6 +101,10 @@ pub fn is_ansible_template(contents: &str) -> bool {
 /// The heading of the platform keys a template did not place itself.
 const PLATFORM_HEADING: &str =
     "# The platform around Linkis (the spec's hadoop, hive, spark, storage and auth sections)";
+
+/// The heading of the monitoring keys a template did not place itself.
+const MONITORING_HEADING: &str =
+    "# Prometheus metrics (the spec's monitoring section): on, and scraped without a login";
 
 /// Sets `keys` in a properties text: a key already present is replaced in place, the others are
 /// appended under `heading`. Keys and values are written as `java.util.Properties` reads them

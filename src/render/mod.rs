@@ -19,6 +19,7 @@ mod apply;
 pub mod changes;
 pub mod conf;
 pub mod escape;
+pub mod monitoring;
 mod plan_md;
 pub mod routes;
 pub mod state;
@@ -198,6 +199,7 @@ pub fn render(model: &Model, opts: &RenderOptions) -> Result<Vec<OutFile>, Rende
     // upgrade's form (src/upgrade.rs). plan_with has refused a downgrade already.
     let upgrade = crate::upgrade::of_model(model).ok().flatten();
     files.extend(apply::render(model, &templates, upgrade.as_ref())?);
+    files.extend(monitoring::render(model, &templates)?);
     // The state is taken before the headers, which name the spec's path (src/state.rs).
     let state = state::of(model, &files);
     if upgrade.is_none() {

@@ -30,6 +30,9 @@ pub enum Renderer {
     /// The upgrade form of the change plan, when the release or the discovery that runs differs
     /// from the spec's (src/upgrade.rs, rendered by render/apply.rs in place of `Changes`).
     Upgrade,
+    /// `OUT/monitoring/`: the Prometheus scrape config and alert rules (render/monitoring.rs;
+    /// only with `monitoring.prometheus`).
+    Monitoring,
 }
 
 /// One template and what it renders.
@@ -137,6 +140,8 @@ pub static ROUTES: &[Route] = routes! {
     Changes Cluster "roles/linkis_change/tasks/remove.yml";
     Upgrade Cluster "CHANGES.md" from "upgrade/CHANGES.md.j2";
     Upgrade Cluster "changes.yml" from "upgrade/changes.yml.j2";
+    Monitoring Cluster "monitoring/linkis-rules.yml";
+    Monitoring Cluster "monitoring/prometheus.yml";
 };
 
 /// Templates that render no file of their own: other templates include them (`[% include %]`).
