@@ -303,6 +303,9 @@ pub enum Drift {
     Missing { path: String, diff: String },
     /// OUT holds a file a previous render wrote that this render no longer produces.
     Extra { path: String, diff: String },
+    /// A file under `hosts/<host>/` that linkis-gen never wrote: the configure role would deploy
+    /// it to that host.
+    Stray { path: String },
     /// The manifest is absent or does not list exactly the rendered files, so the next render
     /// would rewrite it (and could not remove what it does not list).
     Manifest { diff: String },
@@ -314,7 +317,8 @@ impl Drift {
             Drift::Changed { path, .. }
             | Drift::Mode { path, .. }
             | Drift::Missing { path, .. }
-            | Drift::Extra { path, .. } => path,
+            | Drift::Extra { path, .. }
+            | Drift::Stray { path } => path,
             Drift::Manifest { .. } => MANIFEST,
         }
     }
@@ -389,6 +393,12 @@ pub fn check(out: &Path, files: &[OutFile]) -> Result<Vec<Drift>, WriteError> {
             diff: unified(MANIFEST, None, Some(&want)),
         }),
     }
+    let known: BTreeSet<&str> = produced
+        .iter()
+        .copied()
+        .chain(old.keys().map(String::as_str))
+        .collect();
+    drift.extend(strays(out, &known)?);
     drift.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(drift)
 }
@@ -416,6 +426,12 @@ pub fn drift_report(drift: &[Drift]) -> String {
                 );
                 s.push_str(diff);
             }
+            Drift::Stray { path } => {
+                let _ = writeln!(
+                    s,
+                    "stray: {path} was not written by linkis-gen, and the configure role would deploy it to the host; remove it or put it in the spec"
+                );
+            }
             Drift::Manifest { diff } => {
                 let _ = writeln!(
                     s,
@@ -426,6 +442,52 @@ pub fn drift_report(drift: &[Drift]) -> String {
         }
     }
     s
+}
+
+/// Every file (or symlink) in a rendered host's `conf/`, `sbin/` or `systemd/` under `OUT/hosts/`
+/// that is neither rendered nor listed in the manifest (a file of an earlier render is `Extra`):
+/// linkis_configure copies the host's whole `conf/` and `sbin/`, linkis_units its `systemd/`, so a
+/// file put there by hand would reach the host. Paths with `/`.
+fn strays(out: &Path, known: &BTreeSet<&str>) -> Result<Vec<Drift>, WriteError> {
+    let hosts: BTreeSet<&str> = known
+        .iter()
+        .filter_map(|p| p.strip_prefix("hosts/")?.split_once('/').map(|(h, _)| h))
+        .collect();
+    let mut found = Vec::new();
+    for h in hosts {
+        for sub in ["conf", "sbin", "systemd"] {
+            let dir = out.join("hosts").join(h).join(sub);
+            if !dir.is_dir() {
+                continue;
+            }
+            for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+                let entry = entry.map_err(|e| {
+                    let path = e.path().unwrap_or(&dir).to_path_buf();
+                    WriteError::Io {
+                        error: e
+                            .into_io_error()
+                            .unwrap_or_else(|| io::Error::other("walk")),
+                        path,
+                    }
+                })?;
+                if entry.file_type().is_dir() {
+                    continue;
+                }
+                let Ok(rel) = entry.path().strip_prefix(out) else {
+                    continue;
+                };
+                let rel: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                let rel = rel.join("/");
+                if !known.contains(rel.as_str()) {
+                    found.push(Drift::Stray { path: rel });
+                }
+            }
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

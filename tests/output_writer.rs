@@ -216,3 +216,43 @@ fn check_reports_missing_extra_and_manifest_drift_as_diffs() {
     );
     std::fs::remove_dir_all(out).unwrap();
 }
+
+/// A file under hosts/<host>/ that linkis-gen did not write would be deployed by the configure
+/// role: `render --check` names it (issue 21). Outside a rendered host's conf/, sbin/ and systemd/
+/// (e.g. a README, the operator's vault.yml) a file of one's own is not drift.
+#[test]
+fn check_reports_a_stray_file_in_a_hosts_tree() {
+    let out = tmp("stray");
+    write::write(&out, &files(2)).unwrap();
+    std::fs::write(out.join("hosts/s1/conf/extra.properties"), "x=1\n").unwrap();
+    std::fs::create_dir_all(out.join("hosts/s2/conf/sub")).unwrap();
+    std::fs::write(out.join("hosts/s2/conf/sub/more.xml"), "<x/>\n").unwrap();
+    std::fs::write(out.join("notes.txt"), "mine\n").unwrap();
+    std::fs::write(out.join("hosts/s1/README"), "mine\n").unwrap();
+    let drift = write::check(&out, &files(2)).unwrap();
+    assert_eq!(
+        drift,
+        vec![
+            Drift::Stray {
+                path: "hosts/s1/conf/extra.properties".into()
+            },
+            Drift::Stray {
+                path: "hosts/s2/conf/sub/more.xml".into()
+            },
+        ]
+    );
+    let report = write::drift_report(&drift);
+    assert!(
+        report.contains("stray: hosts/s1/conf/extra.properties was not written by linkis-gen, and the configure role would deploy it"),
+        "{report}"
+    );
+    // A file of an earlier render stays `extra`, not `stray`.
+    let drift = write::check(&out, &files(1)).unwrap();
+    assert!(
+        drift.iter().any(
+            |d| matches!(d, Drift::Extra { path, .. } if path == "hosts/s2/conf/a.properties")
+        ),
+        "{drift:?}"
+    );
+    std::fs::remove_dir_all(out).unwrap();
+}
