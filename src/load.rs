@@ -419,6 +419,7 @@ fn section_typed(section: &str, v: &Value, diags: &mut Vec<Diagnostic>) {
         "sizing" => typed::<Sizing>(v, section, diags),
         "host_defaults" => typed::<HostDefaults>(v, section, diags),
         "overrides" => typed::<BTreeMap<String, BTreeMap<String, Scalar>>>(v, section, diags),
+        "security" => typed::<Security>(v, section, diags),
         _ => {}
     }
 }

@@ -54,6 +54,10 @@ pub fn referenced(m: &Model) -> Vec<String> {
     if m.setup.dbboot.enabled {
         out.extend(m.setup.dbboot.yarn_password_var.clone());
     }
+    // The nginx front's TLS key, installed from its vault variable.
+    if let Some(t) = &m.web.tls {
+        out.extend(t.key_var.clone());
+    }
     for value in m.overrides.values().flat_map(|f| f.values()) {
         out.extend(names_in(value));
     }
