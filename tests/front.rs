@@ -434,3 +434,181 @@ fn the_plain_front_has_the_headers_and_no_server_tokens_too() {
     );
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
+
+/// Network namespaces of the test's own, deleted (with what runs in them) when dropped.
+struct Netns(Vec<String>);
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for n in &self.0 {
+            let _ = Command::new("ip").args(["netns", "del", n]).status();
+        }
+    }
+}
+
+fn ns(name: &str, args: &[&str]) -> std::process::Output {
+    run(Command::new("ip").args(["netns", "exec", name]).args(args))
+}
+
+/// Whether a TCP connection from namespace `from` to `addr`:`port` opens within 3 s.
+fn connects(from: &str, addr: &str, port: u16) -> bool {
+    ns(
+        from,
+        &[
+            "timeout",
+            "3",
+            "bash",
+            "-c",
+            &format!("exec 3<>/dev/tcp/{addr}/{port}"),
+        ],
+    )
+    .status
+    .success()
+}
+
+#[test]
+#[ignore = "needs root, ip netns and nftables; run by .ci/front.sh"]
+fn the_firewall_lets_the_cluster_in_and_keeps_outsiders_out() {
+    let dir = tmp("firewall");
+    let tag = std::process::id() % 100_000;
+    let (host, peer, outsider, allowed) = (
+        format!("lgf-host-{tag}"),
+        format!("lgf-peer-{tag}"),
+        format!("lgf-out-{tag}"),
+        format!("lgf-allow-{tag}"),
+    );
+    let _guard = Netns(vec![
+        host.clone(),
+        peer.clone(),
+        outsider.clone(),
+        allowed.clone(),
+    ]);
+    // The "host" namespace has one veth to each of the others: 10.250.N.1 on its side,
+    // 10.250.N.2 on theirs. Traffic stays inside the namespaces.
+    for n in [&host, &peer, &outsider, &allowed] {
+        sh(Command::new("ip").args(["netns", "add", n]));
+        sh(Command::new("ip").args(["-n", n, "link", "set", "lo", "up"]));
+    }
+    for (i, other) in [&peer, &outsider, &allowed].iter().enumerate() {
+        let net = i + 1;
+        let (a, b) = (format!("lgf{tag}h{net}"), format!("lgf{tag}o{net}"));
+        sh(Command::new("ip").args([
+            "link", "add", &a, "netns", &host, "type", "veth", "peer", "name", &b, "netns", other,
+        ]));
+        sh(Command::new("ip").args([
+            "-n",
+            &host,
+            "addr",
+            "add",
+            &format!("10.250.{net}.1/24"),
+            "dev",
+            &a,
+        ]));
+        sh(Command::new("ip").args([
+            "-n",
+            other,
+            "addr",
+            "add",
+            &format!("10.250.{net}.2/24"),
+            "dev",
+            &b,
+        ]));
+        sh(Command::new("ip").args(["-n", &host, "link", "set", &a, "up"]));
+        sh(Command::new("ip").args(["-n", other, "link", "set", &b, "up"]));
+    }
+    // The cluster: h1 (the host namespace) runs the control services, h2 (the peer) the ECM.
+    let spec = r#"version: 1
+cluster: { name: fw-demo, linkis_version: "1.3.2", package: files/linkis.tar.gz }
+database: { host: 10.250.9.9, name: linkis, user: linkis, password: { vault: vault_db } }
+sizing:
+  concurrent_users: 5
+  engines: { spark: { memory: 1G } }
+storage: { engine_ports: 30000-31000 }
+host_defaults: { memory: 64G, cores: 16 }
+hosts:
+  - { name: h1, address: 10.250.1.1, roles: [control, ecm] }
+  - { name: h2, address: 10.250.1.2, roles: [ecm] }
+security:
+  firewall: true
+  allow_from: [10.250.3.0/24]
+"#;
+    let out = render(spec, &dir);
+    let nft = out.join("hosts/h1/nftables/linkis.nft");
+    let text = std::fs::read_to_string(&nft).unwrap();
+    assert!(text.contains("table inet linkis {"), "{text}");
+    for needle in ["9001", "20303", "30000-31000"] {
+        assert!(text.contains(needle), "{needle} not restricted:\n{text}");
+    }
+
+    // A listener in the host namespace on a Linkis port (the gateway's), an engine port, Eureka's,
+    // ssh's and the web front's.
+    let ports = [9001u16, 30500, 20303, 22, 8088];
+    let listener = format!(
+        "import socket,selectors,sys\nsel=selectors.DefaultSelector()\nfor p in {ports:?}:\n    \
+         s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('0.0.0.0',p)); \
+         s.listen(16); sel.register(s,selectors.EVENT_READ)\nprint('ready',flush=True)\nwhile True:\n    \
+         for k,_ in sel.select():\n        c,_=k.fileobj.accept(); c.close()\n"
+    );
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &host, "/usr/bin/python3", "-c", &listener])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready");
+    }
+    let _listener = Proc(child);
+
+    // Before the rules: everyone reaches every port (what the rules then change is theirs).
+    for p in ports {
+        assert!(
+            connects(&outsider, "10.250.2.1", p),
+            "outsider to {p} before the rules"
+        );
+    }
+
+    // nft -c, then load it twice (a reload replaces the table; the host's other tables stay).
+    let nft = nft.display().to_string();
+    let o = ns(&host, &["nft", "-c", "-f", &nft]);
+    assert!(
+        o.status.success(),
+        "nft -c: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = ns(&host, &["nft", "add", "table", "inet", "hosts_own"]);
+    assert!(o.status.success());
+    for _ in 0..2 {
+        let o = ns(&host, &["nft", "-f", &nft]);
+        assert!(
+            o.status.success(),
+            "nft -f: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let ruleset =
+        String::from_utf8_lossy(&ns(&host, &["nft", "list", "tables"]).stdout).to_string();
+    assert!(
+        ruleset.contains("table inet linkis") && ruleset.contains("table inet hosts_own"),
+        "{ruleset}"
+    );
+
+    for p in [9001, 30500, 20303] {
+        assert!(connects(&peer, "10.250.1.1", p), "cluster host h2 to {p}");
+        assert!(connects(&allowed, "10.250.3.1", p), "allow_from to {p}");
+        assert!(
+            !connects(&outsider, "10.250.2.1", p),
+            "outsider reached Linkis port {p}"
+        );
+        assert!(connects(&host, "127.0.0.1", p), "loopback to {p}");
+    }
+    for p in [22, 8088] {
+        assert!(
+            connects(&outsider, "10.250.2.1", p),
+            "outsider to open port {p}"
+        );
+    }
+}
