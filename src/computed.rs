@@ -39,10 +39,17 @@ pub fn computed_keys(
             })
             .unwrap_or_default()
     };
+    let gateways: Vec<(String, u16)> = hosts
+        .iter()
+        .filter_map(|h| {
+            h.service(Service::Gateway)
+                .map(|p| (h.address.clone(), p.port))
+        })
+        .collect();
     let gateway_url = platform
         .gateway_url
         .clone()
-        .unwrap_or_else(|| first(Service::Gateway));
+        .unwrap_or_else(|| crate::model::front::default_gateway_url(&spec.gateway.web, &gateways));
     if release.has_cli_conf() {
         put(CLI_CONF, CLI_GATEWAY_KEY, gateway_url.clone());
     }

@@ -422,6 +422,7 @@ fn section_typed(section: &str, v: &Value, diags: &mut Vec<Diagnostic>) {
         "monitoring" => typed::<Monitoring>(v, section, diags),
         "logs" => typed::<Logs>(v, section, diags),
         "services" => typed::<BTreeMap<Service, ServiceSettings>>(v, section, diags),
+        "security" => typed::<Security>(v, section, diags),
         _ => {}
     }
 }

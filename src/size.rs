@@ -231,6 +231,7 @@ pub fn place_with(
     let (mut hosts, sticky) = place_services(&spec, &release, &heaps, applied.as_ref());
     unplaced_services(&spec, &release, &hosts, &mut errors);
     port_clashes(&spec, &hosts, &mut errors, &mut warnings);
+    web_port_clashes(&spec, &hosts, &mut errors);
     storage_rule(&spec, &hosts, &mut errors, &mut warnings);
     let memory_errors = engine_memory(s, &mut hosts, &mut errors);
 
@@ -844,4 +845,42 @@ fn breakdown(control: u128, reserve: u128, ecm: u128) -> String {
         parts.push(format!("{} ECM heap", gib(ecm)));
     }
     parts.join(" + ")
+}
+
+/// The nginx front's ports (the plain listener, or HTTPS and its redirect) on every web host
+/// (the gateway hosts) against the host's Linkis ports and ssh.
+fn web_port_clashes(spec: &Spec, hosts: &[PlacedHost], errors: &mut Vec<Diagnostic>) {
+    let web = &spec.gateway.web;
+    let fronts: Vec<(&str, u16)> = match &web.tls {
+        Some(t) => std::iter::once(("gateway.web.tls.listen", t.listen))
+            .chain(
+                t.http_redirect
+                    .map(|p| ("gateway.web.tls.http_redirect", p)),
+            )
+            .collect(),
+        None => vec![("gateway.web.listen", web.listen)],
+    };
+    for h in hosts.iter().filter(|h| h.runs(Service::Gateway)) {
+        for (path, port) in &fronts {
+            let taken = h
+                .services
+                .iter()
+                .find(|p| p.port == *port)
+                .map(|p| p.service.to_string())
+                .or_else(|| (h.ssh_port == *port).then(|| "ssh".to_string()));
+            if let Some(other) = taken {
+                errors.push(
+                    Diagnostic::error(
+                        "port-clash",
+                        *path,
+                        format!(
+                            "nginx and {other} would both listen on port {port} on {}",
+                            h.name
+                        ),
+                    )
+                    .hint("give the web front another port (nginx runs on every gateway host)"),
+                );
+            }
+        }
+    }
 }

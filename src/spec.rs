@@ -54,6 +54,9 @@ pub struct Spec {
     /// Per service (short or daemon names): heap and extra JVM options.
     #[serde(default)]
     pub services: BTreeMap<Service, ServiceSettings>,
+    /// The hosts' firewall (nftables) and who may reach Linkis' service ports.
+    #[serde(default)]
+    pub security: Security,
 }
 
 /// The top-level keys, in the order sections are read.
@@ -74,6 +77,7 @@ pub const SECTIONS: &[&str] = &[
     "monitoring",
     "logs",
     "services",
+    "security",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -219,6 +223,16 @@ pub struct Web {
     pub listen: u16,
     #[serde(default = "default_server_name")]
     pub server_name: String,
+    /// HTTPS at the nginx front.
+    #[serde(default)]
+    pub tls: Option<WebTls>,
+    /// One address that moves between the web hosts (keepalived, VRRP); the default
+    /// `cluster.gateway_url` and the operators' URL point at it.
+    #[serde(default)]
+    pub vip: Option<String>,
+    /// The VRRP router id, 1-255; default derived from `cluster.name`.
+    #[serde(default)]
+    pub vrid: Option<u16>,
 }
 
 impl Default for Web {
@@ -226,6 +240,9 @@ impl Default for Web {
         Web {
             listen: default_web_listen(),
             server_name: default_server_name(),
+            tls: None,
+            vip: None,
+            vrid: None,
         }
     }
 }
@@ -1094,4 +1111,67 @@ mod tests {
             assert_eq!(got, svc, "{text}");
         }
     }
+}
+
+/// `gateway.web.tls`: HTTPS at the nginx front.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebTls {
+    /// The PEM certificate chain: a path relative to OUT (copied from the control node), or an
+    /// absolute path already on every web host.
+    pub certificate: String,
+    /// The PEM key: a vault reference `{ vault: NAME }` (installed root:root 0600), or an absolute
+    /// path already on every web host.
+    pub key: TlsKey,
+    /// The HTTPS port; default 443.
+    #[serde(default = "default_tls_listen")]
+    pub listen: u16,
+    /// A plain HTTP port that only redirects to https (301).
+    #[serde(default)]
+    pub http_redirect: Option<u16>,
+}
+
+fn default_tls_listen() -> u16 {
+    443
+}
+
+/// The TLS key: a vault reference, or an absolute path on the web hosts.
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum TlsKey {
+    Vault(VaultRef),
+    /// An absolute path already on every web host.
+    Path(String),
+}
+
+impl<'de> Deserialize<'de> for TlsKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TlsKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a vault reference `{ vault: NAME }` or an absolute path")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<TlsKey, A::Error> {
+                VaultRef::deserialize(de::value::MapAccessDeserializer::new(map)).map(TlsKey::Vault)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TlsKey, E> {
+                Ok(TlsKey::Path(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `security:`: the hosts' firewall.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Security {
+    /// true: nftables on every host; Linkis' service ports, the engine port range and Eureka open
+    /// only to the cluster's own hosts and `allow_from`; ssh and the web front open to all.
+    #[serde(default)]
+    pub firewall: bool,
+    /// Sources (IPv4/IPv6 addresses or CIDRs) also allowed to reach the service ports.
+    #[serde(default)]
+    pub allow_from: Vec<String>,
 }

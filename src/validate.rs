@@ -54,6 +54,9 @@ pub const CHECKS: &[Check] = &[
     engine_ports,
     default_ports,
     monitoring,
+    web_tls,
+    web_vip,
+    firewall,
 ];
 
 /// Limits that no real cluster reaches; above them a number is a typo.
@@ -389,6 +392,11 @@ fn vault_names(c: &Ctx, d: &mut Vec<Diagnostic>) {
     }
     if let Some(m) = &s.hive.metastore {
         refs.push(("hive.metastore.password", &m.password));
+    }
+    if let Some(t) = &s.gateway.web.tls
+        && let crate::spec::TlsKey::Vault(v) = &t.key
+    {
+        refs.push(("gateway.web.tls.key.vault", v));
     }
     for (path, r) in refs {
         let ok = r
@@ -1228,6 +1236,204 @@ fn is_dns_name(s: &str) -> bool {
                 && !l.ends_with('-')
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
+}
+
+/// A path the nginx site and the role write: safe characters only, no `..`, no leading `-`.
+fn is_tls_path(v: &str) -> bool {
+    is_safe_word(v, b"/+@")
+        && !v.starts_with('-')
+        && !v.split('/').any(|c| c == "..")
+        && !v.ends_with('/')
+}
+
+/// An IPv4 or IPv6 address, or a CIDR `ADDR/LEN` whose length fits the family.
+pub fn is_addr_or_cidr(v: &str) -> bool {
+    let (addr, len) = match v.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (v, None),
+    };
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    match len {
+        None => true,
+        Some(l) => !l.starts_with('+') && l.parse::<u8>().is_ok_and(|n| n <= max),
+    }
+}
+
+/// `gateway.web.tls`: the certificate and key paths, the ports.
+fn web_tls(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let Some(t) = &c.spec.gateway.web.tls else {
+        return;
+    };
+    let cert = &t.certificate;
+    if !is_tls_path(cert) {
+        d.push(
+            Diagnostic::error(
+                "web-tls",
+                "gateway.web.tls.certificate",
+                format!("`{cert}` is not a usable certificate path"),
+            )
+            .hint("a path relative to OUT (files/linkis-web.crt) or an absolute path on every web host; letters, digits and ._-/+@ only, no `..`"),
+        );
+    }
+    if let crate::spec::TlsKey::Path(k) = &t.key
+        && (!k.starts_with('/') || !is_tls_path(k))
+    {
+        d.push(
+            Diagnostic::error(
+                "web-tls",
+                "gateway.web.tls.key",
+                format!("`{k}` is neither a vault reference nor an absolute path"),
+            )
+            .hint("`{ vault: vault_linkis_web_tls_key }` (installed root:root 0600), or an absolute path already on every web host"),
+        );
+    }
+    for (path, port) in [
+        ("gateway.web.tls.listen", Some(t.listen)),
+        ("gateway.web.tls.http_redirect", t.http_redirect),
+    ] {
+        if port == Some(0) {
+            d.push(
+                Diagnostic::error("port-range", path, "port 0 is not a port")
+                    .hint("ports are 1 to 65535"),
+            );
+        }
+    }
+    if t.http_redirect == Some(t.listen) {
+        d.push(
+            Diagnostic::error(
+                "port-clash",
+                "gateway.web.tls.http_redirect",
+                format!(
+                    "the redirect and HTTPS would both listen on port {}",
+                    t.listen
+                ),
+            )
+            .hint("e.g. listen: 443 and http_redirect: 80"),
+        );
+    }
+}
+
+/// `gateway.web.vip` and `vrid`.
+fn web_vip(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let w = &c.spec.gateway.web;
+    if let Some(v) = w.vrid
+        && !(1..=255).contains(&v)
+    {
+        d.push(
+            Diagnostic::error(
+                "web-vip",
+                "gateway.web.vrid",
+                format!("VRRP router id {v} is outside 1-255"),
+            )
+            .hint("any 1-255 not used by another VRRP group on the web hosts' network; leave it out to derive one from cluster.name"),
+        );
+    }
+    if w.vrid.is_some() && w.vip.is_none() {
+        d.push(
+            Diagnostic::warning(
+                "web-vip",
+                "gateway.web.vrid",
+                "vrid is ignored without a vip",
+            )
+            .hint("set gateway.web.vip, or remove vrid")
+            .at_key(),
+        );
+    }
+    let Some(vip) = &w.vip else { return };
+    let ip = vip.parse::<std::net::IpAddr>();
+    match ip {
+        Err(_) => d.push(
+            Diagnostic::error(
+                "web-vip",
+                "gateway.web.vip",
+                format!("`{vip}` is not an IPv4 or IPv6 address"),
+            )
+            .hint("a free address in the web hosts' subnet, e.g. 10.0.0.100"),
+        ),
+        Ok(ip) if ip.is_unspecified() || ip.is_loopback() || ip.is_multicast() => d.push(
+            Diagnostic::error(
+                "web-vip",
+                "gateway.web.vip",
+                format!("`{vip}` cannot be a virtual address"),
+            )
+            .hint("a free unicast address in the web hosts' subnet"),
+        ),
+        Ok(ip) => {
+            if let Some(i) =
+                c.spec.hosts.iter().position(|h| {
+                    h.address == *vip || h.address.parse::<std::net::IpAddr>() == Ok(ip)
+                })
+            {
+                d.push(
+                    Diagnostic::error(
+                        "web-vip",
+                        "gateway.web.vip",
+                        format!("`{vip}` is the address of host {}", c.spec.hosts[i].name),
+                    )
+                    .hint("the VIP must be a free address that keepalived moves between the web hosts"),
+                );
+            }
+        }
+    }
+}
+
+/// `security:`: allow_from entries; the firewall's needs (IP host addresses, an engine range).
+fn firewall(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let s = &c.spec.security;
+    for (i, a) in s.allow_from.iter().enumerate() {
+        if !is_addr_or_cidr(a) {
+            d.push(
+                Diagnostic::error(
+                    "firewall",
+                    join_index("security.allow_from", i),
+                    format!("`{a}` is not an IPv4/IPv6 address or CIDR"),
+                )
+                .hint("e.g. 10.0.0.50, 10.0.0.0/24 or fd00::/64"),
+            );
+        }
+    }
+    if !s.firewall {
+        if !s.allow_from.is_empty() {
+            d.push(
+                Diagnostic::warning(
+                    "firewall",
+                    "security.allow_from",
+                    "allow_from is ignored without `firewall: true`",
+                )
+                .hint("set security.firewall: true, or remove allow_from")
+                .at_key(),
+            );
+        }
+        return;
+    }
+    for (i, h) in c.spec.hosts.iter().enumerate() {
+        if h.address.parse::<std::net::IpAddr>().is_err() {
+            d.push(
+                Diagnostic::error(
+                    "firewall",
+                    join_key(&join_index("hosts", i), "address"),
+                    format!(
+                        "`{}` is a name; the firewall's rules need the host's IP address",
+                        h.address
+                    ),
+                )
+                .hint("write the host's IPv4/IPv6 address, or set security.firewall: false"),
+            );
+        }
+    }
+    if c.spec.storage.engine_ports.is_none() {
+        d.push(
+            Diagnostic::error(
+                "firewall",
+                "security.firewall",
+                "the firewall needs the engines' port range: engines listen on ports other hosts must reach",
+            )
+            .hint("set storage.engine_ports, e.g. 30000-31000 (opened to the cluster's hosts only)"),
+        );
+    }
 }
 
 #[cfg(test)]

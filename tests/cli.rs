@@ -142,9 +142,20 @@ fn schema_is_json_of_the_spec_types_and_rejects_unknown_keys() {
         "monitoring",
         "logs",
         "services",
+        "security",
     ] {
         assert!(props.contains_key(key), "schema lacks {key}");
     }
+    // The front door's third-edition fields, and a TLS key that is a vault reference or a path.
+    let web = &schema["$defs"]["Web"]["properties"];
+    for key in ["tls", "vip", "vrid"] {
+        assert!(web.get(key).is_some(), "schema lacks gateway.web.{key}");
+    }
+    assert_eq!(
+        schema["$defs"]["TlsKey"]["anyOf"][0]["$ref"],
+        "#/$defs/VaultRef"
+    );
+    assert_eq!(schema["$defs"]["TlsKey"]["anyOf"][1]["type"], "string");
     assert_eq!(
         schema["additionalProperties"],
         serde_json::Value::Bool(false)

@@ -57,7 +57,7 @@ pub struct Discovery {
 #[derive(Debug, Clone, Serialize)]
 pub struct Gateway {
     pub endpoints: Vec<Endpoint>,
-    /// `wds.linkis.gateway.url`: the first gateway.
+    /// `wds.linkis.gateway.url`: `cluster.gateway_url`, else the VIP, else the first gateway.
     pub url: String,
 }
 
@@ -82,6 +82,12 @@ pub struct Redis {
 pub struct Web {
     pub listen: u16,
     pub server_name: String,
+    /// HTTPS (`gateway.web.tls`).
+    pub tls: Option<super::front::Tls>,
+    /// keepalived's VRRP address (`gateway.web.vip`).
+    pub vip: Option<super::front::Vip>,
+    /// The URL operators open: the front on the VIP, else on the first web host.
+    pub url: String,
 }
 
 /// One normalisation of the install directory for every file.
@@ -150,8 +156,12 @@ pub fn discovery(plan: &Plan) -> Discovery {
 
 pub fn gateway(plan: &Plan) -> Gateway {
     let endpoints = endpoints(plan, Service::Gateway);
+    let pairs: Vec<(String, u16)> = endpoints
+        .iter()
+        .map(|e| (e.address.clone(), e.port))
+        .collect();
     Gateway {
-        url: endpoints.first().map(Endpoint::url).unwrap_or_default(),
+        url: super::front::default_gateway_url(&plan.spec.gateway.web, &pairs),
         endpoints,
     }
 }
@@ -171,9 +181,21 @@ pub fn sessions(g: &spec::Gateway) -> Sessions {
     }
 }
 
-pub fn web(g: &spec::Gateway) -> Web {
+pub fn web(spec: &spec::Spec, hosts: &[super::Host]) -> Web {
+    let g = &spec.gateway;
+    let front = g.web.vip.clone().or_else(|| {
+        hosts
+            .iter()
+            .find(|h| h.runs(Service::Gateway))
+            .map(|h| h.address.clone())
+    });
     Web {
         listen: g.web.listen,
         server_name: g.web.server_name.clone(),
+        tls: super::front::tls(spec),
+        vip: super::front::vip(spec, hosts),
+        url: front
+            .map(|a| super::front::front_url(&g.web, &a))
+            .unwrap_or_default(),
     }
 }

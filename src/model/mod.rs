@@ -11,6 +11,7 @@
 
 mod cluster;
 mod database;
+pub mod front;
 mod hosts;
 pub mod monitoring;
 mod setup;
@@ -49,6 +50,8 @@ pub struct Model {
     pub database: Database,
     pub sessions: Sessions,
     pub web: Web,
+    /// `security.firewall`: the nftables table of every host.
+    pub firewall: Option<front::Firewall>,
     /// The auth tokens of the release, as vault references.
     pub tokens: Vec<Token>,
     /// The vault variable of `wds.linkis.crypt.key` (set with Redis sessions).
@@ -134,7 +137,8 @@ pub fn resolve(plan: &Plan) -> Model {
         gateway: cluster::gateway(plan),
         database: database::resolve(&spec.database),
         sessions: cluster::sessions(&spec.gateway),
-        web: cluster::web(&spec.gateway),
+        web: cluster::web(spec, &hosts),
+        firewall: None,
         tokens: vault::tokens(&release),
         crypt_key_var: crate::catalog::CRYPT_KEY_VAULT_VAR,
         services,
@@ -154,6 +158,13 @@ pub fn resolve(plan: &Plan) -> Model {
     if let Some(url) = &model.platform.gateway_url {
         model.gateway.url = url.clone();
     }
+    model.firewall = front::firewall(
+        spec,
+        &model.hosts,
+        model.platform.engine_ports.as_deref(),
+        &front::web_ports(&spec.gateway.web),
+        Vec::new(),
+    );
     model.engineconn_root_dir = engineconn_root_dir(&model);
     model.vault_vars = vault::referenced(&model);
     model

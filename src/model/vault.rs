@@ -55,6 +55,10 @@ pub fn referenced(m: &Model) -> Vec<String> {
     if m.setup.dbboot.enabled {
         out.extend(m.setup.dbboot.yarn_password_var.clone());
     }
+    // The nginx front's TLS key, installed from its vault variable.
+    if let Some(t) = &m.web.tls {
+        out.extend(t.key_var.clone());
+    }
     // The platform's secrets in conf files: the admin password, the metastore's, linkis-cli's
     // token. (YARN's password, `platform.yarn.auth_password_var`, is for the database seed.)
     for (_, value) in m.platform.keys.values().flatten() {

@@ -109,6 +109,10 @@ struct WebCtx<'a> {
     listen: u16,
     server_name: &'a str,
     ip_hash: bool,
+    tls: Option<&'a crate::model::front::Tls>,
+    vip: Option<&'a crate::model::front::Vip>,
+    /// The URL operators open.
+    url: &'a str,
 }
 
 fn svc_ctx(i: &Instance) -> SvcCtx<'_> {
@@ -248,6 +252,9 @@ fn ctx(m: &Model) -> Ctx<'_> {
             listen: m.web.listen,
             server_name: &m.web.server_name,
             ip_hash: m.sessions.ip_hash,
+            tls: m.web.tls.as_ref(),
+            vip: m.web.vip.as_ref(),
+            url: &m.web.url,
         },
         engineconn_root_dir: &m.engineconn_root_dir,
         java_home: m.platform.java_home.as_deref().unwrap_or_default(),
@@ -266,11 +273,24 @@ pub fn render(
 ) -> Result<Vec<OutFile>, RenderError> {
     let whole = minijinja::Value::from(minijinja::value::Serde(m));
     let ctx = minijinja::Value::from(minijinja::value::Serde(ctx(m)));
-    let value = minijinja::context! { model => whole.clone(), ..ctx.clone() };
+    let value = minijinja::context! {
+        model => whole.clone(),
+        tls_dir => crate::model::front::TLS_DIR,
+        fw_dir => crate::model::front::FIREWALL_DIR,
+        ..ctx.clone()
+    };
     let mut files = Vec::new();
     for route in routes::of(routes::Renderer::Apply, Scope::Cluster) {
         let text = templates.render(route.template, value.clone())?;
         files.push(OutFile::new(route.out, text));
+    }
+    for route in routes::of(routes::Renderer::Apply, Scope::Host) {
+        for h in &m.hosts {
+            if let Some(host_ctx) = front_host_ctx(m, &value, route.out, h) {
+                let text = templates.render(route.template, host_ctx)?;
+                files.push(OutFile::new(route.out_path(&h.name, ""), text));
+            }
+        }
     }
     for route in routes::of(routes::Renderer::Apply, Scope::Instance) {
         for h in &m.hosts {
@@ -334,6 +354,32 @@ fn unit_ctx(
         // The ECM always forks with a pid file: with KillMode=process systemd must signal
         // the ECM's java itself, and in foreground mode the main process is a shell.
         foreground => m.features.foreground && !ecm,
+    }
+}
+
+fn ser<T: Serialize>(v: &T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(v))
+}
+
+/// The context of a host file of the front (`hosts/<host>/nftables/`, `hosts/<host>/keepalived/`),
+/// or None when the host has no such file: the firewall's table on every host when
+/// `security.firewall` is on, keepalived's config on the web hosts when there is a VIP.
+fn front_host_ctx(
+    m: &Model,
+    value: &minijinja::Value,
+    out: &str,
+    h: &Host,
+) -> Option<minijinja::Value> {
+    if out.contains("/nftables/") {
+        let fw = m.firewall.as_ref()?;
+        let fh = fw.hosts.iter().find(|f| f.host == h.name)?;
+        Some(minijinja::context! { fw => ser(fw), fw_host => ser(fh), ..value.clone() })
+    } else if out.contains("/keepalived/") {
+        let vip = m.web.vip.as_ref()?;
+        let member = vip.members.iter().find(|v| v.host == h.name)?;
+        Some(minijinja::context! { vip => ser(vip), member => ser(member), ..value.clone() })
+    } else {
+        Some(minijinja::context! { host => h.name.clone(), ..value.clone() })
     }
 }
 

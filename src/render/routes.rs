@@ -92,6 +92,7 @@ pub static ROUTES: &[Route] = routes! {
     Conf Host "hosts/_host_/sbin/linkis-stop-all.sh";
     Apply Cluster "ansible.cfg";
     Apply Instance "hosts/_host_/systemd/linkis-_daemon_.service";
+    Apply Host "hosts/_host_/nftables/linkis.nft";
     Apply Cluster "inventory/group_vars/all/main.yml";
     Apply Cluster "inventory/hosts.yml";
     Apply Cluster "nginx/linkis.conf";
@@ -105,6 +106,9 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_db/defaults/main.yml";
     Apply Cluster "roles/linkis_db/tasks/main.yml";
     Apply Cluster "roles/linkis_db/templates/bootstrap.sql.j2";
+    Apply Cluster "roles/linkis_firewall/files/linkis-nftables.service";
+    Apply Cluster "roles/linkis_firewall/handlers/main.yml";
+    Apply Cluster "roles/linkis_firewall/tasks/main.yml";
     Apply Cluster "roles/linkis_install/tasks/main.yml";
     Apply Cluster "roles/linkis_jdbc/defaults/main.yml";
     Apply Cluster "roles/linkis_jdbc/tasks/main.yml";

@@ -1,0 +1,614 @@
+//! The front door with the real tools (run by .ci/front.sh, which installs them):
+//! - TLS: a CA and a certificate made with `openssl`, the rendered site under a real nginx on
+//!   loopback in front of a stub gateway: https reaches the gateway, plain http only redirects,
+//!   TLS 1.1 is refused by the server, the security headers and the websocket upgrade headers.
+//! - the firewall: the rendered nftables file of a host loaded into a network namespace (real
+//!   nftables, veth pairs, 10.250.x addresses inside the namespaces only): a Linkis port is
+//!   reachable from a cluster host and refused from an outsider; ssh and the web front stay open.
+//! - keepalived: `keepalived -t` on every rendered config.
+
+#[allow(dead_code)]
+mod e2e_common;
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use e2e_common::{run, sh, write};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_linkis-gen")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("front-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn render(spec: &str, dir: &Path) -> PathBuf {
+    let path = dir.join("spec.yaml");
+    write(&path, spec, 0o644);
+    let out = dir.join("out");
+    let o = run(Command::new(bin())
+        .arg("render")
+        .arg(&path)
+        .arg("-o")
+        .arg(&out));
+    assert!(
+        o.status.success(),
+        "render failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+/// A process of the test's own, stopped by PID when dropped: SIGTERM, so that nginx's master
+/// stops its workers too (SIGKILL would leave them behind).
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_port(port: u16) {
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "port {port} never opened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A stub gateway on 127.0.0.1:`port`: answers every request 200 with the request's head as its
+/// body, and records the heads.
+fn stub_gateway(port: u16) -> Arc<Mutex<Vec<String>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let l = TcpListener::bind(("127.0.0.1", port)).expect("stub gateway port");
+    let s = seen.clone();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(mut c) = c else { continue };
+            let head = e2e_common::read_request(&mut c);
+            s.lock().unwrap().push(head.clone());
+            let _ = write!(
+                c,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+                head.len()
+            );
+        }
+    });
+    seen
+}
+
+/// A CA, and a server certificate for 127.0.0.1 signed by it (openssl, in `dir`).
+fn make_ca_and_cert(dir: &Path) {
+    let ossl = |args: &[&str]| {
+        sh(Command::new("openssl").args(args).current_dir(dir));
+    };
+    ossl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=linkis-gen test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    ossl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "web.key",
+        "-out",
+        "web.csr",
+    ]);
+    write(
+        &dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        0o644,
+    );
+    ossl(&[
+        "x509",
+        "-req",
+        "-in",
+        "web.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "web.crt",
+    ]);
+}
+
+/// An nginx.conf of the test's own that includes the rendered site, with every path in `dir`.
+fn nginx_conf(dir: &Path, site: &Path) -> PathBuf {
+    let d = dir.display();
+    let conf = dir.join("nginx.conf");
+    write(
+        &conf,
+        &format!(
+            "pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n    access_log off;\n    \
+             client_body_temp_path {d}/cbt;\n    proxy_temp_path {d}/pt;\n    fastcgi_temp_path {d}/ft;\n    \
+             uwsgi_temp_path {d}/ut;\n    scgi_temp_path {d}/st;\n    include {};\n}}\n",
+            site.display()
+        ),
+        0o644,
+    );
+    conf
+}
+
+fn curl(args: &[&str]) -> (bool, String) {
+    let o = run(Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .args(args));
+    (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+fn spec_with_web(install_dir: &str, gateway_port: u16, web: &str, extra: &str) -> String {
+    format!(
+        r#"version: 1
+cluster: {{ name: tls-demo, linkis_version: "1.3.2", package: files/linkis.tar.gz, install_dir: {install_dir} }}
+database: {{ host: 127.0.0.1, name: linkis, user: linkis, password: {{ vault: vault_db }} }}
+gateway:
+  web:
+{web}
+sizing:
+  concurrent_users: 5
+  engines: {{ spark: {{ memory: 1G }} }}
+host_defaults: {{ memory: 64G, cores: 16 }}
+hosts:
+  - {{ name: web1, address: 127.0.0.1, ports: {{ gateway: {gateway_port} }} }}
+{extra}"#
+    )
+}
+
+#[test]
+#[ignore = "needs nginx, openssl and curl; run by .ci/front.sh"]
+fn tls_front_under_real_nginx() {
+    let dir = tmp("tls");
+    make_ca_and_cert(&dir);
+    let (gw, https, redirect) = (free_port(), free_port(), free_port());
+    let install = dir.join("linkis");
+    write(
+        &install.join("web/dist/index.html"),
+        "<html>linkis console</html>\n",
+        0o644,
+    );
+    let web = format!(
+        "    tls:\n      certificate: {d}/web.crt\n      key: {d}/web.key\n      listen: {https}\n      http_redirect: {redirect}\n",
+        d = dir.display()
+    );
+    let out = render(
+        &spec_with_web(&install.display().to_string(), gw, &web, ""),
+        &dir,
+    );
+    let site = out.join("nginx/linkis.conf");
+    let conf = nginx_conf(&dir, &site);
+    sh(Command::new("nginx")
+        .arg("-t")
+        .arg("-q")
+        .arg("-c")
+        .arg(&conf));
+
+    let seen = stub_gateway(gw);
+    let _nginx = Proc(
+        Command::new("nginx")
+            .arg("-c")
+            .arg(&conf)
+            .args(["-g", "daemon off;"])
+            .spawn()
+            .expect("nginx runs"),
+    );
+    wait_port(https);
+    wait_port(redirect);
+    let ca = dir.join("ca.pem").display().to_string();
+    let base = format!("https://127.0.0.1:{https}");
+
+    // https through nginx reaches the gateway, with the certificate the CA signed.
+    let (ok, text) = curl(&[
+        "-i",
+        "--cacert",
+        &ca,
+        &format!("{base}/api/rest_j/v1/user/info"),
+    ]);
+    assert!(ok, "{text}");
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.contains("GET /api/rest_j/v1/user/info HTTP/1.1"),
+        "{text}"
+    );
+    assert!(text.contains("X-Forwarded-Proto: https"), "{text}");
+    let lower = text.to_ascii_lowercase();
+    for header in [
+        "strict-transport-security: max-age=63072000",
+        "x-content-type-options: nosniff",
+        "x-frame-options: sameorigin",
+        "referrer-policy: strict-origin-when-cross-origin",
+        "content-security-policy: frame-ancestors 'self'",
+        "server: nginx\r\n",
+    ] {
+        assert!(lower.contains(header), "{header} missing:\n{text}");
+    }
+    // Without the CA, the certificate is not trusted: the test's CA is what makes it pass.
+    let (ok, _) = curl(&[&format!("{base}/api/x")]);
+    assert!(
+        !ok,
+        "curl trusted a certificate of the test's own CA without --cacert"
+    );
+
+    // The console's files are served, with the headers.
+    let (ok, text) = curl(&["-i", "--cacert", &ca, &format!("{base}/")]);
+    assert!(ok && text.contains("linkis console"), "{text}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("x-frame-options: sameorigin"),
+        "{text}"
+    );
+
+    // The websocket path forwards the upgrade headers.
+    let (ok, text) = curl(&[
+        "--cacert",
+        &ca,
+        "-H",
+        "Connection: Upgrade",
+        "-H",
+        "Upgrade: websocket",
+        "-H",
+        "Sec-WebSocket-Version: 13",
+        "-H",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        &format!("{base}/ws/api/entrance/connect"),
+    ]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("GET /ws/api/entrance/connect HTTP/1.1"),
+        "{text}"
+    );
+    assert!(text.contains("Upgrade: websocket"), "{text}");
+    assert!(text.contains("Connection: upgrade"), "{text}");
+    assert!(
+        text.contains("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
+        "{text}"
+    );
+
+    // Plain http only redirects: 301 to https, and the gateway never sees the request.
+    let before = seen.lock().unwrap().len();
+    let (ok, text) = curl(&[
+        "-i",
+        &format!("http://127.0.0.1:{redirect}/api/rest_j/v1/secret?a=1"),
+    ]);
+    assert!(ok, "{text}");
+    assert!(text.starts_with("HTTP/1.1 301"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Location: https://127.0.0.1:{https}/api/rest_j/v1/secret?a=1"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.to_ascii_lowercase().contains("server: nginx\r\n"),
+        "{text}"
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        before,
+        "the redirect listener proxied a request"
+    );
+
+    // TLS 1.2 and 1.3 are served; TLS 1.1 is refused by the server (the client offers it at
+    // security level 0, so the refusal is nginx's, a protocol-version alert).
+    let s_client = |proto: &str| {
+        let o = run(Command::new("openssl")
+            .args(["s_client", "-connect", &format!("127.0.0.1:{https}"), proto])
+            .args(["-cipher", "DEFAULT@SECLEVEL=0", "-CAfile", &ca])
+            .stdin(std::process::Stdio::null()));
+        (
+            o.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    };
+    for ok_proto in ["-tls1_2", "-tls1_3"] {
+        let (ok, text) = s_client(ok_proto);
+        assert!(
+            ok && text.contains("Verify return code: 0 (ok)"),
+            "{ok_proto}:\n{text}"
+        );
+    }
+    let (ok, text) = s_client("-tls1_1");
+    assert!(!ok, "TLS 1.1 was accepted:\n{text}");
+    assert!(
+        text.contains("alert protocol version"),
+        "not refused by the server:\n{text}"
+    );
+    let (ok, text) = curl(&[
+        "--cacert",
+        &ca,
+        "--tlsv1.1",
+        "--tls-max",
+        "1.1",
+        &format!("{base}/api/x"),
+    ]);
+    assert!(!ok, "curl with TLS 1.1 at most got through:\n{text}");
+}
+
+#[test]
+#[ignore = "needs nginx; run by .ci/front.sh"]
+fn the_plain_front_has_the_headers_and_no_server_tokens_too() {
+    let dir = tmp("plain");
+    let gw = free_port();
+    let listen = free_port();
+    let install = dir.join("linkis");
+    write(
+        &install.join("web/dist/index.html"),
+        "<html>console</html>\n",
+        0o644,
+    );
+    let out = render(
+        &spec_with_web(
+            &install.display().to_string(),
+            gw,
+            &format!("    listen: {listen}\n"),
+            "",
+        ),
+        &dir,
+    );
+    let conf = nginx_conf(&dir, &out.join("nginx/linkis.conf"));
+    let seen = stub_gateway(gw);
+    let _nginx = Proc(
+        Command::new("nginx")
+            .arg("-c")
+            .arg(&conf)
+            .args(["-g", "daemon off;"])
+            .spawn()
+            .expect("nginx runs"),
+    );
+    wait_port(listen);
+    let (ok, text) = curl(&["-i", &format!("http://127.0.0.1:{listen}/api/rest_j/v1/x")]);
+    assert!(ok && text.starts_with("HTTP/1.1 200"), "{text}");
+    let lower = text.to_ascii_lowercase();
+    for header in [
+        "x-content-type-options: nosniff",
+        "x-frame-options: sameorigin",
+        "referrer-policy:",
+        "server: nginx\r\n",
+    ] {
+        assert!(lower.contains(header), "{header} missing:\n{text}");
+    }
+    assert!(
+        !lower.contains("strict-transport-security"),
+        "HSTS over plain http:\n{text}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+/// Network namespaces of the test's own, deleted (with what runs in them) when dropped.
+struct Netns(Vec<String>);
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for n in &self.0 {
+            let _ = Command::new("ip").args(["netns", "del", n]).status();
+        }
+    }
+}
+
+fn ns(name: &str, args: &[&str]) -> std::process::Output {
+    run(Command::new("ip").args(["netns", "exec", name]).args(args))
+}
+
+/// Whether a TCP connection from namespace `from` to `addr`:`port` opens within 3 s.
+fn connects(from: &str, addr: &str, port: u16) -> bool {
+    ns(
+        from,
+        &[
+            "timeout",
+            "3",
+            "bash",
+            "-c",
+            &format!("exec 3<>/dev/tcp/{addr}/{port}"),
+        ],
+    )
+    .status
+    .success()
+}
+
+#[test]
+#[ignore = "needs root, ip netns and nftables; run by .ci/front.sh"]
+fn the_firewall_lets_the_cluster_in_and_keeps_outsiders_out() {
+    let dir = tmp("firewall");
+    let tag = std::process::id() % 100_000;
+    let (host, peer, outsider, allowed) = (
+        format!("lgf-host-{tag}"),
+        format!("lgf-peer-{tag}"),
+        format!("lgf-out-{tag}"),
+        format!("lgf-allow-{tag}"),
+    );
+    let _guard = Netns(vec![
+        host.clone(),
+        peer.clone(),
+        outsider.clone(),
+        allowed.clone(),
+    ]);
+    // The "host" namespace has one veth to each of the others: 10.250.N.1 on its side,
+    // 10.250.N.2 on theirs. Traffic stays inside the namespaces.
+    for n in [&host, &peer, &outsider, &allowed] {
+        sh(Command::new("ip").args(["netns", "add", n]));
+        sh(Command::new("ip").args(["-n", n, "link", "set", "lo", "up"]));
+    }
+    for (i, other) in [&peer, &outsider, &allowed].iter().enumerate() {
+        let net = i + 1;
+        let (a, b) = (format!("lgf{tag}h{net}"), format!("lgf{tag}o{net}"));
+        sh(Command::new("ip").args([
+            "link", "add", &a, "netns", &host, "type", "veth", "peer", "name", &b, "netns", other,
+        ]));
+        sh(Command::new("ip").args([
+            "-n",
+            &host,
+            "addr",
+            "add",
+            &format!("10.250.{net}.1/24"),
+            "dev",
+            &a,
+        ]));
+        sh(Command::new("ip").args([
+            "-n",
+            other,
+            "addr",
+            "add",
+            &format!("10.250.{net}.2/24"),
+            "dev",
+            &b,
+        ]));
+        sh(Command::new("ip").args(["-n", &host, "link", "set", &a, "up"]));
+        sh(Command::new("ip").args(["-n", other, "link", "set", &b, "up"]));
+    }
+    // The cluster: h1 (the host namespace) runs the control services, h2 (the peer) the ECM.
+    let spec = r#"version: 1
+cluster: { name: fw-demo, linkis_version: "1.3.2", package: files/linkis.tar.gz }
+database: { host: 10.250.9.9, name: linkis, user: linkis, password: { vault: vault_db } }
+sizing:
+  concurrent_users: 5
+  engines: { spark: { memory: 1G } }
+storage: { engine_ports: 30000-31000 }
+host_defaults: { memory: 64G, cores: 16 }
+hosts:
+  - { name: h1, address: 10.250.1.1, roles: [control, ecm] }
+  - { name: h2, address: 10.250.1.2, roles: [ecm] }
+security:
+  firewall: true
+  allow_from: [10.250.3.0/24]
+"#;
+    let out = render(spec, &dir);
+    let nft = out.join("hosts/h1/nftables/linkis.nft");
+    let text = std::fs::read_to_string(&nft).unwrap();
+    assert!(text.contains("table inet linkis {"), "{text}");
+    for needle in ["9001", "20303", "30000-31000"] {
+        assert!(text.contains(needle), "{needle} not restricted:\n{text}");
+    }
+
+    // A listener in the host namespace on a Linkis port (the gateway's), an engine port, Eureka's,
+    // ssh's and the web front's.
+    let ports = [9001u16, 30500, 20303, 22, 8088];
+    let listener = format!(
+        "import socket,selectors,sys\nsel=selectors.DefaultSelector()\nfor p in {ports:?}:\n    \
+         s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('0.0.0.0',p)); \
+         s.listen(16); sel.register(s,selectors.EVENT_READ)\nprint('ready',flush=True)\nwhile True:\n    \
+         for k,_ in sel.select():\n        c,_=k.fileobj.accept(); c.close()\n"
+    );
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &host, "/usr/bin/python3", "-c", &listener])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready");
+    }
+    let _listener = Proc(child);
+
+    // Before the rules: everyone reaches every port (what the rules then change is theirs).
+    for p in ports {
+        assert!(
+            connects(&outsider, "10.250.2.1", p),
+            "outsider to {p} before the rules"
+        );
+    }
+
+    // nft -c, then load it twice (a reload replaces the table; the host's other tables stay).
+    let nft = nft.display().to_string();
+    let o = ns(&host, &["nft", "-c", "-f", &nft]);
+    assert!(
+        o.status.success(),
+        "nft -c: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = ns(&host, &["nft", "add", "table", "inet", "hosts_own"]);
+    assert!(o.status.success());
+    for _ in 0..2 {
+        let o = ns(&host, &["nft", "-f", &nft]);
+        assert!(
+            o.status.success(),
+            "nft -f: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let ruleset =
+        String::from_utf8_lossy(&ns(&host, &["nft", "list", "tables"]).stdout).to_string();
+    assert!(
+        ruleset.contains("table inet linkis") && ruleset.contains("table inet hosts_own"),
+        "{ruleset}"
+    );
+
+    for p in [9001, 30500, 20303] {
+        assert!(connects(&peer, "10.250.1.1", p), "cluster host h2 to {p}");
+        assert!(connects(&allowed, "10.250.3.1", p), "allow_from to {p}");
+        assert!(
+            !connects(&outsider, "10.250.2.1", p),
+            "outsider reached Linkis port {p}"
+        );
+        assert!(connects(&host, "127.0.0.1", p), "loopback to {p}");
+    }
+    for p in [22, 8088] {
+        assert!(
+            connects(&outsider, "10.250.2.1", p),
+            "outsider to open port {p}"
+        );
+    }
+}
