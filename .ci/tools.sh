@@ -29,6 +29,10 @@ declare -A debs=(
   [nsenter]=util-linux
   [/usr/bin/time]=time
   [curl]=curl
+  [pg_ctlcluster]=postgresql
+  [pg_restore]=postgresql-client
+  [node]=nodejs
+  [npm]=npm
 )
 need=()
 for cmd in "${!debs[@]}"; do

@@ -72,7 +72,7 @@ fn every_placed_service_gets_one_unit_run_as_the_deploy_user() {
         .unwrap();
         let units: Vec<&OutFile> = files
             .iter()
-            .filter(|f| f.path.ends_with(".service"))
+            .filter(|f| f.path.starts_with("hosts/") && f.path.ends_with(".service"))
             .collect();
         let placed: usize = plan.hosts.iter().map(|h| h.services.len()).sum();
         assert_eq!(units.len(), placed, "{spec}");

@@ -68,7 +68,7 @@ fn every_route_renders_for_some_example_and_every_file_has_a_route() {
         // Instance routes: one file per service instance.
         let units = files
             .iter()
-            .filter(|f| f.path.ends_with(".service"))
+            .filter(|f| f.path.starts_with("hosts/") && f.path.ends_with(".service"))
             .count();
         let instances: usize = model.hosts.iter().map(|h| h.instances.len()).sum();
         assert_eq!(units, instances, "{spec}");

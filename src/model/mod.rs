@@ -9,6 +9,7 @@
 //! To extend the model, add a field to the struct of its concept (one per file) and fill it in
 //! that file's `resolve`; every template sees the whole model as `model`.
 
+mod backup;
 mod cluster;
 mod database;
 mod hosts;
@@ -26,6 +27,7 @@ use crate::platform::Platform;
 use crate::size::Plan;
 use crate::spec::Service;
 
+pub use backup::Backup;
 pub use cluster::{Cluster, Discovery, Endpoint, Gateway, Redis, Sessions, Web};
 pub use database::Database;
 pub use hosts::{ConfFile, Host, Instance, group_name, unit_name};
@@ -76,6 +78,8 @@ pub struct Model {
     /// of the change plan (src/changes.rs).
     #[serde(skip)]
     pub applied: Option<crate::state::State>,
+    /// The database dumps: backup.yml, and the timer of the spec's `backup:` section.
+    pub backup: Backup,
 }
 
 impl Model {
@@ -144,6 +148,7 @@ pub fn resolve(plan: &Plan) -> Model {
         warnings: plan.warnings.clone(),
         sticky: plan.sticky.clone(),
         applied: plan.applied.clone(),
+        backup: backup::resolve(plan),
     };
     if let Some(url) = &model.platform.gateway_url {
         model.gateway.url = url.clone();
