@@ -31,6 +31,10 @@ declare -A debs=(
   [curl]=curl
   [promtool]=prometheus
   [logrotate]=logrotate
+  [pg_ctlcluster]=postgresql
+  [pg_restore]=postgresql-client
+  [node]=nodejs
+  [npm]=npm
 )
 need=()
 for cmd in "${!debs[@]}"; do

@@ -57,6 +57,9 @@ pub struct Spec {
     /// The hosts' firewall (nftables) and who may reach Linkis' service ports.
     #[serde(default)]
     pub security: Security,
+    /// Scheduled dumps of Linkis' database (third edition).
+    #[serde(default)]
+    pub backup: Option<Backup>,
 }
 
 /// The top-level keys, in the order sections are read.
@@ -78,6 +81,7 @@ pub const SECTIONS: &[&str] = &[
     "logs",
     "services",
     "security",
+    "backup",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
@@ -1174,4 +1178,43 @@ pub struct Security {
     /// Sources (IPv4/IPv6 addresses or CIDRs) also allowed to reach the service ports.
     #[serde(default)]
     pub allow_from: Vec<String>,
+}
+
+/// `backup:`: scheduled dumps of Linkis' database on one host, by a systemd timer.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// The host (by name) where the dump runs and is kept; default: the first control host.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Where the dumps are kept on that host: created root:root 0700 when absent.
+    #[serde(default = "default_backup_dir")]
+    pub dir: String,
+    /// A systemd OnCalendar expression (`daily`, `*-*-* 02:30:00`, `Mon..Fri 01:00`).
+    #[serde(default = "default_backup_schedule")]
+    pub schedule: String,
+    /// How many dumps are kept; the oldest is removed after each new dump.
+    #[serde(default = "default_backup_keep")]
+    pub keep: u64,
+}
+
+impl Default for Backup {
+    fn default() -> Self {
+        Backup {
+            host: None,
+            dir: default_backup_dir(),
+            schedule: default_backup_schedule(),
+            keep: default_backup_keep(),
+        }
+    }
+}
+
+fn default_backup_dir() -> String {
+    "/data/linkis-backup".to_string()
+}
+fn default_backup_schedule() -> String {
+    "daily".to_string()
+}
+fn default_backup_keep() -> u64 {
+    7
 }

@@ -57,6 +57,7 @@ pub const CHECKS: &[Check] = &[
     web_tls,
     web_vip,
     firewall,
+    backup,
 ];
 
 /// Limits that no real cluster reaches; above them a number is a typo.
@@ -1436,6 +1437,65 @@ fn firewall(c: &Ctx, d: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Directories a backup dir must never be (nor `/`): the system's own.
+const SYSTEM_DIRS: &[&str] = &[
+    "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/dev",
+    "/proc", "/sys", "/run", "/var", "/root", "/home", "/tmp",
+];
+
+/// `backup:`: the host is one of the spec's, the dir a path of its own, the schedule one line of
+/// systemd calendar text, at least one dump kept.
+fn backup(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let Some(b) = &c.spec.backup else { return };
+    if let Some(h) = &b.host
+        && !c.spec.hosts.iter().any(|x| &x.name == h)
+    {
+        let names: Vec<&str> = c.spec.hosts.iter().map(|x| x.name.as_str()).collect();
+        d.push(
+            Diagnostic::error(
+                "backup",
+                "backup.host",
+                format!("backup.host `{h}` is not a host of the spec"),
+            )
+            .hint(format!("one of: {}", names.join(", "))),
+        );
+    }
+    let dir = b.dir.trim_end_matches('/');
+    if !is_abs_path(&b.dir) || dir.is_empty() || SYSTEM_DIRS.contains(&dir) {
+        d.push(
+            Diagnostic::error(
+                "backup",
+                "backup.dir",
+                format!("backup.dir `{}` must be an absolute path of letters, digits, `/`, `.`, `_` and `-`, and a directory of its own", b.dir),
+            )
+            .hint("e.g. /data/linkis-backup; never `/` or a system directory such as /var or /tmp"),
+        );
+    }
+    // systemd reads the value to the end of the line; `%` would be a unit specifier, `\` an
+    // escape, `;` and quotes have no place in a calendar expression.
+    if b.schedule.trim().is_empty()
+        || !b
+            .schedule
+            .bytes()
+            .all(|x| x.is_ascii_alphanumeric() || b" *:,./~+-_".contains(&x))
+    {
+        d.push(
+            Diagnostic::error(
+                "backup",
+                "backup.schedule",
+                format!(
+                    "backup.schedule `{}` is not a systemd calendar expression",
+                    b.schedule.escape_debug()
+                ),
+            )
+            .hint(
+                "e.g. daily, `*-*-* 02:30:00` or `Mon..Fri 01:00` (see `systemd-analyze calendar`)",
+            ),
+        );
+    }
+    range_u64(d, "backup.keep", b.keep, 1, 1000, "backup.keep");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1826,5 +1886,45 @@ hosts:
         assert_eq!(port_range("30000-31000"), Some((30000, 31000)));
         assert_eq!(port_range("31000-30000"), None);
         assert_eq!(port_range("0-10"), None);
+    }
+
+    #[test]
+    fn backup_host_dir_schedule_and_keep() {
+        let with = |b: crate::spec::Backup| checks(move |s| s.backup = Some(b));
+        assert_eq!(with(crate::spec::Backup::default()), Vec::<&str>::new());
+        for schedule in [
+            "daily",
+            "*-*-* 02:30:00",
+            "Mon..Fri 01:00",
+            "hourly",
+            "*:0/15",
+        ] {
+            let b = crate::spec::Backup {
+                host: Some("s2".into()),
+                schedule: schedule.into(),
+                ..Default::default()
+            };
+            assert_eq!(with(b), Vec::<&str>::new(), "{schedule}");
+        }
+        for schedule in ["", " ", "daily\n", "daily %h", "daily;reboot", "'daily'"] {
+            let b = crate::spec::Backup {
+                schedule: schedule.into(),
+                ..Default::default()
+            };
+            assert_eq!(with(b), ["backup"], "{schedule:?}");
+        }
+        for dir in ["/", "/var", "/tmp/", "data", "/data/../etc", "/data/x y"] {
+            let b = crate::spec::Backup {
+                dir: dir.into(),
+                ..Default::default()
+            };
+            assert_eq!(with(b), ["backup"], "{dir}");
+        }
+        let b = crate::spec::Backup {
+            host: Some("s9".into()),
+            keep: 0,
+            ..Default::default()
+        };
+        assert_eq!(with(b), ["backup", "out-of-range"]);
     }
 }

@@ -88,7 +88,10 @@ fn install_dir_is_normalised_once_for_units_and_conf() {
         "{}",
         conf.contents
     );
-    let unit = files.iter().find(|f| f.path.ends_with(".service")).unwrap();
+    let unit = files
+        .iter()
+        .find(|f| f.path.starts_with("hosts/") && f.path.ends_with(".service"))
+        .unwrap();
     assert!(
         unit.contents.contains("LINKIS_HOME=/srv/linkis\n"),
         "{}",

@@ -30,15 +30,16 @@ fn every_unit_and_linkis_env_carry_the_platform_environment() {
     let mut units = 0;
     let mut envs = 0;
     for f in &files {
-        let line_of: fn(&str, &str) -> String = if f.path.ends_with(".service") {
-            units += 1;
-            |k, v| format!("Environment=\"{k}={v}\"")
-        } else if f.path.ends_with("/conf/linkis-env.sh") {
-            envs += 1;
-            |k, v| format!("export {k}={v}")
-        } else {
-            continue;
-        };
+        let line_of: fn(&str, &str) -> String =
+            if f.path.starts_with("hosts/") && f.path.ends_with(".service") {
+                units += 1;
+                |k, v| format!("Environment=\"{k}={v}\"")
+            } else if f.path.ends_with("/conf/linkis-env.sh") {
+                envs += 1;
+                |k, v| format!("export {k}={v}")
+            } else {
+                continue;
+            };
         for (k, v) in ENV {
             let line = line_of(k, v);
             assert!(

@@ -9,6 +9,7 @@
 //! To extend the model, add a field to the struct of its concept (one per file) and fill it in
 //! that file's `resolve`; every template sees the whole model as `model`.
 
+mod backup;
 mod cluster;
 mod database;
 pub mod front;
@@ -28,6 +29,7 @@ use crate::platform::Platform;
 use crate::size::Plan;
 use crate::spec::Service;
 
+pub use backup::Backup;
 pub use cluster::{Cluster, Discovery, Endpoint, Gateway, Redis, Sessions, Web};
 pub use database::Database;
 pub use hosts::{ConfFile, Host, Instance, group_name, unit_name};
@@ -83,6 +85,8 @@ pub struct Model {
     pub applied: Option<crate::state::State>,
     /// `monitoring:`: metrics on or off, the actuator exposure, the scrape targets and scrapers.
     pub monitoring: Monitoring,
+    /// The database dumps: backup.yml, and the timer of the spec's `backup:` section.
+    pub backup: Backup,
 }
 
 impl Model {
@@ -153,6 +157,7 @@ pub fn resolve(plan: &Plan) -> Model {
         sticky: plan.sticky.clone(),
         applied: plan.applied.clone(),
         monitoring: monitoring::resolve(spec, &release, &[]),
+        backup: backup::resolve(plan),
     };
     model.monitoring = monitoring::resolve(spec, &release, &model.hosts);
     if let Some(url) = &model.platform.gateway_url {

@@ -40,6 +40,8 @@ struct Ctx<'a> {
     vault_vars: &'a [String],
     /// The database bootstrap, JDBC driver, ECM checks and storage directories.
     setup: &'a crate::model::Setup,
+    /// The database dumps (backup.yml, roles/linkis_backup, OUT/backup/).
+    backup: &'a crate::model::Backup,
 }
 
 #[derive(Serialize, Clone)]
@@ -260,6 +262,7 @@ fn ctx(m: &Model) -> Ctx<'_> {
         java_home: m.platform.java_home.as_deref().unwrap_or_default(),
         vault_vars: &m.vault_vars,
         setup: &m.setup,
+        backup: &m.backup,
     }
 }
 

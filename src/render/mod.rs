@@ -238,8 +238,9 @@ pub fn add_header(f: &mut OutFile, spec_name: &str) {
     ];
     let ext = f.path.rsplit('.').next().unwrap_or_default();
     let header = match ext {
-        "sh" | "yml" | "yaml" | "properties" | "conf" | "service" | "cfg" | "ini" | "txt"
-        | "py" | "nft" => lines.iter().map(|l| format!("# {l}\n")).collect::<String>(),
+        "sh" | "yml" | "yaml" | "properties" | "conf" | "service" | "timer" | "cfg" | "ini"
+        | "txt" | "py" | "nft" => lines.iter().map(|l| format!("# {l}
+")).collect::<String>(),
         "md" => format!("<!-- {} {} -->\n", lines[0], lines[1]),
         // Ansible's own templates: a Jinja comment, which Ansible drops when it renders them.
         "j2" => format!("{{# {} {} #}}\n", lines[0], lines[1]),

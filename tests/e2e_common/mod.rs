@@ -186,3 +186,130 @@ pub fn read_request(c: &mut std::net::TcpStream) -> String {
     }
     String::from_utf8_lossy(&req).to_string()
 }
+
+/// A PostgreSQL server of the test's own: Debian's binaries (`/usr/lib/postgresql/*/bin`), a
+/// fresh cluster under `dir` owned by `nobody` (initdb refuses root), on 127.0.0.1 and a free
+/// port, passwords required over TCP (scram-sha-256), the superuser `postgres` by the Unix socket
+/// only; stopped (pg_ctl stop) when dropped.
+#[allow(dead_code)] // backup_e2e's
+pub struct Postgres {
+    bin: PathBuf,
+    dir: PathBuf,
+    pub port: u16,
+}
+
+#[allow(dead_code)]
+impl Postgres {
+    /// The newest installed server's bin directory, if any.
+    pub fn bin_dir() -> Option<PathBuf> {
+        let mut dirs: Vec<PathBuf> = fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("initdb").is_file())
+            .collect();
+        dirs.sort_by_key(|p| {
+            p.parent()
+                .and_then(|v| v.file_name())
+                .and_then(|v| v.to_str())
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(0)
+        });
+        dirs.pop()
+    }
+
+    /// Runs `args` as `nobody` (with `runuser` when root).
+    fn as_owner(&self, program: &str) -> Command {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "nobody", "--"]).arg(self.bin.join(program));
+        c
+    }
+
+    pub fn start(dir: &Path) -> Postgres {
+        let bin = Postgres::bin_dir().expect("a PostgreSQL server under /usr/lib/postgresql");
+        let dir = dir.to_path_buf();
+        fs::create_dir_all(&dir).unwrap();
+        sh(Command::new("chown").arg("nobody").arg(&dir));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pg = Postgres { bin, dir, port };
+        let data = pg.dir.join("data");
+        sh(pg.as_owner("initdb").arg("-D").arg(&data).args([
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--encoding=UTF8",
+            "--no-sync",
+        ]));
+        sh(pg
+            .as_owner("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(pg.dir.join("server.log"))
+            .arg("-o")
+            .arg(format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                pg.dir.display()
+            ))
+            .args(["-w", "-t", "60", "start"]));
+        pg
+    }
+
+    /// Runs SQL as the superuser over the socket, in database `db`; its output (unaligned rows,
+    /// `|` between columns), or None if it failed.
+    pub fn try_super(&self, db: &str, sql: &str) -> Option<String> {
+        let out = run(self
+            .as_owner("psql")
+            .arg(format!("--host={}", self.dir.display()))
+            .arg(format!("--port={}", self.port))
+            .args([
+                "--username=postgres",
+                "--no-psqlrc",
+                "--quiet",
+                "--tuples-only",
+                "--no-align",
+                "--set=ON_ERROR_STOP=1",
+            ])
+            .arg(format!("--dbname={db}"))
+            .arg("--command")
+            .arg(sql));
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    }
+
+    pub fn sql(&self, db: &str, sql: &str) -> String {
+        self.try_super(db, sql)
+            .unwrap_or_else(|| panic!("superuser query failed: {sql}"))
+    }
+
+    /// A plain `pg_dump` of one database, to compare before and after (without the random key
+    /// of its `\\restrict` lines).
+    pub fn dump(&self, db: &str) -> String {
+        let text = sh(self
+            .as_owner("pg_dump")
+            .arg(format!("--host={}", self.dir.display()))
+            .arg(format!("--port={}", self.port))
+            .args(["--username=postgres", "--no-owner"])
+            .arg(format!("--dbname={db}")));
+        text.lines()
+            .filter(|l| !l.starts_with("\\restrict ") && !l.starts_with("\\unrestrict "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self
+            .as_owner("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "fast", "-w", "stop"])
+            .output();
+    }
+}
