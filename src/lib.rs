@@ -20,6 +20,7 @@ pub mod schema;
 pub mod size;
 pub mod spec;
 pub mod state;
+pub mod timing;
 pub mod upgrade;
 pub mod validate;
 pub mod write;

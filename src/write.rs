@@ -10,11 +10,11 @@
 //! - Files whose content and mode are already right are not rewritten, so their mtimes stay.
 //! - `check` compares without writing, for `render --check`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs;
-use std::io;
-use std::os::unix::fs::PermissionsExt;
+use std::io::{self, Read as _, Write as _};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::render::OutFile;
@@ -66,11 +66,15 @@ pub fn manifest_text(m: &Manifest) -> String {
 /// Reads OUT's manifest; an absent manifest is an empty one. Lines that do not parse are ignored
 /// (the files they named are then left alone, never deleted).
 pub fn read_manifest(out: &Path) -> io::Result<Manifest> {
-    let text = match fs::read_to_string(out.join(MANIFEST)) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Manifest::new()),
-        Err(e) => return Err(e),
-    };
+    match fs::read_to_string(out.join(MANIFEST)) {
+        Ok(t) => Ok(parse_manifest(&t)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Manifest::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The entries of a manifest's text (see `read_manifest`).
+fn parse_manifest(text: &str) -> Manifest {
     let mut m = Manifest::new();
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let mut parts = line.splitn(3, ' ');
@@ -91,7 +95,7 @@ pub fn read_manifest(out: &Path) -> io::Result<Manifest> {
             );
         }
     }
-    Ok(m)
+    m
 }
 
 /// A relative path with no `..`, no absolute part, and not inside `.git`: the only kind of path the
@@ -121,6 +125,12 @@ pub enum WriteError {
     Foreign(Vec<String>),
     /// A rendered path that is not a safe relative path (a bug, reported rather than followed).
     BadPath(String),
+    /// A symbolic link on a path linkis-gen would write or remove (OUT itself, a directory
+    /// below it, or a file): refused, so that nothing is written outside OUT.
+    Symlink {
+        path: PathBuf,
+        target: Option<PathBuf>,
+    },
 }
 
 impl std::fmt::Display for WriteError {
@@ -134,6 +144,18 @@ impl std::fmt::Display for WriteError {
                 paths.join(", ")
             ),
             WriteError::BadPath(p) => write!(f, "refusing to write outside OUT: {p}"),
+            WriteError::Symlink { path, target } => {
+                write!(f, "{} is a symbolic link", path.display())?;
+                if let Some(t) = target {
+                    write!(f, " (to {})", t.display())?;
+                }
+                write!(
+                    f,
+                    "; linkis-gen writes and removes files only inside OUT and never through a \
+                     link, so nothing was written: replace the link by a directory (or give the \
+                     real directory as OUT)"
+                )
+            }
         }
     }
 }
@@ -147,16 +169,122 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
     }
 }
 
-/// The current state of a path in OUT: its bytes and mode, or None when absent.
-fn current(path: &Path) -> io::Result<Option<(Vec<u8>, u32)>> {
+fn symlink_err(path: PathBuf) -> WriteError {
+    let target = fs::read_link(&path).ok();
+    WriteError::Symlink { path, target }
+}
+
+/// A path in OUT as found by one `lstat`.
+enum Found {
+    Absent,
+    File(fs::Metadata),
+    Dir,
+}
+
+/// One `lstat` of a path in OUT; a symbolic link is an error naming it.
+fn lstat(path: &Path) -> Result<Found, WriteError> {
     match fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_file() => {
-            Ok(Some((fs::read(path)?, meta.permissions().mode() & 0o7777)))
-        }
-        Ok(_) => Ok(Some((Vec::new(), u32::MAX))),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+        Ok(m) if m.file_type().is_symlink() => Err(symlink_err(path.to_path_buf())),
+        Ok(m) if m.is_dir() => Ok(Found::Dir),
+        Ok(m) => Ok(Found::File(m)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Found::Absent),
+        Err(e) => Err(io_err(path)(e)),
     }
+}
+
+/// Reads a file whose size is known (no second `stat`, as `fs::read` makes); the bytes read up
+/// to one past that size, so that a file that grew meanwhile still compares as different.
+fn read_known(path: &Path, size: u64) -> io::Result<Vec<u8>> {
+    let file = fs::File::open(path)?;
+    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    file.take(size.saturating_add(1)).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// The directories of OUT, each looked at once: every directory from OUT down to a file is
+/// checked (a symbolic link is refused) the first time a path below it is written or removed.
+struct Dirs<'a> {
+    out: &'a Path,
+    /// Relative directory → whether it exists (`""` is OUT).
+    known: HashMap<String, bool>,
+}
+
+impl<'a> Dirs<'a> {
+    fn new(out: &'a Path) -> Dirs<'a> {
+        Dirs {
+            out,
+            known: HashMap::from([(String::new(), true)]),
+        }
+    }
+
+    /// Whether the directory `rel` exists, checking it and every directory above it once.
+    fn exists(&mut self, rel: &str) -> Result<bool, WriteError> {
+        if let Some(&e) = self.known.get(rel) {
+            return Ok(e);
+        }
+        let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
+        let exists = self.exists(parent)?
+            && match lstat(&self.out.join(rel))? {
+                Found::Dir => true,
+                Found::Absent => false,
+                Found::File(_) => {
+                    return Err(WriteError::Io {
+                        path: self.out.join(rel),
+                        error: io::Error::other(
+                            "a file is where a directory of generated files goes",
+                        ),
+                    });
+                }
+            };
+        self.known.insert(rel.to_string(), exists);
+        Ok(exists)
+    }
+
+    /// Creates `rel` and the directories above it that are missing, recording each one created.
+    fn create(&mut self, rel: &str, created: &mut Vec<PathBuf>) -> Result<(), WriteError> {
+        if self.exists(rel)? {
+            return Ok(());
+        }
+        let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
+        self.create(parent, created)?;
+        let path = self.out.join(rel);
+        fs::create_dir(&path).map_err(io_err(&path))?;
+        created.push(path);
+        self.known.insert(rel.to_string(), true);
+        Ok(())
+    }
+}
+
+/// The directory part of a relative path (`""` for a file directly in OUT).
+fn dir_of(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// The permission bits the process' umask removes, found once per run by creating a directory
+/// (`probe`, removed again unless it is the caller's own) with mode 0777 and reading it back.
+fn umask_of(probe: &Path, keep: bool) -> io::Result<u32> {
+    if !keep {
+        fs::create_dir(probe)?;
+    }
+    let mode = fs::symlink_metadata(probe).map(|m| m.permissions().mode() & 0o777);
+    if !keep {
+        let _ = fs::remove_dir(probe);
+    }
+    Ok(!mode? & 0o777)
+}
+
+/// Creates a file with its mode and contents (no separate `chmod` unless the umask would take
+/// bits of that mode away). `create_new`: never opens through a link left at that name.
+fn create_file(path: &Path, contents: &[u8], mode: u32, umask: u32) -> io::Result<()> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)?;
+    if mode & umask != 0 {
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    file.write_all(contents)
 }
 
 /// Writes the rendered files into OUT (see the module docs for the guarantees).
@@ -167,64 +295,205 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
             return Err(WriteError::BadPath(f.path.clone()));
         }
     }
-    let old = read_manifest(out).map_err(io_err(&out.join(MANIFEST)))?;
+    match lstat(out)? {
+        Found::Absent => write_fresh(out, files),
+        Found::Dir => write_over(out, files),
+        Found::File(_) => Err(WriteError::Io {
+            path: out.to_path_buf(),
+            error: io::Error::other("OUT is a file, not a directory"),
+        }),
+    }
+}
 
-    // 1. Decide what changes; refuse to overwrite files linkis-gen did not write.
+/// OUT does not exist: the whole tree is built in a directory beside it and renamed to OUT
+/// once, so that OUT appears complete or not at all.
+fn write_fresh(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
+    let name = out.file_name().ok_or_else(|| WriteError::Io {
+        path: out.to_path_buf(),
+        error: io::Error::other("not a directory name"),
+    })?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // The missing directories above OUT, created now and removed again if anything fails.
+    let mut created: Vec<PathBuf> = Vec::new();
+    let mut p = parent.as_path();
+    while !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err() {
+        created.push(p.to_path_buf());
+        match p.parent() {
+            Some(up) => p = up,
+            None => break,
+        }
+    }
+    if !created.is_empty() {
+        fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    }
+    let undo = |created: &[PathBuf]| {
+        for d in created {
+            let _ = fs::remove_dir(d);
+        }
+    };
+    let mut stage = PathBuf::new();
+    for i in 0..100 {
+        let mut n = std::ffi::OsString::from(".");
+        n.push(name);
+        n.push(format!("{TMP_SUFFIX}-{}-{i}", std::process::id()));
+        stage = parent.join(n);
+        match fs::create_dir(&stage) {
+            Ok(()) => break,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && i < 99 => continue,
+            Err(e) => {
+                undo(&created);
+                return Err(io_err(&stage)(e));
+            }
+        }
+    }
+    let r = fill(&stage, files).and_then(|()| {
+        // rename(2) replaces only an empty directory: if OUT appeared meanwhile with files in
+        // it, this fails and nothing is lost.
+        fs::rename(&stage, out).map_err(io_err(out))
+    });
+    match r {
+        Ok(()) => Ok(Summary {
+            written: files.len(),
+            ..Summary::default()
+        }),
+        Err(e) => {
+            let _ = fs::remove_dir_all(&stage);
+            undo(&created);
+            Err(e)
+        }
+    }
+}
+
+/// Writes every file and the manifest into the new, empty directory `stage`.
+fn fill(stage: &Path, files: &[OutFile]) -> Result<(), WriteError> {
+    let umask = umask_of(stage, true).map_err(io_err(stage))?;
+    let mut dirs: HashSet<&str> = HashSet::from([""]);
+    let manifest = manifest_text(&manifest_of(files));
+    let all = files
+        .iter()
+        .map(|f| (f.path.as_str(), f.contents.as_bytes(), f.mode))
+        .chain(std::iter::once((MANIFEST, manifest.as_bytes(), 0o644)));
+    for (rel, contents, mode) in all {
+        let dir = dir_of(rel);
+        if !dirs.contains(dir) {
+            // Each missing directory on the way, parents first.
+            for (i, _) in dir
+                .match_indices('/')
+                .chain(std::iter::once((dir.len(), "")))
+            {
+                let d = &dir[..i];
+                if !dirs.contains(d) {
+                    let path = stage.join(d);
+                    fs::create_dir(&path).map_err(io_err(&path))?;
+                    dirs.insert(d);
+                }
+            }
+        }
+        let path = stage.join(rel);
+        create_file(&path, contents, mode, umask).map_err(io_err(&path))?;
+    }
+    Ok(())
+}
+
+/// OUT exists: each new or changed file is staged beside its target and renamed over it; files
+/// already right are not touched; stale files go; the manifest last.
+fn write_over(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
+    let mut dirs = Dirs::new(out);
+    dirs.exists(dir_of(MANIFEST))?;
+    let old_text = match lstat(&out.join(MANIFEST))? {
+        Found::File(m) => {
+            let path = out.join(MANIFEST);
+            Some(read_known(&path, m.len()).map_err(io_err(&path))?)
+        }
+        Found::Absent => None,
+        Found::Dir => {
+            return Err(WriteError::Io {
+                path: out.join(MANIFEST),
+                error: io::Error::other("a directory is where the manifest goes"),
+            });
+        }
+    };
+    let old = parse_manifest(&String::from_utf8_lossy(
+        old_text.as_deref().unwrap_or_default(),
+    ));
+
+    // 1. Decide what changes; refuse to overwrite files linkis-gen did not write, and refuse a
+    //    link anywhere on a path written or removed, before anything is written.
     let mut todo: Vec<&OutFile> = Vec::new();
     let mut foreign = Vec::new();
     let mut summary = Summary::default();
     for f in files {
         let dest = out.join(&f.path);
-        if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
-            return Err(WriteError::Io {
-                path: dest,
-                error: io::Error::other("a directory is where this generated file goes"),
-            });
+        if !dirs.exists(dir_of(&f.path))? {
+            todo.push(f);
+            continue;
         }
-        match current(&dest).map_err(io_err(&dest))? {
-            Some((bytes, mode)) if bytes == f.contents.as_bytes() && mode == f.mode => {
-                summary.unchanged += 1
+        match lstat(&dest)? {
+            Found::Absent => todo.push(f),
+            Found::Dir => {
+                return Err(WriteError::Io {
+                    path: dest,
+                    error: io::Error::other("a directory is where this generated file goes"),
+                });
             }
-            Some((bytes, _)) if !old.contains_key(&f.path) && bytes != f.contents.as_bytes() => {
-                foreign.push(f.path.clone())
+            Found::File(meta) => {
+                let same_size = meta.len() == f.contents.len() as u64;
+                let same = same_size
+                    && read_known(&dest, meta.len()).map_err(io_err(&dest))?
+                        == f.contents.as_bytes();
+                if same && meta.permissions().mode() & 0o7777 == f.mode {
+                    summary.unchanged += 1;
+                } else if !same && !old.contains_key(&f.path) {
+                    foreign.push(f.path.clone());
+                } else {
+                    todo.push(f);
+                }
             }
-            _ => todo.push(f),
         }
     }
     if !foreign.is_empty() {
         foreign.truncate(10);
         return Err(WriteError::Foreign(foreign));
     }
+    let produced: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let mut stale: Vec<&String> = Vec::new();
+    for path in old.keys().filter(|p| !produced.contains(p.as_str())) {
+        if !dirs.exists(dir_of(path))? {
+            continue;
+        }
+        match lstat(&out.join(path))? {
+            // Only a file is removed, never a directory there now.
+            Found::File(_) => stale.push(path),
+            Found::Absent | Found::Dir => {}
+        }
+    }
 
     // 2. Stage every changed file beside its target; on any failure remove what was staged.
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(todo.len());
     let mut created_dirs: Vec<PathBuf> = Vec::new();
-    let stage = |f: &OutFile, staged: &mut Vec<(PathBuf, PathBuf)>, created: &mut Vec<PathBuf>| {
+    let umask = if todo.is_empty() {
+        0
+    } else {
+        let probe = out.join(format!(".linkis-gen-umask-{}", std::process::id()));
+        umask_of(&probe, false).map_err(io_err(&probe))?
+    };
+    let mut stage = |f: &OutFile, staged: &mut Vec<(PathBuf, PathBuf)>| {
+        dirs.create(dir_of(&f.path), &mut created_dirs)?;
         let dest = out.join(&f.path);
-        let parent = dest.parent().unwrap_or(out).to_path_buf();
-        if !parent.is_dir() {
-            let mut missing = Vec::new();
-            let mut p = parent.as_path();
-            // Up to the first directory that exists (OUT itself, if it does not exist yet), so
-            // that a failed render removes every directory it created, OUT included.
-            while !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err() {
-                missing.push(p.to_path_buf());
-                match p.parent() {
-                    Some(parent) => p = parent,
-                    None => break,
-                }
-            }
-            fs::create_dir_all(&parent).map_err(io_err(&parent))?;
-            created.extend(missing);
-        }
         let tmp = tmp_path(&dest);
-        fs::write(&tmp, &f.contents).map_err(io_err(&tmp))?;
-        staged.push((tmp.clone(), dest));
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(f.mode)).map_err(io_err(&tmp))?;
+        // A temporary file left by a crashed run is replaced (unlinked: never followed).
+        if let Found::File(_) = lstat(&tmp)? {
+            fs::remove_file(&tmp).map_err(io_err(&tmp))?;
+        }
+        create_file(&tmp, f.contents.as_bytes(), f.mode, umask).map_err(io_err(&tmp))?;
+        staged.push((tmp, dest));
         Ok::<(), WriteError>(())
     };
     for f in &todo {
-        if let Err(e) = stage(f, &mut staged, &mut created_dirs) {
+        if let Err(e) = stage(f, &mut staged) {
             for (tmp, _) in &staged {
                 let _ = fs::remove_file(tmp);
             }
@@ -248,13 +517,8 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
     }
 
     // 4. Remove what the previous render wrote and this one does not produce.
-    let produced: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    for path in old.keys().filter(|p| !produced.contains(p.as_str())) {
+    for path in stale {
         let dest = out.join(path);
-        // Only a file (or a symlink put in its place) is removed, never a directory there now.
-        if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
-            continue;
-        }
         match fs::remove_file(&dest) {
             Ok(()) => summary.removed.push(path.clone()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -273,13 +537,13 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
     // 5. The manifest, last.
     let manifest = out.join(MANIFEST);
     let text = manifest_text(&manifest_of(files));
-    if fs::read_to_string(&manifest).ok().as_deref() != Some(text.as_str()) {
-        if let Some(dir) = manifest.parent() {
-            fs::create_dir_all(dir).map_err(io_err(dir))?;
-        }
+    if old_text.as_deref() != Some(text.as_bytes()) {
+        dirs.create(dir_of(MANIFEST), &mut Vec::new())?;
         let tmp = tmp_path(&manifest);
-        fs::write(&tmp, &text).map_err(io_err(&tmp))?;
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o644)).map_err(io_err(&tmp))?;
+        if let Found::File(_) = lstat(&tmp)? {
+            fs::remove_file(&tmp).map_err(io_err(&tmp))?;
+        }
+        create_file(&tmp, text.as_bytes(), 0o644, 0o777).map_err(io_err(&tmp))?;
         fs::rename(&tmp, &manifest).map_err(io_err(&manifest))?;
     }
     Ok(summary)
@@ -339,13 +603,40 @@ fn unified(path: &str, have: Option<&str>, want: Option<&str>) -> String {
     d
 }
 
-/// Compares the rendered files with OUT without writing anything. Empty = no drift.
+/// The bytes and mode of a file in OUT, None when absent (a directory there reads as an empty
+/// file of no mode); a symbolic link on the way is an error.
+fn current(dirs: &mut Dirs, rel: &str) -> Result<Option<(Vec<u8>, u32)>, WriteError> {
+    if !dirs.exists(dir_of(rel))? {
+        return Ok(None);
+    }
+    let path = dirs.out.join(rel);
+    match lstat(&path)? {
+        Found::Absent => Ok(None),
+        Found::Dir => Ok(Some((Vec::new(), u32::MAX))),
+        Found::File(m) => {
+            let bytes = read_known(&path, m.len()).map_err(io_err(&path))?;
+            Ok(Some((bytes, m.permissions().mode() & 0o7777)))
+        }
+    }
+}
+
+/// Compares the rendered files with OUT without writing anything. Empty = no drift. A symbolic
+/// link in OUT on a generated path is an error, as for `write`.
 pub fn check(out: &Path, files: &[OutFile]) -> Result<Vec<Drift>, WriteError> {
-    let old = read_manifest(out).map_err(io_err(&out.join(MANIFEST)))?;
+    if let Found::File(_) = lstat(out)? {
+        return Err(WriteError::Io {
+            path: out.to_path_buf(),
+            error: io::Error::other("OUT is a file, not a directory"),
+        });
+    }
+    let mut dirs = Dirs::new(out);
+    let old = match current(&mut dirs, MANIFEST)? {
+        Some((bytes, _)) => parse_manifest(&String::from_utf8_lossy(&bytes)),
+        None => Manifest::new(),
+    };
     let mut drift = Vec::new();
     for f in files {
-        let dest = out.join(&f.path);
-        match current(&dest).map_err(io_err(&dest))? {
+        match current(&mut dirs, &f.path)? {
             None => drift.push(Drift::Missing {
                 path: f.path.clone(),
                 diff: unified(&f.path, None, Some(&f.contents)),
@@ -369,8 +660,7 @@ pub fn check(out: &Path, files: &[OutFile]) -> Result<Vec<Drift>, WriteError> {
     }
     let produced: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     for path in old.keys().filter(|p| !produced.contains(p.as_str())) {
-        let dest = out.join(path);
-        if let Some((bytes, _)) = current(&dest).map_err(io_err(&dest))? {
+        if let Some((bytes, _)) = current(&mut dirs, path)? {
             let have = String::from_utf8_lossy(&bytes);
             drift.push(Drift::Extra {
                 path: path.clone(),
@@ -379,8 +669,7 @@ pub fn check(out: &Path, files: &[OutFile]) -> Result<Vec<Drift>, WriteError> {
         }
     }
     let want = manifest_text(&manifest_of(files));
-    let manifest = out.join(MANIFEST);
-    match current(&manifest).map_err(io_err(&manifest))? {
+    match current(&mut dirs, MANIFEST)? {
         Some((bytes, _)) if bytes == want.as_bytes() => {}
         Some((bytes, _)) => drift.push(Drift::Manifest {
             diff: unified(

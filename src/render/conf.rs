@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
-use super::{OutFile, RenderError, Templates, escape};
+use super::{OutFile, RenderError, Templates, escape, state};
 use crate::catalog::Step;
 use crate::model::{Host, Model, vault};
 use crate::spec::{Service, Size};
@@ -33,26 +33,89 @@ pub const SCRIPTS: [&str; 2] = ["linkis-start-all.sh", "linkis-stop-all.sh"];
 
 /// Renders the conf/ and sbin/ trees of every host.
 pub fn render(model: &Model, templates: &Templates) -> Result<Vec<OutFile>, RenderError> {
+    render_with_state(model, templates).map(|(files, _)| files)
+}
+
+/// `render`, with the state (src/render/state.rs) of every conf file a service reads, taken as
+/// each file is built.
+pub fn render_with_state(
+    model: &Model,
+    templates: &Templates,
+) -> Result<(Vec<OutFile>, state::Built), RenderError> {
     let cluster = ClusterCtx::new(model);
+    // The cluster's part of every file's context, converted once for the whole run.
+    let cluster_value = Value::from(Serde(&cluster));
     let whole = Value::from(Serde(model));
+    let shared = (&cluster_value, &whole);
+    // Hosts are independent: large clusters are rendered on every core, in runs of hosts whose
+    // results are joined in host order (the output does not depend on the number of threads).
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per = model.hosts.len().div_ceil(threads).max(PARALLEL_MIN_HOSTS);
+    let chunks: Vec<&[Host]> = model.hosts.chunks(per.max(1)).collect();
+    let results: Vec<Result<(Vec<OutFile>, state::Built), RenderError>> = if chunks.len() > 1 {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|hosts| scope.spawn(move || render_hosts(model, shared, hosts, templates)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    } else {
+        vec![render_hosts(model, shared, &model.hosts, templates)]
+    };
     let mut files = Vec::new();
-    for host in &model.hosts {
-        files.extend(render_host(model, &cluster, &whole, host, templates)?);
+    let mut built = state::Built::new();
+    for r in results {
+        let (f, b) = r?;
+        files.extend(f);
+        built.extend(b);
     }
-    Ok(files)
+    Ok((files, built))
+}
+
+/// Below this many hosts per thread, one thread renders them all.
+const PARALLEL_MIN_HOSTS: usize = 64;
+
+/// The files of a run of hosts, and the state of each conf file a service reads.
+fn render_hosts(
+    model: &Model,
+    shared: (&Value, &Value),
+    hosts: &[Host],
+    templates: &Templates,
+) -> Result<(Vec<OutFile>, state::Built), RenderError> {
+    let mut files = Vec::new();
+    let mut built = state::Built::new();
+    let mut memo = state::Digests::default();
+    for host in hosts {
+        let host_files = render_host(model, shared, host, templates)?;
+        for f in &host_files {
+            let rel = f.path.rsplit_once("/conf/").map_or("", |(_, r)| r);
+            if host.instances.iter().any(|i| i.reads.contains(&rel)) {
+                let fs = state::file_state_with(&f.path, &f.contents, &mut memo);
+                built.insert(f.path.clone(), fs);
+            }
+        }
+        files.extend(host_files);
+    }
+    Ok((files, built))
 }
 
 fn render_host(
     model: &Model,
-    cluster: &ClusterCtx,
-    whole: &Value,
+    (cluster_value, whole): (&Value, &Value),
     host: &Host,
     templates: &Templates,
 ) -> Result<Vec<OutFile>, RenderError> {
-    let ctx = HostCtx::new(model, cluster, host);
+    let ctx = HostCtx::new(model, host);
+    // The host's part, once per host; a file's context is model, svc, host and cluster (the
+    // names do not overlap), merged lazily rather than converted again per file.
+    let host_value = Value::from(Serde(&ctx));
     let value = |svc: Option<&SvcCtx>| {
-        let file = Value::from(Serde(FileCtx { host: &ctx, svc }));
-        minijinja::context! { model => whole.clone(), ..file }
+        let file = minijinja::context! { model => whole.clone(), svc => Value::from(Serde(svc)) };
+        minijinja::value::merge_maps([cluster_value.clone(), host_value.clone(), file])
     };
     let mut out = Vec::new();
     for cf in &host.conf_files {
@@ -300,11 +363,9 @@ pub fn sh_quote(v: &str) -> String {
     }
 }
 
-/// One host's view: the cluster context plus the host, its services and its scripts.
+/// One host's view: the host, its services and its scripts (beside the cluster context).
 #[derive(Debug, Clone, Serialize)]
 struct HostCtx {
-    #[serde(flatten)]
-    cluster: ClusterCtx,
     header: String,
     host: HostInfo,
     start: Vec<StepCtx>,
@@ -339,15 +400,8 @@ struct StepCtx {
     wait: Option<u32>,
 }
 
-#[derive(Serialize)]
-struct FileCtx<'a> {
-    #[serde(flatten)]
-    host: &'a HostCtx,
-    svc: Option<&'a SvcCtx>,
-}
-
 impl HostCtx {
-    fn new(m: &Model, cluster: &ClusterCtx, host: &Host) -> HostCtx {
+    fn new(m: &Model, host: &Host) -> HostCtx {
         let services: Vec<SvcCtx> = host
             .instances
             .iter()
@@ -364,7 +418,6 @@ impl HostCtx {
         let conf = m.release.line.conf;
         let daemon = |s: Service| host.instance(s).map(|i| i.daemon);
         HostCtx {
-            cluster: cluster.clone(),
             header: format!(
                 "Host {} of cluster {} (Linkis {}).",
                 host.name, m.cluster.name, m.cluster.version

@@ -1,23 +1,82 @@
 //! Builds `OUT/.linkis-gen/state.json` (the types and rules: src/state.rs) from the model and the
-//! rendered files, before their generated-file headers.
+//! files as they are built, before their generated-file headers.
+//!
+//! The per-key digests of a host's conf files are taken when src/render/conf.rs builds each file
+//! (`file_state_with`, carried out beside the files as `Built`); the systemd units and nginx are
+//! taken here. Value digests go through `Digests`, a memo: a cluster's thousand hosts hold the
+//! same few hundred values, each hashed once. A `.yml` file's keys come from a line scanner for
+//! the block mappings the templates write, each scalar read by serde_norway once per distinct
+//! text (so a value means what a YAML reader reads); anything else (sequences, flow collections,
+//! block scalars, anchors, duplicate keys) goes through the whole-file YAML parser as before, so
+//! the digests are the same whatever a template writes.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 use super::OutFile;
 use crate::model::Model;
 use crate::spec::Service;
-use crate::state::sha256;
 use crate::state::{ENV_FILE, FORMAT, FileState, HostState, InstanceState, State};
+use crate::state::{sha256, sha256_short};
 
-/// First 16 hex digits of a SHA-256: enough to tell two values apart in a change plan.
-fn short(bytes: &[u8]) -> String {
-    sha256(bytes)[..16].to_string()
+/// The states of the files conf.rs built, by path relative to OUT.
+pub type Built = HashMap<String, FileState>;
+
+/// Memoised value digests (see the module docs). Bounded: cleared when it grows past `LIMIT`.
+#[derive(Default)]
+pub struct Digests {
+    short: HashMap<String, String>,
+    yaml: HashMap<String, Option<String>>,
 }
 
-/// The state of a rendered tree. `files` are the rendered files before their headers.
-pub fn of(model: &Model, files: &[OutFile]) -> State {
-    let by_path: BTreeMap<&str, &str> = files
+impl Digests {
+    const LIMIT: usize = 200_000;
+
+    /// The short digest of a value (first 16 hex digits of its SHA-256).
+    fn short(&mut self, v: &str) -> String {
+        if let Some(d) = self.short.get(v) {
+            return d.clone();
+        }
+        if self.short.len() >= Self::LIMIT {
+            self.short.clear();
+        }
+        let d = sha256_short(v.as_bytes());
+        self.short.insert(v.to_string(), d.clone());
+        d
+    }
+
+    /// A YAML scalar's text as the whole-file path writes it (serde_norway's reading of it,
+    /// written back), or None when the text is not one scalar.
+    fn yaml_scalar(&mut self, raw: &str) -> Option<String> {
+        if let Some(v) = self.yaml.get(raw) {
+            return v.clone();
+        }
+        if self.yaml.len() >= Self::LIMIT {
+            self.yaml.clear();
+        }
+        use serde_norway::Value as Y;
+        let v = match serde_norway::from_str::<Y>(raw) {
+            Ok(v @ (Y::Null | Y::Bool(_) | Y::Number(_) | Y::String(_))) => Some(
+                serde_norway::to_string(&v)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            ),
+            _ => None,
+        };
+        self.yaml.insert(raw.to_string(), v.clone());
+        v
+    }
+}
+
+/// The state of a rendered tree. `files` are the rendered files before their headers; `built`
+/// the states conf.rs took of the conf files (any file an instance reads that is not there is
+/// taken from its text here).
+pub fn of(model: &Model, files: &[OutFile], mut built: Built) -> State {
+    let mut memo = Digests::default();
+    let by_path: HashMap<&str, &str> = files
         .iter()
+        .filter(|f| f.path.starts_with("hosts/") || f.path.starts_with("nginx/"))
         .map(|f| (f.path.as_str(), f.contents.as_str()))
         .collect();
     let heap_vars: Vec<(Service, &str)> = model
@@ -30,7 +89,7 @@ pub fn of(model: &Model, files: &[OutFile]) -> State {
     let mut hosts = BTreeMap::new();
     for h in &model.hosts {
         let prefix = format!("hosts/{}/", h.name);
-        let mut host_files = BTreeMap::new();
+        let mut host_files: BTreeMap<String, FileState> = BTreeMap::new();
         let mut services = BTreeMap::new();
         for inst in &h.instances {
             let mut reads: Vec<String> = inst.reads.iter().map(|f| format!("conf/{f}")).collect();
@@ -43,19 +102,25 @@ pub fn of(model: &Model, files: &[OutFile]) -> State {
                 .collect();
             let mut all = String::new();
             for r in &reads {
-                let Some(text) = by_path.get(format!("{prefix}{r}").as_str()) else {
-                    continue;
-                };
-                let fs = host_files
-                    .entry(r.clone())
-                    .or_insert_with(|| file_state(r, text));
+                if !host_files.contains_key(r) {
+                    let path = format!("{prefix}{r}");
+                    let fs = match built.remove(&path) {
+                        Some(fs) => fs,
+                        None => match by_path.get(path.as_str()) {
+                            Some(text) => file_state_with(r, text, &mut memo),
+                            None => continue,
+                        },
+                    };
+                    host_files.insert(r.clone(), fs);
+                }
+                let fs = &host_files[r];
                 if r == ENV_FILE && !ignores.is_empty() {
                     // The keys it reads, not the whole file.
                     for (k, v) in fs.keys.iter().filter(|(k, _)| !ignores.contains(k)) {
-                        all.push_str(&format!("{r} {k} {v}\n"));
+                        push_line(&mut all, &[r, " ", k, " ", v]);
                     }
                 } else {
-                    all.push_str(&format!("{r} {}\n", fs.sha256));
+                    push_line(&mut all, &[r, " ", &fs.sha256]);
                 }
             }
             let ignores = if reads.iter().any(|r| r == ENV_FILE) {
@@ -87,7 +152,7 @@ pub fn of(model: &Model, files: &[OutFile]) -> State {
     }
     let nginx = by_path
         .get("nginx/linkis.conf")
-        .map(|t| file_state("nginx/linkis.conf", t))
+        .map(|t| file_state_with("nginx/linkis.conf", t, &mut memo))
         .unwrap_or(FileState {
             sha256: String::new(),
             keys: BTreeMap::new(),
@@ -103,39 +168,66 @@ pub fn of(model: &Model, files: &[OutFile]) -> State {
     }
 }
 
+fn push_line(s: &mut String, parts: &[&str]) {
+    for p in parts {
+        s.push_str(p);
+    }
+    s.push('\n');
+}
+
 /// A file's digest and its keys, by the file's format.
 pub fn file_state(path: &str, text: &str) -> FileState {
+    file_state_with(path, text, &mut Digests::default())
+}
+
+/// `file_state` with a shared memo of value digests.
+pub fn file_state_with(path: &str, text: &str, memo: &mut Digests) -> FileState {
+    let mut grouped: BTreeMap<String, Cow<str>> = BTreeMap::new();
+    for (k, v) in keys_of(path, text, memo) {
+        match grouped.entry(k) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(v);
+            }
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                let old = e.get_mut().to_mut();
+                old.push('\n');
+                old.push_str(&v);
+            }
+        }
+    }
     FileState {
         sha256: sha256(text.as_bytes()),
-        keys: keys_of(path, text)
+        keys: grouped
             .into_iter()
-            .map(|(k, v)| (k, short(v.as_bytes())))
+            .map(|(k, v)| {
+                let d = memo.short(&v);
+                (k, d)
+            })
             .collect(),
     }
 }
 
-/// Key → value of a file, by its format; an unknown format has no keys (its digest still counts).
-fn keys_of(path: &str, text: &str) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
-    let mut add = |k: String, v: &str| {
-        out.entry(k)
-            .and_modify(|old| {
-                old.push('\n');
-                old.push_str(v);
-            })
-            .or_insert_with(|| v.to_string());
-    };
+/// Key → value of a file in file order, by its format (a key may repeat: its values are joined
+/// by a newline); an unknown format has no keys (its digest still counts).
+fn keys_of<'a>(path: &str, text: &'a str, memo: &mut Digests) -> Vec<(String, Cow<'a, str>)> {
+    let mut out: Vec<(String, Cow<'a, str>)> = Vec::new();
     if path.ends_with(".properties") {
         for l in text.lines() {
             if let Some(k) = super::conf::prop_key(l) {
                 let v = l.split_once('=').map_or("", |(_, v)| v.trim());
-                add(k, v);
+                out.push((k, Cow::Borrowed(v)));
             }
         }
     } else if path.ends_with(".yml") || path.ends_with(".yaml") {
-        match serde_norway::from_str::<serde_norway::Value>(text) {
-            Ok(v) => flatten_yaml("", &v, &mut add),
-            Err(_) => add("(unparsed)".into(), text),
+        match yaml_lines(text, memo) {
+            Some(pairs) => out = pairs,
+            None => {
+                let mut add = |k: String, v: &str| out.push((k, Cow::Owned(v.to_string())));
+                match serde_norway::from_str::<serde_norway::Value>(text) {
+                    Ok(v) => flatten_yaml("", &v, &mut add),
+                    Err(_) => add("(unparsed)".into(), text),
+                }
+            }
         }
     } else if path.ends_with(".sh") {
         for l in text.lines() {
@@ -143,19 +235,19 @@ fn keys_of(path: &str, text: &str) -> BTreeMap<String, String> {
             let t = t.strip_prefix("export ").unwrap_or(t);
             if let Some((k, v)) = t.split_once('=') {
                 if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    add(k.to_string(), v);
+                    out.push((k.to_string(), Cow::Borrowed(v)));
                 }
             }
         }
     } else if path.ends_with(".service") {
-        let mut section = String::new();
+        let mut section = "";
         for l in text.lines() {
             let t = l.trim();
             if t.starts_with('[') && t.ends_with(']') {
-                section = t.to_string();
+                section = t;
             } else if !t.starts_with('#') {
                 if let Some((k, v)) = t.split_once('=') {
-                    add(format!("{section} {k}"), v);
+                    out.push((format!("{section} {k}"), Cow::Borrowed(v)));
                 }
             }
         }
@@ -166,14 +258,117 @@ fn keys_of(path: &str, text: &str) -> BTreeMap<String, String> {
             if let Some(rest) = t.strip_prefix("server ") {
                 let addr = rest.split_whitespace().next().unwrap_or_default();
                 if addr.contains(':') {
-                    add(format!("upstream {}", addr.trim_end_matches(';')), t);
+                    out.push((
+                        format!("upstream {}", addr.trim_end_matches(';')),
+                        Cow::Borrowed(t),
+                    ));
                 }
             } else if let Some(rest) = t.strip_prefix("listen ") {
-                add("listen".into(), rest);
+                out.push(("listen".into(), Cow::Borrowed(rest)));
             }
         }
     }
     out
+}
+
+/// The flattened keys of a YAML text made only of block mappings with plain keys and one-line
+/// scalar values (what the conf templates write), in file order, each value as serde_norway
+/// reads and writes it back; None for anything else, which then takes the whole-file parser.
+fn yaml_lines<'a>(text: &str, memo: &mut Digests) -> Option<Vec<(String, Cow<'a, str>)>> {
+    struct Frame {
+        indent: usize,
+        path: String,
+        /// The indentation of its keys, once the first one is seen.
+        child: Option<usize>,
+        keys: Vec<String>,
+    }
+    let mut stack = vec![Frame {
+        indent: 0,
+        path: String::new(),
+        child: Some(0),
+        keys: Vec::new(),
+    }];
+    // A key with nothing after its colon: a parent if more-indented keys follow, else null.
+    let mut pending: Option<(usize, String)> = None;
+    let mut out: Vec<(String, Cow<'a, str>)> = Vec::new();
+    if text.contains('\r') {
+        return None;
+    }
+    for line in text.lines() {
+        if line.contains('\t') {
+            return None;
+        }
+        let t = line.trim_start_matches(' ');
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - t.len();
+        let (key, rest) = match t.find(": ") {
+            Some(i) => (&t[..i], t[i + 2..].trim_matches(' ')),
+            None => (t.strip_suffix(':')?, ""),
+        };
+        if !plain_key(key) {
+            return None;
+        }
+        if let Some((pi, ppath)) = pending.take() {
+            if indent > pi {
+                stack.push(Frame {
+                    indent: pi,
+                    path: ppath,
+                    child: None,
+                    keys: Vec::new(),
+                });
+            } else {
+                out.push((ppath, Cow::Borrowed("null")));
+            }
+        }
+        while stack.len() > 1 && stack.last().is_some_and(|f| f.indent >= indent) {
+            stack.pop();
+        }
+        let parent = stack.last_mut()?;
+        match parent.child {
+            None => parent.child = Some(indent),
+            Some(c) if c != indent => return None,
+            Some(_) => {}
+        }
+        if parent.keys.iter().any(|k| k == key) {
+            return None;
+        }
+        parent.keys.push(key.to_string());
+        let path = if parent.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", parent.path)
+        };
+        if rest.is_empty() || rest.starts_with('#') {
+            pending = Some((indent, path));
+            continue;
+        }
+        if rest.starts_with([
+            '|', '>', '&', '*', '!', '[', '{', '@', '`', '%', '?', ',', '-',
+        ]) || rest.starts_with("...")
+        {
+            return None;
+        }
+        out.push((path, Cow::Owned(memo.yaml_scalar(rest)?)));
+    }
+    if let Some((_, ppath)) = pending {
+        out.push((ppath, Cow::Borrowed("null")));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// A mapping key that serde_norway reads as that same string.
+fn plain_key(k: &str) -> bool {
+    let mut chars = k.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && !matches!(
+            k,
+            "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+        )
 }
 
 fn flatten_yaml(prefix: &str, v: &serde_norway::Value, add: &mut impl FnMut(String, &str)) {
@@ -207,22 +402,95 @@ fn flatten_yaml(prefix: &str, v: &serde_norway::Value, add: &mut impl FnMut(Stri
 mod tests {
     use super::*;
 
+    /// Key → value (repeated keys joined), as the digests are taken of them.
+    fn keys(path: &str, text: &str) -> BTreeMap<String, String> {
+        let mut m: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in keys_of(path, text, &mut Digests::default()) {
+            m.entry(k)
+                .and_modify(|o| {
+                    o.push('\n');
+                    o.push_str(&v);
+                })
+                .or_insert_with(|| v.into_owned());
+        }
+        m
+    }
+
+    /// The whole-file parser's keys (what every YAML file went through before the scanner).
+    fn parsed(text: &str) -> BTreeMap<String, String> {
+        let mut m: BTreeMap<String, String> = BTreeMap::new();
+        let mut add = |k: String, v: &str| {
+            m.entry(k)
+                .and_modify(|o| {
+                    o.push('\n');
+                    o.push_str(v);
+                })
+                .or_insert_with(|| v.to_string());
+        };
+        match serde_norway::from_str::<serde_norway::Value>(text) {
+            Ok(v) => flatten_yaml("", &v, &mut add),
+            Err(_) => add("(unparsed)".into(), text),
+        }
+        m
+    }
+
     #[test]
     fn keys_by_format() {
-        let p = keys_of("conf/a.properties", "# c\na.b=1\nc = x=y\n");
+        let p = keys("conf/a.properties", "# c\na.b=1\nc = x=y\n");
         assert_eq!(p["a.b"], "1");
         assert_eq!(p["c"], "x=y");
-        let y = keys_of(
+        let y = keys(
             "conf/a.yml",
             "eureka:\n  client:\n    serviceUrl:\n      defaultZone: http://a/\n",
         );
         assert_eq!(y["eureka.client.serviceUrl.defaultZone"], "http://a/");
-        let u = keys_of(
+        let u = keys(
             "systemd/x.service",
             "[Service]\nEnvironment=A=1\nEnvironment=B=2\n# X=1\n",
         );
         assert_eq!(u["[Service] Environment"], "A=1\nB=2");
-        let s = keys_of("conf/linkis-env.sh", "export JAVA_HOME=/j\nX=1\n# Y=2\n");
+        let s = keys("conf/linkis-env.sh", "export JAVA_HOME=/j\nX=1\n# Y=2\n");
         assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn the_yaml_scanner_reads_what_the_yaml_parser_reads() {
+        let cases = [
+            "a:\n  b: 1\n  c: \"1.3.2\"\nd: x # comment\n",
+            "spring:\n  application:\n    name: linkis\n  servlet:\n    multipart:\n      max: 500MB\n",
+            "m:\n  p: ${prometheus.path:${prometheus.endpoint}}\n  q: '${a:/b/c}'\n",
+            "a:\nb:\n  # nothing\nc: ~\nd: null\ne: true\nf: 'yes'\ng: 0x1F\nh: 010\ni: .inf\n",
+            "a: 1\na: 2\n",
+            "a:\n  - 1\n  - 2\n",
+            "a: [1, 2]\nb: {c: 1}\n",
+            "a: |\n  text\n",
+            "a: &x 1\nb: *x\n",
+            "a: x\n  y\n",
+            "a:\n    b: 1\n  c: 2\n",
+            "  a: 1\n",
+            "a: \"x\n  y\"\n",
+            "a: b: c\n",
+            "'q': 1\nnull: 2\n",
+            "a: 1\n---\nb: 2\n",
+            "a:\tb\n",
+            "# only a comment\n",
+            "",
+            "a: 1\r\nb: 2\r\n",
+            "k: \"a # b\" # c\nl: 'it''s'\nm: -1\nn: \"\"\n",
+            "x.y: 1\nx:\n  y: 2\n",
+        ];
+        for text in cases {
+            assert_eq!(keys("c/a.yml", text), parsed(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn digests_are_memoised_and_the_same_as_without() {
+        let text = "a=1\nb=1\nc=2\n";
+        let mut memo = Digests::default();
+        let fs = file_state_with("x.properties", text, &mut memo);
+        assert_eq!(fs, file_state("x.properties", text));
+        assert_eq!(fs.keys["a"], sha256_short(b"1"));
+        assert_eq!(memo.short.len(), 2);
     }
 }
