@@ -1313,6 +1313,51 @@ mod tests {
     use super::*;
     use crate::load::{Source, parse};
 
+    #[test]
+    fn addresses_are_ip_or_dns_and_never_options() {
+        for ok in [
+            "10.0.0.11",
+            "fd00::11",
+            "s1",
+            "s1.example.com",
+            "db_1.local.",
+        ] {
+            assert!(is_address(ok), "{ok}");
+        }
+        for bad in [
+            "-oProxyCommand=id",
+            "a b",
+            "",
+            "999.1.1.1",
+            "[fd00::1]",
+            "a..b",
+            "x-.y",
+        ] {
+            assert!(!is_address(bad), "{bad}");
+        }
+        assert!(is_host_port("[fd00::9]:8848"));
+        assert!(!is_host_port("fd00::9:8848"));
+        assert!(url_ok("http://[fd00::12]:9001", &["http"], true));
+        assert!(!url_ok("http://-x:9001", &["http"], true));
+    }
+
+    #[test]
+    fn system_directories_are_refused() {
+        for bad in ["/", "//", "/etc", "/usr/", "/lib64", "/tmp", "/./var"] {
+            assert!(path_problem(bad, false).is_some(), "{bad}");
+        }
+        for ok in [
+            "/tmp/linkis",
+            "/etc/hadoop/conf",
+            "/usr/lib/jvm/java",
+            "/data/engines",
+        ] {
+            assert!(path_problem(ok, true).is_none(), "{ok}");
+        }
+        assert!(path_problem("rel/dir", true).is_some());
+        assert!(path_problem("/a/../etc", true).is_some());
+    }
+
     const BASE: &str = r#"
 version: 1
 cluster: { name: demo, linkis_version: "1.3.2", package: files/linkis.tar.gz }
