@@ -1091,6 +1091,22 @@ pub fn metrics_path(s: Service) -> String {
         _ => format!("{RESTFUL_SERVLET_PATH}{PROMETHEUS_ENDPOINT}"),
     }
 }
+/// Properties keys whose value is a local path (or a `file://` URL) on the hosts: an override of
+/// one follows the path rules of spec-v1 ("Paths": absolute, no `..`, never `/` or a system
+/// directory), as the spec's own path fields do. `hdfs://` values are not local paths.
+pub const PATH_KEYS: &[&str] = &[
+    "wds.linkis.engineconn.root.dir",
+    "wds.linkis.filesystem.root.path",
+    "wds.linkis.filesystem.hdfs.root.path",
+    "wds.linkis.resultSet.store.path",
+    "wds.linkis.bml.hdfs.prefix",
+    "wds.linkis.bml.local.prefix",
+    "wds.linkis.home",
+    "wds.linkis.engineconn.home",
+    "wds.linkis.engineconn.plugin.loader.store.path",
+    "wds.linkis.engineconn.public.dir",
+    "linkis.engineconn.plugin.loader.store.path",
+];
 
 #[cfg(test)]
 mod tests {

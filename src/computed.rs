@@ -12,7 +12,7 @@ use crate::catalog::{CLI_CONF, CLI_GATEWAY_KEY, Release};
 use crate::diag::{Diagnostic, join_key};
 use crate::platform::{COMMON, Platform};
 use crate::size::PlacedHost;
-use crate::spec::{Discovery, Service, Spec};
+use crate::spec::{Discovery, Service, Spec, host_port};
 
 /// `(file, key)` → the value linkis-gen writes there (several hosts' values joined).
 pub fn computed_keys(
@@ -35,7 +35,7 @@ pub fn computed_keys(
             .iter()
             .find_map(|h| {
                 h.service(svc)
-                    .map(|p| format!("http://{}:{}", h.address, p.port))
+                    .map(|p| format!("http://{}", host_port(&h.address, p.port)))
             })
             .unwrap_or_default()
     };
@@ -61,7 +61,7 @@ pub fn computed_keys(
                 .iter()
                 .filter_map(|h| {
                     h.service(Service::Eureka)
-                        .map(|p| format!("http://{}:{}/eureka/", h.address, p.port))
+                        .map(|p| format!("http://{}/eureka/", host_port(&h.address, p.port)))
                 })
                 .collect();
             put(COMMON, "wds.linkis.eureka.defaultZone", zone.join(","));

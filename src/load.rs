@@ -329,6 +329,7 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
         ]);
     }
     check_keys(&mut value, &schema, &schema, "", &mut diags);
+    control_in_strings(&value, "", &mut diags);
     let Value::Mapping(map) = &value else {
         unreachable!("checked above")
     };
@@ -1066,6 +1067,60 @@ impl MarkedEventReceiver for IndexBuilder {
             }
             _ => {}
         }
+    }
+}
+
+/// A spec is data (spec-v1, third edition): no string of it, key or value, holds a control
+/// character (C0 with CR, LF, tab and NUL, DEL, C1), whichever YAML escape wrote it (`"\r"`, a
+/// block scalar's line ends). Checked here, once, where every string of the spec passes; a CR in
+/// `auth.ldap.base_dn` or a LF in an override value would otherwise start a second line of a
+/// conf file.
+fn control_in_strings(v: &Value, path: &str, diags: &mut Vec<Diagnostic>) {
+    let bad = |s: &str| s.chars().find(|c| c.is_control());
+    let push = |diags: &mut Vec<Diagnostic>, path: &str, c: char, key: bool| {
+        let d = Diagnostic::error(
+            "control-character",
+            path,
+            format!(
+                "this {} holds the control character U+{:04X}{}",
+                if key { "key" } else { "value" },
+                u32::from(c),
+                match c {
+                    '\n' => " (line feed)",
+                    '\r' => " (carriage return)",
+                    '\t' => " (tab)",
+                    '\0' => " (NUL)",
+                    _ => "",
+                }
+            ),
+        )
+        .hint("a value of a spec is one line of printable text: remove it (a block scalar `|` or `>` keeps line ends)");
+        diags.push(if key { d.at_key() } else { d });
+    };
+    match v {
+        Value::String(s) => {
+            if let Some(c) = bad(s) {
+                push(diags, path, c, false);
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, item) in items.iter().enumerate() {
+                control_in_strings(item, &join_index(path, i), diags);
+            }
+        }
+        Value::Mapping(m) => {
+            for (k, item) in m {
+                let key = key_text(k);
+                let p = join_key(path, &key);
+                if let Some(c) = bad(&key) {
+                    push(diags, &p, c, true);
+                } else {
+                    control_in_strings(item, &p, diags);
+                }
+            }
+        }
+        Value::Tagged(t) => control_in_strings(&t.value, path, diags),
+        _ => {}
     }
 }
 

@@ -1077,6 +1077,17 @@ pub struct ServiceSettings {
     pub java_opts: Option<String>,
 }
 
+/// `ADDRESS:PORT` wherever a port follows an address (URLs, nginx upstreams, Eureka's
+/// defaultZone): an IPv6 address in brackets, `[fd00::11]:9001` (spec-v1, "Addresses"). The one
+/// place that decides it; the model, computed keys and templates (`host_port` filter) use it.
+pub fn host_port(address: &str, port: u16) -> String {
+    if address.contains(':') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,6 +58,8 @@ pub const CHECKS: &[Check] = &[
     web_vip,
     firewall,
     backup,
+    system_paths,
+    addresses,
 ];
 
 /// Limits that no real cluster reaches; above them a number is a typo.
@@ -275,10 +277,41 @@ fn discovery(c: &Ctx, d: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `HOST:PORT`, an IPv6 address written `[addr]:PORT`.
 fn is_host_port(s: &str) -> bool {
     match s.rsplit_once(':') {
-        Some((h, p)) => is_safe_word(h, b"") && p.parse::<u16>().is_ok_and(|p| p > 0),
+        Some((h, p)) => is_url_host(h) && p.parse::<u16>().is_ok_and(|p| p > 0),
         None => false,
+    }
+}
+
+/// An address (spec-v1, "Addresses"): IPv4, IPv6, or a DNS name (labels of letters, digits, `-`
+/// and `_`, none starting or ending with `-`); never a text starting with `-`, which a command
+/// line (ssh's `-oProxyCommand=`) would read as an option.
+pub fn is_address(s: &str) -> bool {
+    if s.parse::<std::net::Ipv4Addr>().is_ok() || s.parse::<std::net::Ipv6Addr>().is_ok() {
+        return true;
+    }
+    let name = s.strip_suffix('.').unwrap_or(s);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+        // Four numbers that are no IPv4 address are a typo, not a name.
+        && !name.split('.').all(|l| l.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The host of a URL or `HOST:PORT`: an IPv4 address or DNS name, or `[IPv6]`.
+fn is_url_host(h: &str) -> bool {
+    match h.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => !h.contains(':') && is_address(h),
     }
 }
 
@@ -298,14 +331,22 @@ fn database(c: &Ctx, d: &mut Vec<Diagnostic>) {
         ));
     }
     for (key, v) in [("host", &db.host), ("name", &db.name), ("user", &db.user)] {
-        if !is_safe_word(v, b"") {
+        if !(if key == "host" {
+            is_address(v)
+        } else {
+            is_safe_word(v, b"") && !v.starts_with('-')
+        }) {
             d.push(
                 Diagnostic::error(
                     "database-field",
                     join_key("database", key),
                     format!("database {key} `{v}` has characters that are not allowed"),
                 )
-                .hint("letters, digits, `.`, `_` and `-`"),
+                .hint(if key == "host" {
+                    "an IPv4 or IPv6 address or a DNS name, e.g. 10.0.0.5 or db1.example.com"
+                } else {
+                    "letters, digits, `.`, `_` and `-`, not starting with `-`"
+                }),
             );
         }
     }
@@ -338,7 +379,7 @@ fn sessions(c: &Ctx, d: &mut Vec<Diagnostic>) {
                     .hint("add `redis: { host: ..., port: 6379, password: { vault: vault_linkis_redis_password } }` under gateway"),
             ),
             Some(r) => {
-                if !is_safe_word(&r.host, b"") {
+                if !is_address(&r.host) {
                     d.push(Diagnostic::error("redis", "gateway.redis.host", format!("`{}` is not a host name or address", r.host))
                         .hint("write the Redis server's DNS name or IP address, e.g. redis1 or 10.0.0.5"));
                 }
@@ -567,14 +608,14 @@ fn host_names(c: &Ctx, d: &mut Vec<Diagnostic>) {
                     .hint("it names inventory entries and output directories, e.g. `s1` or `linkis-ecm-01`"),
             );
         }
-        if !is_safe_word(&h.address, b":") {
+        if !is_address(&h.address) {
             d.push(
                 Diagnostic::error(
                     "host-address",
                     join_key(&p, "address"),
                     format!("`{}` is not an IP address or DNS name", h.address),
                 )
-                .hint("e.g. 10.0.0.11 or s1.example.com"),
+                .hint("e.g. 10.0.0.11, fd00::11 or s1.example.com"),
             );
         }
     }
@@ -847,11 +888,14 @@ fn url_ok(v: &str, schemes: &[&str], host_required: bool) -> bool {
     if host_required && host.is_empty() {
         return false;
     }
+    if host.is_empty() {
+        return true;
+    }
     match host.rsplit_once(':') {
         Some((h, p)) if !h.contains(']') || h.ends_with(']') => {
-            !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0)
+            is_url_host(h) && p.parse::<u16>().is_ok_and(|p| p > 0)
         }
-        _ => true,
+        _ => is_url_host(host),
     }
 }
 
@@ -1078,6 +1122,7 @@ fn storage_roots(c: &Ctx, d: &mut Vec<Diagnostic>) {
         ("result_sets", &st.result_sets),
     ] {
         let ok = if let Some(p) = v.strip_prefix("file://") {
+            // `file:///` passes here; system_paths refuses it with its own message.
             is_abs_path(p.trim_end_matches('/')) || p == "/"
         } else {
             url_ok(v, &["hdfs"], false)
@@ -1437,11 +1482,6 @@ fn firewall(c: &Ctx, d: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Directories a backup dir must never be (nor `/`): the system's own.
-const SYSTEM_DIRS: &[&str] = &[
-    "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/dev",
-    "/proc", "/sys", "/run", "/var", "/root", "/home", "/tmp",
-];
 
 /// `backup:`: the host is one of the spec's, the dir a path of its own, the schedule one line of
 /// systemd calendar text, at least one dump kept.
@@ -1496,10 +1536,166 @@ fn backup(c: &Ctx, d: &mut Vec<Diagnostic>) {
     range_u64(d, "backup.keep", b.keep, 1, 1000, "backup.keep");
 }
 
+/// System directories (spec-v1, "Paths"): a path field or path-valued override that is one of
+/// them, or `/`, would hand it to the deploy user (owner, mode 01777 for the engines' root).
+const SYSTEM_DIRS: &[&str] = &[
+    "/", "/etc", "/usr", "/bin", "/sbin", "/boot", "/dev", "/proc", "/sys", "/run", "/var",
+    "/root", "/home", "/tmp",
+];
+
+/// Why a local path breaks the path rules, if it does: not absolute, a `..` (only when `whole`:
+/// the spec's own path fields have their own checks for those), `/` or a system directory itself
+/// (`/lib*` included).
+fn path_problem(v: &str, whole: bool) -> Option<String> {
+    if whole && !v.starts_with('/') {
+        return Some("is not an absolute path".into());
+    }
+    if whole && v.split('/').any(|p| p == "..") {
+        return Some("holds `..`".into());
+    }
+    if !v.starts_with('/') {
+        return None;
+    }
+    let norm: String = {
+        let parts: Vec<&str> = v
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
+        format!("/{}", parts.join("/"))
+    };
+    if SYSTEM_DIRS.contains(&norm.as_str())
+        || (norm.starts_with("/lib") && !norm[1..].contains('/'))
+    {
+        return Some(if norm == "/" {
+            "is the root directory".to_string()
+        } else if norm == v {
+            "is a system directory".to_string()
+        } else {
+            format!("is {norm}, a system directory")
+        });
+    }
+    None
+}
+
+/// The path rules for every path field and path-valued override (catalog::PATH_KEYS).
+fn system_paths(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let s = c.spec;
+    let mut paths: Vec<(String, &str)> = vec![
+        ("cluster.install_dir".into(), &s.cluster.install_dir),
+        ("storage.engine_root".into(), &s.storage.engine_root),
+        ("hadoop.home".into(), &s.hadoop.home),
+        ("hadoop.conf_dir".into(), &s.hadoop.conf_dir),
+        ("hive.home".into(), &s.hive.home),
+        ("hive.conf_dir".into(), &s.hive.conf_dir),
+        ("spark.home".into(), &s.spark.home),
+        ("spark.conf_dir".into(), &s.spark.conf_dir),
+    ];
+    if let Some(j) = &s.cluster.java_home {
+        paths.push(("cluster.java_home".into(), j));
+    }
+    if let Some(k) = &s.hadoop.kerberos {
+        paths.push(("hadoop.kerberos.keytab_dir".into(), &k.keytab_dir));
+    }
+    for (key, v) in [
+        ("workspace", &s.storage.workspace),
+        ("hdfs_root", &s.storage.hdfs_root),
+        ("result_sets", &s.storage.result_sets),
+    ] {
+        if let Some(p) = v.strip_prefix("file://") {
+            paths.push((join_key("storage", key), p));
+        }
+    }
+    let mut overrides: Vec<(String, &str)> = Vec::new();
+    for (file, keys) in &s.overrides {
+        for (key, v) in keys {
+            if !crate::catalog::PATH_KEYS.contains(&key.as_str()) {
+                continue;
+            }
+            let v = v.0.as_str();
+            let local = match v.split_once("://") {
+                Some(("file", p)) => p,
+                Some(_) => continue,
+                None => v,
+            };
+            overrides.push((join_key(&join_key("overrides", file), key), local));
+        }
+    }
+    let fields = paths.into_iter().map(|(p, v)| (p, v, false));
+    for (path, v, whole) in fields.chain(overrides.into_iter().map(|(p, v)| (p, v, true))) {
+        if let Some(why) = path_problem(v, whole) {
+            d.push(
+                Diagnostic::error("system-dir", &path, format!("`{v}` {why}"))
+                    .hint("give a directory of its own, e.g. /data/linkis/engines: linkis-gen's roles create it and hand it to the deploy user"),
+            );
+        }
+    }
+}
+
+/// Addresses that reach command lines and URLs (spec-v1, "Addresses"): never starting with `-`.
+/// (Host, database and Redis addresses are checked where their fields are; URLs in url_ok.)
+fn addresses(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let sn = &c.spec.gateway.web.server_name;
+    if sn.split_whitespace().any(|w| w.starts_with('-')) {
+        d.push(
+            Diagnostic::error(
+                "server-name",
+                "gateway.web.server_name",
+                format!("`{sn}` is not an nginx server_name"),
+            )
+            .hint("host names separated by spaces, e.g. linkis.example.com, or `_` for any"),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::load::{Source, parse};
+
+    #[test]
+    fn addresses_are_ip_or_dns_and_never_options() {
+        for ok in [
+            "10.0.0.11",
+            "fd00::11",
+            "s1",
+            "s1.example.com",
+            "db_1.local.",
+        ] {
+            assert!(is_address(ok), "{ok}");
+        }
+        for bad in [
+            "-oProxyCommand=id",
+            "a b",
+            "",
+            "999.1.1.1",
+            "[fd00::1]",
+            "a..b",
+            "x-.y",
+        ] {
+            assert!(!is_address(bad), "{bad}");
+        }
+        assert!(is_host_port("[fd00::9]:8848"));
+        assert!(!is_host_port("fd00::9:8848"));
+        assert!(url_ok("http://[fd00::12]:9001", &["http"], true));
+        assert!(!url_ok("http://-x:9001", &["http"], true));
+    }
+
+    #[test]
+    fn system_directories_are_refused() {
+        for bad in ["/", "//", "/etc", "/usr/", "/lib64", "/tmp", "/./var"] {
+            assert!(path_problem(bad, false).is_some(), "{bad}");
+        }
+        for ok in [
+            "/tmp/linkis",
+            "/etc/hadoop/conf",
+            "/usr/lib/jvm/java",
+            "/data/engines",
+        ] {
+            assert!(path_problem(ok, true).is_none(), "{ok}");
+        }
+        assert!(path_problem("rel/dir", true).is_some());
+        assert!(path_problem("/a/../etc", true).is_some());
+    }
 
     const BASE: &str = r#"
 version: 1

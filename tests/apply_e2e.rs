@@ -441,8 +441,11 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
                 let exec = mode(&src) & 0o100 != 0;
                 if text.contains("{{ ") {
                     let mut want = text.clone();
+                    // Filled in by the configure role's linkis_fill, escaped as
+                    // java.util.Properties reads it (these values need only `\` doubled).
                     for (k, v) in &secrets {
-                        want = want.replace(&format!("{{{{ {k} }}}}"), v);
+                        assert!(v.is_ascii() && !v.starts_with(' '), "{v}");
+                        want = want.replace(&format!("{{{{ {k} }}}}"), &v.replace('\\', "\\\\"));
                     }
                     assert_eq!(got, want, "{h}: {}", rel.display());
                     let m = if exec { 0o750 } else { 0o640 };

@@ -211,6 +211,8 @@ const CORPUS: &[(&str, &str, Loc)] = &[
     ("billion-laughs.yaml", "alias-bomb", Some((4, 10))),
     // The tab that indents `name:`.
     ("bom-and-crlf.yaml", "yaml-syntax", Some((4, 1))),
+    // The override value holding a `\n` escape (refused at load, in any string of the spec).
+    ("escaped-controls.yaml", "control-character", Some((10, 19))),
     // The value of concurrent_users.
     (
         "huge-numbers-valid-types.yaml",
@@ -218,6 +220,8 @@ const CORPUS: &[(&str, &str, Loc)] = &[
         Some((5, 28)),
     ),
     ("huge-numbers.yaml", "number-too-large", Some((2, 10))),
+    // The install_dir value holding Jinja.
+    ("jinja-in-paths.yaml", "install-dir", Some((4, 75))),
     ("laughs-in-hosts.yaml", "alias-bomb", Some((3, 10))),
     ("merge-key-bomb.yaml", "alias-bomb", Some((3, 16))),
     // The second `---`.

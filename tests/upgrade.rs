@@ -330,7 +330,7 @@ fn a_switch_to_nacos_stops_everything_removes_the_eureka_units_and_verifies_with
     assert!(!verify.contains("/eureka/apps"), "{verify}");
     let vars = get(&files, "inventory/group_vars/all/main.yml");
     assert!(
-        vars.contains("linkis_nacos_address: 10.0.0.9:8848\n"),
+        vars.contains("linkis_nacos_address: \"10.0.0.9:8848\"\n"),
         "{vars}"
     );
     assert!(

@@ -28,9 +28,12 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// `http://ADDRESS:PORT`.
+    /// `http://ADDRESS:PORT` (`http://[ADDRESS]:PORT` for IPv6).
     pub fn url(&self) -> String {
-        format!("http://{}:{}", self.address, self.port)
+        format!(
+            "http://{}",
+            crate::spec::host_port(&self.address, self.port)
+        )
     }
 }
 

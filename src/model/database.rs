@@ -34,10 +34,9 @@ pub fn resolve(d: &spec::Database) -> Database {
         name: d.name.clone(),
         user: d.user.clone(),
         url: format!(
-            "jdbc:{}://{}:{}/{}?{}",
+            "jdbc:{}://{}/{}?{}",
             facts.kind,
-            d.host,
-            d.port(),
+            crate::spec::host_port(&d.host, d.port()),
             d.name,
             facts.url_params
         ),

@@ -126,7 +126,7 @@ pub fn render(
                 .iter()
                 .find(|i| i.service == "gateway" && i.kind == "added")
         })
-        .map(|i| format!("{}:{}", i.address, i.port))
+        .map(|i| crate::spec::host_port(&i.address, i.port))
         .unwrap_or_default();
     let ctx = Ctx {
         empty: is_empty(&c),

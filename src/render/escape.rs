@@ -13,7 +13,8 @@
 //!   `vault_ref` filter, which accepts only an Ansible variable name.
 //! - `.properties`: values as `java.util.Properties.load` reads them back (`\`, leading blanks,
 //!   control and non-ASCII characters escaped; `\uXXXX` is read the same by `load(InputStream)`
-//!   and `load(Reader)`). Keys and values that `conf.rs` adds after rendering (`overrides:`, the
+//!   and `load(Reader)`: Linkis' BDPConfiguration reads its files with `load(InputStream)`, i.e.
+//!   ISO-8859-1, in 1.1.3 and with a UTF-8 `Reader` in 1.4.0, so non-ASCII is always escaped). Keys and values that `conf.rs` adds after rendering (`overrides:`, the
 //!   release's stock settings, the platform's keys) go through `prop_key` / `prop_value` too.
 //!   A `{{` of spec text is written `{\{` (read back as `{{`), so the only `{{ name }}` in a
 //!   `.properties` file is a vault reference linkis-gen wrote, which the apply side fills in with

@@ -173,6 +173,10 @@ impl Templates {
         env.set_auto_escape_callback(escape::auto_escape);
         env.set_formatter(escape::formatter);
         env.add_filter("vault_ref", |name: &str| escape::vault_ref(name));
+        // `[= address | host_port(port) =]`: IPv6 in brackets (spec::host_port).
+        env.add_filter("host_port", |address: &str, port: u16| {
+            crate::spec::host_port(address, port)
+        });
         for (name, source) in sources {
             env.add_template_owned(name, source)?;
         }
