@@ -29,6 +29,10 @@ declare -A debs=(
   [nsenter]=util-linux
   [/usr/bin/time]=time
   [curl]=curl
+  [openssl]=openssl
+  [nft]=nftables
+  [keepalived]=keepalived
+  [setpriv]=util-linux
 )
 need=()
 for cmd in "${!debs[@]}"; do

@@ -612,3 +612,156 @@ security:
         );
     }
 }
+
+/// `keepalived -t` as the role runs it: silent on a good config; Debian 12's 2.2.7 then exits by
+/// SIGTERM (143, acassen/keepalived#2587), so 0 and 143 pass, and any message fails.
+fn keepalived_t(netns: &str, conf: &Path) -> Result<(), String> {
+    let o = ns(
+        netns,
+        &["keepalived", "-t", "-f", &conf.display().to_string()],
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    use std::os::unix::process::ExitStatusExt;
+    let ok_exit = o.status.code() == Some(0) || o.status.signal() == Some(15);
+    if ok_exit && text.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{:?}: {text}", o.status))
+    }
+}
+
+#[test]
+#[ignore = "needs root, ip netns, keepalived and the keepalived_script user; run by .ci/front.sh"]
+fn keepalived_configs_pass_keepalived_t_and_the_track_script_follows_nginx_and_the_gateway() {
+    let dir = tmp("keepalived");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = run(Command::new(bin())
+        .arg("render")
+        .arg(root.join("examples/every-field.yaml"))
+        .arg("-o")
+        .arg(dir.join("out")));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.join("out");
+    let check = out.join("roles/linkis_keepalived/files/linkis-front-check.sh");
+    assert!(
+        run(Command::new("id").arg("keepalived_script"))
+            .status
+            .success(),
+        "the keepalived_script user is missing (.ci/front.sh creates it, as the role does)"
+    );
+    let tag = std::process::id() % 100_000;
+    let netns = format!("lgk-{tag}");
+    let _guard = Netns(vec![netns.clone()]);
+    sh(Command::new("ip").args(["netns", "add", &netns]));
+    let iface = format!("lgk{tag}a");
+    sh(Command::new("ip").args([
+        "-n",
+        &netns,
+        "link",
+        "add",
+        &iface,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        &format!("lgk{tag}b"),
+    ]));
+    write(
+        &dir.join("iface.conf"),
+        &format!("$LINKIS_IFACE={iface}\n"),
+        0o644,
+    );
+    let mut checked = 0;
+    for h in ["ctl-1", "ctl-2"] {
+        let text =
+            std::fs::read_to_string(out.join(format!("hosts/{h}/keepalived/keepalived.conf")))
+                .unwrap()
+                .replace(
+                    "include /etc/keepalived/linkis-interface.conf",
+                    &format!("include {}", dir.join("iface.conf").display()),
+                )
+                .replace(
+                    "/etc/keepalived/linkis-front-check.sh",
+                    &check.display().to_string(),
+                );
+        assert!(
+            text.contains("virtual_router_id 42") && text.contains("10.0.2.100/32"),
+            "{text}"
+        );
+        let conf = dir.join(format!("{h}.conf"));
+        write(&conf, &text, 0o644);
+        keepalived_t(&netns, &conf).unwrap_or_else(|e| panic!("{h}: {e}"));
+        // The check sees a broken config: a peer that is not an address.
+        let bad = dir.join(format!("{h}-bad.conf"));
+        write(
+            &bad,
+            &text.replace("unicast_peer {\n", "unicast_peer {\n        10.0.2\n"),
+            0o644,
+        );
+        assert!(
+            keepalived_t(&netns, &bad).is_err(),
+            "{h}: keepalived -t passed a bad peer"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+    // ecm hosts run no gateway: no keepalived there.
+    assert!(!out.join("hosts/ecm-1/keepalived").exists());
+    let priorities: Vec<String> = ["ctl-1", "ctl-2"]
+        .iter()
+        .map(|h| {
+            let t =
+                std::fs::read_to_string(out.join(format!("hosts/{h}/keepalived/keepalived.conf")))
+                    .unwrap();
+            t.lines()
+                .find(|l| l.trim().starts_with("priority"))
+                .unwrap()
+                .trim()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(priorities, ["priority 150", "priority 140"]);
+
+    // The track script, as keepalived_script: healthy only while the web port accepts and the
+    // gateway's /actuator/health answers 200.
+    let (gw, web) = (free_port(), free_port());
+    let health = Arc::new(Mutex::new("200 OK"));
+    {
+        let l = TcpListener::bind(("127.0.0.1", gw)).unwrap();
+        let health = health.clone();
+        std::thread::spawn(move || {
+            for c in l.incoming() {
+                let Ok(mut c) = c else { continue };
+                let _ = e2e_common::read_request(&mut c);
+                let status = *health.lock().unwrap();
+                let _ = write!(c, "HTTP/1.0 {status}\r\nContent-Length: 2\r\n\r\n{{}}");
+            }
+        });
+    }
+    let track = |web: u16| {
+        run(Command::new("setpriv")
+            .args([
+                "--reuid=keepalived_script",
+                "--regid=nogroup",
+                "--clear-groups",
+            ])
+            .arg(&check)
+            .args(["127.0.0.1", &gw.to_string(), &web.to_string()]))
+        .status
+        .code()
+    };
+    assert_eq!(track(web), Some(1), "healthy without nginx");
+    let nginx = TcpListener::bind(("127.0.0.1", web)).unwrap();
+    assert_eq!(
+        track(web),
+        Some(0),
+        "not healthy with nginx and the gateway up"
+    );
+    *health.lock().unwrap() = "503 Service Unavailable";
+    assert_eq!(track(web), Some(1), "healthy with the gateway down");
+    drop(nginx);
+}
