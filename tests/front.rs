@@ -765,3 +765,59 @@ fn keepalived_configs_pass_keepalived_t_and_the_track_script_follows_nginx_and_t
     assert_eq!(track(web), Some(1), "healthy with the gateway down");
     drop(nginx);
 }
+
+#[test]
+fn the_fronts_ports_may_not_clash_with_a_gateway_hosts_services_or_ssh() {
+    let dir = tmp("clash");
+    let spec = spec_with_web("/opt/linkis", 9001, "    listen: 9001\n", "");
+    let path = dir.join("spec.yaml");
+    write(&path, &spec, 0o644);
+    let o = run(Command::new(bin()).arg("validate").arg(&path));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error[port-clash]: gateway.web.listen: nginx and gateway would both listen on port 9001 on web1"),
+        "{err}"
+    );
+    let tls = "    tls: { certificate: files/w.crt, key: { vault: vault_w }, listen: 8443, http_redirect: 22 }\n";
+    write(&path, &spec_with_web("/opt/linkis", 9001, tls, ""), 0o644);
+    let o = run(Command::new(bin()).arg("validate").arg(&path));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("gateway.web.tls.http_redirect: nginx and ssh would both listen on port 22"),
+        "{err}"
+    );
+    // Without a clash the same spec validates, and the TLS key's vault variable is one to define.
+    write(
+        &path,
+        &spec_with_web(
+            "/opt/linkis",
+            9001,
+            &tls.replace("http_redirect: 22", "http_redirect: 80"),
+            "",
+        ),
+        0o644,
+    );
+    let out = dir.join("out");
+    let o = run(Command::new(bin())
+        .arg("render")
+        .arg(&path)
+        .arg("-o")
+        .arg(&out));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let vars = std::fs::read_to_string(out.join("inventory/group_vars/all/main.yml")).unwrap();
+    assert!(vars.contains("  - vault_w\n"), "{vars}");
+    let role = std::fs::read_to_string(out.join("roles/linkis_web/tasks/main.yml")).unwrap();
+    let key_task = role
+        .split("- name: ")
+        .find(|t| t.starts_with("Install the front's TLS key"))
+        .expect("the key task");
+    for needle in [
+        "content: \"{{ vault_w }}\"",
+        "mode: \"0600\"",
+        "owner: root",
+        "no_log: true",
+    ] {
+        assert!(key_task.contains(needle), "{needle}:\n{key_task}");
+    }
+}
