@@ -15,7 +15,9 @@
 #                        http only redirects, TLS 1.1 refused, headers, websocket upgrade);
 #                        real nftables in network namespaces (a cluster host and allow_from reach
 #                        Linkis ports, an outsider is refused, ssh and the web front stay open);
-#                        keepalived -t and the track script run as keepalived_script
+#                        keepalived -t and the track script run as keepalived_script; two web
+#                        hosts in netns on a bridge with nginx, stub gateways and real keepalived:
+#                        the VIP answers, the master's nginx stops, the VIP moves, requests work
 # shellcheck source=.ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -821,3 +821,176 @@ fn the_fronts_ports_may_not_clash_with_a_gateway_hosts_services_or_ssh() {
         assert!(key_task.contains(needle), "{needle}:\n{key_task}");
     }
 }
+
+#[test]
+#[ignore = "needs root, ip netns, a bridge, nginx, keepalived and the keepalived_script user; run by .ci/front.sh"]
+fn the_vip_moves_when_the_masters_nginx_stops_and_requests_keep_working() {
+    let dir = tmp("vrrp");
+    let tag = std::process::id() % 100_000;
+    let (lan, a, b, client) = (
+        format!("lgv-lan-{tag}"),
+        format!("lgv-a-{tag}"),
+        format!("lgv-b-{tag}"),
+        format!("lgv-c-{tag}"),
+    );
+    let _guard = Netns(vec![lan.clone(), a.clone(), b.clone(), client.clone()]);
+    for n in [&lan, &a, &b, &client] {
+        sh(Command::new("ip").args(["netns", "add", n]));
+        sh(Command::new("ip").args(["-n", n, "link", "set", "lo", "up"]));
+    }
+    let br = format!("lgvbr{tag}");
+    sh(Command::new("ip").args(["-n", &lan, "link", "add", &br, "type", "bridge"]));
+    sh(Command::new("ip").args(["-n", &lan, "link", "set", &br, "up"]));
+    for (i, n) in [&a, &b, &client].iter().enumerate() {
+        let (p, q) = (format!("lgv{tag}p{i}"), format!("lgv{tag}q{i}"));
+        sh(Command::new("ip").args([
+            "link", "add", &p, "netns", &lan, "type", "veth", "peer", "name", &q, "netns", n,
+        ]));
+        sh(Command::new("ip").args(["-n", &lan, "link", "set", &p, "master", &br, "up"]));
+        sh(Command::new("ip").args([
+            "-n",
+            n,
+            "addr",
+            "add",
+            &format!("10.250.7.{}/24", i + 1),
+            "dev",
+            &q,
+        ]));
+        sh(Command::new("ip").args(["-n", n, "link", "set", &q, "up"]));
+    }
+    let spec = r#"version: 1
+cluster: { name: vip-demo, linkis_version: "1.3.2", package: files/linkis.tar.gz }
+database: { host: 10.250.9.9, name: linkis, user: linkis, password: { vault: vault_db } }
+gateway:
+  web: { vip: 10.250.7.100 }
+sizing:
+  concurrent_users: 5
+  engines: { spark: { memory: 1G } }
+host_defaults: { memory: 64G, cores: 16 }
+hosts:
+  - { name: wa, address: 10.250.7.1, services: [gateway, eureka, publicservice, linkismanager, entrance, ecm] }
+  - { name: wb, address: 10.250.7.2, services: [gateway] }
+"#;
+    let out = render(spec, &dir);
+    let check = out.join("roles/linkis_keepalived/files/linkis-front-check.sh");
+    let mut procs = Vec::new();
+    for (n, h, idx) in [(&a, "wa", 1), (&b, "wb", 2)] {
+        // The host's gateway: a stub that answers 200 on every path and names its host.
+        let stub = format!(
+            "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        \
+             b=b'{h}'; self.send_response(200); self.send_header('Content-Length',str(len(b))); self.end_headers(); self.wfile.write(b)\n    \
+             def log_message(self,*a): pass\nhttp.server.HTTPServer(('10.250.7.{idx}',9001),H).serve_forever()\n"
+        );
+        procs.push(Proc(
+            Command::new("ip")
+                .args(["netns", "exec", n, "/usr/bin/python3", "-c", &stub])
+                .spawn()
+                .unwrap(),
+        ));
+        let hd = dir.join(h);
+        std::fs::create_dir_all(&hd).unwrap();
+        let conf = nginx_conf(&hd, &out.join("nginx/linkis.conf"));
+        procs.push(Proc(
+            Command::new("ip")
+                .args(["netns", "exec", n, "nginx", "-c"])
+                .arg(&conf)
+                .args(["-g", "daemon off;"])
+                .spawn()
+                .unwrap(),
+        ));
+        write(
+            &hd.join("iface.conf"),
+            &format!("$LINKIS_IFACE=lgv{tag}q{}\n", idx - 1),
+            0o644,
+        );
+        let text =
+            std::fs::read_to_string(out.join(format!("hosts/{h}/keepalived/keepalived.conf")))
+                .unwrap()
+                .replace(
+                    "include /etc/keepalived/linkis-interface.conf",
+                    &format!("include {}", hd.join("iface.conf").display()),
+                )
+                .replace(
+                    "/etc/keepalived/linkis-front-check.sh",
+                    &check.display().to_string(),
+                );
+        write(&hd.join("keepalived.conf"), &text, 0o644);
+        let d = hd.display();
+        procs.push(Proc(
+            Command::new("ip")
+                .args(["netns", "exec", n, "keepalived", "-n", "-l", "-D", "-f"])
+                .arg(hd.join("keepalived.conf"))
+                .args([
+                    "-p",
+                    &format!("{d}/ka.pid"),
+                    "-r",
+                    &format!("{d}/vrrp.pid"),
+                    "-c",
+                    &format!("{d}/chk.pid"),
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        ));
+    }
+    let get = || {
+        let o = ns(
+            &client,
+            &[
+                "curl",
+                "-sS",
+                "--max-time",
+                "2",
+                "http://10.250.7.100:8088/api/rest_j/v1/x",
+            ],
+        );
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let wait_for = |what: &str, f: &dyn Fn(&str) -> bool| {
+        let t = Instant::now();
+        loop {
+            let got = get();
+            if f(&got) {
+                return got;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(40),
+                "{what}: last answer {got:?}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    };
+    // The VIP answers through nginx, held by one web host (the first whose track script passes:
+    // with nopreempt, a later higher priority does not take it over).
+    wait_for("the VIP answers", &|s| s == "wa" || s == "wb");
+    let holder = |n: &str| {
+        String::from_utf8_lossy(&ns(n, &["ip", "-4", "addr"]).stdout).contains("10.250.7.100/32")
+    };
+    let t = Instant::now();
+    while !(holder(&a) || holder(&b)) {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "no web host took the VIP"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (master, backup, nginx_at) = if holder(&a) { (&a, &b, 1) } else { (&b, &a, 4) };
+    assert!(!holder(backup), "both hold the VIP");
+    // Stop the master's nginx: its track script fails, the VIP moves to the other web host, and
+    // requests through the VIP keep working.
+    drop(procs.remove(nginx_at));
+    let t = Instant::now();
+    while !holder(backup) {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the VIP never moved to {backup}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(!holder(master), "{master} kept the VIP without nginx");
+    wait_for("requests through the VIP after the move", &|s| {
+        s == "wa" || s == "wb"
+    });
+    drop(procs);
+}
