@@ -35,6 +35,10 @@ declare -A debs=(
   [pg_restore]=postgresql-client
   [node]=nodejs
   [npm]=npm
+  [openssl]=openssl
+  [nft]=nftables
+  [keepalived]=keepalived
+  [setpriv]=util-linux
 )
 need=()
 for cmd in "${!debs[@]}"; do

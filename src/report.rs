@@ -403,6 +403,10 @@ fn platform_rows(model: &Model) -> Vec<PlatformRow> {
             model.gateway.url.clone(),
         ),
         (
+            "web console (the front operators open)",
+            model.web.url.clone(),
+        ),
+        (
             "Java",
             p.java_home
                 .clone()

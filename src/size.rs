@@ -232,6 +232,7 @@ pub fn place_with(
     unplaced_services(&spec, &release, &hosts, &mut errors);
     port_clashes(&spec, &hosts, &mut errors, &mut warnings);
     web_port_clashes(&spec, &hosts, &mut errors);
+    vip_hosts(&spec, &hosts, &mut errors);
     storage_rule(&spec, &hosts, &mut errors, &mut warnings);
     let memory_errors = engine_memory(s, &mut hosts, &mut errors);
 
@@ -845,6 +846,28 @@ fn breakdown(control: u128, reserve: u128, ecm: u128) -> String {
         parts.push(format!("{} ECM heap", gib(ecm)));
     }
     parts.join(" + ")
+}
+
+/// With `gateway.web.vip`, the web hosts speak VRRP to each other's addresses: IPv4 ones.
+fn vip_hosts(spec: &Spec, hosts: &[PlacedHost], errors: &mut Vec<Diagnostic>) {
+    if spec.gateway.web.vip.is_none() {
+        return;
+    }
+    for h in hosts.iter().filter(|h| h.runs(Service::Gateway)) {
+        if h.address.parse::<std::net::Ipv4Addr>().is_err() {
+            errors.push(
+                Diagnostic::error(
+                    "web-vip",
+                    join_key(&join_index("hosts", h.index), "address"),
+                    format!(
+                        "{} runs nginx and keepalived for the VIP; `{}` is not an IPv4 address",
+                        h.name, h.address
+                    ),
+                )
+                .hint("write the web hosts' IPv4 addresses (VRRP peers are addresses, not names)"),
+            );
+        }
+    }
 }
 
 /// The nginx front's ports (the plain listener, or HTTPS and its redirect) on every web host

@@ -1399,6 +1399,14 @@ fn web_vip(c: &Ctx, d: &mut Vec<Diagnostic>) {
             )
             .hint("a free address in the web hosts' subnet, e.g. 10.0.0.100"),
         ),
+        Ok(std::net::IpAddr::V6(_)) => d.push(
+            Diagnostic::error(
+                "web-vip",
+                "gateway.web.vip",
+                format!("`{vip}` is IPv6; the VIP is IPv4 for now"),
+            )
+            .hint("a free IPv4 address in the web hosts' subnet"),
+        ),
         Ok(ip) if ip.is_unspecified() || ip.is_loopback() || ip.is_multicast() => d.push(
             Diagnostic::error(
                 "web-vip",

@@ -612,3 +612,385 @@ security:
         );
     }
 }
+
+/// `keepalived -t` as the role runs it: silent on a good config; Debian 12's 2.2.7 then exits by
+/// SIGTERM (143, acassen/keepalived#2587), so 0 and 143 pass, and any message fails.
+fn keepalived_t(netns: &str, conf: &Path) -> Result<(), String> {
+    let o = ns(
+        netns,
+        &["keepalived", "-t", "-f", &conf.display().to_string()],
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    use std::os::unix::process::ExitStatusExt;
+    let ok_exit = o.status.code() == Some(0) || o.status.signal() == Some(15);
+    if ok_exit && text.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{:?}: {text}", o.status))
+    }
+}
+
+#[test]
+#[ignore = "needs root, ip netns, keepalived and the keepalived_script user; run by .ci/front.sh"]
+fn keepalived_configs_pass_keepalived_t_and_the_track_script_follows_nginx_and_the_gateway() {
+    let dir = tmp("keepalived");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = run(Command::new(bin())
+        .arg("render")
+        .arg(root.join("examples/every-field.yaml"))
+        .arg("-o")
+        .arg(dir.join("out")));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.join("out");
+    let check = out.join("roles/linkis_keepalived/files/linkis-front-check.sh");
+    assert!(
+        run(Command::new("id").arg("keepalived_script"))
+            .status
+            .success(),
+        "the keepalived_script user is missing (.ci/front.sh creates it, as the role does)"
+    );
+    let tag = std::process::id() % 100_000;
+    let netns = format!("lgk-{tag}");
+    let _guard = Netns(vec![netns.clone()]);
+    sh(Command::new("ip").args(["netns", "add", &netns]));
+    let iface = format!("lgk{tag}a");
+    sh(Command::new("ip").args([
+        "-n",
+        &netns,
+        "link",
+        "add",
+        &iface,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        &format!("lgk{tag}b"),
+    ]));
+    write(
+        &dir.join("iface.conf"),
+        &format!("$LINKIS_IFACE={iface}\n"),
+        0o644,
+    );
+    let mut checked = 0;
+    for h in ["ctl-1", "ctl-2"] {
+        let text =
+            std::fs::read_to_string(out.join(format!("hosts/{h}/keepalived/keepalived.conf")))
+                .unwrap()
+                .replace(
+                    "include /etc/keepalived/linkis-interface.conf",
+                    &format!("include {}", dir.join("iface.conf").display()),
+                )
+                .replace(
+                    "/etc/keepalived/linkis-front-check.sh",
+                    &check.display().to_string(),
+                );
+        assert!(
+            text.contains("virtual_router_id 42") && text.contains("10.0.2.100/32"),
+            "{text}"
+        );
+        let conf = dir.join(format!("{h}.conf"));
+        write(&conf, &text, 0o644);
+        keepalived_t(&netns, &conf).unwrap_or_else(|e| panic!("{h}: {e}"));
+        // The check sees a broken config: a peer that is not an address.
+        let bad = dir.join(format!("{h}-bad.conf"));
+        write(
+            &bad,
+            &text.replace("unicast_peer {\n", "unicast_peer {\n        10.0.2\n"),
+            0o644,
+        );
+        assert!(
+            keepalived_t(&netns, &bad).is_err(),
+            "{h}: keepalived -t passed a bad peer"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 2);
+    // ecm hosts run no gateway: no keepalived there.
+    assert!(!out.join("hosts/ecm-1/keepalived").exists());
+    let priorities: Vec<String> = ["ctl-1", "ctl-2"]
+        .iter()
+        .map(|h| {
+            let t =
+                std::fs::read_to_string(out.join(format!("hosts/{h}/keepalived/keepalived.conf")))
+                    .unwrap();
+            t.lines()
+                .find(|l| l.trim().starts_with("priority"))
+                .unwrap()
+                .trim()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(priorities, ["priority 150", "priority 140"]);
+
+    // The track script, as keepalived_script: healthy only while the web port accepts and the
+    // gateway's /actuator/health answers 200.
+    let (gw, web) = (free_port(), free_port());
+    let health = Arc::new(Mutex::new("200 OK"));
+    {
+        let l = TcpListener::bind(("127.0.0.1", gw)).unwrap();
+        let health = health.clone();
+        std::thread::spawn(move || {
+            for c in l.incoming() {
+                let Ok(mut c) = c else { continue };
+                let _ = e2e_common::read_request(&mut c);
+                let status = *health.lock().unwrap();
+                let _ = write!(c, "HTTP/1.0 {status}\r\nContent-Length: 2\r\n\r\n{{}}");
+            }
+        });
+    }
+    let track = |web: u16| {
+        run(Command::new("setpriv")
+            .args([
+                "--reuid=keepalived_script",
+                "--regid=nogroup",
+                "--clear-groups",
+            ])
+            .arg(&check)
+            .args(["127.0.0.1", &gw.to_string(), &web.to_string()]))
+        .status
+        .code()
+    };
+    assert_eq!(track(web), Some(1), "healthy without nginx");
+    let nginx = TcpListener::bind(("127.0.0.1", web)).unwrap();
+    assert_eq!(
+        track(web),
+        Some(0),
+        "not healthy with nginx and the gateway up"
+    );
+    *health.lock().unwrap() = "503 Service Unavailable";
+    assert_eq!(track(web), Some(1), "healthy with the gateway down");
+    drop(nginx);
+}
+
+#[test]
+fn the_fronts_ports_may_not_clash_with_a_gateway_hosts_services_or_ssh() {
+    let dir = tmp("clash");
+    let spec = spec_with_web("/opt/linkis", 9001, "    listen: 9001\n", "");
+    let path = dir.join("spec.yaml");
+    write(&path, &spec, 0o644);
+    let o = run(Command::new(bin()).arg("validate").arg(&path));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error[port-clash]: gateway.web.listen: nginx and gateway would both listen on port 9001 on web1"),
+        "{err}"
+    );
+    let tls = "    tls: { certificate: files/w.crt, key: { vault: vault_w }, listen: 8443, http_redirect: 22 }\n";
+    write(&path, &spec_with_web("/opt/linkis", 9001, tls, ""), 0o644);
+    let o = run(Command::new(bin()).arg("validate").arg(&path));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("gateway.web.tls.http_redirect: nginx and ssh would both listen on port 22"),
+        "{err}"
+    );
+    // Without a clash the same spec validates, and the TLS key's vault variable is one to define.
+    write(
+        &path,
+        &spec_with_web(
+            "/opt/linkis",
+            9001,
+            &tls.replace("http_redirect: 22", "http_redirect: 80"),
+            "",
+        ),
+        0o644,
+    );
+    let out = dir.join("out");
+    let o = run(Command::new(bin())
+        .arg("render")
+        .arg(&path)
+        .arg("-o")
+        .arg(&out));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let vars = std::fs::read_to_string(out.join("inventory/group_vars/all/main.yml")).unwrap();
+    assert!(vars.contains("  - vault_w\n"), "{vars}");
+    let role = std::fs::read_to_string(out.join("roles/linkis_web/tasks/main.yml")).unwrap();
+    let key_task = role
+        .split("- name: ")
+        .find(|t| t.starts_with("Install the front's TLS key"))
+        .expect("the key task");
+    for needle in [
+        "content: \"{{ vault_w }}\"",
+        "mode: \"0600\"",
+        "owner: root",
+        "no_log: true",
+    ] {
+        assert!(key_task.contains(needle), "{needle}:\n{key_task}");
+    }
+}
+
+#[test]
+#[ignore = "needs root, ip netns, a bridge, nginx, keepalived and the keepalived_script user; run by .ci/front.sh"]
+fn the_vip_moves_when_the_masters_nginx_stops_and_requests_keep_working() {
+    let dir = tmp("vrrp");
+    let tag = std::process::id() % 100_000;
+    let (lan, a, b, client) = (
+        format!("lgv-lan-{tag}"),
+        format!("lgv-a-{tag}"),
+        format!("lgv-b-{tag}"),
+        format!("lgv-c-{tag}"),
+    );
+    let _guard = Netns(vec![lan.clone(), a.clone(), b.clone(), client.clone()]);
+    for n in [&lan, &a, &b, &client] {
+        sh(Command::new("ip").args(["netns", "add", n]));
+        sh(Command::new("ip").args(["-n", n, "link", "set", "lo", "up"]));
+    }
+    let br = format!("lgvbr{tag}");
+    sh(Command::new("ip").args(["-n", &lan, "link", "add", &br, "type", "bridge"]));
+    sh(Command::new("ip").args(["-n", &lan, "link", "set", &br, "up"]));
+    for (i, n) in [&a, &b, &client].iter().enumerate() {
+        let (p, q) = (format!("lgv{tag}p{i}"), format!("lgv{tag}q{i}"));
+        sh(Command::new("ip").args([
+            "link", "add", &p, "netns", &lan, "type", "veth", "peer", "name", &q, "netns", n,
+        ]));
+        sh(Command::new("ip").args(["-n", &lan, "link", "set", &p, "master", &br, "up"]));
+        sh(Command::new("ip").args([
+            "-n",
+            n,
+            "addr",
+            "add",
+            &format!("10.250.7.{}/24", i + 1),
+            "dev",
+            &q,
+        ]));
+        sh(Command::new("ip").args(["-n", n, "link", "set", &q, "up"]));
+    }
+    let spec = r#"version: 1
+cluster: { name: vip-demo, linkis_version: "1.3.2", package: files/linkis.tar.gz }
+database: { host: 10.250.9.9, name: linkis, user: linkis, password: { vault: vault_db } }
+gateway:
+  web: { vip: 10.250.7.100 }
+sizing:
+  concurrent_users: 5
+  engines: { spark: { memory: 1G } }
+host_defaults: { memory: 64G, cores: 16 }
+hosts:
+  - { name: wa, address: 10.250.7.1, services: [gateway, eureka, publicservice, linkismanager, entrance, ecm] }
+  - { name: wb, address: 10.250.7.2, services: [gateway] }
+"#;
+    let out = render(spec, &dir);
+    let check = out.join("roles/linkis_keepalived/files/linkis-front-check.sh");
+    let mut procs = Vec::new();
+    for (n, h, idx) in [(&a, "wa", 1), (&b, "wb", 2)] {
+        // The host's gateway: a stub that answers 200 on every path and names its host.
+        let stub = format!(
+            "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        \
+             b=b'{h}'; self.send_response(200); self.send_header('Content-Length',str(len(b))); self.end_headers(); self.wfile.write(b)\n    \
+             def log_message(self,*a): pass\nhttp.server.HTTPServer(('10.250.7.{idx}',9001),H).serve_forever()\n"
+        );
+        procs.push(Proc(
+            Command::new("ip")
+                .args(["netns", "exec", n, "/usr/bin/python3", "-c", &stub])
+                .spawn()
+                .unwrap(),
+        ));
+        let hd = dir.join(h);
+        std::fs::create_dir_all(&hd).unwrap();
+        let conf = nginx_conf(&hd, &out.join("nginx/linkis.conf"));
+        procs.push(Proc(
+            Command::new("ip")
+                .args(["netns", "exec", n, "nginx", "-c"])
+                .arg(&conf)
+                .args(["-g", "daemon off;"])
+                .spawn()
+                .unwrap(),
+        ));
+        write(
+            &hd.join("iface.conf"),
+            &format!("$LINKIS_IFACE=lgv{tag}q{}\n", idx - 1),
+            0o644,
+        );
+        let text =
+            std::fs::read_to_string(out.join(format!("hosts/{h}/keepalived/keepalived.conf")))
+                .unwrap()
+                .replace(
+                    "include /etc/keepalived/linkis-interface.conf",
+                    &format!("include {}", hd.join("iface.conf").display()),
+                )
+                .replace(
+                    "/etc/keepalived/linkis-front-check.sh",
+                    &check.display().to_string(),
+                );
+        write(&hd.join("keepalived.conf"), &text, 0o644);
+        let d = hd.display();
+        procs.push(Proc(
+            Command::new("ip")
+                .args(["netns", "exec", n, "keepalived", "-n", "-l", "-D", "-f"])
+                .arg(hd.join("keepalived.conf"))
+                .args([
+                    "-p",
+                    &format!("{d}/ka.pid"),
+                    "-r",
+                    &format!("{d}/vrrp.pid"),
+                    "-c",
+                    &format!("{d}/chk.pid"),
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        ));
+    }
+    let get = || {
+        let o = ns(
+            &client,
+            &[
+                "curl",
+                "-sS",
+                "--max-time",
+                "2",
+                "http://10.250.7.100:8088/api/rest_j/v1/x",
+            ],
+        );
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let wait_for = |what: &str, f: &dyn Fn(&str) -> bool| {
+        let t = Instant::now();
+        loop {
+            let got = get();
+            if f(&got) {
+                return got;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(40),
+                "{what}: last answer {got:?}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    };
+    // The VIP answers through nginx, held by one web host (the first whose track script passes:
+    // with nopreempt, a later higher priority does not take it over).
+    wait_for("the VIP answers", &|s| s == "wa" || s == "wb");
+    let holder = |n: &str| {
+        String::from_utf8_lossy(&ns(n, &["ip", "-4", "addr"]).stdout).contains("10.250.7.100/32")
+    };
+    let t = Instant::now();
+    while !(holder(&a) || holder(&b)) {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "no web host took the VIP"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (master, backup, nginx_at) = if holder(&a) { (&a, &b, 1) } else { (&b, &a, 4) };
+    assert!(!holder(backup), "both hold the VIP");
+    // Stop the master's nginx: its track script fails, the VIP moves to the other web host, and
+    // requests through the VIP keep working.
+    drop(procs.remove(nginx_at));
+    let t = Instant::now();
+    while !holder(backup) {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the VIP never moved to {backup}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(!holder(master), "{master} kept the VIP without nginx");
+    wait_for("requests through the VIP after the move", &|s| {
+        s == "wa" || s == "wb"
+    });
+    drop(procs);
+}

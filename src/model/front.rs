@@ -18,6 +18,14 @@ pub const TLS_DIR: &str = "/etc/nginx/linkis-tls";
 /// own, so that the host's /etc/nftables.conf and its other files are never touched.
 pub const FIREWALL_DIR: &str = "/etc/linkis-firewall";
 
+/// keepalived's directory on the web hosts (its config, the track script, the interface include).
+pub const KEEPALIVED_DIR: &str = "/etc/keepalived";
+
+/// The port nginx serves the front on (HTTPS with TLS), which the track script probes.
+pub fn web_port(web: &super::Web) -> u16 {
+    web.tls.as_ref().map_or(web.listen, |t| t.listen)
+}
+
 /// HTTPS at the nginx front.
 #[derive(Debug, Clone, Serialize)]
 pub struct Tls {

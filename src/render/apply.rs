@@ -280,6 +280,8 @@ pub fn render(
         model => whole.clone(),
         tls_dir => crate::model::front::TLS_DIR,
         fw_dir => crate::model::front::FIREWALL_DIR,
+        ka_dir => crate::model::front::KEEPALIVED_DIR,
+        web_port => crate::model::front::web_port(&m.web),
         ..ctx.clone()
     };
     let mut files = Vec::new();

@@ -97,6 +97,7 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "backup/linkis-db-backup.timer";
     Apply Instance "hosts/_host_/systemd/linkis-_daemon_.service";
     Apply Host "hosts/_host_/nftables/linkis.nft";
+    Apply Host "hosts/_host_/keepalived/keepalived.conf";
     Apply Cluster "inventory/group_vars/all/main.yml";
     Apply Cluster "inventory/hosts.yml";
     Apply Cluster "nginx/linkis.conf";
@@ -119,6 +120,10 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_firewall/handlers/main.yml";
     Apply Cluster "roles/linkis_firewall/tasks/main.yml";
     Apply Cluster "roles/linkis_install/tasks/main.yml";
+    Apply Cluster "roles/linkis_keepalived/defaults/main.yml";
+    Apply Cluster "roles/linkis_keepalived/files/linkis-front-check.sh";
+    Apply Cluster "roles/linkis_keepalived/handlers/main.yml";
+    Apply Cluster "roles/linkis_keepalived/tasks/main.yml";
     Apply Cluster "roles/linkis_jdbc/defaults/main.yml";
     Apply Cluster "roles/linkis_jdbc/tasks/main.yml";
     Apply Cluster "roles/linkis_preflight/defaults/main.yml";
