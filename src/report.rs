@@ -49,6 +49,8 @@ pub struct Report {
     /// Templates replaced with `render --templates` (PLAN.md only; absent from `plan`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub templates_overridden: Option<Vec<String>>,
+    /// The cluster as a picture (PLAN.md's Mermaid flowchart).
+    pub topology: Topology,
 }
 
 /// A host placed against applied.json (src/size.rs, sticky placement).
@@ -369,6 +371,7 @@ impl Report {
                 .collect(),
             platform: platform_rows(model),
             templates_overridden: None,
+            topology: Topology::new(model),
         }
     }
 }
@@ -582,4 +585,98 @@ pub fn json(model: &Model) -> String {
         .expect("the report has no maps with non-string keys");
     s.push('\n');
     s
+}
+
+/// What PLAN.md draws: each host with its services and ports, the nginx fronts, the discovery
+/// peers. Node ids are generated (`h3`, `h3_gateway`), never spec text, so the diagram parses
+/// whatever the host names are; labels are host names and addresses (checked safe words).
+#[derive(Debug, Clone, Serialize)]
+pub struct Topology {
+    pub hosts: Vec<TopologyHost>,
+    /// The nginx port of the web fronts.
+    pub web_listen: u16,
+    /// Node ids of the nginx fronts (one per gateway host).
+    pub webs: Vec<String>,
+    /// Node ids of the gateways, which every nginx front balances over.
+    pub gateways: Vec<String>,
+    /// Pairs of Eureka node ids that replicate to each other.
+    pub peers: Vec<(String, String)>,
+    /// `host:port` of Nacos when the cluster registers there.
+    pub nacos: Option<String>,
+    /// `ip_hash` stickiness at nginx (no Redis sessions).
+    pub ip_hash: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TopologyHost {
+    pub id: String,
+    pub name: String,
+    pub address: String,
+    /// Runs the nginx front (a gateway host).
+    pub web: bool,
+    pub services: Vec<TopologyService>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TopologyService {
+    pub id: String,
+    pub name: &'static str,
+    pub port: u16,
+}
+
+impl Topology {
+    pub fn new(model: &Model) -> Topology {
+        use crate::spec::Service;
+        let hosts: Vec<TopologyHost> = model
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let id = format!("h{}", i + 1);
+                TopologyHost {
+                    web: h.runs(Service::Gateway),
+                    services: h
+                        .instances
+                        .iter()
+                        .map(|s| TopologyService {
+                            id: format!("{id}_{}", s.name),
+                            name: s.name,
+                            port: s.port,
+                        })
+                        .collect(),
+                    id,
+                    name: h.name.clone(),
+                    address: h.address.clone(),
+                }
+            })
+            .collect();
+        let ids_of = |svc: &str| -> Vec<String> {
+            hosts
+                .iter()
+                .flat_map(|h| h.services.iter())
+                .filter(|s| s.name == svc)
+                .map(|s| s.id.clone())
+                .collect()
+        };
+        let eurekas = ids_of("eureka");
+        let mut peers = Vec::new();
+        for (i, a) in eurekas.iter().enumerate() {
+            for b in &eurekas[i + 1..] {
+                peers.push((a.clone(), b.clone()));
+            }
+        }
+        Topology {
+            web_listen: model.web.listen,
+            webs: hosts
+                .iter()
+                .filter(|h| h.web)
+                .map(|h| format!("{}_nginx", h.id))
+                .collect(),
+            gateways: ids_of("gateway"),
+            peers,
+            nacos: (!model.discovery.eureka).then(|| model.discovery.nacos_address.clone()),
+            ip_hash: model.sessions.ip_hash,
+            hosts,
+        }
+    }
 }

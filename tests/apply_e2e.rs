@@ -104,13 +104,17 @@ fn recap(stdout: &str) -> BTreeMap<String, u32> {
 }
 
 fn ansible(tmp: &Path, out: &Path, args: &[&str]) -> std::process::Output {
+    ansible_playbook(tmp, out, "site.yml", args)
+}
+
+fn ansible_playbook(tmp: &Path, out: &Path, pb: &str, args: &[&str]) -> std::process::Output {
     Command::new("ansible-playbook")
         .current_dir(tmp)
         .arg("-i")
         .arg(out.join("inventory/hosts.yml"))
         .arg("-i")
         .arg(tmp.join("local.yml"))
-        .arg(out.join("site.yml"))
+        .arg(out.join(pb))
         .args(args)
         .arg("--vault-password-file")
         .arg(tmp.join("vault-pass"))
@@ -818,4 +822,148 @@ fn verify_names_the_instances_eureka_does_not_list() {
     }
     assert!(!msg.contains("GATEWAY"), "{msg}");
     let _ = fs::remove_dir_all(&tmp);
+}
+
+#[test]
+#[ignore = "needs ansible-core, root and free ports 9001-9105, 20303 on 127.0.0.1/2; run by .ci/apply.sh"]
+fn status_yml_reports_every_instance_then_names_a_stopped_unit_and_an_edited_file() {
+    // The database is not reached: its plays are skipped.
+    let (tmp, out) = setup("status", 3306);
+    playbook_with(&tmp, &out, "units,start,verify,db,clear-server");
+    // What linkis_units installs (it needs systemd): each host's units in a directory of its own;
+    // systemctl is a stub that says every unit is active and enabled unless the host's `stopped`
+    // file names it (systemd cannot be PID 1 here).
+    let stub = tmp.join("systemctl");
+    write(
+        &stub,
+        "#!/bin/bash\nstopped=\"${LINKIS_HOME}/../stopped\"\ncase \"$1\" in\n  is-active) if grep -qx \"$2\" \"$stopped\" 2>/dev/null; then echo inactive; exit 3; fi; echo active ;;\n  is-enabled) echo enabled ;;\n  show) echo 'Sun 2026-12-06 10:00:00 UTC' ;;\nesac\n",
+        0o755,
+    );
+    let mut local = fs::read_to_string(tmp.join("local.yml")).unwrap();
+    for h in ["h1", "h2"] {
+        let units = tmp.join("hosts").join(h).join("systemd");
+        fs::create_dir_all(&units).unwrap();
+        for e in fs::read_dir(out.join("hosts").join(h).join("systemd")).unwrap() {
+            let e = e.unwrap();
+            fs::copy(e.path(), units.join(e.file_name())).unwrap();
+        }
+        local = local.replacen(
+            &format!("    {h}:\n"),
+            &format!(
+                "    {h}:\n      linkis_systemd_dir: {}\n      linkis_status_systemctl: {}\n",
+                units.display(),
+                stub.display()
+            ),
+            1,
+        );
+    }
+    fs::write(tmp.join("local.yml"), local).unwrap();
+    // Every instance listens, answers its health and is registered with both Eureka nodes.
+    let control = [
+        ("LINKIS-MG-EUREKA", 20303),
+        ("LINKIS-MG-GATEWAY", 9001),
+        ("LINKIS-PS-PUBLICSERVICE", 9105),
+        ("LINKIS-CG-LINKISMANAGER", 9101),
+        ("LINKIS-CG-ENTRANCE", 9104),
+    ];
+    let mut listen = Vec::new();
+    let mut all = Vec::new();
+    for ip in ["127.0.0.1", "127.0.0.2"] {
+        for (app, port) in control {
+            listen.push((ip, port));
+            all.push((app.to_string(), ip.to_string(), port));
+        }
+    }
+    listen.push(("127.0.0.2", 9102));
+    all.push((
+        "LINKIS-CG-ENGINECONNMANAGER".to_string(),
+        "127.0.0.2".to_string(),
+        9102,
+    ));
+    let fake = FakeCluster::start(&listen);
+    *fake.registered.lock().unwrap() = all;
+
+    let ok = ansible_playbook(&tmp, &out, "status.yml", &[]);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "status.yml failed on a healthy cluster:\n{stdout}"
+    );
+    let table: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("\"h1 ") || l.trim_start().starts_with("\"h2 "))
+        .collect();
+    assert_eq!(table.len(), 11, "{stdout}");
+    assert!(
+        table
+            .iter()
+            .all(|l| l.contains(" active ") && l.contains(" yes ") && l.contains("h1,h2")),
+        "{table:#?}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join(".linkis-gen/status.json")).unwrap())
+            .unwrap();
+    let rows = json["instances"].as_array().unwrap();
+    assert_eq!(rows.len(), 11);
+    assert!(
+        rows.iter()
+            .all(|r| r["problems"].as_array().unwrap().is_empty()
+                && r["drift"].as_array().unwrap().is_empty()),
+        "{json}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r["release"].as_str().unwrap().contains("LinkisInstall")),
+        "{json}"
+    );
+
+    // h1's publicservice stopped, h2's linkis.properties edited by hand.
+    let home = |h: &str| tmp.join("hosts").join(h).join("LinkisInstall");
+    fs::write(home("h1").join("../stopped"), "linkis-ps-publicservice\n").unwrap();
+    let props = home("h2").join("conf/linkis.properties");
+    let mut text = fs::read_to_string(&props).unwrap();
+    text.push_str("wds.linkis.hand.edit=true\n");
+    fs::write(&props, text).unwrap();
+    let bad = ansible_playbook(&tmp, &out, "status.yml", &[]);
+    let stdout = String::from_utf8_lossy(&bad.stdout);
+    assert!(!bad.status.success(), "{stdout}");
+    let msg = stdout
+        .lines()
+        .find(|l| l.contains("Fail naming") || l.contains("FAILED!"))
+        .map(|_| {
+            stdout
+                .split("FAILED!")
+                .nth(1)
+                .unwrap_or_default()
+                .to_string()
+        })
+        .unwrap_or_else(|| panic!("no failure in:\n{stdout}"));
+    assert!(
+        msg.contains("publicservice on h1 port 9105: unit inactive"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!(
+            "files changed on h2: {}",
+            home("h2").join("conf/linkis.properties").display()
+        )) || msg.contains("files changed on h2: ") && msg.contains("conf/linkis.properties"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("on h2 port"),
+        "only h1's publicservice is down: {msg}"
+    );
+    let _ = fs::remove_dir_all(&tmp);
+}
+
+/// Runs site.yml skipping `skip` (comma-separated tags); it must succeed.
+fn playbook_with(tmp: &Path, out: &Path, skip: &str) -> String {
+    let output = ansible(tmp, out, &["--skip-tags", skip]);
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "ansible-playbook failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
 }

@@ -31,7 +31,7 @@ fn by_path(files: &[OutFile]) -> BTreeMap<&str, &OutFile> {
 fn is_apply(path: &str) -> bool {
     matches!(
         path,
-        "site.yml" | "stop.yml" | "restart.yml" | "ansible.cfg"
+        "site.yml" | "stop.yml" | "restart.yml" | "status.yml" | "ansible.cfg"
     ) || path.starts_with("inventory/")
         || path.starts_with("roles/")
         || path.starts_with("nginx/")
@@ -386,5 +386,95 @@ fn rendering_twice_gives_identical_files() {
         assert!(f.contents.ends_with('\n'), "{}", f.path);
         assert!(!f.contents.contains("[="), "{}", f.path);
         assert!(!f.contents.contains("[%"), "{}", f.path);
+    }
+}
+
+/// status.yml probes and reports every instance of the model: the per-host probe and the report
+/// both iterate over group_vars' `linkis_expected_instances`, which lists exactly the placed
+/// instances (service x host, port, unit) of each guide layout.
+#[test]
+fn status_yml_covers_every_instance_of_the_guides() {
+    for spec in GUIDES {
+        let text = std::fs::read_to_string(spec).unwrap();
+        let plan = linkis_gen::plan(&Source::new(spec, text.into_bytes())).unwrap();
+        let model = linkis_gen::model::resolve(&plan);
+        let files = render::render(&model, &RenderOptions::default()).unwrap();
+        let gv: serde_norway::Value =
+            serde_norway::from_str(get(&files, "inventory/group_vars/all/main.yml")).unwrap();
+        let mut listed: Vec<(String, String, u64, String)> = gv["linkis_expected_instances"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["host"].as_str().unwrap().to_string(),
+                    i["service"].as_str().unwrap().to_string(),
+                    i["port"].as_u64().unwrap(),
+                    // status.yml names the unit `app | lower`.
+                    i["app"].as_str().unwrap().to_ascii_lowercase(),
+                )
+            })
+            .collect();
+        let mut placed: Vec<(String, String, u64, String)> = model
+            .hosts
+            .iter()
+            .flat_map(|h| {
+                h.instances.iter().map(move |i| {
+                    (
+                        h.name.clone(),
+                        i.name.to_string(),
+                        u64::from(i.port),
+                        i.unit.clone(),
+                    )
+                })
+            })
+            .collect();
+        listed.sort();
+        placed.sort();
+        assert_eq!(listed, placed, "{spec}");
+        assert!(placed.len() >= 10, "{spec}: {}", placed.len());
+
+        let status = get(&files, "status.yml");
+        let plays: Vec<serde_norway::Value> = serde_norway::from_str(status).unwrap();
+        assert_eq!(plays.len(), 2, "{spec}");
+        assert_eq!(plays[0]["hosts"].as_str(), Some("linkis"));
+        assert_eq!(plays[1]["hosts"].as_str(), Some("localhost"));
+        // One probe per host: exactly one shell task, over this host's instances.
+        let tasks = plays[0]["tasks"].as_sequence().unwrap();
+        let shells: Vec<&serde_norway::Value> = tasks
+            .iter()
+            .filter(|t| t.get("ansible.builtin.shell").is_some())
+            .collect();
+        assert_eq!(shells.len(), 1, "{spec}");
+        let env = &shells[0]["environment"];
+        assert!(
+            env["INSTANCES"].as_str().unwrap().contains(
+                "{% for i in linkis_expected_instances if i.host == inventory_hostname %}"
+            ),
+            "{spec}"
+        );
+        assert!(env["FILES"].as_str().unwrap().contains("hash('sha1')"));
+        // The report has a row for each of them, and fails on any problem or drift.
+        let report = plays[1]["tasks"].as_sequence().unwrap();
+        let rows = report
+            .iter()
+            .find(|t| t["name"].as_str() == Some("Collect one row per instance"))
+            .unwrap();
+        assert_eq!(
+            rows["loop"].as_str(),
+            Some("{{ hostvars[groups['linkis'][0]].linkis_expected_instances }}")
+        );
+        assert!(
+            report
+                .iter()
+                .any(|t| t.get("ansible.builtin.fail").is_some())
+        );
+        // Eureka is asked once per node, from one host.
+        let apps = tasks
+            .iter()
+            .find(|t| t.get("ansible.builtin.uri").is_some())
+            .unwrap();
+        assert_eq!(apps["run_once"].as_bool(), Some(true));
+        assert_eq!(apps["loop"].as_str(), Some("{{ groups['linkis_eureka'] }}"));
     }
 }

@@ -150,6 +150,7 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_web/handlers/main.yml";
     Apply Cluster "roles/linkis_web/tasks/main.yml";
     Apply Cluster "site.yml";
+    Apply Cluster "status.yml";
     Apply Cluster "stop.yml";
     Changes Cluster "CHANGES.md";
     Changes Cluster "changes.yml";
