@@ -12,6 +12,7 @@
 mod cluster;
 mod database;
 mod hosts;
+pub mod logs;
 pub mod monitoring;
 mod setup;
 mod sizing;
@@ -80,6 +81,8 @@ pub struct Model {
     pub applied: Option<crate::state::State>,
     /// `monitoring:`: metrics on or off, the actuator exposure, the scrape targets and scrapers.
     pub monitoring: Monitoring,
+    /// `logs:`: retention of the services' logs and the engines' working directories.
+    pub logs: logs::Logs,
 }
 
 impl Model {
@@ -149,12 +152,19 @@ pub fn resolve(plan: &Plan) -> Model {
         sticky: plan.sticky.clone(),
         applied: plan.applied.clone(),
         monitoring: monitoring::resolve(spec, &release, &[]),
+        logs: logs::resolve(spec, &release, "", ""),
     };
     model.monitoring = monitoring::resolve(spec, &release, &model.hosts);
     if let Some(url) = &model.platform.gateway_url {
         model.gateway.url = url.clone();
     }
     model.engineconn_root_dir = engineconn_root_dir(&model);
+    model.logs = logs::resolve(
+        spec,
+        &release,
+        &model.cluster.install_dir,
+        &model.engineconn_root_dir,
+    );
     model.vault_vars = vault::referenced(&model);
     model
 }
