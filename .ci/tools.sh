@@ -39,10 +39,13 @@ declare -A debs=(
   [nft]=nftables
   [keepalived]=keepalived
   [setpriv]=util-linux
+  [javac]=default-jdk-headless
+  [/usr/share/java/log4j-core.jar]=liblog4j2-java
 )
 need=()
 for cmd in "${!debs[@]}"; do
-  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "$cmd" ] && [ ! -x "/usr/sbin/$cmd" ]; then
+  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "$cmd" ] && [ ! -x "/usr/sbin/$cmd" ] \
+    && [ ! -f "$cmd" ]; then
     need+=("${debs[$cmd]}")
   fi
 done

@@ -1108,6 +1108,63 @@ pub const PATH_KEYS: &[&str] = &[
     "linkis.engineconn.plugin.loader.store.path",
 ];
 
+/// The releases whose conf/log4j2.xml puts the job id (MDC `jobId`) in every line (1.4.0+).
+pub static LOG_JOB_ID: &[&str] = &["1.4.0", "1.5.0", "1.6.0", "1.7.0", "1.8.0"];
+
+/// Facts of every release's conf/log4j2.xml (1.1.x: assembly-combined-package/assembly-combined/
+/// conf/; 1.2.0+: linkis-dist/package/conf/), which linkis-gen's own template follows: one
+/// RollingFile appender `RollingFile` writing `$LINKIS_LOG_DIR/<serviceName>.log` (the JVM's
+/// `-DserviceName`, `linkis-<daemon>`), rolled into `<yyyy-MM>/<serviceName>/linkis-log-<date>-<i>.log`
+/// under the log dir at 100MB (1.1.1 and 1.1.2 also every hour), `max=10` per period and no
+/// Delete action; root logger INFO; `com.netflix.loadbalancer.DynamicServerListLoadBalancer` at
+/// WARN; `status="error"`, `monitorInterval="30"`.
+pub struct LogFacts {
+    /// The PatternLayout of the release.
+    pub pattern: &'static str,
+    /// The size at which the release rolls the active file.
+    pub roll_size_mib: u64,
+    /// Rolled files kept per period (`DefaultRolloverStrategy max`).
+    pub max_per_period: u32,
+}
+
+const LOG_PATTERN: &str =
+    "%d{yyyy-MM-dd HH:mm:ss.SSS} [%-5level] [%-40t] %c{1.} (%L) [%M] - %msg%xEx%n";
+const LOG_PATTERN_JOB_ID: &str = "%d{yyyy-MM-dd HH:mm:ss.SSS} [%-5level] [%-40t] %c{1.} (%L) [%M] [JobId-%X{jobId}] - %msg%xEx%n";
+
+/// The JVM options Linkis' start scripts use when `SERVER_JAVA_OPTS` is not set (sbin/ext/
+/// linkis-common-start and each sbin/ext/linkis-<service>, the same in 1.1.1 – 1.8.0), in order,
+/// with `{heap}` and `{gc}` for the heap and the GC log options: `SERVER_JAVA_OPTS`, when set,
+/// replaces all of them, so linkis-gen writes them all, then `services.<svc>.java_opts`.
+/// (`$JAVA_AGENT_OPTS` and `$DEBUG_CMD`, from SKYWALKING_AGENT_PATH and DEBUG_PORT, are set by
+/// the start script after it reads linkis-env.sh, so they cannot be part of it.)
+pub const LINKIS_JAVA_OPTS: &[&str] = &[
+    "-DserviceName=$SERVER_NAME",
+    "-Xmx{heap}",
+    "-XX:+UseG1GC",
+    "{gc}",
+];
+
+/// The Java every release is built for: `java.version` 1.8 in the root pom (1.3.2+ also have a
+/// `jdk11` profile). Its GC log option is `-Xloggc:FILE`, which has no size bound by itself; the
+/// rotation flags differ between JDK 8 (`-XX:+UseGCLogFileRotation`, which JDK 9+ refuse) and
+/// JDK 9+ (`-Xlog:gc:file=...:filecount=N,filesize=S`, which JDK 8 refuses), so linkis-env.sh picks
+/// the form by the major version of the `java` that the start script runs.
+pub const JAVA_TARGET: u32 = 8;
+
+impl Release {
+    pub fn log_facts(&self) -> LogFacts {
+        LogFacts {
+            pattern: if LOG_JOB_ID.contains(&self.version) {
+                LOG_PATTERN_JOB_ID
+            } else {
+                LOG_PATTERN
+            },
+            roll_size_mib: 100,
+            max_per_period: 10,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

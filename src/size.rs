@@ -234,7 +234,7 @@ pub fn place_with(
     web_port_clashes(&spec, &hosts, &mut errors);
     vip_hosts(&spec, &hosts, &mut errors);
     storage_rule(&spec, &hosts, &mut errors, &mut warnings);
-    let memory_errors = engine_memory(s, &mut hosts, &mut errors);
+    let memory_errors = engine_memory(s, &spec.services, &mut hosts, &mut errors);
 
     let ecm: Vec<&PlacedHost> = hosts
         .iter()
@@ -362,7 +362,7 @@ fn place_services(
                         .or(spec.host_defaults.ports.get(svc))
                         .copied()
                         .unwrap_or(info.default_port),
-                    heap: heaps.of(*svc),
+                    heap: heap_of(spec, heaps, *svc),
                 })
             })
             .collect();
@@ -416,6 +416,7 @@ fn unplaced_services(
 /// host's `engine_memory`; true when a host has too little memory.
 fn engine_memory(
     s: &crate::spec::Sizing,
+    settings: &BTreeMap<Service, crate::spec::ServiceSettings>,
     hosts: &mut [PlacedHost],
     errors: &mut Vec<Diagnostic>,
 ) -> bool {
@@ -440,6 +441,27 @@ fn engine_memory(
         let mem = h.memory as u128;
         if fixed > mem {
             memory_errors = true;
+            // Heaps the spec set per service (`services:`) are named: they are what to lower.
+            let set: Vec<String> = h
+                .services
+                .iter()
+                .filter(|p| settings.get(&p.service).and_then(|v| v.heap).is_some())
+                .map(|p| {
+                    format!(
+                        "services.{}.heap ({})",
+                        p.service.name(),
+                        gib(p.heap as u128)
+                    )
+                })
+                .collect();
+            let hint = if set.is_empty() {
+                "give the host more memory, move services elsewhere, or lower service_memory / reserve_memory".to_string()
+            } else {
+                format!(
+                    "give the host more memory, move services elsewhere, or lower {}",
+                    set.join(", ")
+                )
+            };
             errors.push(
                 Diagnostic::error(
                     "host-memory",
@@ -449,10 +471,14 @@ fn engine_memory(
                         h.name,
                         gib(mem),
                         gib(fixed),
-                        breakdown(control_heaps, reserve * u128::from(h.is_control()), ecm_heap)
+                        breakdown(
+                            control_heaps,
+                            reserve * u128::from(h.is_control()),
+                            ecm_heap
+                        )
                     ),
                 )
-                .hint("give the host more memory, move services elsewhere, or lower service_memory / reserve_memory"),
+                .hint(hint),
             );
             continue;
         }
@@ -532,7 +558,8 @@ fn capacity_error(
             "the largest ECM host",
         ),
     };
-    let per_host_engines = per_host.saturating_sub(heaps.service as u128);
+    let per_host_engines =
+        per_host.saturating_sub(heap_of(spec, heaps, Service::Engineconnmanager) as u128);
     let hint = if per_host_engines > 0 {
         let more = gap.div_ceil(per_host_engines);
         format!(
@@ -542,7 +569,7 @@ fn capacity_error(
             plural(more as usize),
             gib(per_host),
             gib(per_host),
-            gib(heaps.service as u128),
+            gib(heap_of(spec, heaps, Service::Engineconnmanager) as u128),
             gib(per_host_engines),
             gib(per_host_engines),
             gib(more * per_host_engines),
@@ -906,4 +933,12 @@ fn web_port_clashes(spec: &Spec, hosts: &[PlacedHost], errors: &mut Vec<Diagnost
             }
         }
     }
+}
+
+/// A service's heap: `services.<svc>.heap` when the spec sets it, else the sizing's.
+pub fn heap_of(spec: &crate::spec::Spec, heaps: &Heaps, s: Service) -> u64 {
+    spec.services
+        .get(&s)
+        .and_then(|v| v.heap)
+        .map_or_else(|| heaps.of(s), Size::bytes)
 }

@@ -60,6 +60,8 @@ pub const CHECKS: &[Check] = &[
     backup,
     system_paths,
     addresses,
+    logs,
+    service_settings,
 ];
 
 /// Limits that no real cluster reaches; above them a number is a typo.
@@ -1247,6 +1249,90 @@ fn monitoring(c: &Ctx, d: &mut Vec<Diagnostic>) {
     }
 }
 
+/// `logs:`: a retention of at least a day and at most ten years; a size that leaves every part
+/// of a service's logs (log4j2, GC, stdout) at least a few MB.
+fn logs(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    let Some(l) = &c.spec.logs else { return };
+    range_u64(d, "logs.keep_days", u64::from(l.keep_days), 1, 3650, "days");
+    let size = l.max_size.bytes();
+    if !(100 * MIB..=TIB).contains(&size) {
+        d.push(
+            Diagnostic::error(
+                "out-of-range",
+                "logs.max_size",
+                format!(
+                    "`{}` is outside 100M to 1T: one service's logs, GC logs and stdout file share it",
+                    l.max_size
+                ),
+            )
+            .hint("e.g. 2G"),
+        );
+    }
+}
+
+/// `services:`: a service the release has, a heap Java takes (whole MiB, at least 128M), and
+/// JVM options that stay data: they are written into linkis-env.sh inside double quotes, so
+/// quotes, `$`, backquotes, backslashes and the shell's separators are refused.
+fn service_settings(c: &Ctx, d: &mut Vec<Diagnostic>) {
+    for (svc, set) in &c.spec.services {
+        let p = join_key("services", svc.name());
+        if let Some(r) = c.release
+            && !r.has(*svc)
+        {
+            d.push(
+                Diagnostic::error(
+                    "service-not-in-version",
+                    &p,
+                    format!("Linkis {} has no {svc} service", r.version),
+                )
+                .hint("remove it, or change linkis_version")
+                .at_key(),
+            );
+        }
+        if let Some(h) = set.heap
+            && (h.bytes() < 128 * MIB || h.bytes() % MIB != 0 || h.bytes() > TIB)
+        {
+            d.push(
+                Diagnostic::error(
+                    "service-heap",
+                    join_key(&p, "heap"),
+                    format!("`{h}` is not a heap Java takes here: whole megabytes from 128M to 1T"),
+                )
+                .hint("e.g. 2G or 1536M"),
+            );
+        }
+        if let Some(o) = &set.java_opts
+            && let Some(bad) = o.chars().find(|ch| !is_java_opt_char(*ch))
+        {
+            d.push(
+                Diagnostic::error(
+                    "java-opts",
+                    join_key(&p, "java_opts"),
+                    format!("{bad:?} is not allowed in java_opts"),
+                )
+                .hint(
+                    "JVM options separated by spaces: letters, digits and - _ . : = / , + % @ ( )",
+                ),
+            );
+        } else if let Some(o) = &set.java_opts
+            && o.split_whitespace().any(|w| !w.starts_with('-'))
+        {
+            d.push(
+                Diagnostic::error(
+                    "java-opts",
+                    join_key(&p, "java_opts"),
+                    "every word of java_opts must be a JVM option starting with `-`".to_string(),
+                )
+                .hint("e.g. \"-XX:+UseG1GC -XX:MaxGCPauseMillis=200\""),
+            );
+        }
+    }
+}
+
+fn is_java_opt_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || " -_.:=/,+%@()".contains(c)
+}
+
 /// An IPv4 or IPv6 address, optionally with a `/prefix`, or a DNS name.
 pub fn is_address_or_cidr(s: &str) -> bool {
     let (addr, prefix) = match s.split_once('/') {
@@ -1774,6 +1860,49 @@ hosts:
         ] {
             assert!(!is_address_or_cidr(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn logs_and_service_settings_stay_in_range_and_data() {
+        use crate::spec::{Logs, ServiceSettings, Size};
+        let logs = |days, size| {
+            checks(move |s| {
+                s.logs = Some(Logs {
+                    keep_days: days,
+                    max_size: Size(size),
+                })
+            })
+        };
+        assert_eq!(logs(14, 2 * GIB), Vec::<&str>::new());
+        assert_eq!(logs(0, 2 * GIB), ["out-of-range"]);
+        assert_eq!(logs(14, 10 * MIB), ["out-of-range"]);
+        let svc = |heap: Option<u64>, opts: Option<&str>| {
+            let opts = opts.map(String::from);
+            checks(move |s| {
+                s.services.insert(
+                    Service::Gateway,
+                    ServiceSettings {
+                        heap: heap.map(Size),
+                        java_opts: opts,
+                    },
+                );
+            })
+        };
+        assert_eq!(
+            svc(Some(2 * GIB), Some("-XX:+UseG1GC -Dx=a/b")),
+            Vec::<&str>::new()
+        );
+        assert_eq!(svc(Some(64 * MIB), None), ["service-heap"]);
+        assert_eq!(svc(None, Some("-Dx=$(reboot)")), ["java-opts"]);
+        assert_eq!(svc(None, Some("-Da=\"b\"")), ["java-opts"]);
+        assert_eq!(svc(None, Some("-Xmx1g; reboot")), ["java-opts"]);
+        assert_eq!(svc(None, Some("-Xmx1g reboot")), ["java-opts"]);
+        assert_eq!(
+            checks(|s| {
+                s.services.insert(Service::Cs, ServiceSettings::default());
+            }),
+            ["service-not-in-version"]
+        );
     }
 
     #[test]

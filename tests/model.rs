@@ -191,6 +191,52 @@ fn monitoring_lists_every_instance_at_its_metrics_path() {
 }
 
 #[test]
+fn logs_and_services_reach_the_hosts() {
+    use linkis_gen::spec::Service;
+    let m = model_of("every-field.yaml", &example("every-field.yaml"));
+    assert!(m.logs.bounded);
+    assert_eq!(m.logs.keep_days, 14);
+    // 2G per service: 6/10 for log4j2 (100MB active, the rest rolled), 2/10 GC, 2/10 stdout.
+    assert_eq!((m.logs.roll_mib, m.logs.rolled_mib), (100, 1128));
+    assert_eq!(
+        (m.logs.gc_files, m.logs.gc_file_mib, m.logs.out_mib),
+        (5, 81, 204)
+    );
+    let ctl = m.hosts.iter().find(|h| h.name == "ctl-1").unwrap();
+    assert!(ctl.conf_files.iter().any(|c| c.file == "log4j2.xml"));
+    let gw = ctl.instance(Service::Gateway).unwrap();
+    assert_eq!(gw.heap, 2 << 30, "services.gateway.heap");
+    assert!(gw.reads.contains(&"log4j2.xml"));
+    assert_eq!(ctl.instance(Service::Publicservice).unwrap().heap, 6 << 30);
+    let opts = &ctl
+        .java_opts
+        .iter()
+        .find(|j| j.server_name == "linkis-mg-gateway")
+        .unwrap()
+        .value;
+    assert_eq!(
+        opts,
+        "-DserviceName=$SERVER_NAME -Xmx2G -XX:+UseG1GC $LINKIS_GC_OPTS -XX:MaxGCPauseMillis=200"
+    );
+    let files = render(&m);
+    let has = |p: &str| files.iter().any(|f| f.path == p);
+    assert!(has("hosts/ctl-1/conf/log4j2.xml"));
+    assert!(has("hosts/ctl-1/os/logrotate.conf"));
+    assert!(!has("hosts/ctl-1/os/tmpfiles.conf"), "no ECM on ctl-1");
+    assert!(has("hosts/ecm-1/os/tmpfiles.conf"));
+
+    let m = model_of("single-node.yaml", &example("single-node.yaml"));
+    assert!(!m.logs.bounded);
+    assert!(m.hosts.iter().all(|h| h.java_opts.is_empty()));
+    let files = render(&m);
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.path.ends_with("/log4j2.xml") || f.path.contains("/os/"))
+    );
+}
+
+#[test]
 fn every_instance_has_its_unit_group_and_stage() {
     let m = model_of("guide-300-users.yaml", &example("guide-300-users.yaml"));
     for h in &m.hosts {

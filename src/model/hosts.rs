@@ -26,6 +26,8 @@ pub struct Host {
     pub ecm: Option<EcmShare>,
     /// The files of this host's `conf/`, in output order: `(file, the service it belongs to)`.
     pub conf_files: Vec<ConfFile>,
+    /// `SERVER_JAVA_OPTS` per instance, where linkis-gen sets it (`logs:` or `java_opts`).
+    pub java_opts: Vec<super::logs::JavaOpts>,
 }
 
 /// One file of a host's `conf/`.
@@ -138,6 +140,13 @@ pub fn resolve(plan: &Plan, h: &PlacedHost) -> Host {
             service: None,
         });
     }
+    // logs: the log4j2 configuration every service reads from conf/ (logging.config).
+    if plan.spec.logs.is_some() {
+        conf_files.push(ConfFile {
+            file: "log4j2.xml",
+            service: None,
+        });
+    }
     let shared: Vec<&'static str> = conf_files.iter().map(|c| c.file).collect();
     conf_files.extend(h.services.iter().map(|p| ConfFile {
         file: p.info.conf_file,
@@ -150,7 +159,7 @@ pub fn resolve(plan: &Plan, h: &PlacedHost) -> Host {
             service: None,
         });
     }
-    Host {
+    let mut host = Host {
         name: h.name.clone(),
         address: h.address.clone(),
         ssh_port: h.ssh_port,
@@ -161,5 +170,8 @@ pub fn resolve(plan: &Plan, h: &PlacedHost) -> Host {
         engine_memory: h.engine_memory,
         ecm: h.ecm,
         conf_files,
-    }
+        java_opts: Vec::new(),
+    };
+    host.java_opts = super::logs::java_opts(&plan.spec, &host);
+    host
 }

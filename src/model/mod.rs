@@ -14,6 +14,7 @@ mod cluster;
 mod database;
 pub mod front;
 mod hosts;
+pub mod logs;
 pub mod monitoring;
 mod setup;
 mod sizing;
@@ -87,6 +88,8 @@ pub struct Model {
     pub monitoring: Monitoring,
     /// The database dumps: backup.yml, and the timer of the spec's `backup:` section.
     pub backup: Backup,
+    /// `logs:`: retention of the services' logs and the engines' working directories.
+    pub logs: logs::Logs,
 }
 
 impl Model {
@@ -158,6 +161,7 @@ pub fn resolve(plan: &Plan) -> Model {
         applied: plan.applied.clone(),
         monitoring: monitoring::resolve(spec, &release, &[]),
         backup: backup::resolve(plan),
+        logs: logs::resolve(spec, &release, "", ""),
     };
     model.monitoring = monitoring::resolve(spec, &release, &model.hosts);
     if let Some(url) = &model.platform.gateway_url {
@@ -171,6 +175,12 @@ pub fn resolve(plan: &Plan) -> Model {
         Vec::new(),
     );
     model.engineconn_root_dir = engineconn_root_dir(&model);
+    model.logs = logs::resolve(
+        spec,
+        &release,
+        &model.cluster.install_dir,
+        &model.engineconn_root_dir,
+    );
     model.vault_vars = vault::referenced(&model);
     model
 }

@@ -379,6 +379,8 @@ struct HostInfo {
     services: Vec<SvcCtx>,
     eureka_port: Option<u16>,
     ecm: Option<crate::size::EcmShare>,
+    /// `SERVER_JAVA_OPTS` per instance where linkis-gen sets it (logs:, services: java_opts).
+    java_opts: Vec<crate::model::logs::JavaOpts>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -430,6 +432,7 @@ impl HostCtx {
                 eureka_port: host.instance(Service::Eureka).map(|i| i.port),
                 ecm: host.ecm,
                 services,
+                java_opts: host.java_opts.clone(),
             },
         }
     }

@@ -31,7 +31,8 @@ pub enum Renderer {
     /// from the spec's (src/upgrade.rs, rendered by render/apply.rs in place of `Changes`).
     Upgrade,
     /// `OUT/monitoring/`: the Prometheus scrape config and alert rules (render/monitoring.rs;
-    /// only with `monitoring.prometheus`).
+    /// only with `monitoring.prometheus`); and each host's `os/` files of `logs:` (logrotate,
+    /// systemd-tmpfiles; only with `logs:`, tmpfiles only on ECM hosts).
     Monitoring,
 }
 
@@ -88,6 +89,7 @@ pub static ROUTES: &[Route] = routes! {
     Conf Host "hosts/_host_/conf/linkis-ps-metadataquery.properties";
     Conf Host "hosts/_host_/conf/linkis-ps-publicservice.properties";
     Conf Host "hosts/_host_/conf/linkis.properties";
+    Conf Host "hosts/_host_/conf/log4j2.xml";
     Conf Host "hosts/_host_/sbin/linkis-start-all.sh";
     Conf Host "hosts/_host_/sbin/linkis-stop-all.sh";
     Apply Cluster "ansible.cfg";
@@ -125,6 +127,7 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_keepalived/handlers/main.yml";
     Apply Cluster "roles/linkis_keepalived/tasks/main.yml";
     Apply Cluster "roles/linkis_jdbc/defaults/main.yml";
+    Apply Cluster "roles/linkis_logs/tasks/main.yml";
     Apply Cluster "roles/linkis_jdbc/tasks/main.yml";
     Apply Cluster "roles/linkis_preflight/defaults/main.yml";
     Apply Cluster "roles/linkis_preflight/tasks/main.yml";
@@ -161,6 +164,8 @@ pub static ROUTES: &[Route] = routes! {
     Upgrade Cluster "changes.yml" from "upgrade/changes.yml.j2";
     Monitoring Cluster "monitoring/linkis-rules.yml";
     Monitoring Cluster "monitoring/prometheus.yml";
+    Monitoring Host "hosts/_host_/os/logrotate.conf";
+    Monitoring Host "hosts/_host_/os/tmpfiles.conf";
 };
 
 /// Templates that render no file of their own: other templates include them (`[% include %]`).
