@@ -131,6 +131,13 @@ pub struct Features {
     /// linkis-module, which Eureka depends on too). 1.1.1 and 1.1.2 have none of it
     /// (`PROMETHEUS_ABSENT`).
     pub prometheus: bool,
+    /// An entrance marked offline can be put back online without a restart (1.5.0+):
+    /// `GET /api/rest_j/v1/entrance/operation/label/backonline` (EntranceLabelRestfulApi; 1.2-1.4
+    /// have markoffline only, so there a restart is what brings it back). Every supported release
+    /// also has the manager's `PUT /api/rest_j/v1/linkisManager/modifyEMInfo` (EMRestfulApi:
+    /// applicationName, instance, emStatus as a NodeHealthy name), which marks an ECM unhealthy
+    /// so that no new engine goes there.
+    pub entrance_backonline_api: bool,
 }
 
 const fn svc(
@@ -422,6 +429,7 @@ const F_1_1: Features = Features {
     spring_boot_26: false,
     entrance_offline_api: false,
     prometheus: true,
+    entrance_backonline_api: false,
 };
 const F_1_2: Features = Features {
     entrance_offline_api: true,
@@ -445,6 +453,7 @@ const F_1_3_2: Features = Features {
 };
 const F_1_5: Features = Features {
     nacos: true,
+    entrance_backonline_api: true,
     ..F_1_3_2
 };
 const F_1_6: Features = Features {
@@ -1384,6 +1393,21 @@ mod tests {
         for r in Release::all() {
             let from_1_2 = version_key(r.version) >= version_key("1.2.0");
             assert_eq!(r.features().entrance_offline_api, from_1_2, "{}", r.version);
+        }
+    }
+
+    #[test]
+    fn an_offline_entrance_goes_back_online_from_1_5_0_on() {
+        // EntranceLabelRestfulApi has /backonline in 1.5.0, 1.6.0, 1.7.0 and release-1.8.0, and
+        // not in 1.2.0 to 1.4.0 (markoffline only) nor in the 1.1 tags.
+        for r in Release::all() {
+            let from_1_5 = version_key(r.version) >= version_key("1.5.0");
+            assert_eq!(
+                r.features().entrance_backonline_api,
+                from_1_5,
+                "{}",
+                r.version
+            );
         }
     }
 

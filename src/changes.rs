@@ -239,6 +239,30 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
     } else {
         None
     };
+    // First: high availability lost. A control service that runs on fewer hosts after the change,
+    // and on one or none.
+    for service in CONTROL_SERVICES {
+        let on = |removed_or_added: &str| -> Vec<&str> {
+            instances
+                .iter()
+                .filter(|i| i.service == *service && i.kind != removed_or_added)
+                .map(|i| i.host.as_str())
+                .collect()
+        };
+        let (before, after) = (on("added"), on("removed"));
+        if after.len() < before.len() && after.len() <= 1 {
+            attention.push(match after.first() {
+                Some(h) => format!(
+                    "after this change one {service} instance runs ({h}, {} before): no high availability, {service} stops when {h} does",
+                    before.len()
+                ),
+                None => format!(
+                    "after this change no {service} instance runs ({} before): the cluster cannot work without it",
+                    before.len()
+                ),
+            });
+        }
+    }
     if let Some(u) = &upgrade {
         attention.push(u.clone());
     }
@@ -481,3 +505,13 @@ pub fn of(model: &Model, rendered: &State) -> Option<ChangePlan> {
     let order: Vec<String> = model.hosts.iter().map(|h| h.name.clone()).collect();
     Some(diff(applied, rendered, &order))
 }
+
+/// The control services whose instance count CHANGES.md's attention part watches: with one left,
+/// the cluster stops when that host does.
+const CONTROL_SERVICES: &[&str] = &[
+    "eureka",
+    "gateway",
+    "publicservice",
+    "linkismanager",
+    "entrance",
+];

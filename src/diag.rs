@@ -168,8 +168,16 @@ pub const MAX_SHOWN: usize = 50;
 
 /// Renders a list of diagnostics, errors first then warnings, each in input order, with a summary.
 pub fn render_all(diags: &[Diagnostic], src: &dyn SpecText) -> String {
+    // Errors first, then warnings; each in the order of the spec's lines, after what concerns the
+    // whole file (a missing section); what has no place at all comes last.
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
-    sorted.sort_by_key(|d| d.severity);
+    sorted.sort_by_key(|d| {
+        let pos = match d.whole_file {
+            true => Some((0, 0)),
+            false => d.pos.or_else(|| src.position(&d.path, d.anchor)),
+        };
+        (d.severity, pos.unwrap_or((usize::MAX, usize::MAX)))
+    });
     let mut out = String::new();
     for d in sorted.iter().take(MAX_SHOWN) {
         out.push_str(&d.render(src));

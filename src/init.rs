@@ -316,6 +316,9 @@ fn header(o: &InitOptions, plan: &Plan) -> String {
 
 /// Places a candidate text; the plan or the first error's message.
 fn try_plan(text: &str) -> Result<Plan, String> {
+    // Planned as the operator's spec will be once the placeholders are set (an untouched one is
+    // an error of `validate`, `placeholder`).
+    let text = text.replace("PLACEHOLDER", "set");
     crate::plan(&Source::new("init", text.as_bytes().to_vec())).map_err(|diags| {
         let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
         let Some(first) = errors.first() else {

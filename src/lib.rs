@@ -39,12 +39,17 @@ pub fn plan(src: &Source) -> Result<Plan, Vec<Diagnostic>> {
 /// `plan` against what runs (`OUT/.linkis-gen/applied.json`, see `state`): sticky placement,
 /// and the base of the change plan that `render` then writes.
 pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Vec<Diagnostic>> {
-    let spec = load::parse(src)?;
-    let validated = validate::validate(spec)?;
+    // Unknown keys (reported, then left out) do not stop the named checks and the sizing: every
+    // mistake of a spec in one run. Any other load error, or a check's error, stops before sizing.
+    let (spec, load_errors) = load::parse_recovering(src)?;
+    let with_load = |errors: Vec<Diagnostic>| -> Vec<Diagnostic> {
+        load_errors.iter().cloned().chain(errors).collect()
+    };
+    let validated = validate::validate(spec).map_err(with_load)?;
     let warnings = validated.warnings.clone();
     let mut plan = size::place_with(validated, applied).map_err(|mut errors| {
         errors.extend(warnings.clone());
-        errors
+        with_load(errors)
     })?;
     let (spec, release) = (&plan.spec, &plan.release);
     let mut extra = Vec::new();
@@ -54,8 +59,12 @@ pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Ve
     upgrade::of_plan(&plan).map_err(|e| {
         let mut errors = vec![e];
         errors.extend(warnings);
-        errors
+        with_load(errors)
     })?;
+    if load_errors.iter().any(Diagnostic::is_error) {
+        return Err(with_load(plan.warnings));
+    }
+    plan.warnings.splice(0..0, load_errors);
     Ok(plan)
 }
 

@@ -160,6 +160,16 @@ fn parent_path(p: &str) -> String {
 
 /// Reads a spec from text into the typed model. Every error found is returned, located.
 pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
+    match parse_recovering(src)? {
+        (spec, diags) if !diags.iter().any(Diagnostic::is_error) => Ok(spec),
+        (_, diags) => Err(diags),
+    }
+}
+
+/// `parse`, but a spec whose only mistakes are unknown keys (reported, then removed) or `init`'s
+/// placeholders left in it is still read, so that `validate` can report its own mistakes in the
+/// same run: the spec and those diagnostics. Any other mistake stops here.
+pub fn parse_recovering(src: &Source) -> Result<(Spec, Vec<Diagnostic>), Vec<Diagnostic>> {
     let text = match &src.text {
         Ok(t) => t,
         Err(valid_up_to) => {
@@ -381,9 +391,10 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
             }
         }
     }
-    if !diags.is_empty() {
+    if diags.iter().any(|d| d.check != "unknown-key") {
         return Err(diags);
     }
+    diags.extend(placeholders(text));
     match serde_norway::from_value::<Spec>(value) {
         Ok(mut spec) => {
             // YAML reads `1.50` as the number 1.5; Linkis reads the text. Keep what was written.
@@ -395,8 +406,10 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
                     }
                 }
             }
-            Ok(spec)
+            Ok((spec, diags))
         }
+        // A misspelt required key: reported as unknown (with its likely name), not again here.
+        Err(_) if !diags.is_empty() => Err(diags),
         Err(e) => Err(vec![
             Diagnostic::error("wrong-type", "", user_words(&yaml_message(&e)))
                 .hint("check the value's type against docs/spec.md or `linkis-gen schema`"),
@@ -516,10 +529,8 @@ fn classify(path: &str, raw: &str) -> Diagnostic {
         )
         .redacted()
         .hint(format!(
-            "write `{{ vault: vault_{} }}` and define that variable in Ansible Vault",
-            path.replace(['.', '[', ']', '"'], "_")
-                .trim_matches('_')
-                .replace("__", "_")
+            "write `{{ vault: {} }}` and define that variable in Ansible Vault",
+            vault_name_for(path)
         ));
     }
     if let Some(rest) = msg.strip_prefix(BARE_SIZE) {
@@ -1145,6 +1156,106 @@ fn key_text(v: &Value) -> String {
         }
         Value::Tagged(t) => key_text(&t.value),
     }
+}
+
+/// The vault variable a literal secret's hint suggests: the name the docs, `init` and the examples
+/// use for that field, else one made from its path.
+fn vault_name_for(path: &str) -> String {
+    const KNOWN: &[(&str, &str)] = &[
+        ("database.password", "vault_linkis_db_password"),
+        ("auth.admin_password", "vault_linkis_admin_password"),
+        ("gateway.redis.password", "vault_linkis_redis_password"),
+        ("hadoop.yarn_auth.password", "vault_yarn_password"),
+        ("hive.metastore.password", "vault_hive_metastore_password"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, v)| (*v).to_string())
+        .unwrap_or_else(|| {
+            format!(
+                "vault_{}",
+                path.replace(['.', '[', ']', '"'], "_")
+                    .trim_matches('_')
+                    .replace("__", "_")
+            )
+        })
+}
+
+/// `init` marks what the operator must set with a `# PLACEHOLDER` comment on its line. Left on an
+/// address line (a host's `address:`, the database's `host:`) it is an error: the spec would
+/// deploy to made-up addresses. On other lines (the YARN address) a warning; the vault lines only
+/// remind, and the preflight checks those variables.
+fn placeholders(text: &str) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(hash) = line
+            .find("# ")
+            .filter(|&h| h == 0 || line[..h].ends_with(' '))
+        else {
+            continue;
+        };
+        if !line[hash..].contains("PLACEHOLDER") {
+            continue;
+        }
+        let content = &line[..hash];
+        let value_of = |key: &str| -> Option<(usize, String)> {
+            let k = content.find(key)?;
+            let start = k + key.len();
+            let rest = &content[start..];
+            let skip = rest.len() - rest.trim_start().len();
+            let v: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| !matches!(c, ',' | '}' | ' '))
+                .collect();
+            Some((start + skip + 1, v))
+        };
+        let hint = "set the real value and delete the `# PLACEHOLDER` comment";
+        if let Some((col, v)) = value_of("address:") {
+            let name = value_of("name:").map(|(_, n)| n).unwrap_or_default();
+            found.push(
+                Diagnostic::error(
+                    "placeholder",
+                    "",
+                    format!(
+                        "host {name}: the address `{v}` is still a placeholder of `linkis-gen init`"
+                    ),
+                )
+                .hint(hint)
+                .at(i + 1, col),
+            );
+        } else if content.trim_start().starts_with("host:") {
+            let (col, v) = value_of("host:").unwrap_or((1, String::new()));
+            found.push(
+                Diagnostic::error(
+                    "placeholder",
+                    "",
+                    format!("the database host `{v}` is still a placeholder of `linkis-gen init`"),
+                )
+                .hint(hint)
+                .at(i + 1, col),
+            );
+        } else if !content.contains("vault:") && !content.trim().is_empty() {
+            let key = content
+                .trim()
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("- ");
+            let (col, v) = value_of(":").unwrap_or((1, String::new()));
+            found.push(
+                Diagnostic::warning(
+                    "placeholder",
+                    "",
+                    format!("`{key}: {v}` is still a placeholder of `linkis-gen init`"),
+                )
+                .hint(hint)
+                .at(i + 1, col),
+            );
+        }
+    }
+    found
 }
 
 #[cfg(test)]

@@ -823,3 +823,47 @@ fn validate_and_plan_with_out_check_the_layout_render_places() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Removing a control host of guide-50 leaves one instance of each control service: CHANGES.md
+/// says so at the top of its attention part, before the restarts (issue 21).
+#[test]
+fn a_change_that_leaves_one_control_instance_is_at_the_top_of_the_attention_part() {
+    let four = example(G50);
+    let steps = scenario("lose-ha", &[&four, &without_host(&four, "s4")]);
+    let md = steps[1].md();
+    let attention = &md[at(md, "## Attention")..at(md, "## Summary")];
+    let items: Vec<&str> = attention.lines().filter(|l| l.starts_with("- ")).collect();
+    let services = [
+        "eureka",
+        "gateway",
+        "publicservice",
+        "linkismanager",
+        "entrance",
+    ];
+    for (i, service) in services.iter().enumerate() {
+        assert_eq!(
+            items[i],
+            format!(
+                "- **after this change one {service} instance runs (s3, 2 before): no high \
+                 availability, {service} stops when s3 does**"
+            ),
+            "{attention}"
+        );
+    }
+    assert!(
+        items.len() > services.len(),
+        "and the restarts follow: {attention}"
+    );
+    // The summary that render --check and plan print says it too.
+    let summary = changes::summary(steps[1].changes());
+    assert!(
+        summary.contains("attention: after this change one gateway instance runs (s3, 2 before)"),
+        "{summary}"
+    );
+    // Scaling out loses nothing: no such item.
+    let grown = scenario(
+        "keep-ha",
+        &[&four, &with_hosts(&four, &[("s5", "10.0.1.5")])],
+    );
+    assert!(!grown[1].md().contains("after this change one"));
+}

@@ -232,8 +232,9 @@ const CORPUS: &[(&str, &str, Loc)] = &[
     ("nul-bytes.yaml", "control-character", Some((2, 11))),
     // The `*a` inside `&a [...]`.
     ("self-alias.yaml", "recursive-alias", Some((2, 5))),
-    // The complex key `[a, b]`.
-    ("tags-and-binary.yaml", "unknown-key", Some((4, 3))),
+    // What concerns the whole file (no `database:` section) comes first; then, in line order,
+    // `version: !!binary AAAA` and the complex key `[a, b]`.
+    ("tags-and-binary.yaml", "missing-section", None),
 ];
 
 /// Every `-->` line names the file with a line and column inside it, or says it has no position;

@@ -7,7 +7,10 @@ use linkis_gen::init::{InitOptions, parse_engines, starter_spec};
 use linkis_gen::load::Source;
 use linkis_gen::spec::{GIB, Size};
 
+/// The plan of a starter spec once its placeholders are set (their markers dropped: an untouched
+/// one is an error, see placeholders_are_marked_and_no_secret_is_written).
 fn plan(text: &str) -> linkis_gen::size::Plan {
+    let text = text.replace("PLACEHOLDER", "set");
     linkis_gen::plan(&Source::new("init.yaml", text.as_bytes().to_vec()))
         .unwrap_or_else(|d| panic!("{d:#?}\n{text}"))
 }
@@ -61,6 +64,24 @@ fn placeholders_are_marked_and_no_secret_is_written() {
     let v: serde_norway::Value = serde_norway::from_str(&text).unwrap();
     assert_eq!(v["sizing"]["concurrent_users"].as_u64(), Some(100));
     assert_eq!(v["hosts"].as_sequence().unwrap().len(), 6);
+    // Left as init wrote it, it is an error naming each placeholder address, in line order.
+    let errors = linkis_gen::plan(&Source::new("init.yaml", text.as_bytes().to_vec()))
+        .expect_err("placeholders left");
+    let named: Vec<&str> = errors
+        .iter()
+        .filter(|d| d.check == "placeholder" && d.is_error())
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(named.len(), 7, "{errors:#?}");
+    assert!(named[0].contains("database host `10.0.255.1`"), "{named:?}");
+    for i in 1..=6 {
+        assert!(
+            named
+                .iter()
+                .any(|m| m.contains(&format!("host s{i}: the address `10.0.0.{i}`"))),
+            "{named:?}"
+        );
+    }
 }
 
 #[test]
@@ -191,9 +212,7 @@ fn the_starter_spec_shows_the_platform_storage_and_auth_sections() {
         let p = plan(&text);
         assert_eq!(p.spec.hadoop.conf_dir, "/appcom/config/hadoop-config");
         assert_eq!(p.spec.storage.result_sets, "hdfs:///tmp/linkis");
-        let diags = linkis_gen::plan(&Source::new("init.yaml", text.as_bytes().to_vec()))
-            .map(|p| p.warnings)
-            .unwrap();
+        let diags = p.warnings;
         assert!(
             !diags.iter().any(|d| d.check == "local-storage-split"),
             "{version}: {diags:?}"
