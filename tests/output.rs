@@ -24,12 +24,13 @@ fn render(spec: &str, out: &Path) -> Output {
     bin(&["render", spec, "-o", out.to_str().unwrap()])
 }
 
-/// Every file under `dir`: relative path → (bytes, mode).
+/// Every file under `dir`: relative path → (bytes, mode). Not the stamp, which records this
+/// checkout's mtimes (src/write.rs).
 fn tree(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
+        .filter(|e| e.file_type().is_file() && !e.path().ends_with(linkis_gen::write::STAMP))
         .map(|e| {
             let rel = e
                 .path()
