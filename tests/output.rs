@@ -479,3 +479,24 @@ fn a_huge_spec_on_stdin_is_refused_after_reading_only_the_limit() {
     assert!(sent < 16 << 20, "{sent} bytes were read");
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn the_speed_table_is_the_benchmarks_and_docs_include_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/output.md")).unwrap();
+    assert!(
+        doc.contains("(bench/render-scale.md)"),
+        "docs/output.md links the table"
+    );
+    let table = std::fs::read_to_string(root.join("docs/bench/render-scale.md")).unwrap();
+    assert!(
+        table.starts_with("<!-- Written by benches/render-scale.sh"),
+        "written by the script"
+    );
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("| 2000 |"))
+        .expect("a 2,000-host row");
+    assert_eq!(row.matches('|').count(), 11, "{row}");
+    assert!(table.contains("At 2,000 hosts: fresh "), "{table}");
+}
