@@ -1,6 +1,5 @@
 //! The `linkis-gen` command line.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -153,7 +152,7 @@ fn validate(spec: &Path, out: Option<&Path>) -> ExitCode {
         Ok(a) => a.flatten(),
         Err(code) => return code,
     };
-    with_plan(spec, applied, |src, plan| {
+    with_plan(spec, applied, |src, plan, _| {
         println!(
             "{}: ok: {} hosts, Linkis {}, {} warning{}{}",
             src.name,
@@ -178,7 +177,7 @@ fn plan(spec: &Path, format: Format, out: Option<&Path>) -> ExitCode {
         Ok(a) => a.flatten(),
         Err(code) => return code,
     };
-    with_plan(spec, applied, |_, plan| {
+    with_plan(spec, applied, |_, plan, _| {
         match format {
             Format::Text => {
                 print!("{}", render::plan_text(plan));
@@ -197,11 +196,27 @@ fn render_cmd(spec: &Path, out: &Path, templates: Option<PathBuf>, check: bool) 
         Ok(a) => a,
         Err(code) => return code,
     };
-    with_plan(spec, applied, |src, plan| {
+    with_plan(spec, applied, |src, plan, spec_digest| {
         let opts = RenderOptions {
             templates,
             spec_name: header_name(spec),
         };
+        // The no-op fast path: same inputs, and OUT as the last render left it (src/write.rs).
+        let inputs = (!check)
+            .then(|| inputs_digest(spec_digest, &opts, out))
+            .flatten();
+        if let Some(inputs) = &inputs {
+            if let Some(noop) = linkis_gen::write::noop(out, inputs) {
+                print!("{}", noop.summary);
+                let unchanged = linkis_gen::write::Summary {
+                    unchanged: noop.files,
+                    ..Default::default()
+                };
+                print_written(&src.name, out, noop.files, &unchanged);
+                return ExitCode::SUCCESS;
+            }
+        }
+        linkis_gen::timing::mark("no-op check");
         let render::Rendered { files, state } = match render::render_tree(plan, &opts) {
             Ok(r) => r,
             Err(e) => {
@@ -209,7 +224,8 @@ fn render_cmd(spec: &Path, out: &Path, templates: Option<PathBuf>, check: bool) 
                 return ExitCode::from(2);
             }
         };
-        print_change_summary_of(plan, &state);
+        let summary = change_summary(plan, &state);
+        print!("{summary}");
         // Not freed one map at a time (a tenth of a second at 2,000 hosts): the process ends
         // after writing, and the allocation was already at its peak while rendering.
         std::mem::forget(state);
@@ -217,9 +233,56 @@ fn render_cmd(spec: &Path, out: &Path, templates: Option<PathBuf>, check: bool) 
         if check {
             check_tree(&src.name, out, &files)
         } else {
-            write_tree(&src.name, out, &files)
+            let stamp = inputs.as_deref().map(|inputs| linkis_gen::write::Stamp {
+                inputs,
+                summary: &summary,
+            });
+            write_tree(&src.name, out, &files, stamp.as_ref())
         }
     })
+}
+
+/// The digest of everything a render's output depends on besides the model's decisions: this
+/// binary (its version, and its size and mtime, so that a rebuild counts), the spec's bytes and
+/// the name its headers give it, the templates replaced from `--templates` (path and content),
+/// and `applied.json`. None when one of them cannot be read (then there is no fast path).
+fn inputs_digest(spec_digest: &str, opts: &RenderOptions, out: &Path) -> Option<String> {
+    use std::fmt::Write as _;
+    use std::os::unix::fs::MetadataExt;
+    let exe = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "linkis-gen {} {} {}.{}",
+        env!("CARGO_PKG_VERSION"),
+        exe.len(),
+        exe.mtime(),
+        exe.mtime_nsec()
+    );
+    let _ = writeln!(s, "spec {spec_digest} {:?}", opts.spec_name);
+    match std::fs::read(out.join(linkis_gen::state::APPLIED)) {
+        Ok(b) => {
+            let _ = writeln!(s, "applied {}", linkis_gen::state::sha256(&b));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => s.push_str("applied none\n"),
+        Err(_) => return None,
+    }
+    if let Some(dir) = &opts.templates {
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry.ok()?;
+            if entry.file_type().is_file() {
+                let bytes = std::fs::read(entry.path()).ok()?;
+                let rel = entry.path().strip_prefix(dir).ok()?;
+                let _ = writeln!(
+                    s,
+                    "template {:?} {}",
+                    rel,
+                    linkis_gen::state::sha256(&bytes)
+                );
+            }
+        }
+    }
+    Some(linkis_gen::state::sha256(s.as_bytes()))
 }
 
 /// `render --check`: 0 when OUT holds exactly the rendered files, 1 naming the drift.
@@ -251,19 +314,17 @@ fn check_tree(name: &str, out: &Path, files: &[render::OutFile]) -> ExitCode {
 }
 
 /// Writes the rendered files into OUT (all or nothing) and says what changed.
-fn write_tree(name: &str, out: &Path, files: &[render::OutFile]) -> ExitCode {
-    let r = linkis_gen::write::write(out, files);
+fn write_tree(
+    name: &str,
+    out: &Path,
+    files: &[render::OutFile],
+    stamp: Option<&linkis_gen::write::Stamp>,
+) -> ExitCode {
+    let r = linkis_gen::write::write_stamped(out, files, stamp);
     linkis_gen::timing::mark("write");
     match r {
         Ok(s) => {
-            println!(
-                "{name}: {} files in {}: {} written, {} unchanged, {} removed",
-                files.len(),
-                out.display(),
-                s.written,
-                s.unchanged,
-                s.removed.len()
-            );
+            print_written(name, out, files.len(), &s);
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -271,6 +332,16 @@ fn write_tree(name: &str, out: &Path, files: &[render::OutFile]) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn print_written(name: &str, out: &Path, files: usize, s: &linkis_gen::write::Summary) {
+    println!(
+        "{name}: {files} files in {}: {} written, {} unchanged, {} removed",
+        out.display(),
+        s.written,
+        s.unchanged,
+        s.removed.len()
+    );
 }
 
 /// `init`: a starter spec on stdout.
@@ -322,17 +393,20 @@ fn header_name(path: &Path) -> String {
     }
 }
 
-/// Reads a spec file (or stdin for `-`).
-fn read_source(path: &Path) -> Result<Source, ExitCode> {
+/// Reads a spec file (or stdin for `-`), never more than the size limit and one byte
+/// (linkis_gen::load::read_limited); also the SHA-256 of what was read.
+fn read_source(path: &Path) -> Result<(Source, String), ExitCode> {
     let name = path.display().to_string();
-    let bytes = if name == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map(|_| buf)
+    let read = if name == "-" {
+        linkis_gen::load::read_limited(std::io::stdin().lock())
     } else {
-        std::fs::read(path)
+        std::fs::File::open(path).and_then(linkis_gen::load::read_limited)
     };
-    match bytes {
-        Ok(b) => Ok(Source::new(name, b)),
+    match read {
+        Ok((bytes, over)) => {
+            let digest = linkis_gen::state::sha256(&bytes);
+            Ok((Source::new_limited(name, bytes, over), digest))
+        }
         Err(e) => {
             eprintln!("error: cannot read {name}: {e}");
             Err(ExitCode::from(2))
@@ -352,23 +426,23 @@ fn read_applied(out: &Path) -> Result<Option<State>, ExitCode> {
 fn print_change_summary(model: &Model, opts: &RenderOptions) {
     if model.applied.is_some() {
         if let Ok(r) = render::render_tree(model, opts) {
-            print_change_summary_of(model, &r.state);
+            print!("{}", change_summary(model, &r.state));
         }
     }
 }
 
 /// The change summary from the rendered tree's state (the one its state.json holds).
-fn print_change_summary_of(model: &Model, state: &State) {
+fn change_summary(model: &Model, state: &State) -> String {
     if model.applied.is_none() {
-        return;
+        return String::new();
     }
     // A release or discovery change: the upgrade's summary (src/upgrade.rs).
     if let Ok(Some(up)) = linkis_gen::upgrade::of_model(model) {
-        print!("{}", linkis_gen::upgrade::summary(&up));
-        return;
+        return linkis_gen::upgrade::summary(&up);
     }
-    if let Some(c) = linkis_gen::changes::of(model, state) {
-        print!("{}", linkis_gen::changes::summary(&c));
+    match linkis_gen::changes::of(model, state) {
+        Some(c) => linkis_gen::changes::summary(&c),
+        None => String::new(),
     }
 }
 
@@ -377,10 +451,10 @@ fn print_change_summary_of(model: &Model, state: &State) {
 fn with_plan(
     path: &Path,
     applied: Option<State>,
-    then: impl FnOnce(&Source, &Model) -> ExitCode,
+    then: impl FnOnce(&Source, &Model, &str) -> ExitCode,
 ) -> ExitCode {
     linkis_gen::timing::mark("start");
-    let src = match read_source(path) {
+    let (src, spec_digest) = match read_source(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -389,7 +463,7 @@ fn with_plan(
             linkis_gen::timing::mark("model");
             print_diags(&plan.warnings, &src);
             linkis_gen::timing::mark("warnings");
-            then(&src, &plan)
+            then(&src, &plan, &spec_digest)
         }
         Err(diags) => {
             print_diags(&diags, &src);

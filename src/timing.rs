@@ -1,5 +1,6 @@
 //! Phase timers for profiling a run: with `LINKIS_GEN_TIMINGS=1` in the environment, each
-//! `mark` prints to stderr the time since the previous one. Off (and free) otherwise.
+//! `mark` prints to stderr the time since the previous one and the resident memory. Off (and
+//! free) otherwise.
 
 use std::sync::Mutex;
 use std::sync::OnceLock;
@@ -21,5 +22,17 @@ pub fn mark(label: &str) {
     let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
     let ms = last.map_or(0.0, |t| now.duration_since(t).as_secs_f64() * 1000.0);
     *last = Some(now);
-    eprintln!("timing: {label} {ms:.1} ms");
+    // The resident memory now and at its peak so far (Linux), to see which phase sets the peak.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map_or(String::new(), |v| v.trim().replace(" kB", "K"))
+    };
+    eprintln!(
+        "timing: {label} {ms:.1} ms (rss {}, peak {})",
+        field("VmRSS:"),
+        field("VmHWM:")
+    );
 }

@@ -275,7 +275,7 @@ fn umask_of(probe: &Path, keep: bool) -> io::Result<u32> {
 
 /// Creates a file with its mode and contents (no separate `chmod` unless the umask would take
 /// bits of that mode away). `create_new`: never opens through a link left at that name.
-fn create_file(path: &Path, contents: &[u8], mode: u32, umask: u32) -> io::Result<()> {
+fn create_file(path: &Path, contents: &[u8], mode: u32, umask: u32) -> io::Result<Meta> {
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -284,20 +284,177 @@ fn create_file(path: &Path, contents: &[u8], mode: u32, umask: u32) -> io::Resul
     if mode & umask != 0 {
         file.set_permissions(fs::Permissions::from_mode(mode))?;
     }
-    file.write_all(contents)
+    file.write_all(contents)?;
+    // The size and mtime the stamp records (fstat on the open file, no path lookup).
+    file.metadata().map(|m| Meta::of(&m))
 }
 
-/// Writes the rendered files into OUT (see the module docs for the guarantees).
+/// Where the stamp lives, relative to OUT: what the last render read (a digest of its inputs)
+/// and the size, mtime and mode of every file it left, so that a render of the same inputs over
+/// an untouched tree stops after validation (`noop`). Local to a checkout (mtimes are), not in
+/// the manifest, not for the repository; any render rewrites it and `render --check` ignores it.
+pub const STAMP: &str = ".linkis-gen/stamp";
+const STAMP_HEADER: &str = "# linkis-gen stamp v1: inputs digest, change summary, then size mtime mode path of \
+     each file this render left; local to this checkout (not for the repository)";
+
+/// What a stamped write records besides the files: the digest of the render's inputs and the
+/// change summary it printed (printed again by a no-op render).
+pub struct Stamp<'a> {
+    pub inputs: &'a str,
+    pub summary: &'a str,
+}
+
+/// A file's size, modification time and mode, as the stamp records them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Meta {
+    size: u64,
+    mtime: (i64, i64),
+    mode: u32,
+}
+
+impl Meta {
+    fn of(m: &fs::Metadata) -> Meta {
+        use std::os::unix::fs::MetadataExt;
+        Meta {
+            size: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            mode: m.mode() & 0o7777,
+        }
+    }
+}
+
+/// The stamp's text for files (and the manifest, whose digest it also records) with their
+/// metadata.
+fn stamp_text(stamp: &Stamp, manifest: &str, entries: &[(&str, Meta)]) -> String {
+    let mut s = String::with_capacity(256 + stamp.summary.len() + entries.len() * 64);
+    let _ = writeln!(s, "{STAMP_HEADER}\ninputs {}", stamp.inputs);
+    let _ = writeln!(s, "manifest {}", sha256(manifest.as_bytes()));
+    let _ = writeln!(s, "summary {}\n{}", stamp.summary.len(), stamp.summary);
+    for (path, m) in entries {
+        let _ = writeln!(
+            s,
+            "{} {}.{:09} {:04o} {path}",
+            m.size, m.mtime.0, m.mtime.1, m.mode
+        );
+    }
+    s
+}
+
+/// What a no-op render prints: the change summary of the render that left the tree, and the
+/// number of files in it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NoOp {
+    pub files: usize,
+    pub summary: String,
+}
+
+/// Whether OUT is exactly what the last render left and that render read the same `inputs`:
+/// the stamp names these inputs, and every file it lists (the manifest's files and the manifest)
+/// has the recorded size, mtime and mode, with no symbolic link on the way. A file modified in the
+/// same clock tick as the stamp was written could keep its mtime, so such a file is compared by
+/// content (its SHA-256 against the manifest). None = render as usual.
+pub fn noop(out: &Path, inputs: &str) -> Option<NoOp> {
+    let stamp_path = out.join(STAMP);
+    if !matches!(lstat(out).ok()?, Found::Dir) {
+        return None;
+    }
+    let mut dirs = Dirs::new(out);
+    dirs.exists(dir_of(STAMP)).ok()?.then_some(())?;
+    let Found::File(stamp_meta) = lstat(&stamp_path).ok()? else {
+        return None;
+    };
+    let stamp_mtime = Meta::of(&stamp_meta).mtime;
+    let text = String::from_utf8(read_known(&stamp_path, stamp_meta.len()).ok()?).ok()?;
+    let rest = text.strip_prefix(STAMP_HEADER)?.strip_prefix("\ninputs ")?;
+    let (have, rest) = rest.split_once('\n')?;
+    if have != inputs {
+        return None;
+    }
+    let (manifest_sha, rest) = rest.strip_prefix("manifest ")?.split_once('\n')?;
+    let rest = rest.strip_prefix("summary ")?;
+    let (len, rest) = rest.split_once('\n')?;
+    let len: usize = len.parse().ok()?;
+    let summary = rest.get(..len)?.to_string();
+    let rest = rest.get(len..)?.strip_prefix('\n')?;
+    let mut listed = 0usize;
+    let mut manifest_text = None;
+    let mut racy = Vec::new();
+    for line in rest.lines() {
+        let mut parts = line.splitn(4, ' ');
+        let (size, mtime, mode, path) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let (sec, nsec) = mtime.split_once('.')?;
+        let want = Meta {
+            size: size.parse().ok()?,
+            mtime: (sec.parse().ok()?, nsec.parse().ok()?),
+            mode: u32::from_str_radix(mode, 8).ok()?,
+        };
+        if !is_safe_relative(path) || !dirs.exists(dir_of(path)).ok()? {
+            return None;
+        }
+        let full = out.join(path);
+        let Found::File(m) = lstat(&full).ok()? else {
+            return None;
+        };
+        if Meta::of(&m) != want {
+            return None;
+        }
+        if path == MANIFEST {
+            let bytes = read_known(&full, m.len()).ok()?;
+            if want.mtime >= stamp_mtime && sha256(&bytes) != manifest_sha {
+                return None;
+            }
+            manifest_text = Some(String::from_utf8(bytes).ok()?);
+        } else {
+            listed += 1;
+            if want.mtime >= stamp_mtime {
+                racy.push((path, full, m.len()));
+            }
+        }
+    }
+    // The files listed are exactly the manifest's, and the racy ones have its content.
+    let manifest = parse_manifest(&manifest_text?);
+    if manifest.len() != listed {
+        return None;
+    }
+    for (path, full, size) in racy {
+        let bytes = read_known(&full, size).ok()?;
+        if manifest.get(path)?.sha256 != sha256(&bytes) {
+            return None;
+        }
+    }
+    Some(NoOp {
+        files: listed,
+        summary,
+    })
+}
+
+/// Writes the rendered files into OUT (see the module docs for the guarantees). Leaves no stamp
+/// (a render that cannot say what its inputs were cannot be skipped next time).
 pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
+    write_stamped(out, files, None)
+}
+
+/// `write`, and with `stamp` the stamp (`STAMP`) that lets the next render of the same inputs
+/// stop early (`noop`).
+pub fn write_stamped(
+    out: &Path,
+    files: &[OutFile],
+    stamp: Option<&Stamp>,
+) -> Result<Summary, WriteError> {
     for f in files {
         // applied.json is the playbooks' (what runs): a render never writes it.
-        if !is_safe_relative(&f.path) || f.path == MANIFEST || f.path == crate::state::APPLIED {
+        if !is_safe_relative(&f.path)
+            || f.path == MANIFEST
+            || f.path == STAMP
+            || f.path == crate::state::APPLIED
+        {
             return Err(WriteError::BadPath(f.path.clone()));
         }
     }
     match lstat(out)? {
-        Found::Absent => write_fresh(out, files),
-        Found::Dir => write_over(out, files),
+        Found::Absent => write_fresh(out, files, stamp),
+        Found::Dir => write_over(out, files, stamp),
         Found::File(_) => Err(WriteError::Io {
             path: out.to_path_buf(),
             error: io::Error::other("OUT is a file, not a directory"),
@@ -307,7 +464,11 @@ pub fn write(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
 
 /// OUT does not exist: the whole tree is built in a directory beside it and renamed to OUT
 /// once, so that OUT appears complete or not at all.
-fn write_fresh(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
+fn write_fresh(
+    out: &Path,
+    files: &[OutFile],
+    stamp: Option<&Stamp>,
+) -> Result<Summary, WriteError> {
     let name = out.file_name().ok_or_else(|| WriteError::Io {
         path: out.to_path_buf(),
         error: io::Error::other("not a directory name"),
@@ -349,7 +510,7 @@ fn write_fresh(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
             }
         }
     }
-    let r = fill(&stage, files).and_then(|()| {
+    let r = fill(&stage, files, stamp).and_then(|()| {
         // rename(2) replaces only an empty directory: if OUT appeared meanwhile with files in
         // it, this fails and nothing is lost.
         fs::rename(&stage, out).map_err(io_err(out))
@@ -367,9 +528,10 @@ fn write_fresh(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
     }
 }
 
-/// Writes every file and the manifest into the new, empty directory `stage`.
-fn fill(stage: &Path, files: &[OutFile]) -> Result<(), WriteError> {
+/// Writes every file and the manifest (and the stamp) into the new, empty directory `stage`.
+fn fill(stage: &Path, files: &[OutFile], stamp: Option<&Stamp>) -> Result<(), WriteError> {
     let umask = umask_of(stage, true).map_err(io_err(stage))?;
+    let mut metas: Vec<(&str, Meta)> = Vec::with_capacity(files.len() + 1);
     let mut dirs: HashSet<&str> = HashSet::from([""]);
     let manifest = manifest_text(&manifest_of(files));
     let all = files
@@ -393,20 +555,27 @@ fn fill(stage: &Path, files: &[OutFile]) -> Result<(), WriteError> {
             }
         }
         let path = stage.join(rel);
-        create_file(&path, contents, mode, umask).map_err(io_err(&path))?;
+        let meta = create_file(&path, contents, mode, umask).map_err(io_err(&path))?;
+        metas.push((rel, meta));
+    }
+    if let Some(stamp) = stamp {
+        let path = stage.join(STAMP);
+        let text = stamp_text(stamp, &manifest, &metas);
+        create_file(&path, text.as_bytes(), 0o644, umask).map_err(io_err(&path))?;
     }
     Ok(())
 }
 
 /// OUT exists: each new or changed file is staged beside its target and renamed over it; files
 /// already right are not touched; stale files go; the manifest last.
-fn write_over(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
+fn write_over(out: &Path, files: &[OutFile], stamp: Option<&Stamp>) -> Result<Summary, WriteError> {
     let mut dirs = Dirs::new(out);
     dirs.exists(dir_of(MANIFEST))?;
     let old_text = match lstat(&out.join(MANIFEST))? {
         Found::File(m) => {
             let path = out.join(MANIFEST);
-            Some(read_known(&path, m.len()).map_err(io_err(&path))?)
+            let text = read_known(&path, m.len()).map_err(io_err(&path))?;
+            Some((text, Meta::of(&m)))
         }
         Found::Absent => None,
         Found::Dir => {
@@ -417,7 +586,7 @@ fn write_over(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
         }
     };
     let old = parse_manifest(&String::from_utf8_lossy(
-        old_text.as_deref().unwrap_or_default(),
+        old_text.as_ref().map_or(&[][..], |(t, _)| t.as_slice()),
     ));
 
     // 1. Decide what changes; refuse to overwrite files linkis-gen did not write, and refuse a
@@ -425,6 +594,8 @@ fn write_over(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
     let mut todo: Vec<&OutFile> = Vec::new();
     let mut foreign = Vec::new();
     let mut summary = Summary::default();
+    // The metadata of each file as it stays or is written, for the stamp.
+    let mut metas: HashMap<&str, Meta> = HashMap::new();
     for f in files {
         let dest = out.join(&f.path);
         if !dirs.exists(dir_of(&f.path))? {
@@ -446,6 +617,7 @@ fn write_over(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
                         == f.contents.as_bytes();
                 if same && meta.permissions().mode() & 0o7777 == f.mode {
                     summary.unchanged += 1;
+                    metas.insert(&f.path, Meta::of(&meta));
                 } else if !same && !old.contains_key(&f.path) {
                     foreign.push(f.path.clone());
                 } else {
@@ -471,6 +643,15 @@ fn write_over(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
         }
     }
 
+    // A stamp left by an earlier render goes first when anything changes (it would describe a
+    // tree that is no longer there).
+    let stamp_path = out.join(STAMP);
+    dirs.exists(dir_of(STAMP))?;
+    let old_stamp = matches!(lstat(&stamp_path)?, Found::File(_));
+    if old_stamp && (!todo.is_empty() || !stale.is_empty() || stamp.is_none()) {
+        fs::remove_file(&stamp_path).map_err(io_err(&stamp_path))?;
+    }
+
     // 2. Stage every changed file beside its target; on any failure remove what was staged.
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(todo.len());
     let mut created_dirs: Vec<PathBuf> = Vec::new();
@@ -488,12 +669,16 @@ fn write_over(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
         if let Found::File(_) = lstat(&tmp)? {
             fs::remove_file(&tmp).map_err(io_err(&tmp))?;
         }
-        create_file(&tmp, f.contents.as_bytes(), f.mode, umask).map_err(io_err(&tmp))?;
+        let meta = create_file(&tmp, f.contents.as_bytes(), f.mode, umask).map_err(io_err(&tmp))?;
         staged.push((tmp, dest));
-        Ok::<(), WriteError>(())
+        Ok::<Meta, WriteError>(meta)
     };
     for f in &todo {
-        if let Err(e) = stage(f, &mut staged) {
+        let r = stage(f, &mut staged);
+        if let Ok(meta) = r {
+            metas.insert(&f.path, meta);
+        }
+        if let Err(e) = r {
             for (tmp, _) in &staged {
                 let _ = fs::remove_file(tmp);
             }
@@ -535,18 +720,42 @@ fn write_over(out: &Path, files: &[OutFile]) -> Result<Summary, WriteError> {
     }
 
     // 5. The manifest, last.
-    let manifest = out.join(MANIFEST);
     let text = manifest_text(&manifest_of(files));
-    if old_text.as_deref() != Some(text.as_bytes()) {
-        dirs.create(dir_of(MANIFEST), &mut Vec::new())?;
-        let tmp = tmp_path(&manifest);
-        if let Found::File(_) = lstat(&tmp)? {
-            fs::remove_file(&tmp).map_err(io_err(&tmp))?;
+    let manifest_meta = match old_text {
+        Some((old, meta)) if old == text.as_bytes() => meta,
+        _ => replace_file(&mut dirs, MANIFEST, text.as_bytes())?,
+    };
+
+    // 6. The stamp, after everything it describes.
+    if let Some(stamp) = stamp {
+        let mut entries: Vec<(&str, Meta)> = Vec::with_capacity(files.len() + 1);
+        for f in files {
+            match metas.get(f.path.as_str()) {
+                Some(m) => entries.push((&f.path, *m)),
+                None => return Ok(summary),
+            }
         }
-        create_file(&tmp, text.as_bytes(), 0o644, 0o777).map_err(io_err(&tmp))?;
-        fs::rename(&tmp, &manifest).map_err(io_err(&manifest))?;
+        entries.push((MANIFEST, manifest_meta));
+        replace_file(
+            &mut dirs,
+            STAMP,
+            stamp_text(stamp, &text, &entries).as_bytes(),
+        )?;
     }
     Ok(summary)
+}
+
+/// Writes one of linkis-gen's own files (`rel`) through a temporary file and a rename.
+fn replace_file(dirs: &mut Dirs, rel: &str, bytes: &[u8]) -> Result<Meta, WriteError> {
+    dirs.create(dir_of(rel), &mut Vec::new())?;
+    let path = dirs.out.join(rel);
+    let tmp = tmp_path(&path);
+    if let Found::File(_) = lstat(&tmp)? {
+        fs::remove_file(&tmp).map_err(io_err(&tmp))?;
+    }
+    let meta = create_file(&tmp, bytes, 0o644, 0o777).map_err(io_err(&tmp))?;
+    fs::rename(&tmp, &path).map_err(io_err(&path))?;
+    Ok(meta)
 }
 
 fn tmp_path(dest: &Path) -> PathBuf {

@@ -24,12 +24,13 @@ fn render(spec: &str, out: &Path) -> Output {
     bin(&["render", spec, "-o", out.to_str().unwrap()])
 }
 
-/// Every file under `dir`: relative path → (bytes, mode).
+/// Every file under `dir`: relative path → (bytes, mode). Not the stamp, which records this
+/// checkout's mtimes (src/write.rs).
 fn tree(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
+        .filter(|e| e.file_type().is_file() && !e.path().ends_with(linkis_gen::write::STAMP))
         .map(|e| {
             let rel = e
                 .path()
@@ -304,4 +305,198 @@ fn no_generated_file_holds_a_secret_or_a_well_known_token() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!out.exists());
     assert!(!String::from_utf8_lossy(&o.stderr).contains("s3cr3t-Passw0rd"));
+}
+
+/// Every entry under `dir` with symbolic links as links (for "nothing was written").
+fn entries(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+            let bytes = e
+                .file_type()
+                .is_file()
+                .then(|| std::fs::read(e.path()).unwrap());
+            (rel, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn a_re_render_of_the_same_inputs_is_a_no_op_and_check_still_compares_content() {
+    let out = tmp("noop");
+    let spec = "examples/guide-100-users.yaml";
+    let first = render(spec, &out);
+    assert!(first.status.success());
+    let stamp = std::fs::read_to_string(out.join(linkis_gen::write::STAMP)).unwrap();
+    assert!(
+        stamp.contains("\ninputs ") && stamp.contains(" 0644 PLAN.md\n"),
+        "{stamp}"
+    );
+    // The re-render stops after validation: no template is even loaded (the phase timers of
+    // LINKIS_GEN_TIMINGS show it), and it says the same as a render that compared every file.
+    let timed = |spec: &str| {
+        Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+            .args(["render", spec, "-o", out.to_str().unwrap()])
+            .env("LINKIS_GEN_TIMINGS", "1")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap()
+    };
+    let again = timed(spec);
+    assert!(again.status.success());
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("timing: templates"));
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(said.contains(" 0 written, "), "{said}");
+
+    // A hand edit that keeps the size and the mtime may escape the fast path (as it escapes make
+    // and git), but `--check` compares content and finds it.
+    let plan = out.join("PLAN.md");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let mtime = std::fs::metadata(&plan).unwrap().modified().unwrap();
+    std::fs::write(&plan, text.replacen("Linkis plan", "Linkis PLAN", 1)).unwrap();
+    let f = std::fs::File::options().write(true).open(&plan).unwrap();
+    f.set_modified(mtime).unwrap();
+    drop(f);
+    let check = bin(&["render", spec, "-o", out.to_str().unwrap(), "--check"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("changed: PLAN.md"));
+
+    // An edit that changes the mtime is rendered over; so is any change of the inputs.
+    std::fs::write(&plan, "edited\n").unwrap();
+    let o = timed(spec);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("timing: templates"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(" 1 written, "));
+    assert_eq!(std::fs::read_to_string(&plan).unwrap(), text);
+    let o = render("examples/guide-300-users.yaml", &out);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains(" 0 written, "));
+    // What runs changes the inputs too: the change summary is printed, and again when nothing
+    // else changed (from the stamp).
+    let state = out.join(".linkis-gen/state.json");
+    std::fs::copy(&state, out.join(".linkis-gen/applied.json")).unwrap();
+    let a = render("examples/guide-300-users.yaml", &out);
+    let b = render("examples/guide-300-users.yaml", &out);
+    let (a, b) = (
+        String::from_utf8_lossy(&a.stdout),
+        String::from_utf8_lossy(&b.stdout),
+    );
+    assert!(a.starts_with("changes against applied.json"), "{a}");
+    assert_eq!(a.lines().next(), b.lines().next());
+    assert!(b.contains(" 0 written, "), "{b}");
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn symbolic_links_in_out_are_refused_and_nothing_is_written() {
+    let root = tmp("links");
+    let out = root.join("out");
+    let spec = "examples/guide-50-users.yaml";
+    assert!(render(spec, &out).status.success());
+    let elsewhere = root.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("keep"), "keep\n").unwrap();
+
+    // A directory of OUT replaced by a link: written paths go through it.
+    std::fs::rename(out.join("hosts"), root.join("hosts-moved")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere", out.join("hosts")).unwrap();
+    let before = (
+        entries(&root),
+        std::fs::read(out.join(".linkis-gen/manifest")).unwrap(),
+    );
+    for args in [vec![], vec!["--check"]] {
+        let mut a = vec!["render", spec, "-o", out.to_str().unwrap()];
+        a.extend(args);
+        let o = bin(&a);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("hosts is a symbolic link (to ../elsewhere)"),
+            "{err}"
+        );
+    }
+    let after = (
+        entries(&root),
+        std::fs::read(out.join(".linkis-gen/manifest")).unwrap(),
+    );
+    assert_eq!(before, after, "nothing written");
+
+    // A path only removed (a host gone from the spec) behind a link: refused too, nothing
+    // deleted in the link's target.
+    std::fs::remove_file(out.join("hosts")).unwrap();
+    std::fs::rename(root.join("hosts-moved"), out.join("hosts")).unwrap();
+    let s1 = out.join("hosts/s1");
+    std::fs::rename(&s1, elsewhere.join("s1")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("s1"), &s1).unwrap();
+    let before = entries(&root);
+    let o = render("examples/single-node.yaml", &out);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("s1 is a symbolic link"));
+    assert_eq!(entries(&root), before, "nothing removed through the link");
+
+    // OUT itself a link: refused (give the real directory).
+    let link = root.join("out-link");
+    std::os::unix::fs::symlink(&out, &link).unwrap();
+    let o = render(spec, &link);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("out-link is a symbolic link"));
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[test]
+fn a_huge_spec_on_stdin_is_refused_after_reading_only_the_limit() {
+    use std::io::Write as _;
+    let out = tmp("huge-stdin");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+        .args(["validate", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // 1 GiB offered; the writer stops when linkis-gen closes the pipe.
+    let writer = std::thread::spawn(move || {
+        let block = vec![b'#'; 1 << 20];
+        let mut sent = 0usize;
+        while sent < 1 << 30 {
+            if stdin.write_all(&block).is_err() {
+                break;
+            }
+            sent += block.len();
+        }
+        sent
+    });
+    let o = child.wait_with_output().unwrap();
+    let sent = writer.join().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error[spec-too-large]") && err.contains("reading stopped"),
+        "{err}"
+    );
+    // Read up to the limit (2 MiB) and then stopped: the rest was never taken from the pipe.
+    assert!(sent < 16 << 20, "{sent} bytes were read");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn the_speed_table_is_the_benchmarks_and_docs_include_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/output.md")).unwrap();
+    assert!(
+        doc.contains("(bench/render-scale.md)"),
+        "docs/output.md links the table"
+    );
+    let table = std::fs::read_to_string(root.join("docs/bench/render-scale.md")).unwrap();
+    assert!(
+        table.starts_with("<!-- Written by benches/render-scale.sh"),
+        "written by the script"
+    );
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("| 2000 |"))
+        .expect("a 2,000-host row");
+    assert_eq!(row.matches('|').count(), 11, "{row}");
+    assert!(table.contains("At 2,000 hosts: fresh "), "{table}");
 }
