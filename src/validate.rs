@@ -1564,6 +1564,18 @@ fn firewall(c: &Ctx, d: &mut Vec<Diagnostic>) {
             );
         }
     }
+    for (i, a) in c.spec.monitoring.scrapers.iter().enumerate() {
+        if !is_addr_or_cidr(a) {
+            d.push(
+                Diagnostic::error(
+                    "firewall",
+                    join_index("monitoring.scrapers", i),
+                    format!("`{a}` is a name; the firewall lets scrapers in by IP address or CIDR"),
+                )
+                .hint("write the scraper's IPv4/IPv6 address or CIDR, or set security.firewall: false"),
+            );
+        }
+    }
     if c.spec.storage.engine_ports.is_none() {
         d.push(
             Diagnostic::error(

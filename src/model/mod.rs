@@ -172,7 +172,8 @@ pub fn resolve(plan: &Plan) -> Model {
         &model.hosts,
         model.platform.engine_ports.as_deref(),
         &front::web_ports(&spec.gateway.web),
-        Vec::new(),
+        // The scrapers reach the metrics endpoints, which are the services' own ports.
+        model.monitoring.scrapers.clone(),
     );
     model.engineconn_root_dir = engineconn_root_dir(&model);
     model.logs = logs::resolve(
