@@ -221,7 +221,12 @@ fn a_1_8_postgresql_bootstrap_uses_the_pg_files_psql_and_the_single_gateway_toke
     assert!(defaults.contains("  - psql\n") && !defaults.contains("PGPASSWORD"));
     assert!(defaults.contains("PGPASSFILE: \"{{ linkis_db_private.path }}/pgpass\""));
     let db = get(&files, "roles/linkis_db/tasks/main.yml");
-    assert!(db.contains("*:*:*:*:{{ linkis_db_password | replace(linkis_db_private_bs, linkis_db_private_bs ~ linkis_db_private_bs) | replace(':', linkis_db_private_bs ~ ':') }}"), "{db}");
+    assert!(
+        db.contains(
+            "*:*:*:*:{{ linkis_db_password\n                       | replace(linkis_db_private_bs, linkis_db_private_bs ~ linkis_db_private_bs)\n                       | replace(':', linkis_db_private_bs ~ ':') }}\n"
+        ),
+        "{db}"
+    );
 }
 
 #[test]
