@@ -592,17 +592,23 @@ fn a_hostile_password_bootstraps_a_real_mariadb_and_never_shows_on_a_command_lin
     assert_eq!(count(), "2\t4\t1\t2");
     let java = env.tmp.join("bin/java");
     e2e_common::write(&java, "#!/bin/bash\nsleep 600\n", 0o755);
-    let mut engine = Command::new(&java)
-        .args([
+    // Its own process group, so that its sleep goes with it.
+    let mut engine = std::os::unix::process::CommandExt::process_group(
+        Command::new(&java).args([
             "-Xmx1g",
             "org.apache.linkis.engineconn.launch.EngineConnServer",
             "--engineconn-conf",
-        ])
-        .spawn()
-        .unwrap();
+        ]),
+        0,
+    )
+    .spawn()
+    .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     let (ok, stdout) = env.site(&["--tags", "clear-server"]);
-    let _ = engine.kill();
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--"])
+        .arg(format!("-{}", engine.id()))
+        .status();
     let _ = engine.wait();
     assert!(ok, "{stdout}");
     assert!(
