@@ -84,7 +84,74 @@ pub struct ConfFacts {
     pub public_module: &'static str,
     /// The heap `sbin/ext` falls back to when `linkis-env.sh` sets none.
     pub default_heap: &'static str,
+    /// The rows `sbin/clear-server.sh` deletes on a cold start (MySQL only), in its order; empty
+    /// where the release has no clear-server.sh. linkis_clear_server deletes the same rows itself.
+    pub clear_server_deletes: &'static [ClearDelete],
+    /// The main class of an engine's JVM (EngineConnServer): a java process whose command line
+    /// names it is an engine, still running when its ECM stopped (`KillMode=process`).
+    pub engine_main_class: &'static str,
 }
+
+/// One `DELETE` of clear-server.sh: a table of the manager, and the rows of it (all when None).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct ClearDelete {
+    pub table: &'static str,
+    /// The WHERE condition, standard SQL (single-quoted strings).
+    pub filter: Option<&'static str>,
+}
+
+/// linkis-dist/package/sbin/clear-server.sh of 1.3.2 (and, unchanged, 1.4.0 to 1.8.0; 1.4.0+ runs
+/// it for `dbType == mysql` only).
+const CLEAR_SERVER_1_3_2: &[ClearDelete] = &[
+    ClearDelete {
+        table: "linkis_cg_manager_label_value_relation",
+        filter: Some("label_value_key = 'alias'"),
+    },
+    ClearDelete {
+        table: "linkis_cg_manager_label_value_relation",
+        filter: Some("label_value_key = 'serviceName'"),
+    },
+    ClearDelete {
+        table: "linkis_cg_manager_label_value_relation",
+        filter: Some("label_value_key = 'instance'"),
+    },
+    ClearDelete {
+        table: "linkis_cg_manager_label",
+        filter: Some("label_key = 'engineInstance' OR label_key = 'emInstance'"),
+    },
+    ClearDelete {
+        table: "linkis_cg_manager_label_service_instance",
+        filter: None,
+    },
+    ClearDelete {
+        table: "linkis_cg_manager_linkis_resources",
+        filter: None,
+    },
+    ClearDelete {
+        table: "linkis_cg_manager_service_instance_metrics",
+        filter: None,
+    },
+    ClearDelete {
+        table: "linkis_cg_manager_lock",
+        filter: None,
+    },
+    ClearDelete {
+        table: "linkis_cg_manager_label_resource",
+        filter: None,
+    },
+    ClearDelete {
+        table: "linkis_cg_manager_service_instance",
+        filter: None,
+    },
+    ClearDelete {
+        table: "linkis_cg_manager_engine_em",
+        filter: None,
+    },
+];
+
+/// org.apache.linkis.engineconn.launch.EngineConnServer (linkis-engineconn-core), the same in
+/// 1.1.3, 1.3.2, 1.4.0 and 1.8.0.
+const ENGINE_MAIN_CLASS: &str = "org.apache.linkis.engineconn.launch.EngineConnServer";
 
 /// Switches that differ between lines. Templates read these instead of comparing versions.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
@@ -385,6 +452,8 @@ const CONF_1_1: ConfFacts = ConfFacts {
     tokens: TOKENS_1_1,
     public_module: PUBLIC_MODULE,
     default_heap: "512M",
+    clear_server_deletes: &[],
+    engine_main_class: ENGINE_MAIN_CLASS,
 };
 const CONF_1_2: ConfFacts = ConfFacts {
     tokens: TOKENS_1_2,
@@ -402,6 +471,7 @@ const CONF_1_3_1: ConfFacts = ConfFacts {
 };
 const CONF_1_3_2: ConfFacts = ConfFacts {
     tokens: TOKENS_1_3_2,
+    clear_server_deletes: CLEAR_SERVER_1_3_2,
     ..CONF_1_3_1
 };
 const CONF_1_7: ConfFacts = ConfFacts {

@@ -153,17 +153,21 @@ fn setup(name: &str, db_port: u16) -> (PathBuf, PathBuf) {
     // A stub release: LINKIS_HOME under linkis-package/, plus what must not be unpacked.
     // The release's db/ files: our own small schema and seed (tests/db_fixture/).
     let fixture = |f: &str| fs::read_to_string(Path::new("tests/db_fixture").join(f)).unwrap();
-    let (ddl, dml) = (fixture("linkis_ddl.sql"), fixture("linkis_dml.sql"));
+    // The DDL with the manager tables clear-server empties (linkis_clear_server deletes from them).
+    let (ddl, dml) = (
+        fixture("linkis_ddl.sql") + &fixture("linkis_manager_ddl.sql"),
+        fixture("linkis_dml.sql"),
+    );
     let tarball = stub_release(
         &tmp,
         "stub",
         &[
             ("linkis-package/lib/linkis-commons/stub.jar", "jar", 0o644),
             ("bin/install.sh", "#!/bin/sh\nexit 1\n", 0o755),
-            // Records each run, and what conf/db.sh told it, instead of emptying tables.
+            // Linkis' script, which the role must never run (it deletes the rows itself).
             (
                 "linkis-package/sbin/clear-server.sh",
-                "#!/bin/bash\n. \"${LINKIS_HOME}/conf/db.sh\"\necho \"$MYSQL_HOST $MYSQL_USER $MYSQL_PASSWORD\" >> \"${LINKIS_HOME}/cleared\"\n",
+                "#!/bin/bash\necho ran >> \"${LINKIS_HOME}/cleared\"\n",
                 0o755,
             ),
             ("linkis-package/db/linkis_ddl.sql", &ddl, 0o644),
@@ -493,14 +497,15 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
             fs::read_to_string(out.join("nginx/linkis.conf")).unwrap()
         );
     }
-    // Nothing of Linkis runs (a cold start): clear-server.sh ran once, on the first manager host
-    // only, with the DB from conf/db.sh and the password from its environment only.
+    // Nothing of Linkis runs (a cold start): the role emptied the manager's tables itself (over a
+    // private option file); Linkis' clear-server.sh, which puts the password on mysql's command
+    // line, never ran.
     let cleared = |h: &str| tmp.join("hosts").join(h).join("LinkisInstall/cleared");
+    assert!(!cleared("h1").exists() && !cleared("h2").exists());
     assert_eq!(
-        fs::read_to_string(cleared("h1")).unwrap(),
-        format!("127.0.0.1 linkis {DB_PASSWORD}\n")
+        db.root("SELECT COUNT(*) FROM linkis.linkis_cg_manager_service_instance"),
+        "0"
     );
-    assert!(!cleared("h2").exists());
     assert_eq!(mode(&tmp.join("hosts/h1/LinkisInstall/conf/db.sh")), 0o640);
     let db_sh = fs::read_to_string(tmp.join("hosts/h1/LinkisInstall/conf/db.sh")).unwrap();
     assert!(db_sh.contains("MYSQL_HOST=127.0.0.1\n"), "{db_sh}");
@@ -623,13 +628,12 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
         "HDFS directories created again"
     );
     assert!(
-        second.contains("clear-server.sh not run: Linkis still runs on h2 (port 20303)"),
+        second.contains(
+            "Manager rows not cleared (clear-server): Linkis still runs on h2 (port 20303)"
+        ),
         "{second}"
     );
-    assert_eq!(
-        fs::read_to_string(cleared("h1")).unwrap().lines().count(),
-        1
-    );
+    assert!(!cleared("h1").exists());
     assert!(
         changed.values().all(|c| *c == 0),
         "second run changed something: {changed:?}\n{second}"

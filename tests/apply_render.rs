@@ -277,24 +277,32 @@ fn site_yml_starts_stage_by_stage_and_stop_yml_follows_linkis_stop_order() {
     for tag in ["preflight", "install", "configure", "services", "verify"] {
         assert!(site.contains(&format!("tags: [{tag}")), "{tag}");
     }
-    // 1.1.3 has no clear-server.sh; 1.3.2 runs it once, from linkis_clear_server_host, only
-    // when every host of the cluster is in the run and none runs Linkis (a cold start).
+    // 1.1.3 has no clear-server.sh; for 1.3.2 the role deletes the same rows once, from
+    // linkis_clear_server_host, only when every host of the cluster is in the run and none runs
+    // Linkis (a cold start), never running the script (it puts the password on a command line).
     assert!(!site.contains("role: linkis_clear_server"));
     let files = render_file("examples/guide-300-users.yaml");
     let site = get(&files, "site.yml").to_string();
     assert!(site.contains("    - role: linkis_clear_server\n"));
     let clear = get(&files, "roles/linkis_clear_server/tasks/main.yml");
-    assert_eq!(clear.matches("clear-server.sh\"").count(), 1);
+    assert_eq!(clear.matches("clear-server.sh\"").count(), 0);
     assert!(clear.contains("delegate_to: \"{{ linkis_clear_server_host }}\"\n"));
     assert!(
         get(&files, "inventory/group_vars/all/main.yml")
             .contains("linkis_clear_server_host: s11\n")
     );
     assert!(
-        clear.contains("(linkis_clear_server_outside + linkis_clear_server_busy) | length == 0\n")
+        clear.contains(
+            "(linkis_clear_server_outside + linkis_clear_server_busy) | length == 0 }}\"\n"
+        )
     );
     assert!(!clear.contains("linkis_install_fresh"));
-    assert!(clear.contains("MYSQL_PASSWORD: \"{{ linkis_db_password }}\"\n"));
+    assert!(!clear.contains("MYSQL_PASSWORD"));
+    assert!(
+        clear.contains(
+            "\"--defaults-extra-file={{ linkis_clear_server_private.path }}/client.cnf\"\n"
+        )
+    );
     assert!(!get(&files, "roles/linkis_configure/templates/db.sh.j2").contains("MYSQL_PASSWORD"));
     assert!(get(&files, "ansible.cfg").contains("\npipelining = True\n"));
     let restart = get(&files, "restart.yml");

@@ -9,6 +9,7 @@ use conf_common::get;
 use linkis_gen::load::Source;
 use linkis_gen::render::{self, OutFile, RenderOptions};
 use serde_norway::Value;
+use std::fs;
 
 fn render_spec(text: &str) -> Vec<OutFile> {
     let src = Source::new("spec.yaml", text.as_bytes().to_vec());
@@ -152,18 +153,38 @@ fn a_1_3_2_mysql_bootstrap_seeds_yarn_kerberos_tokens_and_the_spec_engine_versio
     // clear-server.sh runs from its own role (since the bed's merge), after the bootstrap.
     assert!(site.contains("    - role: linkis_clear_server\n"));
     assert!(site.find("role: linkis_db") < site.find("role: linkis_clear_server"));
-    // Every task that carries the DB password is no_log.
+    // The password only in a private option file, the client's first option, never in its
+    // environment; every task that carries it is no_log.
+    let defaults = get(&files, "roles/linkis_db/defaults/main.yml");
+    assert!(
+        defaults.contains(
+            "  - mysql\n  # An option file of the client's own: the first option, or the client ignores it.\n  - \"--defaults-extra-file={{ linkis_db_private.path }}/client.cnf\"\n"
+        ),
+        "{defaults}"
+    );
+    assert!(!defaults.contains("MYSQL_PWD") && !defaults.contains("linkis_db_password"));
+    assert!(db.contains("mode: \"0600\"") && db.contains("mode: \"0700\""));
+    assert!(db.contains("  always:\n    - name: Remove the private directory"));
     let mut task = String::new();
+    let mut secret_tasks = 0;
     for line in db.lines().chain(["- name: end"]) {
-        if line.starts_with("- name:") || line.starts_with("    - name:") {
-            if task.contains("linkis_db_client_env") {
+        if line.trim_start().starts_with("- name:") {
+            if task.contains("linkis_db_password") {
                 assert!(task.contains("no_log: true"), "{task}");
+                secret_tasks += 1;
             }
             task.clear();
         }
         task.push_str(line);
         task.push('\n');
     }
+    assert_eq!(secret_tasks, 1, "one task writes the option file");
+    // clear-server: the release's DELETEs, from the catalog, not Linkis' script.
+    let clear = get(&files, "roles/linkis_clear_server/tasks/main.yml");
+    assert!(!clear.contains("clear-server.sh\""), "{clear}");
+    assert!(!clear.contains("MYSQL_PASSWORD"));
+    assert!(clear.contains("DELETE FROM linkis_cg_manager_engine_em;"));
+    assert!(clear.contains("ENGINE_CLASS: org.apache.linkis.engineconn.launch.EngineConnServer"));
 }
 
 #[test]
@@ -197,7 +218,15 @@ fn a_1_8_postgresql_bootstrap_uses_the_pg_files_psql_and_the_single_gateway_toke
     // PostgreSQL strings take backslashes literally: only quotes are doubled.
     assert!(!sql.contains(r"replace('\\', '\\\\')"), "{sql}");
     let defaults = get(&files, "roles/linkis_db/defaults/main.yml");
-    assert!(defaults.contains("  - psql\n") && defaults.contains("PGPASSWORD"));
+    assert!(defaults.contains("  - psql\n") && !defaults.contains("PGPASSWORD"));
+    assert!(defaults.contains("PGPASSFILE: \"{{ linkis_db_private.path }}/pgpass\""));
+    let db = get(&files, "roles/linkis_db/tasks/main.yml");
+    assert!(
+        db.contains(
+            "*:*:*:*:{{ linkis_db_password\n                       | replace(linkis_db_private_bs, linkis_db_private_bs ~ linkis_db_private_bs)\n                       | replace(':', linkis_db_private_bs ~ ':') }}\n"
+        ),
+        "{db}"
+    );
 }
 
 #[test]
@@ -265,4 +294,350 @@ auth: { admin_user: admin }"#,
     );
     assert_eq!(gv["linkis_ecm_python"].as_str(), Some("python3"));
     assert_eq!(gv["linkis_job_users"][0].as_str(), Some("admin"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against a real MariaDB (tests/e2e_common): the password reaches the client through a private
+// 0600 option file only, whatever it contains, and never a command line or an environment.
+
+#[allow(dead_code)] // stub_release, read_request: the other e2e tests'
+mod e2e_common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Every character the brief names (`\ $ # ' " % ; & | { }`) and spaces, one of them leading; a
+/// backslash last, where an option file's closing quote would be escaped by a careless writer.
+const HOSTILE_PASSWORD: &str = r#" p\w $HOME #c 'q' "d" %s ; & | { } end\"#;
+
+/// Per-host ports away from Linkis' defaults and the other e2e tests'.
+const E2E_PORTS: &str = "{ eureka: 44303, gateway: 44001, publicservice: 44105, linkismanager: 44101, entrance: 44104, engineconnmanager: 44102 }";
+
+/// What a sampler of /proc saw while it ran.
+#[derive(Default)]
+struct Seen {
+    samples: usize,
+    /// Command lines of database clients that carried an option file.
+    clients: Vec<String>,
+    /// `pid: where` of every process whose command line or environment held the secret.
+    leaks: Vec<String>,
+}
+
+/// Reads /proc/*/cmdline and /proc/*/environ of every process, again and again, until stopped.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Seen>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sampler {
+    fn start(secret: &'static str) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let (s, n) = (stop.clone(), seen.clone());
+        let me = std::process::id().to_string();
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                let Ok(dir) = fs::read_dir("/proc") else {
+                    return;
+                };
+                for e in dir.flatten() {
+                    let pid = e.file_name().to_string_lossy().to_string();
+                    if !pid.bytes().all(|b| b.is_ascii_digit()) || pid == me {
+                        continue;
+                    }
+                    for what in ["cmdline", "environ"] {
+                        let Ok(bytes) = fs::read(e.path().join(what)) else {
+                            continue;
+                        };
+                        let text = String::from_utf8_lossy(&bytes).replace('\0', " ");
+                        let mut seen = n.lock().unwrap();
+                        if text.contains(secret) {
+                            seen.leaks.push(format!("{pid} {what}: {text}"));
+                        }
+                        if what == "cmdline"
+                            && text.contains("mysql")
+                            && text.contains("--defaults-extra-file=")
+                        {
+                            seen.clients.push(text);
+                        }
+                    }
+                }
+                n.lock().unwrap().samples += 1;
+            }
+        });
+        Sampler {
+            stop,
+            seen,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> Seen {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap();
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+struct Local {
+    tmp: PathBuf,
+}
+
+impl Local {
+    /// One host, h1, on a local connection: a 1.3.2 spec whose database user is `linkis` at
+    /// 127.0.0.1:`db_port`, LINKIS_HOME with the fixture's db/ files (the install role is not
+    /// run), the vault values in an extra-vars file.
+    fn new(name: &str, db_port: u16) -> Local {
+        let tmp = std::env::temp_dir().join(format!("linkis-gen-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(tmp.join("private")).unwrap();
+        fs::create_dir_all(tmp.join("systemd")).unwrap();
+        let home = tmp.join("home");
+        let fixture = |f: &str| fs::read_to_string(Path::new("tests/db_fixture").join(f)).unwrap();
+        e2e_common::write(
+            &home.join("db/linkis_ddl.sql"),
+            &(fixture("linkis_ddl.sql") + &fixture("linkis_manager_ddl.sql")),
+            0o644,
+        );
+        e2e_common::write(
+            &home.join("db/linkis_dml.sql"),
+            &fixture("linkis_dml.sql"),
+            0o644,
+        );
+        fs::create_dir_all(home.join("conf")).unwrap();
+        let spec = format!(
+            r#"version: 1
+cluster: {{ name: t, linkis_version: "1.3.2", package: files/linkis.tar.gz, deploy_user: root, prefer_ip: true }}
+database:
+  host: 127.0.0.1
+  port: {db_port}
+  name: linkis
+  user: linkis
+  password: {{ vault: vault_linkis_db_password }}
+sizing:
+  concurrent_users: 2
+  engines:
+    python: {{ memory: 1G, cores: 1, version: python3 }}
+host_defaults: {{ memory: 64G, cores: 8 }}
+hosts:
+  - {{ name: h1, address: 127.0.0.1, ports: {E2E_PORTS} }}
+"#
+        );
+        fs::write(tmp.join("spec.yaml"), spec).unwrap();
+        e2e_common::sh(
+            Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+                .arg("render")
+                .arg(tmp.join("spec.yaml"))
+                .arg("-o")
+                .arg(tmp.join("out")),
+        );
+        let group = e2e_common::sh(Command::new("id").arg("-gn"));
+        let vars = [
+            ("ansible_connection", "local".to_string()),
+            (
+                "ansible_python_interpreter",
+                "\"{{ ansible_playbook_python }}\"".to_string(),
+            ),
+            ("linkis_install_dir", home.display().to_string()),
+            ("linkis_deploy_group", group),
+            (
+                "linkis_systemd_dir",
+                tmp.join("systemd").display().to_string(),
+            ),
+            (
+                "linkis_private_tmp",
+                tmp.join("private").display().to_string(),
+            ),
+        ];
+        let mut local = String::from("all:\n  hosts:\n    h1:\n");
+        for (k, v) in vars {
+            local.push_str(&format!("      {k}: {v}\n"));
+        }
+        fs::write(tmp.join("local.yml"), local).unwrap();
+        let gv = fs::read_to_string(tmp.join("out/inventory/group_vars/all/main.yml")).unwrap();
+        let mut secrets = BTreeMap::new();
+        for n in gv
+            .split("linkis_vault_variables:\n")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .map_while(|l| l.strip_prefix("  - "))
+        {
+            let v = if n == "vault_linkis_db_password" {
+                HOSTILE_PASSWORD.to_string()
+            } else {
+                format!("e2e-{n}")
+            };
+            secrets.insert(n.to_string(), serde_json::Value::String(v));
+        }
+        fs::write(
+            tmp.join("secrets.json"),
+            serde_json::to_string(&secrets).unwrap(),
+        )
+        .unwrap();
+        fs::write(
+            tmp.join("ansible.cfg"),
+            "[defaults]\nhost_key_checking = False\nstdout_callback = default\n",
+        )
+        .unwrap();
+        Local { tmp }
+    }
+
+    /// site.yml with `args`; (succeeded, stdout + stderr).
+    fn site(&self, args: &[&str]) -> (bool, String) {
+        let out = e2e_common::run(
+            Command::new("ansible-playbook")
+                .current_dir(&self.tmp)
+                .arg("-i")
+                .arg(self.tmp.join("out/inventory/hosts.yml"))
+                .arg("-i")
+                .arg(self.tmp.join("local.yml"))
+                .arg(self.tmp.join("out/site.yml"))
+                .args(args)
+                .arg("-e")
+                .arg(format!("@{}", self.tmp.join("secrets.json").display()))
+                .env("ANSIBLE_NOCOLOR", "1")
+                .env("ANSIBLE_FORCE_COLOR", "0")
+                .env("ANSIBLE_LOCAL_TEMP", self.tmp.join("ansible-local"))
+                .env("ANSIBLE_REMOTE_TEMP", self.tmp.join("ansible-remote"))
+                .env("ANSIBLE_CONFIG", self.tmp.join("ansible.cfg")),
+        );
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    }
+
+    /// The private directories left behind (none, after any run).
+    fn private_left(&self) -> Vec<String> {
+        fs::read_dir(self.tmp.join("private"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect()
+    }
+}
+
+/// The password in an SQL string literal (MariaDB's default sql_mode: backslash escapes).
+fn sql_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+#[test]
+#[ignore = "needs root, ansible-core, mariadbd and mysql; run by .ci/hardening.sh"]
+fn a_hostile_password_bootstraps_a_real_mariadb_and_never_shows_on_a_command_line() {
+    let db_dir = std::env::temp_dir().join(format!("linkis-gen-dbpw-db-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&db_dir);
+    let db = e2e_common::MariaDb::start(&db_dir);
+    db.root(&format!(
+        "CREATE USER 'linkis'@'127.0.0.1' IDENTIFIED BY {}; GRANT ALL ON *.* TO 'linkis'@'127.0.0.1';",
+        sql_literal(HOSTILE_PASSWORD)
+    ));
+    let env = Local::new("dbpw", db.port);
+
+    // The bootstrap, watched: -vvv prints every command Ansible runs, the sampler every process.
+    let sampler = Sampler::start(HOSTILE_PASSWORD);
+    let (ok, stdout) = env.site(&["--tags", "db", "-vvv"]);
+    let seen = sampler.finish();
+    assert!(ok, "{stdout}");
+    assert!(
+        seen.leaks.is_empty(),
+        "the password on a command line or in an environment: {:?}",
+        seen.leaks
+    );
+    assert!(
+        seen.samples > 10,
+        "the sampler hardly ran: {}",
+        seen.samples
+    );
+    assert!(
+        !seen.clients.is_empty(),
+        "the sampler never caught a mysql client ({} samples): it proves nothing",
+        seen.samples
+    );
+    assert!(
+        !stdout.contains(HOSTILE_PASSWORD),
+        "-vvv shows the password"
+    );
+    assert!(!stdout.contains("MYSQL_PWD"), "{stdout}");
+    assert_eq!(env.private_left(), Vec::<String>::new());
+
+    // The client logged in with exactly that password: the schema and seed are in.
+    assert_eq!(
+        db.root("SELECT COUNT(*) FROM linkis.linkis_mg_gateway_auth_token"),
+        "5"
+    );
+    assert_eq!(
+        db.root("SELECT token_name FROM linkis.linkis_mg_gateway_auth_token WHERE id = 2"),
+        "e2e-vault_linkis_token_bml"
+    );
+
+    // clear-server: rows of a cluster that ran. An engine (a java process whose command line
+    // names EngineConnServer) outlived its ECM: the rows stay.
+    let rows = fs::read_to_string("tests/db_fixture/linkis_manager_rows.sql").unwrap();
+    db.root(&format!("USE linkis; {rows}"));
+    let count = || {
+        db.root(
+            "SELECT (SELECT COUNT(*) FROM linkis.linkis_cg_manager_service_instance), \
+             (SELECT COUNT(*) FROM linkis.linkis_cg_manager_label_value_relation), \
+             (SELECT COUNT(*) FROM linkis.linkis_cg_manager_lock), \
+             (SELECT COUNT(*) FROM linkis.linkis_cg_manager_label WHERE label_key IN ('engineInstance', 'emInstance'))",
+        )
+    };
+    assert_eq!(count(), "2\t4\t1\t2");
+    let java = env.tmp.join("bin/java");
+    e2e_common::write(&java, "#!/bin/bash\nsleep 600\n", 0o755);
+    // Its own process group, so that its sleep goes with it.
+    let mut engine = std::os::unix::process::CommandExt::process_group(
+        Command::new(&java).args([
+            "-Xmx1g",
+            "org.apache.linkis.engineconn.launch.EngineConnServer",
+            "--engineconn-conf",
+        ]),
+        0,
+    )
+    .spawn()
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (ok, stdout) = env.site(&["--tags", "clear-server"]);
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--"])
+        .arg(format!("-{}", engine.id()))
+        .status();
+    let _ = engine.wait();
+    assert!(ok, "{stdout}");
+    assert!(
+        stdout.contains("Linkis still runs on h1 (engines 1)"),
+        "{stdout}"
+    );
+    assert_eq!(count(), "2\t4\t1\t2", "rows deleted under a running engine");
+
+    // Nothing runs: the rows of clear-server.sh go, the others stay; the password again only in
+    // the private file, removed afterwards.
+    let sampler = Sampler::start(HOSTILE_PASSWORD);
+    let (ok, stdout) = env.site(&["--tags", "clear-server", "-vvv"]);
+    let seen = sampler.finish();
+    assert!(ok, "{stdout}");
+    assert!(seen.leaks.is_empty(), "{:?}", seen.leaks);
+    assert!(!stdout.contains(HOSTILE_PASSWORD));
+    assert_eq!(count(), "0\t1\t0\t0", "{stdout}");
+    assert_eq!(
+        db.root("SELECT label_value_key FROM linkis.linkis_cg_manager_label_value_relation"),
+        "kept"
+    );
+    assert_eq!(env.private_left(), Vec::<String>::new());
+
+    // A failing client still leaves no password file behind (the block's always).
+    let (ok, stdout) = env.site(&["--tags", "clear-server", "-e", "linkis_db_name=no_such_db"]);
+    assert!(!ok, "{stdout}");
+    assert_eq!(env.private_left(), Vec::<String>::new());
+
+    drop(db);
+    let _ = fs::remove_dir_all(&db_dir);
+    let _ = fs::remove_dir_all(&env.tmp);
 }

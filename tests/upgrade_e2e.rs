@@ -365,6 +365,9 @@ fn changes_yml_upgrades_1_3_2_to_1_4_0_once_keeping_the_old_release() {
          CREATE USER 'linkis'@'127.0.0.1' IDENTIFIED BY '{DB_PASSWORD}'; \
          GRANT ALL ON linkis.* TO 'linkis'@'127.0.0.1';"
     ));
+    // The manager tables site.yml's clear-server step empties on the first (cold) start.
+    let manager = fs::read_to_string("tests/db_fixture/linkis_manager_ddl.sql").unwrap();
+    db.root(&format!("USE linkis; {manager}"));
     write(&tmp.join("bin/systemctl"), FAKE_SYSTEMCTL, 0o755);
     fs::create_dir_all(tmp.join("systemd")).unwrap();
     write(
@@ -443,6 +446,26 @@ fn changes_yml_upgrades_1_3_2_to_1_4_0_once_keeping_the_old_release() {
 
     let backup = tmp.join("backup");
     let backup_arg = format!("linkis_upgrade_backup_dir={}", backup.display());
+    // No migration without this upgrade's dump, whatever the tags: `--tags migrate` alone fails
+    // safe, with the backup directory unset (never "/linkis-...sql") or without the dump, or
+    // with an empty one.
+    let no_history = || db.root("SHOW TABLES FROM linkis LIKE 'linkis_gen_schema_history'");
+    for args in [
+        vec!["--tags", "migrate"],
+        vec!["--tags", "migrate", "-e", &backup_arg],
+    ] {
+        let (ok, log) = env.try_ansible("changes.yml", &args);
+        assert!(!ok, "{args:?}: {log}");
+        assert!(log.contains("No migration without a dump"), "{log}");
+        assert_eq!(no_history(), "", "{args:?} migrated");
+    }
+    assert!(!Path::new("/linkis-1.3.2-before-1.4.0.sql").exists());
+    write(&backup.join("linkis-1.3.2-before-1.4.0.sql"), "", 0o600);
+    let (ok, log) = env.try_ansible("changes.yml", &["--tags", "migrate", "-e", &backup_arg]);
+    assert!(!ok && log.contains(" is empty on h1"), "{log}");
+    assert_eq!(no_history(), "");
+    fs::remove_dir_all(&backup).unwrap();
+
     let log_before = env.log().len();
     let first = env.ansible("changes.yml", &["-e", &backup_arg]);
     assert!(

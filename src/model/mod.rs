@@ -18,6 +18,7 @@ pub mod logs;
 pub mod monitoring;
 mod setup;
 mod sizing;
+pub mod units;
 pub mod vault;
 
 use std::collections::BTreeMap;
@@ -65,6 +66,8 @@ pub struct Model {
     pub hosts: Vec<Host>,
     /// `wds.linkis.engineconn.root.dir` as the conf tree sets it.
     pub engineconn_root_dir: String,
+    /// How the systemd units are sandboxed (writable paths, /tmp, home directories).
+    pub hardening: units::Hardening,
     /// The spec's `overrides:`, per conf file, values as written.
     pub overrides: BTreeMap<String, BTreeMap<String, String>>,
     /// Every Ansible variable (`{{ name }}`) the rendered tree references, sorted.
@@ -151,6 +154,7 @@ pub fn resolve(plan: &Plan) -> Model {
         services,
         hosts,
         engineconn_root_dir: String::new(),
+        hardening: units::hardening("", &[], "", &[]),
         overrides,
         vault_vars: Vec::new(),
         sizing: sizing::resolve(plan),
@@ -181,6 +185,24 @@ pub fn resolve(plan: &Plan) -> Model {
         &release,
         &model.cluster.install_dir,
         &model.engineconn_root_dir,
+    );
+    model.hardening = units::hardening(
+        &model.cluster.install_dir,
+        &model
+            .setup
+            .storage
+            .local
+            .iter()
+            .map(|d| d.path.clone())
+            .collect::<Vec<_>>(),
+        &model.engineconn_root_dir,
+        &model
+            .platform
+            .env
+            .iter()
+            .map(|(_, v)| v.clone())
+            .filter(|v| v.starts_with('/'))
+            .collect::<Vec<_>>(),
     );
     model.vault_vars = vault::referenced(&model);
     model

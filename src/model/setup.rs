@@ -22,6 +22,7 @@ pub struct Setup {
     pub jdbc: JdbcCtx,
     pub ecm_check: EcmCheckCtx,
     pub storage: StorageCtx,
+    pub clear_server: ClearServerCtx,
 }
 
 /// The database bootstrap: the release's SQL files and the seed.
@@ -372,6 +373,30 @@ pub fn resolve(plan: &Plan, pf: &Platform) -> Setup {
         jdbc: jdbc(plan, pf),
         ecm_check: ecm_check(plan, pf),
         storage: storage(plan, pf),
+        clear_server: clear_server(plan),
+    }
+}
+
+/// What linkis_clear_server does on a cold start: the release's clear-server.sh deletes, as SQL
+/// statements (catalog data, no spec text), and the engines' main class it looks for first.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClearServerCtx {
+    pub deletes: Vec<String>,
+    pub engine_main_class: &'static str,
+}
+
+fn clear_server(plan: &Plan) -> ClearServerCtx {
+    let conf = plan.release.line.conf;
+    ClearServerCtx {
+        deletes: conf
+            .clear_server_deletes
+            .iter()
+            .map(|d| match d.filter {
+                Some(f) => format!("DELETE FROM {} WHERE {f};", d.table),
+                None => format!("DELETE FROM {};", d.table),
+            })
+            .collect(),
+        engine_main_class: conf.engine_main_class,
     }
 }
 

@@ -171,8 +171,16 @@ pub static ROUTES: &[Route] = routes! {
 /// Templates that render no file of their own: other templates include them (`[% include %]`).
 /// `_fragments/net-probe.sh.j2`: the bash functions the roles' probes share (a TCP port that
 /// opens, a health endpoint that answers 200); `_fragments/record.yml.j2`: the last two plays of
-/// site.yml and changes.yml, which record applied.json only after a whole run that failed nowhere.
-pub static FRAGMENTS: &[&str] = &["_fragments/net-probe.sh.j2", "_fragments/record.yml.j2"];
+/// site.yml and changes.yml, which record applied.json only after a whole run that failed nowhere;
+/// `_fragments/db-credentials.yml.j2` and its `-cleanup`: the tasks that write the DB password
+/// into a private 0600 file for a database client, and remove it (linkis_db, linkis_upgrade,
+/// linkis_clear_server).
+pub static FRAGMENTS: &[&str] = &[
+    "_fragments/net-probe.sh.j2",
+    "_fragments/record.yml.j2",
+    "_fragments/db-credentials.yml.j2",
+    "_fragments/db-credentials-cleanup.yml.j2",
+];
 
 /// The route of a template, if one claims it.
 pub fn route(template: &str) -> Option<&'static Route> {

@@ -542,7 +542,7 @@ scenario_1() {
   [ "$(clear_runs s3)" = 1 ] || fail "the second run ran clear-server.sh on a running cluster"
   [ "$(rows)" = 2 ] || fail "the second run deleted manager rows of a running cluster"
   # The cold-start probe names the running units (from systemd), not only the ports that answer.
-  expect_log "clear-server.sh not run: +Linkis +still runs on s1 \(linkis-cg-engineconnmanager.service, port 9102\)" "second run"
+  expect_log "Manager rows not cleared \(clear-server\): +Linkis +still runs on s1 \(linkis-cg-engineconnmanager.service, port 9102\)" "second run"
   # A run that changes nothing reads each host in a few round trips, not one per file or unit.
   for h in "${HOSTS[@]}"; do
     [ "$(modules_of "$h")" -le "$NOOP_MODULES" ] ||
@@ -630,7 +630,7 @@ scenario_6() {
   [ "${!CHANGED[*]}" = s1 ] || fail "--limit s1 ran on ${!CHANGED[*]}"
   [ "${FAILED[s1]}" = 0 ] || fail "--limit s1 failed"
   expect_log "Skipped for s2, s3, s4 \(not in this run" "--limit preflight"
-  expect_log "clear-server.sh not run: this run does not reach s2, s3, s4" "--limit clear-server"
+  expect_log "Manager rows not cleared \(clear-server\): this run does not reach s2, s3, s4" "--limit clear-server"
   if grep -E 'fatal: \[|\.\.\.ignoring|ERROR!' "$LOG"; then fail "--limit s1 errors somewhere"; fi
   [ "$(start_times)" = "$before" ] || fail "--check or --limit restarted services"
 }
