@@ -1588,7 +1588,6 @@ fn firewall(c: &Ctx, d: &mut Vec<Diagnostic>) {
     }
 }
 
-
 /// `backup:`: the host is one of the spec's, the dir a path of its own, the schedule one line of
 /// systemd calendar text, at least one dump kept.
 fn backup(c: &Ctx, d: &mut Vec<Diagnostic>) {
