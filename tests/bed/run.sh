@@ -455,10 +455,11 @@ start_times() {
     for u in $(units_of "$h"); do echo "$u@$h $(unit_state "$h" "$u" started)"; done
   done
 }
-clear_runs() { # runs of the fake clear-server.sh recorded on a host
-  local f
-  f=$(lhome "$1")/logs/clear-server.runs
-  if [ -f "$f" ]; then wc -l <"$f"; else echo 0; fi
+clear_runs() { # runs of the clear-server role's DELETEs on a host, over every run's log so far
+  cat "$BED"/logs/run-*.log 2>/dev/null | awk -v h="$1" '
+    /^TASK \[/ { del = index($0, "Delete the manager") > 0 }
+    del && $0 ~ "^changed: \\[" h "\\]" { n++ }
+    END { print n + 0 }'
 }
 plant_rows() {
   db "INSERT INTO linkis_cg_manager_service_instance (instance, name) VALUES ('$1:9101', 'linkis-cg-linkismanager');

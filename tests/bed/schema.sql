@@ -14,3 +14,19 @@ CREATE TABLE IF NOT EXISTS linkis_cg_manager_service_instance_metrics (
   instance VARCHAR(128) PRIMARY KEY,
   instance_status INT
 );
+-- The other manager tables the clear-server role empties (catalog: clear_server_deletes), with the
+-- columns its DELETEs filter on: without them its first DELETE fails on an unknown table.
+CREATE TABLE IF NOT EXISTS linkis_cg_manager_label (
+  id INT AUTO_INCREMENT PRIMARY KEY,
+  label_key VARCHAR(32) NOT NULL,
+  label_value VARCHAR(255) NOT NULL
+);
+CREATE TABLE IF NOT EXISTS linkis_cg_manager_label_value_relation (
+  id INT AUTO_INCREMENT PRIMARY KEY,
+  label_value_key VARCHAR(255) NOT NULL,
+  label_value_content VARCHAR(255)
+);
+CREATE TABLE IF NOT EXISTS linkis_cg_manager_linkis_resources (id INT AUTO_INCREMENT PRIMARY KEY, resource_type VARCHAR(32));
+CREATE TABLE IF NOT EXISTS linkis_cg_manager_lock (id INT AUTO_INCREMENT PRIMARY KEY, lock_object VARCHAR(255));
+CREATE TABLE IF NOT EXISTS linkis_cg_manager_label_resource (id INT AUTO_INCREMENT PRIMARY KEY, label_id INT);
+CREATE TABLE IF NOT EXISTS linkis_cg_manager_engine_em (id INT AUTO_INCREMENT PRIMARY KEY, engine_instance VARCHAR(128));
