@@ -455,10 +455,10 @@ start_times() {
     for u in $(units_of "$h"); do echo "$u@$h $(unit_state "$h" "$u" started)"; done
   done
 }
-clear_runs() { # runs of the clear-server role's DELETEs on a host (delegated: "[s1 -> s3]"), over every run's log
+clear_runs() { # runs of the clear-server role's DELETEs on a host (delegated: "[s1 -> s3(ADDRESS)]"), over every run's log
   cat "$BED"/logs/run-*.log 2>/dev/null | awk -v h="$1" '
     /^TASK \[/ { del = index($0, "Delete the manager") > 0 }
-    del && $0 ~ "^changed: \\[([^]]* -> )?" h "\\]" { n++ }
+    del && $0 ~ "^changed: \\[([^]]* -> )?" h "(\\([^)]*\\))?\\]" { n++ }
     END { print n + 0 }'
 }
 plant_rows() {
