@@ -182,15 +182,10 @@ pub fn front_url(web: &spec::Web, address: &str) -> String {
 pub fn default_gateway_url(web: &spec::Web, gateways: &[(String, u16)]) -> String {
     match (&web.vip, gateways.first()) {
         (Some(vip), Some((_, port))) if gateways.iter().all(|(_, p)| p == port) => {
-            let host = if vip.contains(':') {
-                format!("[{vip}]")
-            } else {
-                vip.clone()
-            };
-            format!("http://{host}:{port}")
+            format!("http://{}", spec::host_port(vip, *port))
         }
         (Some(vip), _) => front_url(web, vip),
-        (None, Some((address, port))) => format!("http://{address}:{port}"),
+        (None, Some((address, port))) => format!("http://{}", spec::host_port(address, *port)),
         (None, None) => String::new(),
     }
 }
