@@ -1335,26 +1335,7 @@ fn is_java_opt_char(c: char) -> bool {
 
 /// An IPv4 or IPv6 address, optionally with a `/prefix`, or a DNS name.
 pub fn is_address_or_cidr(s: &str) -> bool {
-    let (addr, prefix) = match s.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (s, None),
-    };
-    let max = if addr.parse::<std::net::Ipv4Addr>().is_ok() {
-        32
-    } else if addr.parse::<std::net::Ipv6Addr>().is_ok() {
-        128
-    } else {
-        return prefix.is_none() && is_dns_name(addr);
-    };
-    match prefix {
-        None => true,
-        Some(p) => {
-            !p.is_empty()
-                && p.len() <= 3
-                && p.bytes().all(|b| b.is_ascii_digit())
-                && p.parse::<u32>().is_ok_and(|n| n <= max)
-        }
-    }
+    is_addr_or_cidr(s) || is_dns_name(s)
 }
 
 /// A DNS name: dot-separated labels of letters, digits and `-`, none starting or ending with `-`.
@@ -1390,7 +1371,11 @@ pub fn is_addr_or_cidr(v: &str) -> bool {
     let max = if ip.is_ipv4() { 32 } else { 128 };
     match len {
         None => true,
-        Some(l) => !l.starts_with('+') && l.parse::<u8>().is_ok_and(|n| n <= max),
+        Some(l) => {
+            (1..=3).contains(&l.len())
+                && l.bytes().all(|b| b.is_ascii_digit())
+                && l.parse::<u8>().is_ok_and(|n| n <= max)
+        }
     }
 }
 
