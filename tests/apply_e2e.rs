@@ -712,18 +712,38 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
 struct FakeCluster {
     /// (app, address, port) of the registered instances.
     registered: std::sync::Arc<std::sync::Mutex<Vec<(String, String, u16)>>>,
+    /// Set on drop: each listener's thread ends at its next connection (drop makes one), and so
+    /// releases its port for the next test of this process (the tests run one at a time).
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    listening: Vec<(String, u16, std::thread::JoinHandle<()>)>,
+}
+
+impl Drop for FakeCluster {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        for (addr, port, handle) in self.listening.drain(..) {
+            let _ = std::net::TcpStream::connect((addr.as_str(), port));
+            let _ = handle.join();
+        }
+    }
 }
 
 impl FakeCluster {
     fn start(listen: &[(&str, u16)]) -> FakeCluster {
         use std::io::Write;
         let registered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut listening = Vec::new();
         for (addr, port) in listen {
             let l = std::net::TcpListener::bind((*addr, *port))
                 .unwrap_or_else(|e| panic!("cannot listen on {addr}:{port}: {e}"));
             let reg = registered.clone();
-            std::thread::spawn(move || {
+            let stopped = stop.clone();
+            let handle = std::thread::spawn(move || {
                 for conn in l.incoming() {
+                    if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
                     let Ok(mut c) = conn else { continue };
                     let req = e2e_common::read_request(&mut c);
                     let body = if req.starts_with("GET /eureka/apps") {
@@ -752,8 +772,13 @@ impl FakeCluster {
                     );
                 }
             });
+            listening.push((addr.to_string(), *port, handle));
         }
-        FakeCluster { registered }
+        FakeCluster {
+            registered,
+            stop,
+            listening,
+        }
     }
 }
 
