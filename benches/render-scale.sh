@@ -21,6 +21,7 @@ BIN=${BIN:-target/release/linkis-gen}
 WORK=${WORK:-$(mktemp -d -p /dev/shm linkis-gen-bench.XXXXXX)}
 TABLE=${TABLE:-docs/bench/render-scale.md}
 [ "$SIZES" = "10 100 1000 2000 5000" ] || TABLE=target/bench/render-scale.md
+mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
 if [ ! -x /usr/bin/time ]; then
