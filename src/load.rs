@@ -447,11 +447,15 @@ pub fn parse_recovering(src: &Source) -> Result<(Spec, Vec<Diagnostic>), Vec<Dia
             Ok((spec, diags))
         }
         // A misspelt required key: reported as unknown (with its likely name), not again here.
-        Err(_) if !diags.is_empty() => Err(diags),
-        Err(e) => Err(vec![
-            Diagnostic::error("wrong-type", "", user_words(&yaml_message(&e)))
-                .hint("check the value's type against docs/spec.md or `linkis-gen schema`"),
-        ]),
+        Err(_) if diags.iter().any(|d| d.check == "unknown-key") => Err(diags),
+        // Anything else is reported, beside the placeholders' warnings.
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("wrong-type", "", user_words(&yaml_message(&e)))
+                    .hint("check the value's type against docs/spec.md or `linkis-gen schema`"),
+            );
+            Err(diags)
+        }
     }
 }
 
@@ -475,6 +479,7 @@ fn section_typed(section: &str, v: &Value, diags: &mut Vec<Diagnostic>) {
         "logs" => typed::<Logs>(v, section, diags),
         "services" => typed::<BTreeMap<Service, ServiceSettings>>(v, section, diags),
         "security" => typed::<Security>(v, section, diags),
+        "backup" => typed::<Backup>(v, section, diags),
         _ => {}
     }
 }
@@ -1316,6 +1321,24 @@ mod tests {
         );
         // A path not in the file falls back to its nearest ancestor.
         assert_eq!(s.position("hosts[0].memory", Anchor::Key), Some((3, 5)));
+    }
+
+    #[test]
+    fn a_type_error_in_backup_is_located_even_beside_placeholder_warnings() {
+        let base = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/single-node.yaml"
+        ))
+        .unwrap();
+        let text = base.replace("bin.tar.gz\n", "bin.tar.gz   # PLACEHOLDER: the tarball\n")
+            + "backup:\n  keep: lots\n";
+        let diags = parse(&src(&text)).unwrap_err();
+        let errors: Vec<(&str, &str)> = diags
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| (d.check, d.path.as_str()))
+            .collect();
+        assert_eq!(errors, [("wrong-type", "backup.keep")]);
     }
 
     #[test]
