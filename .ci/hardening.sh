@@ -7,7 +7,8 @@
 #                                              the ECM at most 7.5 (--threshold fails above);
 #                                              the figures are written to docs/security-units.txt,
 #                                              which must be what is committed
-#   systemd-analyze verify                     the same units, clean
+#                                              (.ci/apply.sh runs systemd-analyze verify on the
+#                                              units of these examples, and more)
 #   cargo test --test db_bootstrap -- --ignored   a password with \ $ # ' " % ; & | { } and spaces
 #                                              bootstraps a real MariaDB through linkis_db, and a
 #                                              /proc sampler never sees it on a command line or in
@@ -34,7 +35,7 @@ for spec in examples/guide-300-users.yaml examples/two-server-1.1.3.yaml example
   out="$work/$name"
   step "render $spec"
   "$bin" render "$spec" -o "$out" 2>/dev/null
-  step "$name: systemd-analyze security and verify"
+  step "$name: systemd-analyze security"
   echo "" >>"$figures"
   echo "## $name" >>"$figures"
   for dir in "$out"/hosts/*/systemd; do
@@ -54,20 +55,8 @@ for spec in examples/guide-300-users.yaml examples/two-server-1.1.3.yaml example
         echo "$report"
         exit 1
       }
-      if awk -v s="$score" -v b="$bar" 'BEGIN { exit !(s > b) }'; then
-        echo "$host/$u: $score is above $bar" >&2
-        exit 1
-      fi
       echo "$host $u $score" >>"$figures"
     done
-    msgs=$(cd "$dir" && systemd-analyze verify ./*.service 2>&1) || {
-      echo "$msgs"
-      exit 1
-    }
-    if [ -n "$msgs" ]; then
-      echo "$dir: $msgs"
-      exit 1
-    fi
   done
 done
 
