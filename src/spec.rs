@@ -1081,10 +1081,16 @@ pub struct ServiceSettings {
 /// defaultZone): an IPv6 address in brackets, `[fd00::11]:9001` (spec-v1, "Addresses"). The one
 /// place that decides it; the model, computed keys and templates (`host_port` filter) use it.
 pub fn host_port(address: &str, port: u16) -> String {
+    format!("{}:{port}", url_host(address))
+}
+
+/// An address as the host part of a URL: an IPv6 address in brackets (`[fd00::11]`), any other
+/// as it is. `host_port` with the port left out (a URL on its scheme's default port).
+pub fn url_host(address: &str) -> std::borrow::Cow<'_, str> {
     if address.contains(':') {
-        format!("[{address}]:{port}")
+        format!("[{address}]").into()
     } else {
-        format!("{address}:{port}")
+        address.into()
     }
 }
 

@@ -162,16 +162,14 @@ pub fn vip(spec: &spec::Spec, hosts: &[Host]) -> Option<Vip> {
 /// The URL of the nginx front on `address` (the VIP or the first web host): https on the TLS
 /// port, else http on `gateway.web.listen`; the default port of the scheme is left out.
 pub fn front_url(web: &spec::Web, address: &str) -> String {
-    let host = if address.contains(':') {
-        format!("[{address}]")
-    } else {
-        address.to_string()
+    let (scheme, port, default) = match &web.tls {
+        Some(t) => ("https", t.listen, 443),
+        None => ("http", web.listen, 80),
     };
-    match &web.tls {
-        Some(t) if t.listen == 443 => format!("https://{host}"),
-        Some(t) => format!("https://{host}:{}", t.listen),
-        None if web.listen == 80 => format!("http://{host}"),
-        None => format!("http://{host}:{}", web.listen),
+    if port == default {
+        format!("{scheme}://{}", spec::url_host(address))
+    } else {
+        format!("{scheme}://{}", spec::host_port(address, port))
     }
 }
 
@@ -272,6 +270,19 @@ mod tests {
             assert_eq!(v, default_vrid(name));
         }
         assert_ne!(default_vrid("prod"), default_vrid("test"));
+    }
+
+    #[test]
+    fn the_front_url_brackets_ipv6_and_leaves_out_the_default_port() {
+        let mut web = spec::Web {
+            listen: 80,
+            ..spec::Web::default()
+        };
+        assert_eq!(front_url(&web, "10.0.0.1"), "http://10.0.0.1");
+        assert_eq!(front_url(&web, "fd00::1"), "http://[fd00::1]");
+        web.listen = 8088;
+        assert_eq!(front_url(&web, "fd00::1"), "http://[fd00::1]:8088");
+        assert_eq!(front_url(&web, "10.0.0.1"), "http://10.0.0.1:8088");
     }
 
     #[test]

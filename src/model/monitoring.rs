@@ -10,7 +10,7 @@ use crate::catalog::{
     ACTUATOR_EXPOSED, PASS_AUTH_KEY, PROMETHEUS_ENABLE_KEY, Release, metrics_path,
 };
 use crate::model::Host;
-use crate::spec::Spec;
+use crate::spec::{Spec, host_port};
 
 /// The monitoring side of the model.
 #[derive(Debug, Clone, Serialize)]
@@ -52,15 +52,6 @@ impl Monitoring {
         p.sort_unstable();
         p.dedup();
         p
-    }
-}
-
-/// `host:port` with an IPv6 address in brackets.
-pub fn host_port(address: &str, port: u16) -> String {
-    if address.contains(':') && !address.starts_with('[') {
-        format!("[{address}]:{port}")
-    } else {
-        format!("{address}:{port}")
     }
 }
 
