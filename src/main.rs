@@ -148,11 +148,7 @@ fn main() -> ExitCode {
 
 /// `validate`: the spec is well-formed and places; a one-line summary.
 fn validate(spec: &Path, out: Option<&Path>) -> ExitCode {
-    let applied = match out.map(read_applied).transpose() {
-        Ok(a) => a.flatten(),
-        Err(code) => return code,
-    };
-    with_plan(spec, applied, |src, plan, _| {
+    with_plan(spec, out, |src, plan, _| {
         println!(
             "{}: ok: {} hosts, Linkis {}, {} warning{}{}",
             src.name,
@@ -173,11 +169,7 @@ fn validate(spec: &Path, out: Option<&Path>) -> ExitCode {
 /// `plan`: the sizing arithmetic and placement (text or JSON), and with `-o OUT` the change
 /// summary against what runs there.
 fn plan(spec: &Path, format: Format, out: Option<&Path>) -> ExitCode {
-    let applied = match out.map(read_applied).transpose() {
-        Ok(a) => a.flatten(),
-        Err(code) => return code,
-    };
-    with_plan(spec, applied, |_, plan, _| {
+    with_plan(spec, out, |_, plan, _| {
         match format {
             Format::Text => {
                 print!("{}", render::plan_text(plan));
@@ -192,11 +184,7 @@ fn plan(spec: &Path, format: Format, out: Option<&Path>) -> ExitCode {
 /// `render`: every file rendered in memory first (a template error writes nothing), then
 /// written to OUT, or with `--check` compared with it.
 fn render_cmd(spec: &Path, out: &Path, templates: Option<PathBuf>, check: bool) -> ExitCode {
-    let applied = match read_applied(out) {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    with_plan(spec, applied, |src, plan, spec_digest| {
+    with_plan(spec, Some(out), |src, plan, spec_digest| {
         let opts = RenderOptions {
             templates,
             spec_name: header_name(spec),
@@ -446,13 +434,17 @@ fn change_summary(model: &Model, state: &State) -> String {
     }
 }
 
-/// Loads, validates, sizes and resolves the spec (against what runs, if given); prints
-/// diagnostics; runs `then` on success.
+/// Loads, validates, sizes and resolves the spec (against what runs in OUT, when given and
+/// OUT holds applied.json); prints diagnostics; runs `then` on success.
 fn with_plan(
     path: &Path,
-    applied: Option<State>,
+    out: Option<&Path>,
     then: impl FnOnce(&Source, &Model, &str) -> ExitCode,
 ) -> ExitCode {
+    let applied = match out.map(read_applied).transpose() {
+        Ok(a) => a.flatten(),
+        Err(code) => return code,
+    };
     linkis_gen::timing::mark("start");
     let (src, spec_digest) = match read_source(path) {
         Ok(s) => s,
