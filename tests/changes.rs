@@ -119,6 +119,22 @@ fn without_host(text: &str, name: &str) -> String {
     out.join("\n") + "\n"
 }
 
+/// A fresh scratch directory of this test process.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lg-changes-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the linkis-gen binary: `linkis-gen ARGS...`.
+fn cli<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// The index of the first occurrence of `needle` in `hay`, which must hold it.
 fn at(hay: &str, needle: &str) -> usize {
     hay.find(needle)
@@ -614,20 +630,12 @@ fn state_json_digests_do_not_depend_on_the_specs_path_and_name_every_file_an_ins
 /// twice; the plan stays the same, the writer keeps applied.json, `--check` does not report it.
 #[test]
 fn rendering_twice_before_applying_keeps_the_same_plan_and_applied_json() {
-    let dir = std::env::temp_dir().join(format!("lg-changes-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("cli");
     let out = dir.join("out");
-    let bin = env!("CARGO_BIN_EXE_linkis-gen");
     let run = |spec: &Path, extra: &[&str]| {
-        let o = Command::new(bin)
-            .arg("render")
-            .arg(spec)
-            .arg("-o")
-            .arg(&out)
-            .args(extra)
-            .output()
-            .unwrap();
+        let mut a = vec![Path::new("render"), spec, Path::new("-o"), &out];
+        a.extend(extra.iter().map(Path::new));
+        let o = cli(a);
         (
             o.status.code(),
             String::from_utf8_lossy(&o.stdout).to_string(),
@@ -668,13 +676,7 @@ fn rendering_twice_before_applying_keeps_the_same_plan_and_applied_json() {
     assert_eq!(code, Some(0), "{check}");
     assert!(check.contains("2 added, 0 removed"), "{check}");
     // `plan --out` prints it too.
-    let o = Command::new(bin)
-        .arg("plan")
-        .arg(&four)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = cli([Path::new("plan"), &four, Path::new("--out"), &out]);
     let plan = String::from_utf8_lossy(&o.stdout);
     assert!(plan.contains("## What stays put"), "{plan}");
     assert!(
@@ -683,13 +685,7 @@ fn rendering_twice_before_applying_keeps_the_same_plan_and_applied_json() {
     );
     // A broken applied.json is an error that names it, never a panic.
     std::fs::write(out.join(state::APPLIED), "{ not json").unwrap();
-    let o = Command::new(bin)
-        .arg("render")
-        .arg(&four)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = cli([Path::new("render"), &four, Path::new("-o"), &out]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("applied.json"));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -769,18 +765,15 @@ fn sizing_is_checked_on_the_sticky_layout() {
 /// only the default placement carries is an error on the running layout, for all three.
 #[test]
 fn validate_and_plan_with_out_check_the_layout_render_places() {
-    let dir = std::env::temp_dir().join(format!("lg-changes-validate-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("validate");
     let out = dir.join("out");
-    let bin = env!("CARGO_BIN_EXE_linkis-gen");
     let cmd = |args: &[&str], spec: &Path, with_out: bool| {
-        let mut c = Command::new(bin);
-        c.args(&args[..1]).arg(spec).args(&args[1..]);
+        let mut a = vec![Path::new(args[0]), spec];
+        a.extend(args[1..].iter().map(Path::new));
         if with_out {
-            c.arg("--out").arg(&out);
+            a.extend([Path::new("--out"), &out]);
         }
-        let o = c.output().unwrap();
+        let o = cli(a);
         (
             o.status.code(),
             String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
@@ -788,13 +781,7 @@ fn validate_and_plan_with_out_check_the_layout_render_places() {
     };
     let spec = dir.join("cluster.yaml");
     std::fs::write(&spec, example(G50)).unwrap();
-    let o = Command::new(bin)
-        .arg("render")
-        .arg(&spec)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = cli([Path::new("render"), &spec, Path::new("-o"), &out]);
     assert!(o.status.success());
     std::fs::copy(out.join(state::STATE), out.join(state::APPLIED)).unwrap();
     // As in sizing_is_checked_on_the_sticky_layout: s5 appended, 80 users.
