@@ -1,7 +1,7 @@
 //! The apply side of the rendered tree: inventory, playbooks, roles, systemd units, nginx.
 
 mod conf_common;
-use conf_common::get;
+use conf_common::{GUIDES, get};
 
 use std::collections::BTreeMap;
 
@@ -38,13 +38,6 @@ fn is_apply(path: &str) -> bool {
         || (path.starts_with("hosts/") && path.contains("/systemd/"))
 }
 
-const GUIDES: [&str; 5] = [
-    "examples/guide-50-users.yaml",
-    "examples/guide-100-users.yaml",
-    "examples/guide-300-users.yaml",
-    "examples/guide-500-users.yaml",
-    "examples/guide-800-users.yaml",
-];
 const TWO_SERVERS: &str = "tests/specs/two-servers-1.1.3-ssh-port.yaml";
 
 #[test]

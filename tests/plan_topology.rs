@@ -4,24 +4,17 @@
 //! by Mermaid's own parser (npm `mermaid`, tools/mermaid-parse.mjs) in the ignored test, which
 //! .ci/keep.sh runs with MERMAID_MODULES set.
 
+mod conf_common;
+use conf_common::{GUIDES, plan_of};
+
 use std::path::Path;
 use std::process::Command;
 
-use linkis_gen::load::Source;
 use linkis_gen::render::{self, RenderOptions};
-
-const GUIDES: [&str; 5] = [
-    "examples/guide-50-users.yaml",
-    "examples/guide-100-users.yaml",
-    "examples/guide-300-users.yaml",
-    "examples/guide-500-users.yaml",
-    "examples/guide-800-users.yaml",
-];
 
 fn model(spec: &str) -> linkis_gen::model::Model {
     let text = std::fs::read_to_string(spec).unwrap();
-    let plan = linkis_gen::plan(&Source::new(spec, text.into_bytes())).unwrap();
-    linkis_gen::model::resolve(&plan)
+    linkis_gen::model::resolve(&plan_of(spec, &text))
 }
 
 fn plan_md(m: &linkis_gen::model::Model) -> String {

@@ -15,6 +15,15 @@ pub fn plan_of(name: &str, text: &str) -> Plan {
     }
 }
 
+/// The deployment guide's five layouts (examples/), relative to the crate root.
+pub const GUIDES: [&str; 5] = [
+    "examples/guide-50-users.yaml",
+    "examples/guide-100-users.yaml",
+    "examples/guide-300-users.yaml",
+    "examples/guide-500-users.yaml",
+    "examples/guide-800-users.yaml",
+];
+
 pub fn example(name: &str) -> String {
     let path = format!("{}/examples/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
