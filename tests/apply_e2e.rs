@@ -782,12 +782,13 @@ impl FakeCluster {
     }
 }
 
-#[test]
-#[ignore = "needs ansible-core and free ports 9001-9105, 20303 on 127.0.0.1/2; run by .ci/apply.sh"]
-fn verify_names_the_instances_eureka_does_not_list() {
-    // The database is not reached by the verify phase: any port does.
-    let (tmp, out) = setup("verify", 3306);
-    // h1 = control, h2 = control + ECM (the two-host default placement), Linkis' default ports.
+type Listen = Vec<(&'static str, u16)>;
+type Registered = Vec<(String, String, u16)>;
+
+/// The instances of the two-host default placement (h1 = 127.0.0.1: control; h2 = 127.0.0.2:
+/// control + ECM) at Linkis' default ports: where each listens, and each as Eureka lists it
+/// (application, address, port).
+fn two_host_instances() -> (Listen, Registered) {
     let control = [
         ("LINKIS-MG-EUREKA", 20303),
         ("LINKIS-MG-GATEWAY", 9001),
@@ -809,6 +810,15 @@ fn verify_names_the_instances_eureka_does_not_list() {
         "127.0.0.2".to_string(),
         9102,
     ));
+    (listen, all)
+}
+
+#[test]
+#[ignore = "needs ansible-core and free ports 9001-9105, 20303 on 127.0.0.1/2; run by .ci/apply.sh"]
+fn verify_names_the_instances_eureka_does_not_list() {
+    // The database is not reached by the verify phase: any port does.
+    let (tmp, out) = setup("verify", 3306);
+    let (listen, all) = two_host_instances();
     let fake = FakeCluster::start(&listen);
     let args = ["--tags", "verify", "-e", "linkis_register_timeout=10"];
 
@@ -890,27 +900,7 @@ fn status_yml_reports_every_instance_then_names_a_stopped_unit_and_an_edited_fil
     }
     fs::write(tmp.join("local.yml"), local).unwrap();
     // Every instance listens, answers its health and is registered with both Eureka nodes.
-    let control = [
-        ("LINKIS-MG-EUREKA", 20303),
-        ("LINKIS-MG-GATEWAY", 9001),
-        ("LINKIS-PS-PUBLICSERVICE", 9105),
-        ("LINKIS-CG-LINKISMANAGER", 9101),
-        ("LINKIS-CG-ENTRANCE", 9104),
-    ];
-    let mut listen = Vec::new();
-    let mut all = Vec::new();
-    for ip in ["127.0.0.1", "127.0.0.2"] {
-        for (app, port) in control {
-            listen.push((ip, port));
-            all.push((app.to_string(), ip.to_string(), port));
-        }
-    }
-    listen.push(("127.0.0.2", 9102));
-    all.push((
-        "LINKIS-CG-ENGINECONNMANAGER".to_string(),
-        "127.0.0.2".to_string(),
-        9102,
-    ));
+    let (listen, all) = two_host_instances();
     let fake = FakeCluster::start(&listen);
     *fake.registered.lock().unwrap() = all;
 
