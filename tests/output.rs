@@ -2,9 +2,11 @@
 //! never half-written, with the right modes and no secrets.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+mod conf_common;
+use conf_common::{rendered_tree as tree, spawn_piped};
 
 fn bin(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
@@ -22,26 +24,6 @@ fn tmp(name: &str) -> PathBuf {
 
 fn render(spec: &str, out: &Path) -> Output {
     bin(&["render", spec, "-o", out.to_str().unwrap()])
-}
-
-/// Every file under `dir`: relative path → (bytes, mode). Not the stamp, which records this
-/// checkout's mtimes (src/write.rs).
-fn tree(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file() && !e.path().ends_with(linkis_gen::write::STAMP))
-        .map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let mode = e.metadata().unwrap().permissions().mode() & 0o7777;
-            (rel, (std::fs::read(e.path()).unwrap(), mode))
-        })
-        .collect()
 }
 
 #[test]
@@ -452,13 +434,7 @@ fn symbolic_links_in_out_are_refused_and_nothing_is_written() {
 fn a_huge_spec_on_stdin_is_refused_after_reading_only_the_limit() {
     use std::io::Write as _;
     let out = tmp("huge-stdin");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
-        .args(["validate", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(&["validate", "-"]);
     let mut stdin = child.stdin.take().unwrap();
     // 1 GiB offered; the writer stops when linkis-gen closes the pipe.
     let writer = std::thread::spawn(move || {

@@ -124,3 +124,37 @@ hosts:
 "#
     )
 }
+
+/// Every file of a rendered tree under `dir`: relative path → (bytes, mode). Not the stamp,
+/// which records this checkout's mtimes (src/write.rs): two renders of one spec compare equal.
+pub fn rendered_tree(dir: &std::path::Path) -> BTreeMap<String, (Vec<u8>, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file() && !e.path().ends_with(linkis_gen::write::STAMP))
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let mode = e.metadata().unwrap().permissions().mode() & 0o7777;
+            (rel, (std::fs::read(e.path()).unwrap(), mode))
+        })
+        .collect()
+}
+
+/// `linkis-gen ARGS` running, with its standard input, output and error piped (to feed it
+/// standard input, then `wait_with_output`).
+pub fn spawn_piped(args: &[&str]) -> std::process::Child {
+    use std::process::Stdio;
+    std::process::Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run linkis-gen")
+}
