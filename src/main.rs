@@ -148,7 +148,7 @@ fn main() -> ExitCode {
 
 /// `validate`: the spec is well-formed and places; a one-line summary.
 fn validate(spec: &Path, out: Option<&Path>) -> ExitCode {
-    with_plan(spec, out, |src, plan, _| {
+    with_plan(spec, out, |src, plan, _, _| {
         println!(
             "{}: ok: {} hosts, Linkis {}, {} warning{}{}",
             src.name,
@@ -169,7 +169,7 @@ fn validate(spec: &Path, out: Option<&Path>) -> ExitCode {
 /// `plan`: the sizing arithmetic and placement (text or JSON), and with `-o OUT` the change
 /// summary against what runs there.
 fn plan(spec: &Path, format: Format, out: Option<&Path>) -> ExitCode {
-    with_plan(spec, out, |_, plan, _| {
+    with_plan(spec, out, |_, plan, _, _| {
         match format {
             Format::Text => {
                 print!("{}", render::plan_text(plan));
@@ -184,14 +184,18 @@ fn plan(spec: &Path, format: Format, out: Option<&Path>) -> ExitCode {
 /// `render`: every file rendered in memory first (a template error writes nothing), then
 /// written to OUT, or with `--check` compared with it.
 fn render_cmd(spec: &Path, out: &Path, templates: Option<PathBuf>, check: bool) -> ExitCode {
-    with_plan(spec, Some(out), |src, plan, spec_digest| {
+    with_plan(spec, Some(out), |src, plan, spec_digest, applied_text| {
+        // applied.json is read once: the model's base, and (hashed) one of the fast path's inputs.
+        let applied_digest = applied_text
+            .filter(|_| !check)
+            .map(|text| linkis_gen::state::sha256(text.as_bytes()));
         let opts = RenderOptions {
             templates,
             spec_name: header_name(spec),
         };
         // The no-op fast path: same inputs, and OUT as the last render left it (src/write.rs).
         let inputs = (!check)
-            .then(|| inputs_digest(spec_digest, &opts, out))
+            .then(|| inputs_digest(spec_digest, &opts, applied_digest.as_deref()))
             .flatten();
         if let Some(inputs) = &inputs {
             if let Some(noop) = linkis_gen::write::noop(out, inputs) {
@@ -233,8 +237,13 @@ fn render_cmd(spec: &Path, out: &Path, templates: Option<PathBuf>, check: bool) 
 /// The digest of everything a render's output depends on besides the model's decisions: this
 /// binary (its version, and its size and mtime, so that a rebuild counts), the spec's bytes and
 /// the name its headers give it, the templates replaced from `--templates` (path and content),
-/// and `applied.json`. None when one of them cannot be read (then there is no fast path).
-fn inputs_digest(spec_digest: &str, opts: &RenderOptions, out: &Path) -> Option<String> {
+/// and `applied.json` (the digest of the text the model was placed against; None when absent).
+/// None when one of them cannot be read (then there is no fast path).
+fn inputs_digest(
+    spec_digest: &str,
+    opts: &RenderOptions,
+    applied_digest: Option<&str>,
+) -> Option<String> {
     use std::fmt::Write as _;
     use std::os::unix::fs::MetadataExt;
     let exe = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
@@ -248,13 +257,7 @@ fn inputs_digest(spec_digest: &str, opts: &RenderOptions, out: &Path) -> Option<
         exe.mtime_nsec()
     );
     let _ = writeln!(s, "spec {spec_digest} {:?}", opts.spec_name);
-    match std::fs::read(out.join(linkis_gen::state::APPLIED)) {
-        Ok(b) => {
-            let _ = writeln!(s, "applied {}", linkis_gen::state::sha256(&b));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => s.push_str("applied none\n"),
-        Err(_) => return None,
-    }
+    let _ = writeln!(s, "applied {}", applied_digest.unwrap_or("none"));
     if let Some(dir) = &opts.templates {
         for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
             let entry = entry.ok()?;
@@ -402,9 +405,9 @@ fn read_source(path: &Path) -> Result<(Source, String), ExitCode> {
     }
 }
 
-/// Reads OUT/.linkis-gen/applied.json (what runs), if present.
-fn read_applied(out: &Path) -> Result<Option<State>, ExitCode> {
-    State::read_applied(out).map_err(|e| {
+/// Reads OUT/.linkis-gen/applied.json (what runs), if present, with the text it was read from.
+fn read_applied_text(out: &Path) -> Result<Option<(State, String)>, ExitCode> {
+    State::read_applied_text(out).map_err(|e| {
         eprintln!("error: cannot read what runs: {e}");
         ExitCode::from(2)
     })
@@ -439,10 +442,10 @@ fn change_summary(model: &Model, state: &State) -> String {
 fn with_plan(
     path: &Path,
     out: Option<&Path>,
-    then: impl FnOnce(&Source, &Model, &str) -> ExitCode,
+    then: impl FnOnce(&Source, &Model, &str, Option<&str>) -> ExitCode,
 ) -> ExitCode {
-    let applied = match out.map(read_applied).transpose() {
-        Ok(a) => a.flatten(),
+    let (applied, applied_text) = match out.map(read_applied_text).transpose() {
+        Ok(a) => a.flatten().unzip(),
         Err(code) => return code,
     };
     linkis_gen::timing::mark("start");
@@ -455,7 +458,7 @@ fn with_plan(
             linkis_gen::timing::mark("model");
             print_diags(&plan.warnings, &src);
             linkis_gen::timing::mark("warnings");
-            then(&src, &plan, &spec_digest)
+            then(&src, &plan, &spec_digest, applied_text.as_deref())
         }
         Err(diags) => {
             print_diags(&diags, &src);

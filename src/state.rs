@@ -135,10 +135,15 @@ impl State {
 
     /// Reads `OUT/.linkis-gen/applied.json`: None when absent (a new cluster).
     pub fn read_applied(out: &Path) -> Result<Option<State>, String> {
+        Ok(State::read_applied_text(out)?.map(|(state, _)| state))
+    }
+
+    /// `read_applied`, with the text the state was read from.
+    pub fn read_applied_text(out: &Path) -> Result<Option<(State, String)>, String> {
         let path = out.join(APPLIED);
         match std::fs::read_to_string(&path) {
             Ok(text) => State::from_json(&text)
-                .map(Some)
+                .map(|state| Some((state, text)))
                 .map_err(|e| format!("{}: {e}", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(format!("{}: {e}", path.display())),
