@@ -1590,8 +1590,9 @@ fn backup(c: &Ctx, d: &mut Vec<Diagnostic>) {
             .hint(format!("one of: {}", names.join(", "))),
         );
     }
-    let dir = b.dir.trim_end_matches('/');
-    if !is_abs_path(&b.dir) || dir.is_empty() || SYSTEM_DIRS.contains(&dir) {
+    // The path rules (`path_problem`: `/`, a system directory, `/lib*`, however written) on top
+    // of the characters an absolute path may have here.
+    if !is_abs_path(&b.dir) || path_problem(&b.dir, false).is_some() {
         d.push(
             Diagnostic::error(
                 "backup",
@@ -2242,7 +2243,16 @@ hosts:
             };
             assert_eq!(with(b), ["backup"], "{schedule:?}");
         }
-        for dir in ["/", "/var", "/tmp/", "data", "/data/../etc", "/data/x y"] {
+        for dir in [
+            "/",
+            "/var",
+            "/tmp/",
+            "data",
+            "/data/../etc",
+            "/data/x y",
+            "/lib64",
+            "//var",
+        ] {
             let b = crate::spec::Backup {
                 dir: dir.into(),
                 ..Default::default()
