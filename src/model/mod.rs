@@ -139,8 +139,12 @@ pub fn resolve(plan: &Plan) -> Model {
         })
         .collect();
     let platform = Platform::resolve(spec, &release);
+    let monitoring = monitoring::resolve(spec, &release, &hosts);
+    let cluster = cluster::cluster(plan);
+    let engineconn_root_dir = engineconn_root_dir(&release, &overrides, &platform);
+    let logs = logs::resolve(spec, &release, &cluster.install_dir, &engineconn_root_dir);
     let mut model = Model {
-        cluster: cluster::cluster(plan),
+        cluster,
         release,
         features: release.features(),
         discovery: cluster::discovery(plan),
@@ -153,7 +157,7 @@ pub fn resolve(plan: &Plan) -> Model {
         crypt_key_var: crate::catalog::CRYPT_KEY_VAULT_VAR,
         services,
         hosts,
-        engineconn_root_dir: String::new(),
+        engineconn_root_dir,
         hardening: units::hardening("", &[], "", &[]),
         overrides,
         vault_vars: Vec::new(),
@@ -163,11 +167,10 @@ pub fn resolve(plan: &Plan) -> Model {
         warnings: plan.warnings.clone(),
         sticky: plan.sticky.clone(),
         applied: plan.applied.clone(),
-        monitoring: monitoring::resolve(spec, &release, &[]),
+        monitoring,
         backup: backup::resolve(plan),
-        logs: logs::resolve(spec, &release, "", ""),
+        logs,
     };
-    model.monitoring = monitoring::resolve(spec, &release, &model.hosts);
     if let Some(url) = &model.platform.gateway_url {
         model.gateway.url = url.clone();
     }
@@ -178,13 +181,6 @@ pub fn resolve(plan: &Plan) -> Model {
         &front::web_ports(&spec.gateway.web),
         // The scrapers reach the metrics endpoints, which are the services' own ports.
         model.monitoring.scrapers.clone(),
-    );
-    model.engineconn_root_dir = engineconn_root_dir(&model);
-    model.logs = logs::resolve(
-        spec,
-        &release,
-        &model.cluster.install_dir,
-        &model.engineconn_root_dir,
     );
     model.hardening = units::hardening(
         &model.cluster.install_dir,
@@ -210,15 +206,18 @@ pub fn resolve(plan: &Plan) -> Model {
 
 /// The engine root dir the conf tree sets: an override if the spec has one, else
 /// `storage.engine_root`.
-fn engineconn_root_dir(m: &Model) -> String {
-    let ecm_file = m
-        .release
+fn engineconn_root_dir(
+    release: &Release,
+    overrides: &BTreeMap<String, BTreeMap<String, String>>,
+    platform: &Platform,
+) -> String {
+    let ecm_file = release
         .service(Service::Engineconnmanager)
         .map(|i| i.conf_file)
         .unwrap_or("linkis-cg-engineconnmanager.properties");
     [ecm_file, "linkis.properties"]
         .iter()
-        .find_map(|f| m.override_of(f, ENGINECONN_ROOT_KEY))
-        .unwrap_or(&m.platform.engine_root)
+        .find_map(|f| overrides.get(*f).and_then(|m| m.get(ENGINECONN_ROOT_KEY)))
+        .unwrap_or(&platform.engine_root)
         .to_string()
 }
