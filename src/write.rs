@@ -207,6 +207,8 @@ struct Dirs<'a> {
     out: &'a Path,
     /// Relative directory → whether it exists (`""` is OUT).
     known: HashMap<String, bool>,
+    /// OUT was created empty by this run: a directory not in `known` is absent (no `lstat`).
+    empty: bool,
 }
 
 impl<'a> Dirs<'a> {
@@ -214,6 +216,15 @@ impl<'a> Dirs<'a> {
         Dirs {
             out,
             known: HashMap::from([(String::new(), true)]),
+            empty: false,
+        }
+    }
+
+    /// The directories of `out`, a directory this run has just created.
+    fn new_empty(out: &'a Path) -> Dirs<'a> {
+        Dirs {
+            empty: true,
+            ..Dirs::new(out)
         }
     }
 
@@ -221,6 +232,9 @@ impl<'a> Dirs<'a> {
     fn exists(&mut self, rel: &str) -> Result<bool, WriteError> {
         if let Some(&e) = self.known.get(rel) {
             return Ok(e);
+        }
+        if self.empty {
+            return Ok(false);
         }
         let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
         let exists = self.exists(parent)?
@@ -532,28 +546,15 @@ fn write_fresh(
 fn fill(stage: &Path, files: &[OutFile], stamp: Option<&Stamp>) -> Result<(), WriteError> {
     let umask = umask_of(stage, true).map_err(io_err(stage))?;
     let mut metas: Vec<(&str, Meta)> = Vec::with_capacity(files.len() + 1);
-    let mut dirs: HashSet<&str> = HashSet::from([""]);
+    // The whole stage is removed on failure: the directories created need no record.
+    let mut dirs = Dirs::new_empty(stage);
     let manifest = manifest_text(&manifest_of(files));
     let all = files
         .iter()
         .map(|f| (f.path.as_str(), f.contents.as_bytes(), f.mode))
         .chain(std::iter::once((MANIFEST, manifest.as_bytes(), 0o644)));
     for (rel, contents, mode) in all {
-        let dir = dir_of(rel);
-        if !dirs.contains(dir) {
-            // Each missing directory on the way, parents first.
-            for (i, _) in dir
-                .match_indices('/')
-                .chain(std::iter::once((dir.len(), "")))
-            {
-                let d = &dir[..i];
-                if !dirs.contains(d) {
-                    let path = stage.join(d);
-                    fs::create_dir(&path).map_err(io_err(&path))?;
-                    dirs.insert(d);
-                }
-            }
-        }
+        dirs.create(dir_of(rel), &mut Vec::new())?;
         let path = stage.join(rel);
         let meta = create_file(&path, contents, mode, umask).map_err(io_err(&path))?;
         metas.push((rel, meta));
