@@ -23,11 +23,10 @@ mod e2e_common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e_common::{MariaDb, sh, stub_release, write};
+use e2e_common::{MariaDb, mode, recap, sh, stub_release, vault_names, write};
 
 const DB_PASSWORD: &str = "e2e-db-secret";
 /// A YARN password and a token with characters that must be escaped in SQL and JSON.
@@ -36,33 +35,23 @@ const WS_TOKEN: &str = "e2e-ws-it's";
 
 /// The vault variables the rendered inventory lists, each with the value the test gives it.
 fn vault_vars(out: &Path) -> BTreeMap<String, String> {
-    let vars = fs::read_to_string(out.join("inventory/group_vars/all/main.yml")).unwrap();
-    let list = vars
-        .split("linkis_vault_variables:\n")
-        .nth(1)
-        .expect("group_vars lists the vault variables");
-    let names: Vec<&str> = list.lines().map_while(|l| l.strip_prefix("  - ")).collect();
-    assert!(names.contains(&"vault_linkis_db_password"), "{names:?}");
+    let names = vault_names(out);
+    assert!(
+        names.iter().any(|n| n == "vault_linkis_db_password"),
+        "{names:?}"
+    );
     names
         .into_iter()
         .map(|n| {
-            let v = match n {
+            let v = match n.as_str() {
                 "vault_linkis_db_password" => DB_PASSWORD.to_string(),
                 "vault_yarn_password" => YARN_PASSWORD.to_string(),
                 "vault_linkis_token_ws" => WS_TOKEN.to_string(),
                 _ => format!("e2e-{n}"),
             };
-            (n.to_string(), v)
+            (n, v)
         })
         .collect()
-}
-
-fn mode(path: &Path) -> u32 {
-    fs::metadata(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .permissions()
-        .mode()
-        & 0o7777
 }
 
 /// Every file under `dir`, relative to it.
@@ -80,49 +69,15 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// `changed=` per host from the PLAY RECAP, after checking nothing failed.
-fn recap(stdout: &str) -> BTreeMap<String, u32> {
-    let mut changed = BTreeMap::new();
-    let recap = stdout
-        .split("PLAY RECAP")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no PLAY RECAP in:\n{stdout}"));
-    for line in recap.lines().filter(|l| l.contains("ok=")) {
-        let host = line.split_whitespace().next().unwrap().to_string();
-        let field = |name: &str| -> u32 {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(&format!("{name}=")))
-                .unwrap()
-                .parse()
-                .unwrap()
-        };
-        assert_eq!(field("failed"), 0, "{line}");
-        assert_eq!(field("unreachable"), 0, "{line}");
-        changed.insert(host, field("changed"));
-    }
-    changed
-}
-
 fn ansible(tmp: &Path, out: &Path, args: &[&str]) -> std::process::Output {
     ansible_playbook(tmp, out, "site.yml", args)
 }
 
 fn ansible_playbook(tmp: &Path, out: &Path, pb: &str, args: &[&str]) -> std::process::Output {
-    Command::new("ansible-playbook")
-        .current_dir(tmp)
-        .arg("-i")
-        .arg(out.join("inventory/hosts.yml"))
-        .arg("-i")
-        .arg(tmp.join("local.yml"))
-        .arg(out.join(pb))
+    e2e_common::ansible_playbook(tmp, out, pb)
         .args(args)
         .arg("--vault-password-file")
         .arg(tmp.join("vault-pass"))
-        .env("ANSIBLE_NOCOLOR", "1")
-        .env("ANSIBLE_FORCE_COLOR", "0")
-        .env("ANSIBLE_LOCAL_TEMP", tmp.join("ansible-local"))
-        .env("ANSIBLE_REMOTE_TEMP", tmp.join("ansible-remote"))
-        .env("ANSIBLE_CONFIG", tmp.join("ansible.cfg"))
         .output()
         .expect("ansible-playbook runs")
 }
@@ -356,11 +311,7 @@ hosts:
     // docs/apply.md says: encrypted, in inventory/group_vars/all/vault.yml.
     fs::write(tmp.join("vault-pass"), "e2e-vault-password\n").unwrap();
     write_vault(&tmp, &out, &vault_vars(&out));
-    fs::write(
-        tmp.join("ansible.cfg"),
-        "[defaults]\nhost_key_checking = False\nstdout_callback = default\n",
-    )
-    .unwrap();
+    fs::write(tmp.join("ansible.cfg"), e2e_common::ANSIBLE_CFG).unwrap();
     (tmp, out)
 }
 
@@ -593,13 +544,7 @@ fn site_yml_installs_each_hosts_files_and_a_second_run_changes_nothing() {
     );
 
     let dump_before = db.dump("linkis");
-    let counts = || {
-        db.root(
-            "SELECT (SELECT COUNT(*) FROM linkis.linkis_mg_gateway_auth_token), \
-             (SELECT COUNT(*) FROM linkis.linkis_cg_rm_external_resource_provider), \
-             (SELECT COUNT(*) FROM linkis.linkis_cg_manager_label)",
-        )
-    };
+    let counts = || db.fixture_counts();
     let counts_before = counts();
     assert_eq!(counts_before, "5\t1\t4");
 

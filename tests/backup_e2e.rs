@@ -23,18 +23,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use e2e_common::{MariaDb, Postgres, run, sh, write};
+use e2e_common::{MariaDb, Postgres, mode, recap, run, sh, vault_names, write};
 
 /// A password with what option files, password files and shells treat specially.
 const PASSWORD: &str = r#"b"ack\up#p'w d:x;$y"#;
-
-fn mode(path: &Path) -> u32 {
-    fs::metadata(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .permissions()
-        .mode()
-        & 0o7777
-}
 
 fn temp(name: &str) -> PathBuf {
     let tmp = std::env::temp_dir().join(format!("linkis-gen-{name}-{}", std::process::id()));
@@ -66,51 +58,28 @@ fn setup(tmp: &Path, spec: &str, hosts: &[&str], host_vars: &[(&str, String)]) -
         }
     }
     fs::write(tmp.join("local.yml"), local).unwrap();
-    let gv = fs::read_to_string(out.join("inventory/group_vars/all/main.yml")).unwrap();
-    let names: Vec<&str> = gv
-        .split("linkis_vault_variables:\n")
-        .nth(1)
-        .expect("group_vars lists the vault variables")
-        .lines()
-        .map_while(|l| l.strip_prefix("  - "))
-        .collect();
-    let vars: BTreeMap<&str, String> = names
-        .iter()
+    let vars: BTreeMap<String, String> = vault_names(&out)
+        .into_iter()
         .map(|n| {
-            let v = if *n == "vault_linkis_db_password" {
+            let v = if n == "vault_linkis_db_password" {
                 PASSWORD.to_string()
             } else {
                 format!("e2e-{n}")
             };
-            (*n, v)
+            (n, v)
         })
         .collect();
     assert!(vars.contains_key("vault_linkis_db_password"), "{vars:?}");
     fs::write(tmp.join("vars.json"), serde_json::to_string(&vars).unwrap()).unwrap();
-    fs::write(
-        tmp.join("ansible.cfg"),
-        "[defaults]\nhost_key_checking = False\nstdout_callback = default\n",
-    )
-    .unwrap();
+    fs::write(tmp.join("ansible.cfg"), e2e_common::ANSIBLE_CFG).unwrap();
     out
 }
 
 fn ansible(tmp: &Path, out: &Path, playbook: &str, args: &[&str]) -> Output {
-    run(Command::new("ansible-playbook")
-        .current_dir(tmp)
-        .arg("-i")
-        .arg(out.join("inventory/hosts.yml"))
-        .arg("-i")
-        .arg(tmp.join("local.yml"))
-        .arg(out.join(playbook))
+    run(e2e_common::ansible_playbook(tmp, out, playbook)
         .arg("-e")
         .arg(format!("@{}", tmp.join("vars.json").display()))
-        .args(args)
-        .env("ANSIBLE_NOCOLOR", "1")
-        .env("ANSIBLE_FORCE_COLOR", "0")
-        .env("ANSIBLE_LOCAL_TEMP", tmp.join("ansible-local"))
-        .env("ANSIBLE_REMOTE_TEMP", tmp.join("ansible-remote"))
-        .env("ANSIBLE_CONFIG", tmp.join("ansible.cfg")))
+        .args(args))
 }
 
 /// Runs a playbook that must succeed; its stdout, which must never show the password.
@@ -127,30 +96,6 @@ fn playbook(tmp: &Path, out: &Path, playbook: &str, args: &[&str]) -> String {
         "the password in the log:\n{stdout}"
     );
     stdout
-}
-
-/// `changed=` per host of the PLAY RECAP (nothing failed).
-fn recap(stdout: &str) -> BTreeMap<String, u32> {
-    let recap = stdout
-        .split("PLAY RECAP")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no PLAY RECAP in:\n{stdout}"));
-    let mut changed = BTreeMap::new();
-    for line in recap.lines().filter(|l| l.contains("ok=")) {
-        let field = |name: &str| -> u32 {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(&format!("{name}=")))
-                .unwrap()
-                .parse()
-                .unwrap()
-        };
-        assert_eq!(field("failed"), 0, "{line}");
-        changed.insert(
-            line.split_whitespace().next().unwrap().to_string(),
-            field("changed"),
-        );
-    }
-    changed
 }
 
 /// The dumps in `dir` (file names, sorted), and asserts no partial dump is left.
@@ -319,13 +264,7 @@ fn mariadb_dump_restore_and_keep() {
     let first_dumps = dumps(&dir, ".sql.gz");
     assert_eq!(first_dumps.len(), 1, "{first_dumps:?}");
 
-    let counts = || {
-        db.root(
-            "SELECT (SELECT COUNT(*) FROM linkis.linkis_mg_gateway_auth_token), \
-             (SELECT COUNT(*) FROM linkis.linkis_cg_rm_external_resource_provider), \
-             (SELECT COUNT(*) FROM linkis.linkis_cg_manager_label)",
-        )
-    };
+    let counts = || db.fixture_counts();
     let before = counts();
     assert_eq!(before, "5\t1\t4");
     let dump_before = db.dump("linkis");

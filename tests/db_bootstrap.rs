@@ -458,53 +458,31 @@ hosts:
             local.push_str(&format!("      {k}: {v}\n"));
         }
         fs::write(tmp.join("local.yml"), local).unwrap();
-        let gv = fs::read_to_string(tmp.join("out/inventory/group_vars/all/main.yml")).unwrap();
         let mut secrets = BTreeMap::new();
-        for n in gv
-            .split("linkis_vault_variables:\n")
-            .nth(1)
-            .unwrap()
-            .lines()
-            .map_while(|l| l.strip_prefix("  - "))
-        {
+        for n in e2e_common::vault_names(&tmp.join("out")) {
             let v = if n == "vault_linkis_db_password" {
                 HOSTILE_PASSWORD.to_string()
             } else {
                 format!("e2e-{n}")
             };
-            secrets.insert(n.to_string(), serde_json::Value::String(v));
+            secrets.insert(n, serde_json::Value::String(v));
         }
         fs::write(
             tmp.join("secrets.json"),
             serde_json::to_string(&secrets).unwrap(),
         )
         .unwrap();
-        fs::write(
-            tmp.join("ansible.cfg"),
-            "[defaults]\nhost_key_checking = False\nstdout_callback = default\n",
-        )
-        .unwrap();
+        fs::write(tmp.join("ansible.cfg"), e2e_common::ANSIBLE_CFG).unwrap();
         Local { tmp }
     }
 
     /// site.yml with `args`; (succeeded, stdout + stderr).
     fn site(&self, args: &[&str]) -> (bool, String) {
         let out = e2e_common::run(
-            Command::new("ansible-playbook")
-                .current_dir(&self.tmp)
-                .arg("-i")
-                .arg(self.tmp.join("out/inventory/hosts.yml"))
-                .arg("-i")
-                .arg(self.tmp.join("local.yml"))
-                .arg(self.tmp.join("out/site.yml"))
+            e2e_common::ansible_playbook(&self.tmp, &self.tmp.join("out"), "site.yml")
                 .args(args)
                 .arg("-e")
-                .arg(format!("@{}", self.tmp.join("secrets.json").display()))
-                .env("ANSIBLE_NOCOLOR", "1")
-                .env("ANSIBLE_FORCE_COLOR", "0")
-                .env("ANSIBLE_LOCAL_TEMP", self.tmp.join("ansible-local"))
-                .env("ANSIBLE_REMOTE_TEMP", self.tmp.join("ansible-remote"))
-                .env("ANSIBLE_CONFIG", self.tmp.join("ansible.cfg")),
+                .arg(format!("@{}", self.tmp.join("secrets.json").display())),
         );
         (
             out.status.success(),

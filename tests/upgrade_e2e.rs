@@ -266,11 +266,7 @@ impl Env {
         }
         fs::write(tmp.join("local.yml"), local).unwrap();
         fs::write(tmp.join("vault.yml"), vault(&tmp.join("out"))).unwrap();
-        fs::write(
-            tmp.join("ansible.cfg"),
-            "[defaults]\nhost_key_checking = False\nstdout_callback = default\n",
-        )
-        .unwrap();
+        fs::write(tmp.join("ansible.cfg"), e2e_common::ANSIBLE_CFG).unwrap();
         Env {
             tmp: tmp.to_path_buf(),
         }
@@ -284,25 +280,14 @@ impl Env {
             self.tmp.join("bin").display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let out = run(Command::new("ansible-playbook")
-            .current_dir(&self.tmp)
-            .arg("-i")
-            .arg(out_dir.join("inventory/hosts.yml"))
-            .arg("-i")
-            .arg(self.tmp.join("local.yml"))
-            .arg(out_dir.join(playbook))
+        let out = run(e2e_common::ansible_playbook(&self.tmp, &out_dir, playbook)
             .args(args)
             .arg("-e")
             .arg(format!("@{}", self.tmp.join("vault.yml").display()))
             .env("PATH", path)
             .env("FAKE_SYSTEMD_DIR", self.tmp.join("systemd"))
             .env("FAKE_SYSTEMD_STATE", self.tmp.join("systemd-state"))
-            .env("FAKE_SYSTEMD_LOG", self.tmp.join("systemctl.log"))
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env("ANSIBLE_FORCE_COLOR", "0")
-            .env("ANSIBLE_LOCAL_TEMP", self.tmp.join("ansible-local"))
-            .env("ANSIBLE_REMOTE_TEMP", self.tmp.join("ansible-remote"))
-            .env("ANSIBLE_CONFIG", self.tmp.join("ansible.cfg")));
+            .env("FAKE_SYSTEMD_LOG", self.tmp.join("systemctl.log")));
         let stdout = String::from_utf8_lossy(&out.stdout).to_string()
             + &String::from_utf8_lossy(&out.stderr);
         (out.status.success(), stdout)
@@ -324,10 +309,8 @@ impl Env {
 }
 
 fn vault(out: &Path) -> String {
-    let vars = fs::read_to_string(out.join("inventory/group_vars/all/main.yml")).unwrap();
-    let list = vars.split("linkis_vault_variables:\n").nth(1).unwrap();
-    list.lines()
-        .map_while(|l| l.strip_prefix("  - "))
+    e2e_common::vault_names(out)
+        .into_iter()
         .map(|n| {
             if n == "vault_linkis_db_password" {
                 format!("{n}: {DB_PASSWORD}\n")

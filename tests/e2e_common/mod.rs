@@ -1,10 +1,12 @@
-//! Fixtures shared by the end-to-end tests (apply_e2e, upgrade_e2e): running commands, writing
-//! files, a real MariaDB server of the test's own, and a stub Linkis release tarball.
+//! Fixtures shared by the end-to-end tests (apply_e2e, upgrade_e2e, backup_e2e, db_bootstrap):
+//! running commands, writing files, running the rendered playbooks, a real MariaDB server of the
+//! test's own, and a stub Linkis release tarball.
 //!
 //! Real: the database is Debian's `mariadbd`, installed into a fresh datadir of its own with
 //! `mariadb-install-db`, listening on 127.0.0.1 and a free port, stopped by PID when dropped.
 //! Faked: the release is a tarball of our own small files, not Apache Linkis'.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -34,6 +36,76 @@ pub fn write(path: &Path, text: &str, mode: u32) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, text).unwrap();
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// The permission bits of `path` (with setuid, setgid and sticky).
+#[allow(dead_code)] // not upgrade_e2e's
+pub fn mode(path: &Path) -> u32 {
+    fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// The vault variables the rendered tree OUT asks for: the names its group_vars lists under
+/// `linkis_vault_variables`, in order.
+pub fn vault_names(out: &Path) -> Vec<String> {
+    let vars = fs::read_to_string(out.join("inventory/group_vars/all/main.yml")).unwrap();
+    vars.split("linkis_vault_variables:\n")
+        .nth(1)
+        .expect("group_vars lists the vault variables")
+        .lines()
+        .map_while(|l| l.strip_prefix("  - "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The ansible.cfg the tests run ansible-playbook with (TMP/ansible.cfg).
+pub const ANSIBLE_CFG: &str = "[defaults]\nhost_key_checking = False\nstdout_callback = default\n";
+
+/// `ansible-playbook` as the tests run a playbook of the rendered tree OUT: in TMP, with OUT's
+/// inventory and TMP/local.yml (the hosts on this machine), without colours, with its temp dirs
+/// under TMP and TMP/ansible.cfg; the caller adds its options.
+pub fn ansible_playbook(tmp: &Path, out: &Path, playbook: &str) -> Command {
+    let mut c = Command::new("ansible-playbook");
+    c.current_dir(tmp)
+        .arg("-i")
+        .arg(out.join("inventory/hosts.yml"))
+        .arg("-i")
+        .arg(tmp.join("local.yml"))
+        .arg(out.join(playbook))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_FORCE_COLOR", "0")
+        .env("ANSIBLE_LOCAL_TEMP", tmp.join("ansible-local"))
+        .env("ANSIBLE_REMOTE_TEMP", tmp.join("ansible-remote"))
+        .env("ANSIBLE_CONFIG", tmp.join("ansible.cfg"));
+    c
+}
+
+/// `changed=` per host from the PLAY RECAP, after checking that nothing failed and every host
+/// was reached.
+#[allow(dead_code)] // not upgrade_e2e's
+pub fn recap(stdout: &str) -> BTreeMap<String, u32> {
+    let mut changed = BTreeMap::new();
+    let recap = stdout
+        .split("PLAY RECAP")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no PLAY RECAP in:\n{stdout}"));
+    for line in recap.lines().filter(|l| l.contains("ok=")) {
+        let host = line.split_whitespace().next().unwrap().to_string();
+        let field = |name: &str| -> u32 {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{name}=")))
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(field("failed"), 0, "{line}");
+        assert_eq!(field("unreachable"), 0, "{line}");
+        changed.insert(host, field("changed"));
+    }
+    changed
 }
 
 /// A MariaDB server of the test's own: a fresh datadir under `dir`, on 127.0.0.1 and a free port,
@@ -111,6 +183,17 @@ impl MariaDb {
     pub fn root(&self, sql: &str) -> String {
         self.try_root(sql)
             .unwrap_or_else(|| panic!("root query failed: {sql}"))
+    }
+
+    /// The rows of the fixture's tables (tests/db_fixture) that the tests count: gateway tokens,
+    /// resource providers, manager labels, tab-separated.
+    #[allow(dead_code)] // not upgrade_e2e's
+    pub fn fixture_counts(&self) -> String {
+        self.root(
+            "SELECT (SELECT COUNT(*) FROM linkis.linkis_mg_gateway_auth_token), \
+             (SELECT COUNT(*) FROM linkis.linkis_cg_rm_external_resource_provider), \
+             (SELECT COUNT(*) FROM linkis.linkis_cg_manager_label)",
+        )
     }
 
     /// `mysqldump` of one database, without the dump date, to compare before and after.
