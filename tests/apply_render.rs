@@ -34,6 +34,7 @@ fn is_apply(path: &str) -> bool {
         "site.yml" | "stop.yml" | "restart.yml" | "status.yml" | "ansible.cfg"
     ) || path.starts_with("inventory/")
         || path.starts_with("roles/")
+        || path.starts_with("filter_plugins/")
         || path.starts_with("nginx/")
         || (path.starts_with("hosts/") && path.contains("/systemd/"))
 }

@@ -100,6 +100,7 @@ pub static ROUTES: &[Route] = routes! {
     Apply Instance "hosts/_host_/systemd/linkis-_daemon_.service";
     Apply Host "hosts/_host_/nftables/linkis.nft";
     Apply Host "hosts/_host_/keepalived/keepalived.conf";
+    Apply Cluster "filter_plugins/linkis_fill.py";
     Apply Cluster "inventory/group_vars/all/main.yml";
     Apply Cluster "inventory/hosts.yml";
     Apply Cluster "nginx/linkis.conf";
@@ -111,7 +112,6 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_backup/templates/pgpass.j2";
     Apply Cluster "roles/linkis_clear_server/tasks/main.yml";
     Apply Cluster "roles/linkis_configure/defaults/main.yml";
-    Apply Cluster "roles/linkis_configure/filter_plugins/linkis_fill.py";
     Apply Cluster "roles/linkis_configure/tasks/main.yml";
     Apply Cluster "roles/linkis_configure/templates/db.sh.j2";
     Apply Cluster "roles/linkis_configure/templates/linkis-systemd.env.j2";
