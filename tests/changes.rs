@@ -330,7 +330,8 @@ fn removing_an_ecm_host_drains_stops_and_removes_its_ecm() {
     assert!(md.contains("### s5 (removed from the spec)"), "{md}");
     assert!(md.contains(
         "- `engineconnmanager` (linkis-cg-engineconnmanager, port 9102): **removed**: drained \
-         (its engines end, up to a timeout), stopped, disabled, unit file deleted"
+         (marked unhealthy in the manager, so no new engine goes there; its engines end, up to a \
+         timeout), stopped, disabled, unit file deleted"
     ));
     let yml = s.yml();
     // s5 is no longer in the inventory: changes.yml reaches it by its recorded address.
@@ -351,15 +352,30 @@ fn removing_an_ecm_host_drains_stops_and_removes_its_ecm() {
     ));
     assert!(at(yml, "Restart engineconnmanager") < remove);
     assert!(!yml.contains("Preflight the new hosts") && !yml.contains("clear-server.sh"));
-    // The role that removes it: drain, stop + disable, delete the unit file.
+    // The ECM is marked unhealthy in a manager that stays, under the name its registration in a
+    // Eureka node that stays gives, after an admin login at a gateway that stays.
+    assert!(
+        yml.contains("linkis_change_manager: \"10.0.1.3:9101\"\n"),
+        "{yml}"
+    );
+    assert!(
+        yml.contains("linkis_change_registry: \"10.0.1.3:20303\"\n"),
+        "{yml}"
+    );
+    assert!(yml.contains("linkis_change_admin_password: \"{{ vault_linkis_admin_password }}\"\n"));
+    // The role that removes it: mark unhealthy, wait for the engines, stop + disable, delete the
+    // unit file.
     let role = get(&s.files, "roles/linkis_change/tasks/remove.yml");
+    let login = at(role, "/api/rest_j/v1/user/login");
+    let mark = at(role, "/api/rest_j/v1/linkisManager/modifyEMInfo");
+    assert!(role[mark..].contains("emStatus: UnHealthy"));
     let drain = at(
         role,
         "pgrep -f org.apache.linkis.engineconn.launch.EngineConnServer",
     );
     let stop = at(role, "state: stopped\n    enabled: false");
     let delete = at(role, "state: absent");
-    assert!(drain < stop && stop < delete);
+    assert!(login < mark && mark < drain && drain < stop && stop < delete);
 }
 
 #[test]

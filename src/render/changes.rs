@@ -44,6 +44,11 @@ struct Ctx<'a> {
     remove_plays: Vec<RemovePlay>,
     /// A gateway that runs before and after the change, `address:port`, for the drain API.
     gateway: String,
+    /// A manager and a Eureka node that run before and after the change, `address:port`: a
+    /// removed ECM is marked unhealthy in the manager (modifyEMInfo) under the name its Eureka
+    /// registration gives, so that no new engine is placed on it while it drains.
+    manager: String,
+    registry: String,
     entrance_offline_api: bool,
     eureka: bool,
     /// Who logs in to drain an entrance (`wds.linkis.admin.user`), and the vault variable of
@@ -117,17 +122,22 @@ pub fn render(
             remove_plays.push(RemovePlay { hosts, gone });
         }
     }
-    let gateway = c
-        .instances
-        .iter()
-        .find(|i| i.service == "gateway" && matches!(i.kind, "unchanged" | "reconfigured"))
-        .or_else(|| {
-            c.instances
-                .iter()
-                .find(|i| i.service == "gateway" && i.kind == "added")
-        })
-        .map(|i| crate::spec::host_port(&i.address, i.port))
-        .unwrap_or_default();
+    // An instance of a service that runs before and after the change (else a new one).
+    let staying = |service: &str| {
+        c.instances
+            .iter()
+            .find(|i| i.service == service && matches!(i.kind, "unchanged" | "reconfigured"))
+            .or_else(|| {
+                c.instances
+                    .iter()
+                    .find(|i| i.service == service && i.kind == "added")
+            })
+            .map(|i| crate::spec::host_port(&i.address, i.port))
+            .unwrap_or_default()
+    };
+    let gateway = staying("gateway");
+    let manager = staying("linkismanager");
+    let registry = staying("eureka");
     let ctx = Ctx {
         empty: is_empty(&c),
         hosts,
@@ -137,6 +147,8 @@ pub fn render(
         remove,
         remove_plays,
         gateway,
+        manager,
+        registry,
         entrance_offline_api: crate::catalog::Release::find(&c.release)
             .is_some_and(|r| r.features().entrance_offline_api),
         eureka: rendered.discovery == "eureka",
