@@ -561,6 +561,16 @@ fn a_gateway_port_change_restarts_the_gateways_and_every_reader_of_the_gateway_u
             play.contains("        linkis_verify_ports: false\n"),
             "{play}"
         );
+        // A gateway leaves nginx's upstream before it stops and comes back, at its new port,
+        // after it is verified; no other service touches nginx.
+        let down = play.find("linkis_upstream_state: down");
+        let up = play.find("linkis_upstream_state: up");
+        if r.service == "gateway" {
+            let (down, up) = (down.unwrap(), up.unwrap());
+            assert!(down < at(play, "role: linkis_start") && at(play, "role: linkis_verify") < up);
+        } else {
+            assert!(down.is_none() && up.is_none(), "{play}");
+        }
     }
     let md = s.md();
     assert!(
@@ -569,6 +579,10 @@ fn a_gateway_port_change_restarts_the_gateways_and_every_reader_of_the_gateway_u
     );
     assert!(
         md.contains("every gateway instance restarts (s3, s4, one at a time"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Each gateway leaves nginx's upstream on every web host"),
         "{md}"
     );
 }

@@ -148,6 +148,7 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_upgrade/tasks/migrate.yml";
     Apply Cluster "roles/linkis_upgrade/tasks/preflight.yml";
     Apply Cluster "roles/linkis_upgrade/tasks/remove_units.yml";
+    Apply Cluster "roles/linkis_upstream/tasks/main.yml";
     Apply Cluster "roles/linkis_verify/defaults/main.yml";
     Apply Cluster "roles/linkis_verify/tasks/main.yml";
     Apply Cluster "roles/linkis_web/handlers/main.yml";
