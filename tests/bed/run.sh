@@ -13,7 +13,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-BED=${LINKIS_BED_DIR:-/tmp/linkis-bed}
+# Not under /tmp: the units' PrivateTmp= would hide the install dir from the services, and the
+# model then leaves /tmp writable (src/model/units.rs), which is not the sandbox of a real host.
+BED=${LINKIS_BED_DIR:-/var/lib/linkis-bed}
 BIN=${LINKIS_GEN:-$repo/target/release/linkis-gen}
 NET=10.231.0
 BRIDGE=lbed0
@@ -264,6 +266,9 @@ up() {
   ip addr add "$NET.1/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   for h in "${HOSTS[@]}"; do host_up "$h"; done
+  # The fake systemctl's sandbox refuses writes outside a unit's writable paths, here too.
+  on "${HOSTS[0]}" bash "$here/fake/systemctl-selftest" "$here/fake/systemctl" "$BED/app" /etc/systemd/system \
+    >>"$BED/logs/systemctl-selftest.log" 2>&1 || { cat "$BED/logs/systemctl-selftest.log" >&2; exit 1; }
   start_db
   make_release
   render
