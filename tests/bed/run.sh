@@ -558,7 +558,28 @@ scenario_1() {
   done
   [ "$(start_times)" = "$before" ] || fail "the second run restarted services"
   [ "$(grep -c -- '-mkdir' "$BED/hdfs/calls.log")" = "$mkdirs" ] || fail "the second run made HDFS directories again"
+  expect_sandbox_refuses "${CONTROL[0]}" linkis-mg-eureka.service
   STATE=converged
+}
+
+# A rendered unit whose ReadWritePaths= misses its logs/ fails, as under systemd: the installed unit
+# of a running control service, copied under another name without that path, is started; its
+# service must stop because it cannot write its log (the fake systemctl's sandbox, fake/systemctl).
+expect_sandbox_refuses() { # HOST UNIT
+  local h=$1 u=$2 probe=linkis-bed-sandbox-probe.service d=$BED/hosts/$1
+  local logs="$BED/app/LinkisInstall/logs"
+  grep -q "^ReadWritePaths=.*-$logs " "$d/systemd/$u" || fail "sandbox probe: $u has no $logs to take away"
+  sed "s#^ReadWritePaths=\(.*\)-$logs #ReadWritePaths=\1#" "$d/systemd/$u" >"$d/systemd/$probe"
+  on "$h" systemctl start "$probe" || true
+  for _ in $(seq 50); do
+    grep -q "FATAL: cannot write the log" "$d/run/fake-systemd/$probe.log" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -q "FATAL: cannot write the log .*Read-only file system" "$d/run/fake-systemd/$probe.log" ||
+    fail "sandbox probe: $u without $logs in ReadWritePaths= did not fail on its log: $(cat "$d/run/fake-systemd/$probe.log" 2>/dev/null)"
+  [ "$(on "$h" systemctl is-active "$probe")" != active ] || fail "sandbox probe: $probe runs"
+  on "$h" systemctl stop "$probe"
+  rm -f "$d/systemd/$probe" "$d/run/fake-systemd/$probe".*
 }
 
 # 2. stop.yml in the host's stop order, then site.yml (as a non-root sudo user, no acl): a clean
