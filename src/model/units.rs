@@ -15,7 +15,8 @@ pub struct Hardening {
     /// children and share its sandbox).
     pub ecm_rw: Vec<String>,
     /// `PrivateTmp=`: false when a `file://` storage root is under `/tmp` (a private /tmp would
-    /// split it between services); `/tmp` is then one of the writable paths.
+    /// split it between services), or any path the services use is under `/tmp` or `/var/tmp`
+    /// (a private one would hide it); `/tmp` is then one of the writable paths.
     pub private_tmp: bool,
     /// `ProtectHome=`: `yes`, or `read-only` when a path the services use is under /home, /root
     /// or /run/user (made writable again by ReadWritePaths where it is written).
@@ -51,13 +52,21 @@ pub fn hardening(
         }
     }
     let tmp_storage = roots.iter().any(|r| under(r, "/tmp"));
+    // A private /tmp and /var/tmp hide whatever the services use there (systemd mounts them
+    // before it looks up the other paths): the install dir itself, the engine root, JAVA_HOME...
+    // /tmp is then the host's, and writable (the JVM's java.io.tmpdir: Jetty's temp dirs).
+    let engine = engine_root.trim_end_matches('/').to_string();
+    let tmp_shared = tmp_storage
+        || std::iter::once(install)
+            .chain(std::iter::once(engine.as_str()))
+            .chain(used.iter().map(String::as_str))
+            .any(|p| under(p, "/tmp") || under(p, "/var/tmp"));
     let mut control = vec![format!("{install}/logs"), format!("{install}/pid")];
-    if tmp_storage {
+    if tmp_shared {
         control.push("/tmp".to_string());
     }
     control.extend(roots.iter().filter(|r| !under(r, "/tmp")).cloned());
     let mut ecm = control.clone();
-    let engine = engine_root.trim_end_matches('/').to_string();
     if !engine.is_empty() && !ecm.iter().any(|p| under(&engine, p)) {
         ecm.push(engine.clone());
     }
@@ -69,7 +78,7 @@ pub fn hardening(
     Hardening {
         control_rw: control,
         ecm_rw: ecm,
-        private_tmp: !tmp_storage,
+        private_tmp: !tmp_shared,
         protect_home: if in_home { "read-only" } else { "yes" },
     }
 }
@@ -118,5 +127,18 @@ mod tests {
         // The engine root is under /tmp, already writable.
         assert_eq!(h.ecm_rw, h.control_rw);
         assert_eq!(h.protect_home, "read-only");
+    }
+
+    #[test]
+    fn an_install_dir_under_tmp_keeps_the_hosts_tmp() {
+        // systemd mounts the private /tmp first: /tmp/linkis/sbin would not be there.
+        let h = hardening("/tmp/linkis", &[], "/appcom/tmp", &[]);
+        assert!(!h.private_tmp);
+        assert!(h.control_rw.contains(&"/tmp".to_string()));
+        let h = hardening("/opt/linkis", &[], "/appcom/tmp", &s(&["/var/tmp/jdk"]));
+        assert!(!h.private_tmp);
+        let h = hardening("/opt/linkis", &[], "/appcom/tmp", &s(&["/opt/jdk"]));
+        assert!(h.private_tmp);
+        assert!(!h.control_rw.contains(&"/tmp".to_string()));
     }
 }

@@ -13,7 +13,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-BED=${LINKIS_BED_DIR:-/tmp/linkis-bed}
+# Not under /tmp: the units' PrivateTmp= would hide the install dir from the services, and the
+# model then leaves /tmp writable (src/model/units.rs), which is not the sandbox of a real host.
+BED=${LINKIS_BED_DIR:-/var/lib/linkis-bed}
 BIN=${LINKIS_GEN:-$repo/target/release/linkis-gen}
 NET=10.231.0
 BRIDGE=lbed0
@@ -264,6 +266,9 @@ up() {
   ip addr add "$NET.1/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   for h in "${HOSTS[@]}"; do host_up "$h"; done
+  # The fake systemctl's sandbox refuses writes outside a unit's writable paths, here too.
+  on "${HOSTS[0]}" bash "$here/fake/systemctl-selftest" "$here/fake/systemctl" "$BED/app" /etc/systemd/system \
+    >>"$BED/logs/systemctl-selftest.log" 2>&1 || { cat "$BED/logs/systemctl-selftest.log" >&2; exit 1; }
   start_db
   make_release
   render
@@ -553,7 +558,28 @@ scenario_1() {
   done
   [ "$(start_times)" = "$before" ] || fail "the second run restarted services"
   [ "$(grep -c -- '-mkdir' "$BED/hdfs/calls.log")" = "$mkdirs" ] || fail "the second run made HDFS directories again"
+  expect_sandbox_refuses "${CONTROL[0]}" linkis-mg-eureka.service
   STATE=converged
+}
+
+# A rendered unit whose ReadWritePaths= misses its logs/ fails, as under systemd: the installed unit
+# of a running control service, copied under another name without that path, is started; its
+# service must stop because it cannot write its log (the fake systemctl's sandbox, fake/systemctl).
+expect_sandbox_refuses() { # HOST UNIT
+  local h=$1 u=$2 probe=linkis-bed-sandbox-probe.service d=$BED/hosts/$1
+  local logs="$BED/app/LinkisInstall/logs"
+  grep -q "^ReadWritePaths=.*-$logs " "$d/systemd/$u" || fail "sandbox probe: $u has no $logs to take away"
+  sed "s#^ReadWritePaths=\(.*\)-$logs #ReadWritePaths=\1#" "$d/systemd/$u" >"$d/systemd/$probe"
+  on "$h" systemctl start "$probe" || true
+  for _ in $(seq 50); do
+    grep -q "FATAL: cannot write the log" "$d/run/fake-systemd/$probe.log" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -q "FATAL: cannot write the log .*Read-only file system" "$d/run/fake-systemd/$probe.log" ||
+    fail "sandbox probe: $u without $logs in ReadWritePaths= did not fail on its log: $(cat "$d/run/fake-systemd/$probe.log" 2>/dev/null)"
+  [ "$(on "$h" systemctl is-active "$probe")" != active ] || fail "sandbox probe: $probe runs"
+  on "$h" systemctl stop "$probe"
+  rm -f "$d/systemd/$probe" "$d/run/fake-systemd/$probe".*
 }
 
 # 2. stop.yml in the host's stop order, then site.yml (as a non-root sudo user, no acl): a clean

@@ -353,7 +353,26 @@ def client():
             server = None
 
 
+def check_writable():
+    """What the JVM service writes before it serves: its log files in logs/ (a real service whose
+    log dir is read-only runs on without logs; the fake is stricter and stops, so that a unit
+    whose sandbox forgets logs/ fails on the bed), and a temporary directory in java.io.tmpdir,
+    /tmp (Spring Boot's Jetty makes its docbase there, and fails to start without it)."""
+    import tempfile
+    try:
+        with open(LOG, "a"):
+            pass
+    except OSError as e:
+        print("FATAL: cannot write the log %s: %s" % (LOG, e), file=sys.stderr, flush=True)
+        os._exit(2)
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix="jetty-docbase.", dir="/tmp"))
+    except OSError as e:
+        die("cannot make a temporary directory in java.io.tmpdir (/tmp): %s" % e)
+
+
 def main():
+    check_writable()
     try:
         with open(os.path.join(HOME, "RELEASE")) as f:
             release = f.read().strip()
