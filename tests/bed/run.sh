@@ -340,6 +340,7 @@ spark:
 storage:
   hdfs_root: hdfs:///tmp/linkis
   result_sets: hdfs:///tmp/linkis
+  engine_ports: 30000-31000 # the firewall opens the engines' range to the cluster only
 sizing:
   concurrent_users: 50
   max_concurrency_per_user: 2
