@@ -515,7 +515,7 @@ expect_cluster_up() {
       fail "$1: nginx on $h does not proxy https /api to a gateway"
   done
   for h in "${HOSTS[@]}"; do
-    on "$h" /usr/sbin/nft list set inet linkis sources4 >/dev/null 2>    on "$h" nft list set inet linkis sources4 >/dev/null 2>&1 ||1 || fail "$1: no Linkis firewall table on $h"
+    on "$h" /usr/sbin/nft list set inet linkis sources4 >/dev/null 2>&1 || fail "$1: no Linkis firewall table on $h"
   done
 }
 # gateway.web.tls and security.firewall, with the real nginx and nftables of the hosts:
