@@ -24,11 +24,11 @@ VERSION=1.3.2   # the spec's linkis_version (scenario upgrade moves it to 1.4.0)
 GW_PORT=        # a cluster-wide gateway port (host_defaults.ports); empty: Linkis' 9001
 declare -A ROLES=() # a host's declared roles in the spec (scenario replace: s7 is `control`)
 DB_PASSWORD=bed-db-secret
-# Module runs per host a site.yml that changes nothing may take (20 at most on the guide-50 layout:
+# Module runs per host a site.yml that changes nothing may take (21 at most on the guide-50 layout:
 # each role reads its host in one round trip; the third edition added the record gate's ping, the
 # logs role's one cleanup task, the ECM's look at the engine root, and on the database host the
-# four tasks of the private credentials directory). A task that loops over files or units per host
-# would add a dozen.
+# four tasks of the private credentials directory; security.firewall its role's one probe, so 21 on
+# s3 now). A task that loops over files or units per host would add a dozen.
 NOOP_MODULES=21
 # security.firewall: the hosts' table directory (bind-mounted per host), and the outsider namespace
 # lbed-out: OUTSIDER is neither a cluster host nor in allow_from, ALLOWED is the spec's allow_from.
