@@ -480,3 +480,56 @@ fn status_yml_covers_every_instance_of_the_guides() {
         assert_eq!(apps["loop"].as_str(), Some("{{ groups['linkis_eureka'] }}"));
     }
 }
+
+/// The units role's stale-unit probe and clear-server's "what of Linkis runs" probe list the
+/// Linkis service units only: the firewall's `linkis-nftables.service` and the scheduled dump's
+/// `linkis-db-backup.service` are linkis-gen's too, but no service's. Found on the bed: with
+/// `linkis-*.service`, every site.yml stopped and deleted the firewall's unit (unloading the
+/// table) right after the firewall play installed it, and a running firewall unit counted as
+/// "Linkis still runs" for clear-server. The globs, expanded by real bash over such a directory.
+#[test]
+fn the_service_unit_probes_never_take_the_firewall_or_backup_unit_for_a_service() {
+    let files = render_file("examples/every-field.yaml");
+    let dir = std::env::temp_dir().join(format!("lg-unit-glob-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for u in [
+        "linkis-nftables.service",
+        "linkis-db-backup.service",
+        "linkis-db-backup.timer",
+        "linkis-mg-eureka.service",
+        "linkis-ps-publicservice.service",
+        "linkis-cg-engineconnmanager.service",
+    ] {
+        std::fs::write(dir.join(u), "").unwrap();
+    }
+    for (role, var) in [
+        ("roles/linkis_units/tasks/main.yml", "\"${DIR}\"/"),
+        (
+            "roles/linkis_clear_server/tasks/main.yml",
+            "\"$SYSTEMD_DIR\"/",
+        ),
+    ] {
+        let text = get(&files, role);
+        assert!(!text.contains("linkis-*.service"), "{role}");
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("for ") && l.contains(var))
+            .unwrap_or_else(|| panic!("{role}: no loop over the systemd directory"));
+        let glob = line.split(var).nth(1).unwrap().split(';').next().unwrap();
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "cd '{}' && for f in {glob}; do [ -e \"$f\" ] && echo \"$f\"; done; true",
+                dir.display()
+            ))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "linkis-cg-engineconnmanager.service\nlinkis-mg-eureka.service\nlinkis-ps-publicservice.service\n",
+            "{role}: {glob}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

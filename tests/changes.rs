@@ -884,3 +884,79 @@ fn a_change_that_leaves_one_control_instance_is_at_the_top_of_the_attention_part
     );
     assert!(!grown[1].md().contains("after this change one"));
 }
+
+/// security.firewall through a change (the bed's scale-out and scale-in, found there): every
+/// table is loaded as rendered before anything of a new host runs (its address among the
+/// sources of the old hosts, or its services could not register), a removed host stays allowed
+/// until its instances are drained and stopped (the drain logs in at a gateway from it), then
+/// every table is reloaded as rendered and the removed host's table unloaded.
+#[test]
+fn with_the_firewall_new_hosts_are_allowed_before_they_start_and_removed_ones_until_they_stop() {
+    let four = example(G50).replacen(
+        "\ncluster:",
+        "\nsecurity:\n  firewall: true\nstorage:\n  engine_ports: 30000-31000\ncluster:",
+        1,
+    );
+    let six = with_hosts(&four, &[("s5", "10.0.1.5"), ("s6", "10.0.1.6")]);
+    let five = without_host(&six, "s5");
+    let steps = scenario("firewall-scale", &[&four, &six, &five]);
+
+    // Scale-out: the tables first, then the new hosts' preflight, install and start.
+    let out = steps[1].yml();
+    let fw = at(
+        out,
+        "- name: \"Firewall: the rendered tables, the new hosts allowed",
+    );
+    assert!(fw < at(out, "- name: Preflight the new hosts"), "{out}");
+    assert!(
+        fw < at(out, "- name: \"Start the new engineconnmanager"),
+        "{out}"
+    );
+    assert!(out[fw..].starts_with("- name: \"Firewall: the rendered tables, the new hosts allowed before anything of theirs runs\"\n  hosts: linkis\n"), "{out}");
+    // Nothing removed: the loaded tables are final; no removed host to keep or unload.
+    assert!(!out.contains("post_tasks"), "{out}");
+    assert!(!out.contains("every table reloaded"), "{out}");
+
+    // Scale-in: s5 kept allowed until its ECM is removed, then every table reloaded.
+    let inn = steps[2].yml();
+    let fw = at(inn, "- name: \"Firewall: the rendered tables");
+    let keep = at(
+        inn,
+        "argv: [/usr/sbin/nft, \"add element inet linkis sources4 { 10.0.1.5 }\"]",
+    );
+    let drain = at(
+        inn,
+        "- name: \"Drain, stop and remove the instances no longer placed",
+    );
+    let reload = at(inn, "- name: \"Firewall: every table reloaded as rendered");
+    let unload = at(
+        inn,
+        "- name: \"Firewall: the removed hosts keep no Linkis table\"\n  hosts: linkis_removed\n",
+    );
+    let record = at(inn, "- name: Mark each host that this run reached");
+    assert!(
+        fw < keep && keep < drain && drain < reload && reload < unload && unload < record,
+        "{inn}"
+    );
+    // No host added: the removed hosts' tables need no new source.
+    assert!(
+        !inn.contains("allow the new hosts until they are removed"),
+        "{inn}"
+    );
+    // The hosts' tables: s5 no longer among the sources.
+    let table = get(&steps[2].files, "hosts/s1/nftables/linkis.nft");
+    assert!(
+        table.contains("10.0.1.6") && !table.contains("10.0.1.5"),
+        "{table}"
+    );
+
+    // Without the firewall, changes.yml has no firewall play.
+    let plain = scenario(
+        "no-firewall-scale",
+        &[
+            &example(G50),
+            &with_hosts(&example(G50), &[("s5", "10.0.1.5")]),
+        ],
+    );
+    assert!(!plain[1].yml().contains("Firewall"), "{}", plain[1].yml());
+}

@@ -91,6 +91,23 @@ pub fn unit_name(daemon: &str) -> String {
     format!("linkis-{daemon}")
 }
 
+/// The bash glob of every Linkis service unit in a directory, whatever the release:
+/// `linkis-{cg,mg,ps}-*.service` (Linkis' daemons are `linkis-<group>-<name>`; the groups from the
+/// daemon names linkis-gen knows). The other units linkis-gen installs, `linkis-nftables` (the
+/// firewall) and `linkis-db-backup` (the scheduled dump), are not service units: the units role
+/// must never stop and delete them as stale, nor clear-server's cold-start probe count them as
+/// Linkis running.
+pub fn service_unit_glob() -> String {
+    let mut groups: Vec<&str> = crate::spec::Service::ALIASES
+        .iter()
+        .filter_map(|(a, _)| a.strip_prefix("linkis-"))
+        .filter_map(|d| d.split('-').next())
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    format!("linkis-{{{}}}-*.service", groups.join(","))
+}
+
 /// The inventory group of a service.
 pub fn group_name(s: Service) -> String {
     format!("linkis_{}", s.name())

@@ -34,7 +34,7 @@ use crate::spec::Service;
 pub use backup::Backup;
 pub use cluster::{Cluster, Discovery, Endpoint, Gateway, Redis, Sessions, Web};
 pub use database::Database;
-pub use hosts::{ConfFile, Host, Instance, group_name, unit_name};
+pub use hosts::{ConfFile, Host, Instance, group_name, service_unit_glob, unit_name};
 pub use monitoring::Monitoring;
 pub use setup::Setup;
 pub use sizing::{Engine, Sizing};

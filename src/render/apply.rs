@@ -282,6 +282,7 @@ pub fn render(
         fw_dir => crate::model::front::FIREWALL_DIR,
         ka_dir => crate::model::front::KEEPALIVED_DIR,
         web_port => crate::model::front::web_port(&m.web),
+        service_unit_glob => crate::model::service_unit_glob(),
         ..ctx.clone()
     };
     let mut files = Vec::new();

@@ -55,6 +55,38 @@ struct Ctx<'a> {
     /// the password.
     admin_user: &'a str,
     admin_password_var: &'a str,
+    /// `security.firewall`: the addresses that change in the hosts' tables.
+    firewall: Option<FirewallChange>,
+    /// Where the hosts keep the Linkis table (the role's directory).
+    fw_dir: &'static str,
+}
+
+/// The hosts' nftables tables through a change: every table as rendered before a new host's
+/// service starts (the added hosts among the sources), the removed hosts' addresses added to the
+/// loaded sets until their instances are drained and stopped, then every table reloaded.
+#[derive(Serialize)]
+struct FirewallChange {
+    added4: Vec<String>,
+    added6: Vec<String>,
+    removed4: Vec<String>,
+    removed6: Vec<String>,
+}
+
+fn firewall_change(c: &ChangePlan) -> FirewallChange {
+    let split = |hosts: &[crate::changes::HostRef]| -> (Vec<String>, Vec<String>) {
+        hosts
+            .iter()
+            .map(|h| h.address.clone())
+            .partition(|a| !a.contains(':'))
+    };
+    let (added4, added6) = split(&c.hosts_added);
+    let (removed4, removed6) = split(&c.hosts_removed);
+    FirewallChange {
+        added4,
+        added6,
+        removed4,
+        removed6,
+    }
 }
 
 /// `CHANGES.md`, `changes.yml` and the role it uses, when the plan has an applied state.
@@ -154,6 +186,8 @@ pub fn render(
         eureka: rendered.discovery == "eureka",
         admin_user: &model.platform.admin_user,
         admin_password_var: &model.platform.admin_password_var,
+        firewall: model.firewall.as_ref().map(|_| firewall_change(&c)),
+        fw_dir: crate::model::front::FIREWALL_DIR,
         c: &c,
     };
     let value = minijinja::Value::from(minijinja::value::Serde(&ctx));

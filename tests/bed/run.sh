@@ -26,12 +26,19 @@ VERSION=1.3.2   # the spec's linkis_version (scenario upgrade moves it to 1.4.0)
 GW_PORT=        # a cluster-wide gateway port (host_defaults.ports); empty: Linkis' 9001
 declare -A ROLES=() # a host's declared roles in the spec (scenario replace: s7 is `control`)
 DB_PASSWORD=bed-db-secret
-# Module runs per host a site.yml that changes nothing may take (20 at most on the guide-50 layout:
+# Module runs per host a site.yml that changes nothing may take (21 at most on the guide-50 layout:
 # each role reads its host in one round trip; the third edition added the record gate's ping, the
 # logs role's one cleanup task, the ECM's look at the engine root, and on the database host the
-# four tasks of the private credentials directory). A task that loops over files or units per host
-# would add a dozen.
+# four tasks of the private credentials directory; security.firewall its role's one probe, so 21 on
+# s3 now). A task that loops over files or units per host would add a dozen.
 NOOP_MODULES=21
+# security.firewall: the hosts' table directory (bind-mounted per host), and the outsider namespace
+# lbed-out: OUTSIDER is neither a cluster host nor in allow_from, ALLOWED is the spec's allow_from.
+FW_DIR=/etc/linkis-firewall
+OUTSIDER=$NET.90
+ALLOWED=$NET.91
+TLS_PORT=8443   # gateway.web.tls.listen
+HTTP_PORT=8088  # gateway.web.tls.http_redirect: plain HTTP only redirects
 START=$(date +%s)
 
 log() { printf 'bed [%4ss] %s\n' "$(($(date +%s) - START))" "$*"; }
@@ -69,6 +76,8 @@ teardown() {
     done <"$BED/pids"
   fi
   if ip link show "$BRIDGE" >/dev/null 2>&1; then ip link del "$BRIDGE"; fi
+  # The empty mountpoint up() made on the machine for the hosts' /etc/linkis-firewall.
+  if [ -f "$BED/made-firewall-dir" ]; then rmdir "$FW_DIR" 2>/dev/null || true; fi
   rm -rf "$BED"
   BED_UP=0
 }
@@ -100,7 +109,7 @@ start_sshd() {
 # The per-host files that shadow the machine's inside the host's mount namespace.
 make_host_dir() {
   local h=$1 H=$BED/hosts/$1
-  mkdir -p "$H"/{app,systemd,run/sshd,lognginx,home/hadoop,home/bedadmin,root,etc}
+  mkdir -p "$H"/{app,systemd,run/sshd,lognginx,home/hadoop,home/bedadmin,root,etc,firewall}
   chmod 0755 "$H/run/sshd" "$H/root"
   cp -a /etc/nginx "$H/nginx"
   cp /etc/passwd /etc/group /etc/shadow "$H/etc/"
@@ -137,6 +146,7 @@ mount --bind $H/app $BED/app
 mount --bind $H/systemd /etc/systemd/system
 mount --bind $H/nginx /etc/nginx
 mount --bind $H/lognginx /var/log/nginx
+mount --bind $H/firewall $FW_DIR
 mount --bind $H/run /run
 mount --bind $H/home /home
 mount --bind $H/root /root
@@ -247,6 +257,39 @@ host_up() {
   start_sshd "$h"
 }
 
+# The front and the firewall (gateway.web.tls, security.firewall): a CA and the web hosts'
+# certificate made with openssl (EC P-256; SANs: every name and address a web host may have);
+# the mountpoint of the hosts' per-host /etc/linkis-firewall; the namespace lbed-out on the bridge
+# with OUTSIDER (its primary address: outside the cluster and allow_from) and ALLOWED (allow_from).
+front_up() {
+  local t=$BED/tls san="DNS:bed-web" i
+  mkdir -p "$t"
+  for i in 1 2 3 4 5 6 7; do san+=",DNS:s$i,IP:$(addr "s$i")"; done
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=linkis bed CA" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+    -keyout "$t/ca.key" -out "$t/ca.crt" 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=bed-web \
+    -keyout "$t/web.key" -out "$t/web.csr" 2>/dev/null
+  printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$san" >"$t/web.ext"
+  openssl x509 -req -in "$t/web.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial -days 2 \
+    -extfile "$t/web.ext" -out "$t/web.crt" 2>/dev/null
+  if [ ! -d "$FW_DIR" ]; then
+    mkdir "$FW_DIR"
+    : >"$BED/made-firewall-dir"
+  fi
+  ip netns add lbed-out
+  ip link add lbv-out type veth peer name eth0 netns lbed-out
+  ip link set lbv-out master "$BRIDGE" up
+  ip -n lbed-out addr add "$OUTSIDER/24" dev eth0
+  ip -n lbed-out addr add "$ALLOWED/24" dev eth0
+  ip -n lbed-out link set eth0 up
+  ip -n lbed-out link set lo up
+}
+# curl from the allow_from address (the harness' checks of Linkis ports: the control node, which
+# runs ansible and is the database host, is not in allow_from); curl from the outsider.
+lcurl() { ip netns exec lbed-out curl --interface "$ALLOWED" "$@"; }
+ocurl() { ip netns exec lbed-out curl --interface "$OUTSIDER" "$@"; }
+
 up() {
   if ip link show "$BRIDGE" >/dev/null 2>&1 || [ -e "$BED" ]; then
     echo "a bed is up already (or was left): tests/bed/run.sh --teardown" >&2
@@ -265,6 +308,7 @@ up() {
   ip link add "$BRIDGE" type bridge
   ip addr add "$NET.1/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
+  front_up
   for h in "${HOSTS[@]}"; do host_up "$h"; done
   # The fake systemctl's sandbox refuses writes outside a unit's writable paths, here too.
   on "${HOSTS[0]}" bash "$here/fake/systemctl-selftest" "$here/fake/systemctl" "$BED/app" /etc/systemd/system \
@@ -301,6 +345,7 @@ spark:
 storage:
   hdfs_root: hdfs:///tmp/linkis
   result_sets: hdfs:///tmp/linkis
+  engine_ports: 30000-31000 # the firewall opens the engines' range to the cluster only
 sizing:
   concurrent_users: 50
   max_concurrency_per_user: 2
@@ -310,11 +355,24 @@ host_defaults:
   memory: 64G
   cores: 32
 $(if [ -n "$GW_PORT" ]; then echo "  ports: { gateway: $GW_PORT }"; fi)
+gateway:
+  web:
+    tls:
+      certificate: files/bed-web.crt
+      key: { vault: vault_linkis_web_tls_key }
+      listen: $TLS_PORT
+      http_redirect: $HTTP_PORT
+security:
+  firewall: true
+  allow_from: [$ALLOWED]
 hosts:
 $(for h in "${HOSTS[@]}"; do echo "  - { name: $h, address: $(addr "$h")${ROLES[$h]:+, roles: [${ROLES[$h]}]} }"; done)
 EOF
   if [ "${1:-}" != keep ]; then rm -rf "$BED/out"; fi
   "$BIN" render "$BED/spec.yaml" -o "$BED/out" >"$BED/logs/render.log" 2>&1
+  # The front's certificate, relative to OUT (the role copies it from the control node).
+  mkdir -p "$BED/out/files"
+  cp "$BED/tls/web.crt" "$BED/out/files/bed-web.crt"
   # Per-host settings of the bed; host vars outrank the rendered group_vars/all/main.yml.
   {
     echo "all:"
@@ -339,9 +397,15 @@ EOF
   # Every vault variable the tree asks for (-e, as a vault file would give them).
   sed -n '/^linkis_vault_variables:/,/^[^ ]/p' "$BED/out/inventory/group_vars/all/main.yml" |
     sed -n 's/^  - \(.*\)$/\1/p' | while read -r v; do
-    if [ "$v" = vault_linkis_db_password ]; then echo "$v: $DB_PASSWORD"; else echo "$v: bed-$v"; fi
+    case "$v" in
+    vault_linkis_db_password) echo "$v: $DB_PASSWORD" ;;
+    # The key's PEM text: a YAML block scalar, each line indented (its final newline kept).
+    vault_linkis_web_tls_key) echo "$v: |" && sed 's/^/  /' "$BED/tls/web.key" ;;
+    *) echo "$v: bed-$v" ;;
+    esac
   done >"$BED/vault.yml"
   grep -q "vault_linkis_db_password: $DB_PASSWORD" "$BED/vault.yml"
+  grep -q "^vault_linkis_web_tls_key: |" "$BED/vault.yml"
 }
 
 # ---------------------------------------------------------------- running ansible, figures
@@ -440,20 +504,62 @@ expect_cluster_up() {
   want=$(grep -c '{ app: ' "$BED/out/inventory/group_vars/all/main.yml")
   for e in "${CONTROL[@]}"; do # the Eureka pair
     while :; do
-      n=$(curl -sf -H 'Accept: application/json' "http://$(addr "$e"):20303/eureka/apps" |
+      n=$(lcurl -sf -H 'Accept: application/json' "http://$(addr "$e"):20303/eureka/apps" |
         python3 -c 'import json,sys; print(sum(len(a["instance"]) for a in json.load(sys.stdin)["applications"]["application"]))')
       [ "$n" != "$want" ] || break
       [ "$(date +%s)" -lt "$deadline" ] || fail "$1: Eureka on $e lists $n instances, want $want"
       sleep 1
     done
   done
-  # nginx: enabled, running, and proxying /api to a gateway (the fake gateway answers JSON).
+  # nginx: enabled, running, and proxying /api to a gateway over https (the fake gateway answers
+  # JSON), from the outsider (the web front is open to all); the firewall's table is loaded.
   for h in "${CONTROL[@]}"; do
     [ "$(on "$h" systemctl is-active nginx)" = active ] || fail "$1: nginx on $h is not active"
     [ -L "$BED/hosts/$h/systemd/multi-user.target.wants/nginx.service" ] || fail "$1: nginx on $h not enabled"
-    curl -s "http://$(addr "$h"):8088/api/rest_j/v1/anything" | grep -q '"not found"' ||
-      fail "$1: nginx on $h does not proxy /api to a gateway"
+    ocurl -s --cacert "$BED/tls/ca.crt" "https://$(addr "$h"):$TLS_PORT/api/rest_j/v1/anything" | grep -q '"not found"' ||
+      fail "$1: nginx on $h does not proxy https /api to a gateway"
   done
+  for h in "${HOSTS[@]}"; do
+    on "$h" /usr/sbin/nft list set inet linkis sources4 >/dev/null 2>&1 || fail "$1: no Linkis firewall table on $h"
+  done
+}
+# gateway.web.tls and security.firewall, with the real nginx and nftables of the hosts:
+# - https through nginx reaches a gateway, by address and by name (the certificate's SANs, the
+#   bed's CA); plain HTTP only answers 301 to the same URI on https; TLS 1.1 is refused by the
+#   server (the client allows it: SECLEVEL=0), TLS 1.2 accepted; the key is root:root 0600;
+# - Eureka (a Linkis port) is refused from the outsider (neither a cluster host nor allow_from)
+#   and from the control node, and answers a cluster host and allow_from; ssh and the web front
+#   answer the outsider.
+expect_front_and_firewall() {
+  local h=${CONTROL[0]} a e got
+  a=$(addr "$h")
+  ocurl -s --cacert "$BED/tls/ca.crt" --resolve "$h:$TLS_PORT:$a" "https://$h:$TLS_PORT/api/rest_j/v1/anything" | grep -q '"not found"' ||
+    fail "$1: https://$h:$TLS_PORT (by name) does not reach a gateway"
+  got=$(ocurl -s -o "$BED/redirect.body" -w '%{http_code} %{redirect_url}' -X POST "http://$a:$HTTP_PORT/api/rest_j/v1/user/login?x=1")
+  [ "$got" = "301 https://$a:$TLS_PORT/api/rest_j/v1/user/login?x=1" ] || fail "$1: plain HTTP answers '$got', not a 301 to https"
+  if grep -q '"not found"\|"status"' "$BED/redirect.body"; then fail "$1: plain HTTP reached a gateway"; fi
+  s_client() { echo | ip netns exec lbed-out timeout 5 openssl s_client -connect "$a:$TLS_PORT" "$1" \
+    -cipher 'DEFAULT@SECLEVEL=0' -CAfile "$BED/tls/ca.crt" 2>&1; }
+  got=$(s_client -tls1_1 || true)
+  grep -q 'alert protocol version' <<<"$got" || fail "$1: nginx on $h does not refuse TLS 1.1: $got"
+  got=$(s_client -tls1_2 || true)
+  grep -q 'Verify return code: 0 (ok)' <<<"$got" || fail "$1: nginx on $h refuses TLS 1.2: $got"
+  [ "$(on "$h" stat -c '%a %U:%G' /etc/nginx/linkis-tls/bed.key)" = "600 root:root" ] || fail "$1: the TLS key is not root:root 0600"
+  on "$h" cmp -s /etc/nginx/linkis-tls/bed.key "$BED/tls/web.key" || fail "$1: the installed key is not the vault's"
+  e="http://$a:20303/actuator/health"
+  local rc=0
+  ocurl -s -m 3 -o /dev/null "$e" || rc=$?
+  [ "$rc" = 7 ] || fail "$1: Eureka on $h from the outsider $OUTSIDER: curl exit $rc, want 7 (refused)"
+  # The control node too, unless the spec lets it in (monitoring.scrapers adds its sources).
+  if ! grep -qE "elements = \{.*[{ ]${NET//./\\.}\.1[, ]" "$BED/out/hosts/$h/nftables/linkis.nft"; then
+    rc=0
+    curl -s -m 3 -o /dev/null "$e" || rc=$?
+    [ "$rc" = 7 ] || fail "$1: Eureka on $h from the control node: curl exit $rc, want 7 (refused)"
+  fi
+  lcurl -sf -m 3 -o /dev/null "$e" || fail "$1: Eureka on $h refuses allow_from ($ALLOWED)"
+  on s1 curl -sf -m 3 -o /dev/null "$e" || fail "$1: Eureka on $h refuses the cluster host s1"
+  ip netns exec lbed-out timeout 3 bash -c "exec 3<>/dev/tcp/$a/22; head -c 4 <&3" | grep -q '^SSH-' ||
+    fail "$1: ssh on $h does not answer the outsider"
 }
 # "unit@host started-at" for every unit, to compare across runs.
 start_times() {
@@ -527,6 +633,7 @@ scenario_1() {
   no_secret_in_log "fresh install --diff"
   expect_log "Eureka lists all 12 expected instances" "verify"
   expect_cluster_up "fresh install"
+  expect_front_and_firewall "fresh install"
   [ "$(clear_runs s3)" = 1 ] || fail "clear-server ran $(clear_runs s3) times on s3 (want 1, the first manager host)"
   for h in s1 s2 s4; do [ "$(clear_runs "$h")" = 0 ] || fail "clear-server ran on $h"; done
   [ "$(rows)" = 0 ] || fail "rows planted before the install survived the cold start"
@@ -875,8 +982,10 @@ scenario_port() {
   expect_ok "changes.yml (gateway port)"
   no_secret_in_log "changes.yml --diff (gateway port)"
   for h in "${CONTROL[@]}"; do
-    curl -sf "http://$(addr "$h"):9011/actuator/health" >/dev/null || fail "no gateway on $h:9011"
-    if curl -s -o /dev/null "http://$(addr "$h"):9001/actuator/health"; then fail "a gateway still answers on $h:9001"; fi
+    lcurl -sf "http://$(addr "$h"):9011/actuator/health" >/dev/null || fail "no gateway on $h:9011"
+    if lcurl -s -o /dev/null "http://$(addr "$h"):9001/actuator/health"; then fail "a gateway still answers on $h:9001"; fi
+    # The firewall followed the port: 9011 refused from the outsider.
+    if ocurl -s -m 3 -o /dev/null "http://$(addr "$h"):9011/actuator/health"; then fail "the outsider reaches the gateway on $h:9011"; fi
   done
   for h in "${HOSTS[@]}"; do
     grep -q "^wds.linkis.gateway.url=http://.*:9011$" "$(lhome "$h")/conf/linkis.properties" ||
@@ -886,7 +995,7 @@ scenario_port() {
   expect_one_at_a_time "port" linkis-mg-gateway.service "$since" 2
   expect_cluster_up "gateway port change"
   local ports
-  ports=$(curl -sf -H 'Accept: application/json' "http://$(addr "${CONTROL[0]}"):20303/eureka/apps" |
+  ports=$(lcurl -sf -H 'Accept: application/json' "http://$(addr "${CONTROL[0]}"):20303/eureka/apps" |
     python3 -c 'import json,sys; print(sorted({i["port"]["$"] for a in json.load(sys.stdin)["applications"]["application"] if a["name"] == "LINKIS-MG-GATEWAY" for i in a["instance"]}))')
   [ "$ports" = "[9011]" ] || fail "Eureka lists the gateways on $ports, want [9011]"
   STATE=converged
@@ -939,7 +1048,7 @@ case "${1:-}" in
   ;;
 esac
 [ "$(id -u)" = 0 ] || { echo "the bed needs root" >&2; exit 2; }
-for tool in ip unshare nsenter /usr/sbin/sshd mariadbd mariadb-install-db ansible-playbook curl "$BIN"; do
+for tool in ip unshare nsenter /usr/sbin/sshd mariadbd mariadb-install-db ansible-playbook curl openssl /usr/sbin/nft "$BIN"; do
   command -v "$tool" >/dev/null || { echo "the bed needs $tool" >&2; exit 2; }
 done
 on_exit() {
