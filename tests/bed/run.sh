@@ -23,7 +23,14 @@ CONTROL=(s3 s4) # the hosts of the Eureka pair, the gateways and nginx (guide-50
 VERSION=1.3.2   # the spec's linkis_version (scenario upgrade moves it to 1.4.0)
 GW_PORT=        # a cluster-wide gateway port (host_defaults.ports); empty: Linkis' 9001
 declare -A ROLES=() # a host's declared roles in the spec (scenario replace: s7 is `control`)
-DB_PASSWORD=bed-db-secret
+# The secrets are hostile on purpose (issue 23): each holds what a shell, SQL, YAML, Jinja's
+# neighbours, an option file or a .properties reader treats specially, and blanks at the ends. They
+# never appear on a command line of this script (the bed's sampler would see them): they go
+# through files, here-strings and pipes.
+# shellcheck disable=SC2016,SC1003 # literal on purpose: no expansion, a trailing backslash
+DB_PASSWORD=' p\w $HOME #c '"'"'q'"'"' "d" %s ; & | { } end\'
+# shellcheck disable=SC2016
+ADMIN_PASSWORD='a\d $USER #x '"'"'s'"'"' "t" %d ; & | { } z '
 # Module runs per host a site.yml that changes nothing may take (20 at most on the guide-50 layout:
 # each role reads its host in one round trip; the third edition added the record gate's ping, the
 # logs role's one cleanup task, the ECM's look at the engine root, and on the database host the
@@ -216,10 +223,19 @@ start_db() {
     --log-error="$BED/logs/mariadb.err" >/dev/null 2>&1 &
   echo "$! mariadbd" >>"$BED/pids"
   for _ in $(seq 100); do [ -S "$BED/mysql/sock" ] && break; sleep 0.2; done
-  db_root -e "CREATE DATABASE linkis;
-    CREATE USER 'linkis'@'$NET.%' IDENTIFIED BY '$DB_PASSWORD';
+  # The password as an SQL string literal (backslash and quote escaped), on stdin.
+  local lit=${DB_PASSWORD//\\/\\\\}
+  lit=${lit//\'/\\\'}
+  db_root <<<"CREATE DATABASE linkis;
+    CREATE USER 'linkis'@'$NET.%' IDENTIFIED BY '$lit';
     GRANT ALL ON linkis.* TO 'linkis'@'$NET.%';"
   db_root linkis <"$here/schema.sql"
+}
+# A JSON string of $1 (no control characters in the bed's values), by builtins alone.
+json_str() {
+  local v=${1//\\/\\\\}
+  v=${v//\"/\\\"}
+  printf '"%s"' "$v"
 }
 db_root() { mariadb --no-defaults -S "$BED/mysql/sock" -u root "$@"; }
 db() { db_root linkis -N -e "$1"; }
@@ -267,6 +283,10 @@ up() {
   start_db
   make_release
   render
+  # The sampler of command lines and environments (tests/bed/sampler.py): from now on no process
+  # of the machine, so of no host, may show a secret.
+  python3 "$here/sampler.py" "$BED/secrets" "$BED/logs/secret-hits" </dev/null >"$BED/logs/sampler.log" 2>&1 &
+  echo "$! sampler" >>"$BED/pids"
   log "bed up: ${#HOSTS[@]} hosts ($NET.11-$((10 + ${#HOSTS[@]}))), MariaDB on $NET.1:3306"
 }
 
@@ -331,12 +351,23 @@ EOF
 EOF
     done
   } >"$BED/bed-inventory.yml"
-  # Every vault variable the tree asks for (-e, as a vault file would give them).
-  sed -n '/^linkis_vault_variables:/,/^[^ ]/p' "$BED/out/inventory/group_vars/all/main.yml" |
-    sed -n 's/^  - \(.*\)$/\1/p' | while read -r v; do
-    if [ "$v" = vault_linkis_db_password ]; then echo "$v: $DB_PASSWORD"; else echo "$v: bed-$v"; fi
-  done >"$BED/vault.yml"
-  grep -q "vault_linkis_db_password: $DB_PASSWORD" "$BED/vault.yml"
+  # Every vault variable the tree asks for (-e, as a vault file would give them), as YAML strings;
+  # the hostile passwords come on stdin. $BED/secrets lists every value, one per line, for the
+  # checks that no output, file or command line holds one.
+  python3 -c '
+import json, re, sys
+names = re.findall(r"^  - (\S+)$", re.search(r"^linkis_vault_variables:\n((?:  - .*\n)*)",
+                   open(sys.argv[1]).read(), re.M).group(1), re.M)
+given = json.loads(sys.stdin.read())
+values = {n: given.get(n, "bed-" + n) for n in names}
+assert "vault_linkis_db_password" in values and "vault_linkis_admin_password" in values, names
+with open(sys.argv[2], "w") as f:
+    f.write("".join("%s: %s\n" % (n, json.dumps(v)) for n, v in values.items()))
+with open(sys.argv[3], "w") as f:
+    f.write("".join(v + "\n" for v in values.values()))
+' "$BED/out/inventory/group_vars/all/main.yml" "$BED/vault.yml" "$BED/secrets" \
+    <<<"{\"vault_linkis_db_password\": $(json_str "$DB_PASSWORD"), \"vault_linkis_admin_password\": $(json_str "$ADMIN_PASSWORD")}"
+  chmod 0600 "$BED/vault.yml" "$BED/secrets"
 }
 
 # ---------------------------------------------------------------- running ansible, figures
@@ -362,6 +393,9 @@ play() {
   RC=$?
   set -e
   recap
+  if [ -s "$BED/logs/secret-hits" ]; then
+    fail "a secret was on a command line or in an environment during $label: $(cat "$BED/logs/secret-hits")"
+  fi
   local figs="" h
   for h in "${!CHANGED[@]}"; do figs+=" $h=${CHANGED[$h]}"; done
   log "FIGURE scenario=$SCEN run=$label ($pb $*) as $user: rc=$RC wall=$(($(date +%s) - t0))s hosts=${#CHANGED[@]} changed:$(tr ' ' '\n' <<<"$figs" | sort | tr '\n' ' ')"
@@ -470,14 +504,55 @@ plant_rows() {
 rows() { db "SELECT (SELECT COUNT(*) FROM linkis_cg_manager_service_instance) + (SELECT COUNT(*) FROM linkis_cg_manager_label_service_instance)"; }
 # No vault value in the output of the last run (--diff of a filled-in file would print them).
 no_secret_in_log() {
-  if grep -qE -- "$DB_PASSWORD|bed-vault_" "$LOG"; then fail "$1: the output shows a vault value"; fi
+  if grep -qF -f "$BED/secrets" -e bed-vault_ "$LOG"; then fail "$1: the output shows a vault value"; fi
 }
 no_db_password_on_disk() {
   local h
   for h in "${HOSTS[@]}"; do
-    if grep -qsE "^MYSQL_PASSWORD=|$DB_PASSWORD" "$(lhome "$h")/conf/db.sh"; then
+    if grep -qsE "^MYSQL_PASSWORD=" "$(lhome "$h")/conf/db.sh" || grep -qsF -f "$BED/secrets" "$(lhome "$h")/conf/db.sh"; then
       fail "$1: conf/db.sh on $h holds the DB password"
     fi
+  done
+}
+
+# The sampler's verdict over the whole run: it ran, and saw no secret.
+sampler_verdict() {
+  [ "$BED_UP" = 1 ] || return 0
+  SCEN=sampler
+  local pid
+  pid=$(awk '$2 == "sampler" {print $1}' "$BED/pids" | tail -1)
+  kill -TERM "$pid"
+  for _ in $(seq 50); do [ -s "$BED/logs/secret-hits.count" ] && break; sleep 0.1; done
+  [ -s "$BED/logs/secret-hits.count" ] || fail "the secret sampler did not report (see $BED/logs/sampler.log)"
+  if [ -s "$BED/logs/secret-hits" ]; then fail "a secret was on a command line or in an environment: $(cat "$BED/logs/secret-hits")"; fi
+  log "FIGURE sampler: no secret in any command line or environment of the machine's processes ($(cat "$BED/logs/secret-hits.count"))"
+}
+
+# The fake Linkis reads .properties as the JDK does (tests/bed/props_check.py): every conf file
+# installed on the hosts, with the hostile secrets filled in, and a random corpus, read by both.
+props_as_java_reads_them() {
+  local files
+  mapfile -t files < <(for h in "${HOSTS[@]}"; do find "$(lhome "$h")/conf" -name '*.properties'; done | sort)
+  [ "${#files[@]}" -gt 0 ] || fail "$1: no installed .properties file"
+  python3 "$here/props_check.py" "$BED/props-corpus" "${files[@]}" >"$BED/logs/props-check.log" 2>&1 ||
+    fail "$1: $(cat "$BED/logs/props-check.log")"
+  log "$(tail -1 "$BED/logs/props-check.log")"
+}
+
+# An admin login at every gateway with the hostile admin password (a JSON body from a 0600 file:
+# never on a command line), as the console and the drain of an entrance log in.
+admin_login_works() {
+  local h body=$BED/login.json
+  printf '{"userName": "hadoop", "password": %s}' "$(json_str "$ADMIN_PASSWORD")" >"$body"
+  chmod 0600 "$body"
+  for h in "${CONTROL[@]}"; do
+    python3 -c '
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb").read(), method="POST",
+                             headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req, timeout=5) as r:
+    assert r.status == 200 and b"fake-ticket-" in (r.headers.get("Set-Cookie") or "").encode()
+' "http://$(addr "$h"):${GW_PORT:-9001}/api/rest_j/v1/user/login" "$body" || fail "$1: the admin login at $h's gateway failed"
   done
 }
 
@@ -526,6 +601,8 @@ scenario_1() {
   for h in s1 s2 s4; do [ "$(clear_runs "$h")" = 0 ] || fail "clear-server ran on $h"; done
   [ "$(rows)" = 0 ] || fail "rows planted before the install survived the cold start"
   no_db_password_on_disk "fresh install"
+  props_as_java_reads_them "fresh install"
+  admin_login_works "fresh install"
   # Day-1 platform: the JDBC driver on every host; HDFS storage roots made once, from one ECM host.
   for h in "${HOSTS[@]}"; do
     [ -f "$(lhome "$h")/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar" ] ||
@@ -879,8 +956,9 @@ scenario_upgrade() {
   grep -q "1.3.2 -> 1.4.0\|1.3.2 → 1.4.0" "$BED/out/CHANGES.md" || fail "CHANGES.md is not an upgrade plan"
   grep -q '^   - 1.4.0: .*linkis_ddl.sql' "$BED/out/CHANGES.md" || fail "CHANGES.md does not list the 1.4.0 scripts"
   if grep -q '^   - 1.3.2: ' "$BED/out/CHANGES.md"; then fail "CHANGES.md would run the 1.3.2 scripts again"; fi
-  play upgrade root changes.yml
+  play upgrade root changes.yml -vvv
   expect_ok "changes.yml (upgrade to 1.4.0)"
+  no_secret_in_log "changes.yml -vvv (upgrade to 1.4.0)"
   for h in "${HOSTS[@]}"; do
     [ "$(readlink "$BED/hosts/$h/app/LinkisInstall")" = "$BED/app/LinkisInstall-1.4.0" ] ||
       fail "install_dir on $h is $(readlink "$BED/hosts/$h/app/LinkisInstall"), not the 1.4.0 release"
@@ -913,7 +991,7 @@ case "${1:-}" in
   ;;
 esac
 [ "$(id -u)" = 0 ] || { echo "the bed needs root" >&2; exit 2; }
-for tool in ip unshare nsenter /usr/sbin/sshd mariadbd mariadb-install-db ansible-playbook curl "$BIN"; do
+for tool in ip unshare nsenter /usr/sbin/sshd mariadbd mariadb-install-db ansible-playbook curl java "$BIN"; do
   command -v "$tool" >/dev/null || { echo "the bed needs $tool" >&2; exit 2; }
 done
 on_exit() {
@@ -936,4 +1014,5 @@ for s in "${scenarios[@]}"; do
   "scenario_$s"
   log "FIGURE scenario=$s passed: wall=$(($(date +%s) - t0))s hosts=${#HOSTS[@]}"
 done
+sampler_verdict
 log "all scenarios passed (${scenarios[*]}): total wall=$(($(date +%s) - START))s"
