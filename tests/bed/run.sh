@@ -287,6 +287,21 @@ up() {
   # of the machine, so of no host, may show a secret.
   python3 "$here/sampler.py" "$BED/secrets" "$BED/logs/secret-hits" </dev/null >"$BED/logs/sampler.log" 2>&1 &
   echo "$! sampler" >>"$BED/pids"
+  # The sampler sees what it must: a secret in a command line, then one in an environment.
+  local c1 c2
+  python3 -c 'import time; time.sleep(0.5)' "$DB_PASSWORD" &
+  c1=$!
+  (
+    export LINKIS_BED_CANARY=$ADMIN_PASSWORD
+    exec python3 -c 'import time; time.sleep(0.5)'
+  ) &
+  c2=$!
+  wait "$c1" "$c2"
+  if ! grep -q ' cmdline secret#' "$BED/logs/secret-hits" || ! grep -q ' environ secret#' "$BED/logs/secret-hits"; then
+    echo "the secret sampler missed the canaries: $(cat "$BED/logs/secret-hits" 2>/dev/null)" >&2
+    exit 1
+  fi
+  : >"$BED/logs/secret-hits"
   log "bed up: ${#HOSTS[@]} hosts ($NET.11-$((10 + ${#HOSTS[@]}))), MariaDB on $NET.1:3306"
 }
 
@@ -833,6 +848,15 @@ scenario_scale() {
   play changes-scale-in root changes.yml
   expect_ok "changes.yml (scale-in)"
   expect_units_removed "scale-in" s5 linkis-cg-engineconnmanager.service
+  # Before it stopped, s5's ECM was marked UnHealthy in a manager that stays (modifyEMInfo), so
+  # that no new engine went there while it drained.
+  local marked stopped
+  marked=$(cat "$(lhome s3)/logs/fake-manager-em.log" "$(lhome s4)/logs/fake-manager-em.log" 2>/dev/null |
+    awk '$2 == "s5:9102" && $3 == "UnHealthy" {print $1}' | head -1)
+  [ -n "$marked" ] || fail "scale-in: s5's ECM was not marked UnHealthy in the manager"
+  stopped=$(unit_state s5 linkis-cg-engineconnmanager.service stopped)
+  python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' "$marked" "$stopped" ||
+    fail "scale-in: s5's ECM was marked UnHealthy at $marked, after it stopped at $stopped"
   [ "$(rows)" = "$planted" ] || fail "the scale-in touched the manager tables"
   expect_cluster_up "scale-in"
   GONE=()

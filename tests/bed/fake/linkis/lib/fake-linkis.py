@@ -118,6 +118,7 @@ REGISTRY = {}  # (app, instanceId) -> (instance dict, last renewal)
 LOCK = threading.Lock()
 OFFLINE = False  # an entrance marked offline (the drain before it is removed)
 TICKET = "linkis_user_session_ticket_id_v1"
+NODE_HEALTHY = ("Healthy", "UnHealthy", "WARN", "StockAvailable", "StockUnavailable")
 
 
 def admin_login_ok(user, password):
@@ -234,7 +235,40 @@ class Handler(BaseHTTPRequestHandler):
             replicate("POST", self.path, {"instance": inst})
         self.reply(204, {})
 
-    def do_PUT(self):  # renew: /eureka/apps/APP/ID
+    def modify_em_info(self):
+        """The manager's PUT /api/rest_j/v1/linkisManager/modifyEMInfo (EMRestfulApi): an admin
+        sets an ECM's NodeHealthy. Stricter than Linkis, which silently ignores an instance it
+        does not know: here the instance must be an ECM registered in this manager's Eureka."""
+        if not self.ticket():
+            log("refused modifyEMInfo: no session ticket of a gateway login")
+            return self.reply(401, {"status": -1, "message": "You are not logged in"})
+        b = self.body()
+        app, inst, healthy = b.get("applicationName"), b.get("instance"), b.get("emStatus")
+        if not app or not inst:
+            return self.reply(200, {"status": 1, "message": "applicationName and instance cannot be null"})
+        if healthy not in NODE_HEALTHY:
+            return self.reply(200, {"status": 1, "message": "No enum constant NodeHealthy.%s" % healthy})
+        known = set()
+        for z in ZONE:
+            try:
+                _, body = http("GET", z + "/apps")
+                for a in json.loads(body)["applications"]["application"]:
+                    if a["name"].lower() == app.lower():
+                        known |= {"%s:%s" % (i["hostName"], i["port"]["$"]) for i in a["instance"]}
+                break
+            except (OSError, ValueError, KeyError):
+                continue
+        if inst not in known:
+            log("modifyEMInfo refused: %s %s is not registered (known: %s)" % (app, inst, sorted(known)))
+            return self.reply(200, {"status": 1, "message": "serviceInstance:%s non-existent" % inst})
+        with open(os.path.join(HOME, "logs", "fake-manager-em.log"), "a") as f:
+            f.write("%.3f %s %s\n" % (time.time(), inst, healthy))
+        log("modifyEMInfo: the ECM %s is now %s (no new engines go there)" % (inst, healthy))
+        self.reply(200, {"status": 0, "message": "success"})
+
+    def do_PUT(self):  # renew: /eureka/apps/APP/ID; the manager's modifyEMInfo
+        if SVC == "cg-linkismanager" and self.path == "/api/rest_j/v1/linkisManager/modifyEMInfo":
+            return self.modify_em_info()
         m = re.fullmatch(r"/eureka/apps/([^/]+)/([^/]+)", self.path)
         if SVC != "mg-eureka" or not m:
             return self.reply(404, {"error": "not a Eureka"})
