@@ -164,6 +164,9 @@ make_release() {
     up=$rel/linkis-package/db/upgrade
     mkdir -p "$rel/linkis-package/conf" "$rel/linkis-package/pid" "$rel/bin" "$up/1.3.2_schema/mysql"
     cp -r "$here/fake/linkis/sbin" "$here/fake/linkis/lib" "$rel/linkis-package/"
+    # The schema and seed rows the linkis_db role bootstraps an empty database from.
+    cp "$here/schema.sql" "$rel/linkis-package/db/linkis_ddl.sql"
+    cp "$here/dml.sql" "$rel/linkis-package/db/linkis_dml.sql"
     echo "$v" >"$rel/linkis-package/RELEASE"
     echo "# the fake release's stock conf (replaced by the rendered one)" >"$rel/linkis-package/conf/linkis.properties"
     printf '#!/bin/sh\necho "the fake release has no installer" >&2\nexit 1\n' >"$rel/bin/install.sh"
@@ -229,7 +232,7 @@ start_db() {
   db_root <<<"CREATE DATABASE linkis;
     CREATE USER 'linkis'@'$NET.%' IDENTIFIED BY '$lit';
     GRANT ALL ON linkis.* TO 'linkis'@'$NET.%';"
-  db_root linkis <"$here/schema.sql"
+  # No table: the install bootstraps the database from the fake release's db/ (roles/linkis_db).
 }
 # A JSON string of $1 (no control characters in the bed's values), by builtins alone.
 json_str() {
@@ -325,6 +328,7 @@ database:
 hadoop:
   home: $BED/platform/hadoop
   conf_dir: $BED/platform/hadoop-conf
+  yarn_url: http://$NET.1:8088
 spark:
   home: $BED/platform/spark
   conf_dir: $BED/platform/spark-conf
@@ -543,6 +547,25 @@ sampler_verdict() {
   log "FIGURE sampler: no secret in any command line or environment of the machine's processes ($(cat "$BED/logs/secret-hits.count"))"
 }
 
+# The database was bootstrapped from the fake release's db/ by linkis_db, once: the schema, the
+# DML's rows with every placeholder filled from the spec, the shipped token rows renamed to the
+# vault values (escaped for SQL), and nothing loaded twice.
+db_bootstrapped() {
+  local want n
+  n=$(db "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'linkis'")
+  [ "$n" = "$(grep -c '^CREATE TABLE' "$here/schema.sql")" ] || fail "$1: $n tables, not the fake release's DDL"
+  [ "$(db "SELECT COUNT(*) FROM linkis_cg_rm_external_resource_provider")" = 1 ] || fail "$1: the DML did not load once"
+  db "SELECT config FROM linkis_cg_rm_external_resource_provider" | grep -q "\"rmWebAddress\": \"http://$NET.1:8088\"" ||
+    fail "$1: the YARN row lacks the spec's yarn_url: $(db "SELECT config FROM linkis_cg_rm_external_resource_provider")"
+  if db "SELECT config FROM linkis_cg_rm_external_resource_provider" | grep -q '@YARN\|@HADOOP'; then
+    fail "$1: a placeholder is left in the YARN row"
+  fi
+  want=$(sed -n 's/^  - { token: \([^,]*\), value: .*/\1/p' "$BED/out/inventory/group_vars/all/main.yml" | wc -l)
+  [ "$want" -gt 0 ] || fail "$1: the rendered tree names no token rows"
+  n=$(db "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name LIKE 'bed-vault\\_linkis\\_token\\_%'")
+  [ "$n" = "$want" ] || fail "$1: $n token rows carry their vault value, want $want"
+}
+
 # The fake Linkis reads .properties as the JDK does (tests/bed/props_check.py): every conf file
 # installed on the hosts, with the hostile secrets filled in, and a random corpus, read by both.
 props_as_java_reads_them() {
@@ -606,7 +629,8 @@ need() {
 scenario_1() {
   SCEN=1
   need fresh
-  plant_rows stale-from-before-install
+  [ "$(db "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'linkis'")" = 0 ] ||
+    fail "the bed's database is not empty before the install"
   play site-fresh root site.yml --diff
   expect_ok "fresh install"
   no_secret_in_log "fresh install --diff"
@@ -614,7 +638,8 @@ scenario_1() {
   expect_cluster_up "fresh install"
   [ "$(clear_runs s3)" = 1 ] || fail "clear-server ran $(clear_runs s3) times on s3 (want 1, the first manager host)"
   for h in s1 s2 s4; do [ "$(clear_runs "$h")" = 0 ] || fail "clear-server ran on $h"; done
-  [ "$(rows)" = 0 ] || fail "rows planted before the install survived the cold start"
+  [ "$(rows)" = 0 ] || fail "manager rows after the cold start"
+  db_bootstrapped "fresh install"
   no_db_password_on_disk "fresh install"
   props_as_java_reads_them "fresh install"
   admin_login_works "fresh install"
@@ -636,6 +661,8 @@ scenario_1() {
   expect_unchanged "second run"
   [ "$(clear_runs s3)" = 1 ] || fail "the second run ran clear-server.sh on a running cluster"
   [ "$(rows)" = 2 ] || fail "the second run deleted manager rows of a running cluster"
+  db_bootstrapped "second run"
+  expect_log "Say that the database is left alone" "second run"
   # The cold-start probe names the running units (from systemd), not only the ports that answer.
   expect_log "Manager rows not cleared \(clear-server\): +Linkis +still runs on s1 \(linkis-cg-engineconnmanager.service, port 9102\)" "second run"
   # A run that changes nothing reads each host in a few round trips, not one per file or unit.
