@@ -879,7 +879,7 @@ scenario_scale() {
   # that no new engine went there while it drained.
   local marked stopped
   marked=$(cat "$(lhome s3)/logs/fake-manager-em.log" "$(lhome s4)/logs/fake-manager-em.log" 2>/dev/null |
-    awk '$2 == "s5:9102" && $3 == "UnHealthy" {print $1}' | head -1)
+    awk '$2 == "s5:9102" && $3 == "UnHealthy" {print $1}' | head -1 || true)
   [ -n "$marked" ] || fail "scale-in: s5's ECM was not marked UnHealthy in the manager"
   stopped=$(unit_state s5 linkis-cg-engineconnmanager.service stopped)
   python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' "$marked" "$stopped" ||
@@ -888,6 +888,50 @@ scenario_scale() {
   expect_cluster_up "scale-in"
   GONE=()
   STATE=converged
+}
+
+# request_loop start HOST... | stop: GET /api/rest_j/v1/ through the nginx of each HOST in turn,
+# every 0.2 s, in the background; `stop` fails the scenario on any answer that is not the fake
+# gateway's (a refused connection, a 502) and prints how many went through.
+request_loop() {
+  local f=$BED/logs/request-loop
+  if [ "$1" = start ]; then
+    shift
+    rm -f "$f.stop" "$f.out"
+    python3 - "$f" "$@" <<'PY' &
+import json, os, sys, time, urllib.error, urllib.request
+path, hosts = sys.argv[1], sys.argv[2:]
+ok, bad, i = 0, [], 0
+while not os.path.exists(path + ".stop"):
+    url = "http://%s:8088/api/rest_j/v1/bed-request-loop" % hosts[i % len(hosts)]
+    i += 1
+    try:
+        urllib.request.urlopen(url, timeout=5)
+        bad.append("%.1f %s: 200 without the fake gateway's 404" % (time.time(), url))
+    except urllib.error.HTTPError as e:
+        body = e.read()
+        if e.code == 404 and b'"not found"' in body:
+            ok += 1
+        else:
+            bad.append("%.1f %s: HTTP %d %r" % (time.time(), url, e.code, body[:80]))
+    except OSError as e:
+        bad.append("%.1f %s: %s" % (time.time(), url, e))
+    time.sleep(0.2)
+json.dump({"ok": ok, "bad": bad}, open(path + ".out", "w"))
+PY
+    echo "$! request-loop" >>"$BED/pids"
+    return
+  fi
+  touch "$f.stop"
+  for _ in $(seq 100); do [ -s "$f.out" ] && break; sleep 0.1; done
+  python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("request loop: %d requests through nginx, %d failed" % (r["ok"] + len(r["bad"]), len(r["bad"])))
+for b in r["bad"][:10]:
+    print("  " + b)
+sys.exit(1 if r["bad"] or r["ok"] < 20 else 0)' "$f.out" >"$f.summary" || fail "$(cat "$f.summary")"
+  log "$(head -1 "$f.summary")"
 }
 
 # The instances of a service that restarted since SINCE (epoch seconds) did so one at a time: no
@@ -973,7 +1017,12 @@ scenario_port() {
   render keep
   grep -qE "changes against applied.json: 0 added, 0 removed \(0 moved\), [1-9][0-9]* reconfigured" "$BED/logs/render.log" ||
     fail "render does not plan the port change: $(cat "$BED/logs/render.log")"
+  # Users keep working through nginx while the gateways move: a request every 0.2 s through
+  # each web host's nginx, none may fail (each gateway leaves the upstream before it stops and
+  # comes back at its new port).
+  request_loop start "$(addr "${CONTROL[0]}")" "$(addr "${CONTROL[1]}")"
   play changes-gateway-port root changes.yml --diff
+  request_loop stop
   expect_ok "changes.yml (gateway port)"
   no_secret_in_log "changes.yml --diff (gateway port)"
   for h in "${CONTROL[@]}"; do
