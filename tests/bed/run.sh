@@ -25,7 +25,14 @@ CONTROL=(s3 s4) # the hosts of the Eureka pair, the gateways and nginx (guide-50
 VERSION=1.3.2   # the spec's linkis_version (scenario upgrade moves it to 1.4.0)
 GW_PORT=        # a cluster-wide gateway port (host_defaults.ports); empty: Linkis' 9001
 declare -A ROLES=() # a host's declared roles in the spec (scenario replace: s7 is `control`)
-DB_PASSWORD=bed-db-secret
+# The secrets are hostile on purpose (issue 23): each holds what a shell, SQL, YAML, Jinja's
+# neighbours, an option file or a .properties reader treats specially, and blanks at the ends. They
+# never appear on a command line of this script (the bed's sampler would see them): they go
+# through files, here-strings and pipes.
+# shellcheck disable=SC2016,SC1003 # literal on purpose: no expansion, a trailing backslash
+DB_PASSWORD=' p\w $HOME #c '"'"'q'"'"' "d" %s ; & | { } end\'
+# shellcheck disable=SC2016
+ADMIN_PASSWORD='a\d $USER #x '"'"'s'"'"' "t" %d ; & | { } z '
 # Module runs per host a site.yml that changes nothing may take (21 at most on the guide-50 layout:
 # each role reads its host in one round trip; the third edition added the record gate's ping, the
 # logs role's one cleanup task, the ECM's look at the engine root, and on the database host the
@@ -169,6 +176,9 @@ make_release() {
     up=$rel/linkis-package/db/upgrade
     mkdir -p "$rel/linkis-package/conf" "$rel/linkis-package/pid" "$rel/bin" "$up/1.3.2_schema/mysql"
     cp -r "$here/fake/linkis/sbin" "$here/fake/linkis/lib" "$rel/linkis-package/"
+    # The schema and seed rows the linkis_db role bootstraps an empty database from.
+    cp "$here/schema.sql" "$rel/linkis-package/db/linkis_ddl.sql"
+    cp "$here/dml.sql" "$rel/linkis-package/db/linkis_dml.sql"
     echo "$v" >"$rel/linkis-package/RELEASE"
     echo "# the fake release's stock conf (replaced by the rendered one)" >"$rel/linkis-package/conf/linkis.properties"
     printf '#!/bin/sh\necho "the fake release has no installer" >&2\nexit 1\n' >"$rel/bin/install.sh"
@@ -228,10 +238,19 @@ start_db() {
     --log-error="$BED/logs/mariadb.err" >/dev/null 2>&1 &
   echo "$! mariadbd" >>"$BED/pids"
   for _ in $(seq 100); do [ -S "$BED/mysql/sock" ] && break; sleep 0.2; done
-  db_root -e "CREATE DATABASE linkis;
-    CREATE USER 'linkis'@'$NET.%' IDENTIFIED BY '$DB_PASSWORD';
+  # The password as an SQL string literal (backslash and quote escaped), on stdin.
+  local lit=${DB_PASSWORD//\\/\\\\}
+  lit=${lit//\'/\\\'}
+  db_root <<<"CREATE DATABASE linkis;
+    CREATE USER 'linkis'@'$NET.%' IDENTIFIED BY '$lit';
     GRANT ALL ON linkis.* TO 'linkis'@'$NET.%';"
-  db_root linkis <"$here/schema.sql"
+  # No table: the install bootstraps the database from the fake release's db/ (roles/linkis_db).
+}
+# A JSON string of $1 (no control characters in the bed's values), by builtins alone.
+json_str() {
+  local v=${1//\\/\\\\}
+  v=${v//\"/\\\"}
+  printf '"%s"' "$v"
 }
 db_root() { mariadb --no-defaults -S "$BED/mysql/sock" -u root "$@"; }
 db() { db_root linkis -N -e "$1"; }
@@ -316,6 +335,25 @@ up() {
   start_db
   make_release
   render
+  # The sampler of command lines and environments (tests/bed/sampler.py): from now on no process
+  # of the machine, so of no host, may show a secret.
+  python3 "$here/sampler.py" "$BED/secrets" "$BED/logs/secret-hits" </dev/null >"$BED/logs/sampler.log" 2>&1 &
+  echo "$! sampler" >>"$BED/pids"
+  # The sampler sees what it must: a secret in a command line, then one in an environment.
+  local c1 c2
+  python3 -c 'import time; time.sleep(0.5)' "$DB_PASSWORD" &
+  c1=$!
+  (
+    export LINKIS_BED_CANARY=$ADMIN_PASSWORD
+    exec python3 -c 'import time; time.sleep(0.5)'
+  ) &
+  c2=$!
+  wait "$c1" "$c2"
+  if ! grep -q ' cmdline secret#' "$BED/logs/secret-hits" || ! grep -q ' environ secret#' "$BED/logs/secret-hits"; then
+    echo "the secret sampler missed the canaries: $(cat "$BED/logs/secret-hits" 2>/dev/null)" >&2
+    exit 1
+  fi
+  : >"$BED/logs/secret-hits"
   log "bed up: ${#HOSTS[@]} hosts ($NET.11-$((10 + ${#HOSTS[@]}))), MariaDB on $NET.1:3306"
 }
 
@@ -339,6 +377,7 @@ database:
 hadoop:
   home: $BED/platform/hadoop
   conf_dir: $BED/platform/hadoop-conf
+  yarn_url: http://$NET.1:8088
 spark:
   home: $BED/platform/spark
   conf_dir: $BED/platform/spark-conf
@@ -394,18 +433,28 @@ EOF
 EOF
     done
   } >"$BED/bed-inventory.yml"
-  # Every vault variable the tree asks for (-e, as a vault file would give them).
-  sed -n '/^linkis_vault_variables:/,/^[^ ]/p' "$BED/out/inventory/group_vars/all/main.yml" |
-    sed -n 's/^  - \(.*\)$/\1/p' | while read -r v; do
-    case "$v" in
-    vault_linkis_db_password) echo "$v: $DB_PASSWORD" ;;
-    # The key's PEM text: a YAML block scalar, each line indented (its final newline kept).
-    vault_linkis_web_tls_key) echo "$v: |" && sed 's/^/  /' "$BED/tls/web.key" ;;
-    *) echo "$v: bed-$v" ;;
-    esac
-  done >"$BED/vault.yml"
-  grep -q "vault_linkis_db_password: $DB_PASSWORD" "$BED/vault.yml"
-  grep -q "^vault_linkis_web_tls_key: |" "$BED/vault.yml"
+  # Every vault variable the tree asks for (-e, as a vault file would give them), as YAML strings;
+  # the hostile passwords come on stdin. $BED/secrets lists every value, one per line, for the
+  # checks that no output, file or command line holds one.
+  python3 -c '
+import json, re, sys
+names = re.findall(r"^  - (\S+)$", re.search(r"^linkis_vault_variables:\n((?:  - .*\n)*)",
+                   open(sys.argv[1]).read(), re.M).group(1), re.M)
+given = json.loads(sys.stdin.read())
+# The TLS key: its PEM text (a JSON string is a YAML double-quoted scalar, newlines kept).
+given["vault_linkis_web_tls_key"] = open(sys.argv[4]).read()
+values = {n: given.get(n, "bed-" + n) for n in names}
+assert "vault_linkis_db_password" in values and "vault_linkis_admin_password" in values, names
+with open(sys.argv[2], "w") as f:
+    f.write("".join("%s: %s\n" % (n, json.dumps(v)) for n, v in values.items()))
+# One secret per line; of a PEM key, its base64 lines (its BEGIN/END lines are not secret).
+with open(sys.argv[3], "w") as f:
+    f.write("".join(l + "\n" for v in values.values() for l in v.splitlines()
+                    if l and not l.startswith("-----")))
+' "$BED/out/inventory/group_vars/all/main.yml" "$BED/vault.yml" "$BED/secrets" "$BED/tls/web.key" \
+    <<<"{\"vault_linkis_db_password\": $(json_str "$DB_PASSWORD"), \"vault_linkis_admin_password\": $(json_str "$ADMIN_PASSWORD")}"
+  chmod 0600 "$BED/vault.yml" "$BED/secrets"
+  grep -q "^vault_linkis_web_tls_key: \"-----BEGIN" "$BED/vault.yml"
 }
 
 # ---------------------------------------------------------------- running ansible, figures
@@ -431,6 +480,9 @@ play() {
   RC=$?
   set -e
   recap
+  if [ -s "$BED/logs/secret-hits" ]; then
+    fail "a secret was on a command line or in an environment during $label: $(cat "$BED/logs/secret-hits")"
+  fi
   local figs="" h
   for h in "${!CHANGED[@]}"; do figs+=" $h=${CHANGED[$h]}"; done
   log "FIGURE scenario=$SCEN run=$label ($pb $*) as $user: rc=$RC wall=$(($(date +%s) - t0))s hosts=${#CHANGED[@]} changed:$(tr ' ' '\n' <<<"$figs" | sort | tr '\n' ' ')"
@@ -581,14 +633,75 @@ plant_rows() {
 rows() { db "SELECT (SELECT COUNT(*) FROM linkis_cg_manager_service_instance) + (SELECT COUNT(*) FROM linkis_cg_manager_label_service_instance)"; }
 # No vault value in the output of the last run (--diff of a filled-in file would print them).
 no_secret_in_log() {
-  if grep -qE -- "$DB_PASSWORD|bed-vault_" "$LOG"; then fail "$1: the output shows a vault value"; fi
+  if grep -qF -f "$BED/secrets" -e bed-vault_ "$LOG"; then fail "$1: the output shows a vault value"; fi
 }
 no_db_password_on_disk() {
   local h
   for h in "${HOSTS[@]}"; do
-    if grep -qsE "^MYSQL_PASSWORD=|$DB_PASSWORD" "$(lhome "$h")/conf/db.sh"; then
+    if grep -qsE "^MYSQL_PASSWORD=" "$(lhome "$h")/conf/db.sh" || grep -qsF -f "$BED/secrets" "$(lhome "$h")/conf/db.sh"; then
       fail "$1: conf/db.sh on $h holds the DB password"
     fi
+  done
+}
+
+# The sampler's verdict over the whole run: it ran, and saw no secret.
+sampler_verdict() {
+  [ "$BED_UP" = 1 ] || return 0
+  SCEN=sampler
+  local pid
+  pid=$(awk '$2 == "sampler" {print $1}' "$BED/pids" | tail -1)
+  kill -TERM "$pid"
+  for _ in $(seq 50); do [ -s "$BED/logs/secret-hits.count" ] && break; sleep 0.1; done
+  [ -s "$BED/logs/secret-hits.count" ] || fail "the secret sampler did not report (see $BED/logs/sampler.log)"
+  if [ -s "$BED/logs/secret-hits" ]; then fail "a secret was on a command line or in an environment: $(cat "$BED/logs/secret-hits")"; fi
+  log "FIGURE sampler: no secret in any command line or environment of the machine's processes ($(cat "$BED/logs/secret-hits.count"))"
+}
+
+# The database was bootstrapped from the fake release's db/ by linkis_db, once: the schema, the
+# DML's rows with every placeholder filled from the spec, the shipped token rows renamed to the
+# vault values (escaped for SQL), and nothing loaded twice.
+db_bootstrapped() {
+  local want n
+  n=$(db "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'linkis'")
+  [ "$n" = "$(grep -c '^CREATE TABLE' "$here/schema.sql")" ] || fail "$1: $n tables, not the fake release's DDL"
+  [ "$(db "SELECT COUNT(*) FROM linkis_cg_rm_external_resource_provider")" = 1 ] || fail "$1: the DML did not load once"
+  db "SELECT config FROM linkis_cg_rm_external_resource_provider" | grep -q "\"rmWebAddress\": \"http://$NET.1:8088\"" ||
+    fail "$1: the YARN row lacks the spec's yarn_url: $(db "SELECT config FROM linkis_cg_rm_external_resource_provider")"
+  if db "SELECT config FROM linkis_cg_rm_external_resource_provider" | grep -q '@YARN\|@HADOOP'; then
+    fail "$1: a placeholder is left in the YARN row"
+  fi
+  want=$(sed -n 's/^  - { token: \([^,]*\), value: .*/\1/p' "$BED/out/inventory/group_vars/all/main.yml" | wc -l)
+  [ "$want" -gt 0 ] || fail "$1: the rendered tree names no token rows"
+  n=$(db "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name LIKE 'bed-vault\\_linkis\\_token\\_%'")
+  [ "$n" = "$want" ] || fail "$1: $n token rows carry their vault value, want $want"
+}
+
+# The fake Linkis reads .properties as the JDK does (tests/bed/props_check.py): every conf file
+# installed on the hosts, with the hostile secrets filled in, and a random corpus, read by both.
+props_as_java_reads_them() {
+  local files
+  mapfile -t files < <(for h in "${HOSTS[@]}"; do find "$(lhome "$h")/conf" -name '*.properties'; done | sort)
+  [ "${#files[@]}" -gt 0 ] || fail "$1: no installed .properties file"
+  python3 "$here/props_check.py" "$BED/props-corpus" "${files[@]}" >"$BED/logs/props-check.log" 2>&1 ||
+    fail "$1: $(cat "$BED/logs/props-check.log")"
+  log "$(tail -1 "$BED/logs/props-check.log")"
+}
+
+# An admin login at every gateway with the hostile admin password (a JSON body from a 0600 file:
+# never on a command line), as the console and the drain of an entrance log in; from s1, a cluster
+# host (the firewall refuses the gateways' port to the control node).
+admin_login_works() {
+  local h body=$BED/login.json
+  printf '{"userName": "hadoop", "password": %s}' "$(json_str "$ADMIN_PASSWORD")" >"$body"
+  chmod 0600 "$body"
+  for h in "${CONTROL[@]}"; do
+    on s1 python3 -c '
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], data=open(sys.argv[2], "rb").read(), method="POST",
+                             headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req, timeout=5) as r:
+    assert r.status == 200 and b"fake-ticket-" in (r.headers.get("Set-Cookie") or "").encode()
+' "http://$(addr "$h"):${GW_PORT:-9001}/api/rest_j/v1/user/login" "$body" || fail "$1: the admin login at $h's gateway failed"
   done
 }
 
@@ -627,7 +740,8 @@ need() {
 scenario_1() {
   SCEN=1
   need fresh
-  plant_rows stale-from-before-install
+  [ "$(db "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'linkis'")" = 0 ] ||
+    fail "the bed's database is not empty before the install"
   play site-fresh root site.yml --diff
   expect_ok "fresh install"
   no_secret_in_log "fresh install --diff"
@@ -636,8 +750,11 @@ scenario_1() {
   expect_front_and_firewall "fresh install"
   [ "$(clear_runs s3)" = 1 ] || fail "clear-server ran $(clear_runs s3) times on s3 (want 1, the first manager host)"
   for h in s1 s2 s4; do [ "$(clear_runs "$h")" = 0 ] || fail "clear-server ran on $h"; done
-  [ "$(rows)" = 0 ] || fail "rows planted before the install survived the cold start"
+  [ "$(rows)" = 0 ] || fail "manager rows after the cold start"
+  db_bootstrapped "fresh install"
   no_db_password_on_disk "fresh install"
+  props_as_java_reads_them "fresh install"
+  admin_login_works "fresh install"
   # Day-1 platform: the JDBC driver on every host; HDFS storage roots made once, from one ECM host.
   for h in "${HOSTS[@]}"; do
     [ -f "$(lhome "$h")/lib/linkis-commons/public-module/mysql-connector-j-8.0.33.jar" ] ||
@@ -656,6 +773,8 @@ scenario_1() {
   expect_unchanged "second run"
   [ "$(clear_runs s3)" = 1 ] || fail "the second run ran clear-server.sh on a running cluster"
   [ "$(rows)" = 2 ] || fail "the second run deleted manager rows of a running cluster"
+  db_bootstrapped "second run"
+  expect_log "Say that the database is left alone" "second run"
   # The cold-start probe names the running units (from systemd), not only the ports that answer.
   expect_log "Manager rows not cleared \(clear-server\): +Linkis +still runs on s1 \(linkis-cg-engineconnmanager.service, port 9102\)" "second run"
   # A run that changes nothing reads each host in a few round trips, not one per file or unit.
@@ -889,10 +1008,65 @@ scenario_scale() {
   play changes-scale-in root changes.yml
   expect_ok "changes.yml (scale-in)"
   expect_units_removed "scale-in" s5 linkis-cg-engineconnmanager.service
+  # Before it stopped, s5's ECM was marked UnHealthy in a manager that stays (modifyEMInfo), so
+  # that no new engine went there while it drained.
+  local marked stopped
+  marked=$(cat "$(lhome s3)/logs/fake-manager-em.log" "$(lhome s4)/logs/fake-manager-em.log" 2>/dev/null |
+    awk '$2 == "s5:9102" && $3 == "UnHealthy" {print $1}' | head -1 || true)
+  [ -n "$marked" ] || fail "scale-in: s5's ECM was not marked UnHealthy in the manager"
+  stopped=$(unit_state s5 linkis-cg-engineconnmanager.service stopped)
+  python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)' "$marked" "$stopped" ||
+    fail "scale-in: s5's ECM was marked UnHealthy at $marked, after it stopped at $stopped"
   [ "$(rows)" = "$planted" ] || fail "the scale-in touched the manager tables"
   expect_cluster_up "scale-in"
   GONE=()
   STATE=converged
+}
+
+# request_loop start ADDRESS... | stop: GET /api/rest_j/v1/ through the https front of each web
+# host in turn (the web front is open to all, the control node included),
+# every 0.2 s, in the background; `stop` fails the scenario on any answer that is not the fake
+# gateway's (a refused connection, a 502) and prints how many went through.
+request_loop() {
+  local f=$BED/logs/request-loop
+  if [ "$1" = start ]; then
+    shift
+    rm -f "$f.stop" "$f.out"
+    python3 - "$f" "$BED/tls/ca.crt" "$TLS_PORT" "$@" <<'PY' &
+import json, os, ssl, sys, time, urllib.error, urllib.request
+path, ca, port, hosts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+tls = ssl.create_default_context(cafile=ca)
+ok, bad, i = 0, [], 0
+while not os.path.exists(path + ".stop"):
+    url = "https://%s:%s/api/rest_j/v1/bed-request-loop" % (hosts[i % len(hosts)], port)
+    i += 1
+    try:
+        urllib.request.urlopen(url, timeout=5, context=tls)
+        bad.append("%.1f %s: 200 without the fake gateway's 404" % (time.time(), url))
+    except urllib.error.HTTPError as e:
+        body = e.read()
+        if e.code == 404 and b'"not found"' in body:
+            ok += 1
+        else:
+            bad.append("%.1f %s: HTTP %d %r" % (time.time(), url, e.code, body[:80]))
+    except OSError as e:
+        bad.append("%.1f %s: %s" % (time.time(), url, e))
+    time.sleep(0.2)
+json.dump({"ok": ok, "bad": bad}, open(path + ".out", "w"))
+PY
+    echo "$! request-loop" >>"$BED/pids"
+    return
+  fi
+  touch "$f.stop"
+  for _ in $(seq 100); do [ -s "$f.out" ] && break; sleep 0.1; done
+  python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("request loop: %d requests through nginx, %d failed" % (r["ok"] + len(r["bad"]), len(r["bad"])))
+for b in r["bad"][:10]:
+    print("  " + b)
+sys.exit(1 if r["bad"] or r["ok"] < 20 else 0)' "$f.out" >"$f.summary" || fail "$(cat "$f.summary")"
+  log "$(head -1 "$f.summary")"
 }
 
 # The instances of a service that restarted since SINCE (epoch seconds) did so one at a time: no
@@ -978,7 +1152,12 @@ scenario_port() {
   render keep
   grep -qE "changes against applied.json: 0 added, 0 removed \(0 moved\), [1-9][0-9]* reconfigured" "$BED/logs/render.log" ||
     fail "render does not plan the port change: $(cat "$BED/logs/render.log")"
+  # Users keep working through nginx while the gateways move: a request every 0.2 s through
+  # each web host's nginx, none may fail (each gateway leaves the upstream before it stops and
+  # comes back at its new port).
+  request_loop start "$(addr "${CONTROL[0]}")" "$(addr "${CONTROL[1]}")"
   play changes-gateway-port root changes.yml --diff
+  request_loop stop
   expect_ok "changes.yml (gateway port)"
   no_secret_in_log "changes.yml --diff (gateway port)"
   for h in "${CONTROL[@]}"; do
@@ -1014,8 +1193,9 @@ scenario_upgrade() {
   grep -q "1.3.2 -> 1.4.0\|1.3.2 → 1.4.0" "$BED/out/CHANGES.md" || fail "CHANGES.md is not an upgrade plan"
   grep -q '^   - 1.4.0: .*linkis_ddl.sql' "$BED/out/CHANGES.md" || fail "CHANGES.md does not list the 1.4.0 scripts"
   if grep -q '^   - 1.3.2: ' "$BED/out/CHANGES.md"; then fail "CHANGES.md would run the 1.3.2 scripts again"; fi
-  play upgrade root changes.yml
+  play upgrade root changes.yml -vvv
   expect_ok "changes.yml (upgrade to 1.4.0)"
+  no_secret_in_log "changes.yml -vvv (upgrade to 1.4.0)"
   for h in "${HOSTS[@]}"; do
     [ "$(readlink "$BED/hosts/$h/app/LinkisInstall")" = "$BED/app/LinkisInstall-1.4.0" ] ||
       fail "install_dir on $h is $(readlink "$BED/hosts/$h/app/LinkisInstall"), not the 1.4.0 release"
@@ -1048,7 +1228,7 @@ case "${1:-}" in
   ;;
 esac
 [ "$(id -u)" = 0 ] || { echo "the bed needs root" >&2; exit 2; }
-for tool in ip unshare nsenter /usr/sbin/sshd mariadbd mariadb-install-db ansible-playbook curl openssl /usr/sbin/nft "$BIN"; do
+for tool in ip unshare nsenter /usr/sbin/sshd mariadbd mariadb-install-db ansible-playbook curl openssl /usr/sbin/nft java "$BIN"; do
   command -v "$tool" >/dev/null || { echo "the bed needs $tool" >&2; exit 2; }
 done
 on_exit() {
@@ -1071,4 +1251,5 @@ for s in "${scenarios[@]}"; do
   "scenario_$s"
   log "FIGURE scenario=$s passed: wall=$(($(date +%s) - t0))s hosts=${#HOSTS[@]}"
 done
+sampler_verdict
 log "all scenarios passed (${scenarios[*]}): total wall=$(($(date +%s) - START))s"

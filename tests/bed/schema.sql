@@ -1,5 +1,7 @@
--- The test bed's own tiny stand-in for the Linkis manager tables (tests/bed/README.md): only the
--- tables the fake clear-server.sh empties and the fake services read, not Linkis' DDL.
+-- The test bed's own tiny stand-in for Linkis' DDL (tests/bed/README.md), shipped as the fake
+-- release's db/linkis_ddl.sql: the database starts empty and the linkis_db role bootstraps it from
+-- this and dml.sql. Only the tables the clear-server role empties, the fake services read and the
+-- bootstrap's seed fills, not Linkis' DDL.
 CREATE TABLE IF NOT EXISTS linkis_cg_manager_service_instance (
   id INT AUTO_INCREMENT PRIMARY KEY,
   instance VARCHAR(128) NOT NULL,
@@ -30,3 +32,17 @@ CREATE TABLE IF NOT EXISTS linkis_cg_manager_linkis_resources (id INT AUTO_INCRE
 CREATE TABLE IF NOT EXISTS linkis_cg_manager_lock (id INT AUTO_INCREMENT PRIMARY KEY, lock_object VARCHAR(255));
 CREATE TABLE IF NOT EXISTS linkis_cg_manager_label_resource (id INT AUTO_INCREMENT PRIMARY KEY, label_id INT);
 CREATE TABLE IF NOT EXISTS linkis_cg_manager_engine_em (id INT AUTO_INCREMENT PRIMARY KEY, engine_instance VARCHAR(128));
+-- What the bootstrap seeds after loading the DML: the gateway's token rows (renamed to the vault
+-- values) and the YARN resource provider (its @YARN_... placeholders replaced by the spec's values).
+CREATE TABLE IF NOT EXISTS linkis_mg_gateway_auth_token (
+  id INT AUTO_INCREMENT PRIMARY KEY,
+  token_name VARCHAR(128) NOT NULL UNIQUE,
+  legal_users TEXT,
+  legal_hosts TEXT
+);
+CREATE TABLE IF NOT EXISTS linkis_cg_rm_external_resource_provider (
+  id INT PRIMARY KEY,
+  resource_type VARCHAR(32) NOT NULL,
+  name VARCHAR(32) NOT NULL,
+  config TEXT NOT NULL
+);

@@ -26,6 +26,9 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from javaprops import java_properties  # noqa: E402  (this directory: the fake release's lib/)
+
 HOME, SVC = sys.argv[1], sys.argv[2]
 APP = "LINKIS-" + SVC.upper()
 LOG = os.path.join(HOME, "logs", "fake-" + SVC + ".log")
@@ -51,20 +54,18 @@ def die(msg):
 def read(name):
     path = os.path.join(HOME, "conf", name)
     try:
-        with open(path) as f:
+        # As written: no newline translation (a .properties reader sees CR and CRLF itself).
+        with open(path, encoding="utf-8", newline="") as f:
             return f.read()
     except OSError as e:
         die("cannot read %s: %s" % (path, e))
 
 
 def props(name):
-    out = {}
-    for line in read(name).splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            k, v = line.split("=", 1)
-            out[k.strip()] = v.strip()
-    return out
+    try:
+        return java_properties(read(name))
+    except ValueError as e:
+        die("conf/%s: %s (java.util.Properties refuses it)" % (name, e))
 
 
 def default_zone(name):
@@ -117,6 +118,7 @@ REGISTRY = {}  # (app, instanceId) -> (instance dict, last renewal)
 LOCK = threading.Lock()
 OFFLINE = False  # an entrance marked offline (the drain before it is removed)
 TICKET = "linkis_user_session_ticket_id_v1"
+NODE_HEALTHY = ("Healthy", "UnHealthy", "WARN", "StockAvailable", "StockUnavailable")
 
 
 def admin_login_ok(user, password):
@@ -233,7 +235,40 @@ class Handler(BaseHTTPRequestHandler):
             replicate("POST", self.path, {"instance": inst})
         self.reply(204, {})
 
-    def do_PUT(self):  # renew: /eureka/apps/APP/ID
+    def modify_em_info(self):
+        """The manager's PUT /api/rest_j/v1/linkisManager/modifyEMInfo (EMRestfulApi): an admin
+        sets an ECM's NodeHealthy. Stricter than Linkis, which silently ignores an instance it
+        does not know: here the instance must be an ECM registered in this manager's Eureka."""
+        if not self.ticket():
+            log("refused modifyEMInfo: no session ticket of a gateway login")
+            return self.reply(401, {"status": -1, "message": "You are not logged in"})
+        b = self.body()
+        app, inst, healthy = b.get("applicationName"), b.get("instance"), b.get("emStatus")
+        if not app or not inst:
+            return self.reply(200, {"status": 1, "message": "applicationName and instance cannot be null"})
+        if healthy not in NODE_HEALTHY:
+            return self.reply(200, {"status": 1, "message": "No enum constant NodeHealthy.%s" % healthy})
+        known = set()
+        for z in ZONE:
+            try:
+                _, body = http("GET", z + "/apps")
+                for a in json.loads(body)["applications"]["application"]:
+                    if a["name"].lower() == app.lower():
+                        known |= {"%s:%s" % (i["hostName"], i["port"]["$"]) for i in a["instance"]}
+                break
+            except (OSError, ValueError, KeyError):
+                continue
+        if inst not in known:
+            log("modifyEMInfo refused: %s %s is not registered (known: %s)" % (app, inst, sorted(known)))
+            return self.reply(200, {"status": 1, "message": "serviceInstance:%s non-existent" % inst})
+        with open(os.path.join(HOME, "logs", "fake-manager-em.log"), "a") as f:
+            f.write("%.3f %s %s\n" % (time.time(), inst, healthy))
+        log("modifyEMInfo: the ECM %s is now %s (no new engines go there)" % (inst, healthy))
+        self.reply(200, {"status": 0, "message": "success"})
+
+    def do_PUT(self):  # renew: /eureka/apps/APP/ID; the manager's modifyEMInfo
+        if SVC == "cg-linkismanager" and self.path == "/api/rest_j/v1/linkisManager/modifyEMInfo":
+            return self.modify_em_info()
         m = re.fullmatch(r"/eureka/apps/([^/]+)/([^/]+)", self.path)
         if SVC != "mg-eureka" or not m:
             return self.reply(404, {"error": "not a Eureka"})
@@ -278,11 +313,19 @@ def check_db():
     pw = base.get("wds.linkis.server.mybatis.datasource.password", "")
     if "{{" in pw or not pw:
         die("linkis.properties: the DB password was not filled in")
-    env = dict(os.environ, MYSQL_PWD=pw)
-    r = subprocess.run(["mariadb", "--connect-timeout=5", "-h", m.group(1), "-P", m.group(2) or "3306",
-                        "-u", user, m.group(3), "-N", "-e",
-                        "SELECT COUNT(*) FROM linkis_cg_manager_service_instance"],
-                       capture_output=True, text=True, env=env)
+    # The password reaches the client through a pipe holding an option file (a JVM keeps it in
+    # memory): never on a command line or in an environment, where the bed's sampler looks.
+    opt = "[client]\npassword=\"%s\"\n" % pw.replace("\\", "\\\\").replace('"', '\\"')
+    rfd, wfd = os.pipe()
+    os.write(wfd, opt.encode())
+    os.close(wfd)
+    try:
+        r = subprocess.run(["mariadb", "--defaults-extra-file=/dev/fd/%d" % rfd, "--connect-timeout=5",
+                            "-h", m.group(1), "-P", m.group(2) or "3306", "-u", user, m.group(3), "-N", "-e",
+                            "SELECT COUNT(*) FROM linkis_cg_manager_service_instance"],
+                           capture_output=True, text=True, pass_fds=(rfd,))
+    finally:
+        os.close(rfd)
     if r.returncode != 0:
         die("cannot use the metadata DB %s as %s: %s" % (url, user, r.stderr.strip()))
     log("metadata DB %s reachable as %s" % (url, user))
