@@ -30,6 +30,7 @@ declare -A debs=(
   [/usr/bin/time]=time
   [curl]=curl
   [promtool]=prometheus
+  [prometheus]=prometheus
   [logrotate]=logrotate
   [pg_ctlcluster]=postgresql
   [pg_restore]=postgresql-client

@@ -65,10 +65,12 @@ fn a_cluster_lifecycle_over_ssh_from_install_to_upgrade() {
         "broken",
         // 1: a fresh 4-host install (guide-50 layout), then a second run that changes nothing.
         "1",
-        // 6: a non-root ssh user with sudo and the tree's ansible.cfg; --check --diff; --limit s1.
+        // 6: a non-root ssh user with sudo and the tree's ansible.cfg; --check --diff; --limit s1;
+        // status.yml, and a real Prometheus with the rendered scrape config and alert rules.
         "6", // 5: an sshd killed mid-run, then back; a service that cannot bind its port.
         "5",
-        // 2: stop.yml in Linkis' stop order, then a cold start (clear-server once) as bedadmin.
+        // 2: stop.yml in Linkis' stop order, backup.yml and the documented restore into a dropped
+        // database, then a cold start (clear-server once) as bedadmin.
         "2",
         // 3 / 4: changes.yml: two ECM hosts added, one removed (drained, its unit deleted) ...
         "scale",

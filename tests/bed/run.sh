@@ -46,6 +46,9 @@ OUTSIDER=$NET.90
 ALLOWED=$NET.91
 TLS_PORT=8443   # gateway.web.tls.listen
 HTTP_PORT=8088  # gateway.web.tls.http_redirect: plain HTTP only redirects
+# ... and on the backup host (s3) the linkis_backup role's seven (issue 22: the client's version,
+# a stat per directory, client.cnf, the script, a copy per unit; the timer is not started here).
+BACKUP_MODULES=7
 START=$(date +%s)
 
 log() { printf 'bed [%4ss] %s\n' "$(($(date +%s) - START))" "$*"; }
@@ -404,6 +407,8 @@ gateway:
 security:
   firewall: true
   allow_from: [$ALLOWED]
+monitoring: { prometheus: true, scrapers: [$NET.1] }
+backup: { host: s3, dir: $BED/dumps, keep: 2 }
 hosts:
 $(for h in "${HOSTS[@]}"; do echo "  - { name: $h, address: $(addr "$h")${ROLES[$h]:+, roles: [${ROLES[$h]}]} }"; done)
 EOF
@@ -430,6 +435,12 @@ EOF
       linkis_start_timeout: 30
       linkis_register_timeout: 60
       linkis_upgrade_backup_dir: $BED/backup
+      # The dump's credentials and script where the bed's hosts have a /root of their own (the
+      # defaults, /etc/linkis-backup and /usr/local/sbin, are this machine's); the fake systemctl
+      # has no timers, so linkis-db-backup.timer is installed but not started.
+      linkis_backup_conf_dir: /root/linkis-backup
+      linkis_backup_bin: /root/linkis-db-backup
+      linkis_backup_timer: false
 EOF
     done
   } >"$BED/bed-inventory.yml"
@@ -705,6 +716,188 @@ with urllib.request.urlopen(req, timeout=5) as r:
   done
 }
 
+# ---------------------------------------------------------------- observing the cluster (issue 22)
+# A real Prometheus (Debian's) on the control node with the rendered OUT/monitoring/ files;
+# status.yml; backup.yml and docs/operations.md's restore. Called from scenarios 6 and 2, which
+# have the cluster they need.
+
+PROM= # host:port of the bed's Prometheus while it runs
+prom_up() {
+  local d=$BED/prometheus port
+  mkdir -p "$d/data"
+  cp "$BED/out/monitoring/linkis-rules.yml" "$d/"
+  # The rendered scrape config as it is (targets, metrics paths, labels, rule file) but for the
+  # bed's 1 s scrape and evaluation interval instead of the rendered 30 s.
+  sed -e 's/^  scrape_interval: 30s$/  scrape_interval: 1s/' -e 's/^  evaluation_interval: 30s$/  evaluation_interval: 1s/' \
+    "$BED/out/monitoring/prometheus.yml" >"$d/prometheus.yml"
+  [ "$(diff "$BED/out/monitoring/prometheus.yml" "$d/prometheus.yml" | grep -c '^>')" = 2 ] ||
+    fail "the rendered prometheus.yml has no 30s scrape and evaluation interval"
+  (cd "$d" && promtool check config prometheus.yml >/dev/null) || fail "promtool check config refuses the bed's prometheus.yml"
+  port=$(python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$NET.1")
+  prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/data" --storage.tsdb.retention.time=1h \
+    --web.listen-address="$NET.1:$port" >"$BED/logs/prometheus.log" 2>&1 &
+  echo "$! prometheus" >>"$BED/pids"
+  PROM=$NET.1:$port
+}
+prom_down() {
+  local pid
+  pid=$(awk '$2 == "prometheus" {print $1}' "$BED/pids")
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  sed -i '/ prometheus$/d' "$BED/pids"
+  PROM=
+}
+# prom_query EXPR: the instant vector as sorted lines "host service value".
+prom_query() {
+  curl -sf --get "http://$PROM/api/v1/query" --data-urlencode "query=$1" |
+    python3 -c 'import json,sys; [print(r["metric"].get("host", "-"), r["metric"].get("service", "-"), r["value"][1]) for r in json.load(sys.stdin)["data"]["result"]]' |
+    sort
+}
+# prom_wait LABEL EXPR WANT: until prom_query EXPR is WANT (30 s at most).
+prom_wait() {
+  local got deadline=$(($(date +%s) + 30))
+  while :; do
+    got=$(prom_query "$2" 2>/dev/null) || true
+    [ "$got" != "$3" ] || return 0
+    [ "$(date +%s)" -lt "$deadline" ] || fail "$1: Prometheus answers $2 with [$got], want [$3]"
+    sleep 1
+  done
+}
+# The last scrape error of a target (Prometheus' /api/v1/targets).
+prom_target_error() { # HOST SERVICE
+  curl -sf "http://$PROM/api/v1/targets" | python3 -c 'import json,sys
+for t in json.load(sys.stdin)["data"]["activeTargets"]:
+    if (t["labels"].get("host"), t["labels"].get("service")) == (sys.argv[1], sys.argv[2]):
+        print(t["health"], t["lastError"])' "$1" "$2"
+}
+# The alert LinkisInstanceDown the running server holds for HOST's SERVICE must be pending (its
+# `for: 2m` is longer than the bed waits): promtool test rules, with the rendered rules, proves it
+# fires after 2 minutes on a series with the real one's labels (1, then 0 at every scrape), with
+# exactly the labels and annotations the server gave the pending alert.
+prom_alert_fires() { # HOST SERVICE
+  local d=$BED/prometheus
+  curl -sf "http://$PROM/api/v1/alerts" >"$d/alerts.json"
+  curl -sf --get "http://$PROM/api/v1/query" --data-urlencode "query=up{host=\"$1\",service=\"$2\"}" >"$d/series.json"
+  python3 - "$d" "$1" "$2" <<'PY' || fail "the server holds no pending LinkisInstanceDown for $2 on $1: $(cat "$BED/prometheus/alerts.json")"
+import json, sys
+d, host, service = sys.argv[1:]
+alerts = [a for a in json.load(open(d + "/alerts.json"))["data"]["alerts"]
+          if a["labels"].get("alertname") == "LinkisInstanceDown"]
+if [(a["labels"].get("host"), a["labels"].get("service"), a["state"]) for a in alerts] != [(host, service, "pending")]:
+    sys.exit(1)
+(series,) = json.load(open(d + "/series.json"))["data"]["result"]
+labels = {k: v for k, v in series["metric"].items() if k != "__name__"}
+alert = {"exp_labels": {k: v for k, v in alerts[0]["labels"].items() if k != "alertname"},
+         "exp_annotations": alerts[0]["annotations"]}
+test = {"rule_files": ["linkis-rules.yml"], "evaluation_interval": "30s", "tests": [{
+    "interval": "30s",
+    "input_series": [{"series": "up{%s}" % ",".join('%s=%s' % (k, json.dumps(v)) for k, v in sorted(labels.items())),
+                      "values": "1 0x8"}],
+    "alert_rule_test": [
+        {"eval_time": "1m", "alertname": "LinkisInstanceDown", "exp_alerts": []},
+        {"eval_time": "3m", "alertname": "LinkisInstanceDown", "exp_alerts": [alert]}]}]}
+json.dump(test, open(d + "/rules-test.yml", "w"), indent=1)
+PY
+  (cd "$d" && promtool test rules rules-test.yml >"$BED/logs/promtool-test.log" 2>&1) ||
+    fail "promtool test rules: LinkisInstanceDown does not fire as the server's pending alert said: $(cat "$BED/logs/promtool-test.log")"
+}
+
+# status.yml on a converged cluster (every instance healthy), then with s1's ECM stopped and s1's
+# linkis.properties edited by hand; a real Prometheus scrapes every instance meanwhile, sees the
+# ECM's target go down and holds the alert; the ECM started with the edited conf (metrics turned
+# off) answers its metrics path 404. Everything is put back: the cluster is converged after it.
+observe_cluster() {
+  local u=linkis-cg-engineconnmanager.service props want metrics
+  props=$(lhome s1)/conf/linkis.properties
+  prom_up
+  play status-ok root status.yml
+  [ "$RC" = 0 ] || fail "status.yml fails on a converged cluster"
+  python3 - "$BED/out/.linkis-gen/status.json" "$(grep -c '{ app: ' "$BED/out/inventory/group_vars/all/main.yml")" <<'PY' ||
+import json, sys
+rows = json.load(open(sys.argv[1]))["instances"]
+ok = [r for r in rows if r["active"] == "active" and r["enabled"] == "enabled" and r["healthy"] in (True, "True", "true")
+      and sorted(r["registered"]) == ["s3", "s4"] and not r["problems"] and not r["drift"] and r["release"].endswith("LinkisInstall-1.3.2")]
+sys.exit(0 if len(rows) == int(sys.argv[2]) == len(ok) else 1)
+PY
+    fail "status.json does not show every instance active, enabled, healthy, registered with s3 and s4, undrifted: $(cat "$BED/out/.linkis-gen/status.json")"
+  [ "$(grep -cE '^ +"s[1-4] .* active +enabled .* yes +s3,s4 +0 ' "$LOG")" = 12 ] || fail "status.yml's table does not show 12 healthy instances"
+
+  # Every target of the rendered scrape config is up, with the series the rules read.
+  want=$(awk -F'"' '/^ +host: /{h = $2} /^ +service: /{print h, $2, 1}' "$BED/prometheus/prometheus.yml" | sort)
+  [ "$(wc -l <<<"$want")" = "$(find "$BED"/out/hosts/*/systemd -name 'linkis-*.service' | wc -l)" ] ||
+    fail "the scrape config does not list every instance"
+  prom_wait "every target up" up "$want"
+  prom_wait "heap series" 'count by (host, service) (jvm_memory_max_bytes{area="heap"} > 0)' "$want"
+  # The metrics path is the service's own: not the gateway's on the ECM, not the servlet path on the gateway.
+  for metrics in "$(addr s1):9102/actuator/prometheus" "$(addr s3):9001/api/rest_j/v1/actuator/prometheus"; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$metrics")" = 404 ] || fail "http://$metrics does not answer 404"
+  done
+
+  # s1's ECM stopped: its target goes down and the alert holds it.
+  on s1 systemctl stop "$u"
+  prom_wait "ECM stopped" 'up == 0' "s1 engineconnmanager 0"
+  prom_wait "ECM stopped" 'ALERTS{alertname="LinkisInstanceDown"}' "s1 engineconnmanager 1"
+  prom_alert_fires s1 engineconnmanager
+  # ... and a hand edit on s1 (metrics turned off): status.yml names both and fails.
+  cp -p "$props" "$BED/linkis.properties.s1"
+  echo "wds.linkis.prometheus.enable=false" >>"$props"
+  play status-down root status.yml
+  [ "$RC" != 0 ] || fail "status.yml passes with a stopped service and an edited file"
+  expect_log '"engineconnmanager on s1 port 9102: unit inactive; not answering on port 9102; not registered with s3, s4"' "status.yml (stopped ECM)"
+  expect_log "\"files changed on s1: $BED/app/LinkisInstall/conf/linkis.properties\"" "status.yml (edited file)"
+  [ "$(grep -cE '^ +"s[1-4] .* active +enabled .* yes +s3,s4 +0 ' "$LOG")" = 11 ] || fail "status.yml blames other instances"
+  # The ECM started with that conf runs, but serves no metrics: its target stays down (404).
+  on s1 systemctl start "$u"
+  grep -q "metrics off" "$(lhome s1)/logs/fake-cg-engineconnmanager.log" || fail "the ECM with metrics turned off serves them"
+  local deadline=$(($(date +%s) + 20))
+  until prom_target_error s1 engineconnmanager | grep -q "^down .*404"; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "s1's ECM without metrics: $(prom_target_error s1 engineconnmanager), want a 404"
+    sleep 1
+  done
+  # Put back: the applied file, the ECM restarted; every target up, no alert.
+  cp -p "$BED/linkis.properties.s1" "$props"
+  on s1 systemctl restart "$u"
+  prom_wait "ECM back" up "$want"
+  prom_wait "ECM back" 'ALERTS' ""
+  prom_down
+  expect_cluster_up "status and metrics"
+}
+
+# backup.yml on the backup host (s3) while the cluster is stopped, then the restore of
+# docs/operations.md ("Restoring the database", run as written but for the two paths) into the
+# dropped database: the manager rows come back as they were.
+backup_and_restore() {
+  local tables dump before n block
+  tables="SELECT instance, name FROM linkis_cg_manager_service_instance ORDER BY 1;
+    SELECT label_id, service_instance FROM linkis_cg_manager_label_service_instance ORDER BY 2"
+  plant_rows backed-up
+  n=$(rows)
+  before=$(db "$tables")
+  play backup root backup.yml
+  [ "$RC" = 0 ] || fail "backup.yml failed"
+  if [ "${!CHANGED[*]}" != s3 ] || [ "${FAILED[s3]}" != 0 ]; then fail "backup.yml ran on ${!CHANGED[*]}, not on the backup host s3 alone"; fi
+  no_secret_in_log "backup.yml"
+  dump=$(find "$BED/dumps" -maxdepth 1 -name 'linkis-bed-*.sql.gz' | sort | tail -n 1)
+  if [ -z "$dump" ] || ! gzip -t "$dump"; then fail "no whole dump in $BED/dumps"; fi
+  [ "$(stat -c %a "$dump")" = 600 ] || fail "the dump is not 0600"
+  [ "$(stat -c %a "$BED/hosts/s3/root/linkis-backup/client.cnf")" = 600 ] || fail "client.cnf is not 0600"
+  if zcat "$dump" | grep -qF -f "$BED/secrets"; then fail "the dump holds a secret"; fi
+  db_root -e "DROP DATABASE linkis"
+  [ -z "$(db_root -N -e "SHOW DATABASES LIKE 'linkis'")" ] || fail "the database is still there"
+  block=$(awk '/^## Restoring the database$/ {s = 1; next} s && /^## / {exit}
+    s && /^```sh$/ {b = 1; t = ""; next}
+    s && b && /^```$/ {b = 0; if (t ~ /mysql --defaults-extra-file/) {printf "%s", t; exit} next}
+    s && b {t = t $0 "\n"}' "$repo/docs/operations.md")
+  [[ $block == "DIR=/data/linkis-backup"$'\n'"CONF=/etc/linkis-backup"$'\n'* ]] ||
+    fail "docs/operations.md has no MySQL restore block starting DIR=/data/linkis-backup CONF=/etc/linkis-backup"
+  block=${block/DIR=\/data\/linkis-backup/DIR=$BED/dumps}
+  block=${block/CONF=\/etc\/linkis-backup/CONF=\/root\/linkis-backup}
+  on s3 bash -euo pipefail -c "$block" >"$BED/logs/restore.log" 2>&1 || fail "the documented restore failed on s3: $(cat "$BED/logs/restore.log")"
+  [ "$(rows)" = "$n" ] || fail "the restore brought back $(rows) manager rows, $n were dumped"
+  [ "$(db "$tables")" = "$before" ] || fail "the restored manager rows differ from the dumped ones"
+  log "backup: $n manager rows dumped ($(basename "$dump"), $(stat -c %s "$dump") bytes), the database dropped, $(rows) rows restored"
+}
+
 # ---------------------------------------------------------------- scenarios
 # Each scenario_N asserts on host state. `need converged` makes it run on the cluster scenario 1
 # leaves; `need fresh` on a new bed. Adding a scenario: a function and its name in the list.
@@ -778,9 +971,12 @@ scenario_1() {
   # The cold-start probe names the running units (from systemd), not only the ports that answer.
   expect_log "Manager rows not cleared \(clear-server\): +Linkis +still runs on s1 \(linkis-cg-engineconnmanager.service, port 9102\)" "second run"
   # A run that changes nothing reads each host in a few round trips, not one per file or unit.
+  local most
   for h in "${HOSTS[@]}"; do
-    [ "$(modules_of "$h")" -le "$NOOP_MODULES" ] ||
-      fail "the second run ran $(modules_of "$h") modules on $h, more than $NOOP_MODULES"
+    most=$NOOP_MODULES
+    if [ "$h" = s3 ]; then most=$((NOOP_MODULES + BACKUP_MODULES)); fi
+    [ "$(modules_of "$h")" -le "$most" ] ||
+      fail "the second run ran $(modules_of "$h") modules on $h, more than $most"
   done
   [ "$(start_times)" = "$before" ] || fail "the second run restarted services"
   [ "$(grep -c -- '-mkdir' "$BED/hdfs/calls.log")" = "$mkdirs" ] || fail "the second run made HDFS directories again"
@@ -850,6 +1046,7 @@ scenario_2() {
     prev_max=$max
   done
   [ "$(rows)" = "$planted" ] || fail "stop.yml touched the manager tables"
+  backup_and_restore # (issue 22) the cluster stopped: backup.yml, then the documented restore
   local clears
   clears=$(clear_runs s3)
   play site-cold bedadmin site.yml
@@ -888,6 +1085,7 @@ scenario_6() {
   expect_log "Manager rows not cleared \(clear-server\): this run does not reach s2, s3, s4" "--limit clear-server"
   if grep -E 'fatal: \[|\.\.\.ignoring|ERROR!' "$LOG"; then fail "--limit s1 errors somewhere"; fi
   [ "$(start_times)" = "$before" ] || fail "--check or --limit restarted services"
+  observe_cluster # (issue 22) Prometheus and status.yml on this converged cluster
 }
 
 # 5. Faults: an sshd killed mid-run, then back; a service that cannot start (a broken port).
@@ -1228,7 +1426,7 @@ case "${1:-}" in
   ;;
 esac
 [ "$(id -u)" = 0 ] || { echo "the bed needs root" >&2; exit 2; }
-for tool in ip unshare nsenter /usr/sbin/sshd mariadbd mariadb-install-db ansible-playbook curl openssl /usr/sbin/nft java "$BIN"; do
+for tool in ip unshare nsenter /usr/sbin/sshd mariadbd mariadb-install-db ansible-playbook curl openssl /usr/sbin/nft java prometheus promtool "$BIN"; do
   command -v "$tool" >/dev/null || { echo "the bed needs $tool" >&2; exit 2; }
 done
 on_exit() {

@@ -121,6 +121,105 @@ TICKET = "linkis_user_session_ticket_id_v1"
 NODE_HEALTHY = ("Healthy", "UnHealthy", "WARN", "StockAvailable", "StockUnavailable")
 
 
+# ---- Metrics (issue 22): Spring Boot's Prometheus endpoint, served only as the conf allows it.
+# A service serves /actuator/prometheus when its Spring YAML (application-eureka.yml for Eureka,
+# application-linkis.yml for the others) exposes `prometheus` in
+# management.endpoints.web.exposure.include. The fake is stricter than Linkis in one point: a
+# service started by LinkisMainHelper (every one but Eureka) also wants
+# wds.linkis.prometheus.enable=true (linkis.properties, or its own file, which wins), the key that
+# makes LinkisMainHelper pass --prometheus.endpoint, without which the `prometheus.path` it
+# registers in Eureka stays an unresolved placeholder. Where it is served: Eureka and the gateway
+# (WebFlux, no servlet path) at /actuator/prometheus; the others below their Spring MVC servlet
+# path (wds.linkis.server.restful.uri, default /api/rest_j/v1), behind Linkis' SecurityFilter,
+# which lets a request through without a login only when a prefix of
+# wds.linkis.server.user.restful.uri.pass.auth matches its URI. Anything else: 404 (401 for a
+# path the filter guards).
+ACTUATOR_PROMETHEUS = "/actuator/prometheus"
+
+
+def yaml_value(name, dotted):
+    """A scalar of a Spring YAML by its dotted key, whether written nested or flat (no PyYAML on
+    the hosts): the keys of the enclosing blocks joined with dots, as Spring binds them."""
+    stack = []  # (indent, key)
+    for line in read(name).splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = re.match(r"^(\s*)([^:#]+?):(?:\s+(.*?))?\s*$", line)
+        if not m:
+            continue
+        indent = len(m.group(1))
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        stack.append((indent, m.group(2).strip()))
+        if m.group(3) and ".".join(k for _, k in stack) == dotted:
+            return m.group(3).strip().strip("'\"")
+    return None
+
+
+def setting(key, default=""):
+    """A Linkis setting as the service reads it: its own linkis-<svc>.properties over linkis.properties."""
+    if SVC == "mg-eureka":
+        return base.get(key, default)
+    return props("linkis-%s.properties" % SVC).get(key, base.get(key, default))
+
+
+SPRING_YML = "application-eureka.yml" if SVC == "mg-eureka" else "application-linkis.yml"
+SERVLET_PATH = "" if SVC in ("mg-eureka", "mg-gateway") else \
+    setting("wds.linkis.server.restful.uri", "/api/rest_j/v1").rstrip("/")
+METRICS_PATH = SERVLET_PATH + ACTUATOR_PROMETHEUS
+EXPOSED = [e.strip() for e in (yaml_value(SPRING_YML, "management.endpoints.web.exposure.include") or "").split(",")]
+PROMETHEUS_ON = SVC == "mg-eureka" or setting("wds.linkis.prometheus.enable", "false").lower() == "true"
+METRICS = "prometheus" in EXPOSED and PROMETHEUS_ON
+# The `prometheus.path` metadata a service registers with Eureka (LinkisMainHelper's
+# --prometheus.endpoint: the servlet path before wds.linkis.prometheus.endpoint but for the gateway).
+PROMETHEUS_PATH = (ACTUATOR_PROMETHEUS if SVC == "mg-eureka" else
+                   SERVLET_PATH + setting("wds.linkis.prometheus.endpoint", ACTUATOR_PROMETHEUS)) if PROMETHEUS_ON else None
+REQUESTS = {}  # (method, uri, status) -> count, for http_server_requests_seconds
+STARTED = time.time()
+
+
+def pass_auth(uri):
+    return any(r and uri.startswith(r) for r in setting("wds.linkis.server.user.restful.uri.pass.auth").split(","))
+
+
+def exposition():
+    """A small Prometheus text exposition (format 0.0.4) with the series linkis-rules.yml reads:
+    the JVM heap (this process' resident memory against a 1 GiB max), GC pauses, the process'
+    uptime and the HTTP requests this fake has answered."""
+    try:
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        rss = 0
+    out = [
+        "# HELP jvm_memory_used_bytes The amount of used memory",
+        "# TYPE jvm_memory_used_bytes gauge",
+        'jvm_memory_used_bytes{area="heap",id="G1 Old Gen",} %.1f' % rss,
+        'jvm_memory_used_bytes{area="nonheap",id="Metaspace",} %.1f' % (rss // 4),
+        "# HELP jvm_memory_max_bytes The maximum amount of memory in bytes that can be used for memory management",
+        "# TYPE jvm_memory_max_bytes gauge",
+        'jvm_memory_max_bytes{area="heap",id="G1 Old Gen",} %.1f' % (1 << 30),
+        'jvm_memory_max_bytes{area="nonheap",id="Metaspace",} -1.0',
+        "# HELP jvm_gc_pause_seconds Time spent in GC pause",
+        "# TYPE jvm_gc_pause_seconds summary",
+        'jvm_gc_pause_seconds_count{action="end of minor GC",cause="G1 Evacuation Pause",} 1.0',
+        'jvm_gc_pause_seconds_sum{action="end of minor GC",cause="G1 Evacuation Pause",} 0.004',
+        "# HELP process_uptime_seconds The uptime of the Java virtual machine",
+        "# TYPE process_uptime_seconds gauge",
+        "process_uptime_seconds %.3f" % (time.time() - STARTED),
+        "# HELP http_server_requests_seconds Duration of HTTP server request handling",
+        "# TYPE http_server_requests_seconds summary",
+    ]
+    with LOCK:
+        seen = sorted(REQUESTS.items())
+    for (method, uri, status), n in seen:
+        labels = 'exception="None",method="%s",outcome="%s",status="%d",uri="%s",' % (
+            method, "SUCCESS" if status < 400 else "CLIENT_ERROR" if status < 500 else "SERVER_ERROR", status, uri)
+        out.append("http_server_requests_seconds_count{%s} %.1f" % (labels, n))
+        out.append("http_server_requests_seconds_sum{%s} %.6f" % (labels, n * 0.002))
+    return ("\n".join(out) + "\n").encode()
+
+
 def admin_login_ok(user, password):
     """The gateway's login: the admin account of its own conf (linkis-mg-gateway.properties, whose
     password Ansible filled in from the vault), as Linkis' gateway checks it."""
@@ -141,7 +240,7 @@ def instance():
         "ipAddr": MY_IP,
         "status": "UP",
         "port": {"$": PORT, "@enabled": "true"},
-        "metadata": {"fake": "linkis-gen test bed"},
+        "metadata": dict({"fake": "linkis-gen test bed"}, **({"prometheus.path": PROMETHEUS_PATH} if PROMETHEUS_PATH else {})),
     }
 
 
@@ -168,6 +267,32 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+    def send_response(self, code, message=None):  # counted for http_server_requests_seconds
+        uri = self.path.split("?", 1)[0] if code != 404 else "NOT_FOUND"
+        with LOCK:
+            key = (self.command, uri, code)
+            REQUESTS[key] = REQUESTS.get(key, 0) + 1
+        super().send_response(code, message)
+
+    def metrics(self):
+        """Serves the Prometheus endpoint (True when the request was one for it)."""
+        path = self.path.split("?", 1)[0]
+        if not path.endswith(ACTUATOR_PROMETHEUS):
+            return False
+        if SERVLET_PATH and path.startswith(SERVLET_PATH + "/") and not pass_auth(path):
+            self.reply(401, {"status": -1, "message": "You are not logged in, please login first!"})
+            return True
+        if not METRICS or path != METRICS_PATH:
+            self.reply(404, {"error": "not found"})
+            return True
+        data = exposition()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        return True
+
     def reply(self, code, body):
         data = json.dumps(body).encode()
         self.send_response(code)
@@ -183,6 +308,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         global OFFLINE
+        if self.metrics():
+            return
         api = "/api/rest_j/v1/entrance/operation"
         if SVC == "cg-entrance" and self.path in (api + "/label/markoffline", api + "/metrics/runningtask"):
             if not self.ticket():
@@ -422,6 +549,8 @@ def main():
     except OSError:
         release = "unknown"
     log("release %s starting on %s:%d (host %s), defaultZone %s" % (release, MY_IP, PORT, HOSTNAME, ",".join(ZONE)))
+    log("metrics %s" % ("at " + METRICS_PATH if METRICS else "off (exposure %s, %s)" % (
+        ",".join(EXPOSED), "wds.linkis.prometheus.enable=true" if PROMETHEUS_ON else "no wds.linkis.prometheus.enable=true")))
     try:
         httpd = ThreadingHTTPServer((MY_IP, PORT), Handler)
     except OSError as e:
