@@ -881,7 +881,8 @@ backup_and_restore() {
   if [ -z "$dump" ] || ! gzip -t "$dump"; then fail "no whole dump in $BED/dumps"; fi
   [ "$(stat -c %a "$dump")" = 600 ] || fail "the dump is not 0600"
   [ "$(stat -c %a "$BED/hosts/s3/root/linkis-backup/client.cnf")" = 600 ] || fail "client.cnf is not 0600"
-  if zcat "$dump" | grep -qF -f "$BED/secrets"; then fail "the dump holds a secret"; fi
+  # (The gateway's token rows are in the database by design: only the passwords must not be.)
+  if zcat "$dump" | grep -qF -f <(printf '%s\n' "$DB_PASSWORD" "$ADMIN_PASSWORD"); then fail "the dump holds a password"; fi
   db_root -e "DROP DATABASE linkis"
   [ -z "$(db_root -N -e "SHOW DATABASES LIKE 'linkis'")" ] || fail "the database is still there"
   block=$(awk '/^## Restoring the database$/ {s = 1; next} s && /^## / {exit}
