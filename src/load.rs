@@ -196,20 +196,44 @@ pub fn parse(src: &Source) -> Result<Spec, Vec<Diagnostic>> {
 /// `parse`, but a spec whose only mistakes are unknown keys (reported, then removed) or `init`'s
 /// placeholders left in it is still read, so that `validate` can report its own mistakes in the
 /// same run: the spec and those diagnostics. Any other mistake stops here.
+///
+/// Reading is a row of phases, each refusing the input with located diagnostics or handing its
+/// result on: the text guards (`TEXT_GUARDS`, before any YAML is parsed), the YAML document, its
+/// top-level mapping, the keys against the schema, each section against its type, and the typed
+/// spec.
 pub fn parse_recovering(src: &Source) -> Result<(Spec, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let text = guarded_text(src)?;
+    let value = top_mapping(yaml_document(src, text)?)?;
+    let (value, mut diags) = known_keys(value)?;
+    sections_typed(&value, &mut diags);
+    if diags.iter().any(|d| d.check != "unknown-key") {
+        return Err(diags);
+    }
+    diags.extend(placeholders(text));
+    typed_spec(src, value, diags)
+}
+
+/// A guard on the spec's text before the YAML parser sees it: the refusal, if any.
+type TextGuard = fn(&Source, &str) -> Option<Diagnostic>;
+
+/// The guards every spec text passes, in order (after the size limit and UTF-8, which decide
+/// whether there is a text at all).
+const TEXT_GUARDS: &[(&str, TextGuard)] = &[
+    ("spec-too-large", guard_size),
+    ("control-character", guard_control),
+    ("recursive-alias", guard_recursive_alias),
+    ("too-deep", guard_depth),
+];
+
+/// The spec's text, when it is one and passes `TEXT_GUARDS`.
+fn guarded_text(src: &Source) -> Result<&str, Vec<Diagnostic>> {
     if src.over_limit {
-        return Err(vec![
-            Diagnostic::error(
-                "spec-too-large",
-                "",
-                format!("the spec is over {MAX_SPEC_BYTES} bytes (reading stopped at the limit)"),
-            )
-            .hint("a cluster spec is a few kilobytes; check that the right file was given")
-            .whole_file(),
-        ]);
+        return Err(vec![too_large(format!(
+            "the spec is over {MAX_SPEC_BYTES} bytes (reading stopped at the limit)"
+        ))]);
     }
     let text = match &src.text {
-        Ok(t) => t,
+        Ok(t) => t.as_str(),
         Err(valid_up_to) => {
             let (line, col) = line_col(&src.display, *valid_up_to);
             return Err(vec![
@@ -223,150 +247,164 @@ pub fn parse_recovering(src: &Source) -> Result<(Spec, Vec<Diagnostic>), Vec<Dia
             ]);
         }
     };
-    if text.len() > MAX_SPEC_BYTES {
-        return Err(vec![
-            Diagnostic::error(
-                "spec-too-large",
-                "",
-                format!(
-                    "the spec is {} bytes; the limit is {MAX_SPEC_BYTES}",
-                    text.len()
-                ),
-            )
-            .hint("a cluster spec is a few kilobytes; check that the right file was given")
-            .whole_file(),
-        ]);
+    match TEXT_GUARDS.iter().find_map(|(_, guard)| guard(src, text)) {
+        Some(d) => Err(vec![d]),
+        None => Ok(text),
     }
-    if let Some((offset, c)) = forbidden_char(text) {
-        // serde_norway reports these without a position; the offending byte is known here.
-        let (line, col) = line_col(text, offset);
-        return Err(vec![
-            Diagnostic::error(
-                "control-character",
-                "",
-                format!(
-                    "the spec holds the control character U+{:04X}, which YAML does not allow",
-                    u32::from(c)
-                ),
-            )
-            .hint("remove it: a spec is plain text (tabs and line ends are the only control characters allowed)")
-            .at(line, col),
-        ]);
-    }
-    if let Some((line, col)) = src.recursive_alias {
-        return Err(vec![
-            Diagnostic::error(
-                "recursive-alias",
-                "",
-                "this alias refers to the node that contains it, which would never end",
-            )
-            .hint("an alias (*x) can only repeat a node that is complete before it; write the value out")
-            .at(line, col),
-        ]);
-    }
-    if let Some((line, col)) = src.too_deep {
-        // Refused before serde_norway: its scanner spends time proportional to the depth on every
-        // token, so `cluster: [[[[...` 100,000 deep took 19 s there (and 2 MiB of it, half an hour).
-        return Err(vec![
-            Diagnostic::error("too-deep", "", "the spec is nested too deeply")
-                .hint("a spec nests a few levels deep; check the indentation or brackets here")
-                .at(line, col),
-        ]);
-    }
-    let value: Value = match serde_norway::from_str(text) {
-        Ok(v) => v,
-        Err(e) => {
-            let msg = yaml_message(&e);
-            let mut d = if msg.contains(" as u128") || msg.contains(" as i128") {
-                Diagnostic::error(
-                    "number-too-large",
-                    "",
-                    "this number is too large for any value of a spec",
-                )
-                .hint("counts and ports are small integers; sizes take a unit (64G)")
-            } else if msg.contains("duplicate entry with key") {
-                let d = Diagnostic::error("duplicate-key", "", msg)
-                    .hint("a key appears once per mapping; remove or merge the repeated one");
-                match src.duplicate_key {
-                    Some((line, col)) => d.at(line, col),
-                    None => d,
-                }
-            } else if msg.contains("recursion limit exceeded") {
-                Diagnostic::error("too-deep", "", "the spec is nested too deeply")
-                    .hint("a spec nests a few levels deep; check the indentation or brackets here")
-            } else if msg.contains("repetition limit exceeded") {
-                let d = Diagnostic::error(
-                    "alias-bomb",
-                    "",
-                    "YAML aliases from here on expand to more data than any spec holds",
-                )
-                .hint("use anchors and aliases (&x, *x) sparingly, or write the values out");
-                match src.first_alias {
-                    Some((line, col)) => d.at(line, col),
-                    None => d.whole_file(),
-                }
-            } else if msg.contains("more than one document") {
-                let d = Diagnostic::error(
-                    "multiple-documents",
-                    "",
-                    "the spec holds more than one YAML document; the second starts here",
-                )
-                .hint("a spec is one document: remove the `---` separators and merge the parts");
-                match src.second_document {
-                    Some((line, col)) => d.at(line, col),
-                    None => d,
-                }
-            } else {
-                Diagnostic::error("yaml-syntax", "", msg).hint(
-                    "fix the YAML syntax at this position (indentation, quoting, a missing `:`)",
-                )
-            };
-            if let (None, Some(at)) = (d.pos, scanned_key_start(&e.to_string())) {
-                d = d.at(at.0, at.1);
-            }
-            if let (None, false, Some(l)) = (d.pos, d.whole_file, e.location()) {
-                d = d.at(l.line(), l.column());
-            }
-            d.pos = d.pos.map(|p| src.within_text(p));
-            return Err(vec![d]);
-        }
-    };
-    match &value {
-        Value::Mapping(_) => {}
-        Value::Null => {
-            return Err(vec![
-                Diagnostic::error("empty-spec", "", "the spec is empty")
-                    .hint(
-                        "start from one of the examples/ or `linkis-gen init --users N`; \
-                     the spec needs version, cluster, database, sizing and hosts",
-                    )
-                    .whole_file(),
-            ]);
-        }
-        other => {
-            return Err(vec![
-                Diagnostic::error(
-                    "not-a-mapping",
-                    "",
-                    format!(
-                        "the spec must be a mapping of sections, but this document is {}",
-                        kind(other)
-                    ),
-                )
-                .hint(
-                    "the top level holds `version:`, `cluster:`, `database:`, `sizing:`, `hosts:`",
-                ),
-            ]);
-        }
-    }
+}
 
+fn too_large(message: String) -> Diagnostic {
+    Diagnostic::error("spec-too-large", "", message)
+        .hint("a cluster spec is a few kilobytes; check that the right file was given")
+        .whole_file()
+}
+
+fn guard_size(_: &Source, text: &str) -> Option<Diagnostic> {
+    (text.len() > MAX_SPEC_BYTES).then(|| {
+        too_large(format!(
+            "the spec is {} bytes; the limit is {MAX_SPEC_BYTES}",
+            text.len()
+        ))
+    })
+}
+
+fn guard_control(_: &Source, text: &str) -> Option<Diagnostic> {
+    // serde_norway reports these without a position; the offending byte is known here.
+    let (offset, c) = forbidden_char(text)?;
+    let (line, col) = line_col(text, offset);
+    Some(
+        Diagnostic::error(
+            "control-character",
+            "",
+            format!(
+                "the spec holds the control character U+{:04X}, which YAML does not allow",
+                u32::from(c)
+            ),
+        )
+        .hint("remove it: a spec is plain text (tabs and line ends are the only control characters allowed)")
+        .at(line, col),
+    )
+}
+
+fn guard_recursive_alias(src: &Source, _: &str) -> Option<Diagnostic> {
+    let (line, col) = src.recursive_alias?;
+    Some(
+        Diagnostic::error(
+            "recursive-alias",
+            "",
+            "this alias refers to the node that contains it, which would never end",
+        )
+        .hint(
+            "an alias (*x) can only repeat a node that is complete before it; write the value out",
+        )
+        .at(line, col),
+    )
+}
+
+fn guard_depth(src: &Source, _: &str) -> Option<Diagnostic> {
+    // Refused before serde_norway: its scanner spends time proportional to the depth on every
+    // token, so `cluster: [[[[...` 100,000 deep took 19 s there (and 2 MiB of it, half an hour).
+    let (line, col) = src.too_deep?;
+    Some(too_deep().at(line, col))
+}
+
+fn too_deep() -> Diagnostic {
+    Diagnostic::error("too-deep", "", "the spec is nested too deeply")
+        .hint("a spec nests a few levels deep; check the indentation or brackets here")
+}
+
+/// The YAML document of the text, or its syntax error located as precisely as the scan allows.
+fn yaml_document(src: &Source, text: &str) -> Result<Value, Vec<Diagnostic>> {
+    serde_norway::from_str(text).map_err(|e| vec![yaml_error(src, &e)])
+}
+
+/// A YAML parser's error as the diagnostic of its kind, at its position.
+fn yaml_error(src: &Source, e: &serde_norway::Error) -> Diagnostic {
+    let msg = yaml_message(e);
+    let mut d = if msg.contains(" as u128") || msg.contains(" as i128") {
+        Diagnostic::error(
+            "number-too-large",
+            "",
+            "this number is too large for any value of a spec",
+        )
+        .hint("counts and ports are small integers; sizes take a unit (64G)")
+    } else if msg.contains("duplicate entry with key") {
+        let d = Diagnostic::error("duplicate-key", "", msg)
+            .hint("a key appears once per mapping; remove or merge the repeated one");
+        match src.duplicate_key {
+            Some((line, col)) => d.at(line, col),
+            None => d,
+        }
+    } else if msg.contains("recursion limit exceeded") {
+        too_deep()
+    } else if msg.contains("repetition limit exceeded") {
+        let d = Diagnostic::error(
+            "alias-bomb",
+            "",
+            "YAML aliases from here on expand to more data than any spec holds",
+        )
+        .hint("use anchors and aliases (&x, *x) sparingly, or write the values out");
+        match src.first_alias {
+            Some((line, col)) => d.at(line, col),
+            None => d.whole_file(),
+        }
+    } else if msg.contains("more than one document") {
+        let d = Diagnostic::error(
+            "multiple-documents",
+            "",
+            "the spec holds more than one YAML document; the second starts here",
+        )
+        .hint("a spec is one document: remove the `---` separators and merge the parts");
+        match src.second_document {
+            Some((line, col)) => d.at(line, col),
+            None => d,
+        }
+    } else {
+        Diagnostic::error("yaml-syntax", "", msg)
+            .hint("fix the YAML syntax at this position (indentation, quoting, a missing `:`)")
+    };
+    if let (None, Some(at)) = (d.pos, scanned_key_start(&e.to_string())) {
+        d = d.at(at.0, at.1);
+    }
+    if let (None, false, Some(l)) = (d.pos, d.whole_file, e.location()) {
+        d = d.at(l.line(), l.column());
+    }
+    d.pos = d.pos.map(|p| src.within_text(p));
+    d
+}
+
+/// The document when it is a mapping of sections.
+fn top_mapping(value: Value) -> Result<Value, Vec<Diagnostic>> {
+    match &value {
+        Value::Mapping(_) => Ok(value),
+        Value::Null => Err(vec![
+            Diagnostic::error("empty-spec", "", "the spec is empty")
+                .hint(
+                    "start from one of the examples/ or `linkis-gen init --users N`; \
+                 the spec needs version, cluster, database, sizing and hosts",
+                )
+                .whole_file(),
+        ]),
+        other => Err(vec![
+            Diagnostic::error(
+                "not-a-mapping",
+                "",
+                format!(
+                    "the spec must be a mapping of sections, but this document is {}",
+                    kind(other)
+                ),
+            )
+            .hint("the top level holds `version:`, `cluster:`, `database:`, `sizing:`, `hosts:`"),
+        ]),
+    }
+}
+
+/// The mapping with YAML merge keys applied and `x-` anchor holders dropped, checked against
+/// the schema: unknown keys are reported, then removed, so that typed reading still finds the
+/// type errors in the rest of their section. Control characters inside strings are reported.
+fn known_keys(mut value: Value) -> Result<(Value, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let schema = crate::schema::spec_schema();
-    // Unknown keys are reported, then removed, so that typed reading still finds the type errors
-    // in the rest of their section.
-    let mut value = value;
-    // YAML merge keys (`<<: *defaults`) are applied; top-level keys starting with `x-` hold
-    // anchors for them and are otherwise ignored.
     if let Value::Mapping(m) = &mut value {
         m.retain(|k, _| !k.as_str().is_some_and(|k| k.starts_with("x-")));
     }
@@ -378,10 +416,13 @@ pub fn parse_recovering(src: &Source) -> Result<(Spec, Vec<Diagnostic>), Vec<Dia
     }
     check_keys(&mut value, &schema, &schema, "", &mut diags);
     control_in_strings(&value, "", &mut diags);
-    let Value::Mapping(map) = &value else {
-        unreachable!("checked above")
-    };
+    Ok((value, diags))
+}
 
+/// The required sections present, and each section read on its own with its Rust type (each
+/// host too), so that every type error is reported.
+fn sections_typed(value: &Value, diags: &mut Vec<Diagnostic>) {
+    let Value::Mapping(map) = value else { return };
     for required in ["version", "cluster", "database", "sizing", "hosts"] {
         if map.get(required).is_none() {
             diags.push(
@@ -395,44 +436,52 @@ pub fn parse_recovering(src: &Source) -> Result<(Spec, Vec<Diagnostic>), Vec<Dia
             );
         }
     }
-    // Read each section on its own (each host too) so that every type error is reported.
     for (key, v) in map {
-        let Some(key) = key.as_str() else { continue };
-        if key != "hosts" {
-            section_typed(key, v, &mut diags);
-        } else {
-            match v {
-                Value::Sequence(items) if items.len() > MAX_HOSTS => diags.push(
-                    Diagnostic::error(
-                        "too-many-hosts",
-                        "hosts",
-                        format!(
-                            "{} hosts is more than the {MAX_HOSTS} linkis-gen supports",
-                            items.len()
-                        ),
-                    )
-                    .hint("split the cluster, or check that the list is what you meant"),
-                ),
-                Value::Sequence(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        typed::<crate::spec::Host>(item, &join_index("hosts", i), &mut diags);
-                    }
-                }
-                other => diags.push(
-                    Diagnostic::error(
-                        "wrong-type",
-                        "hosts",
-                        format!("`hosts` must be a list of hosts, but it is {}", kind(other)),
-                    )
-                    .hint("write one `- name: ...` entry per server"),
-                ),
-            }
+        match key.as_str() {
+            Some("hosts") => hosts_typed(v, diags),
+            Some(key) => section_typed(key, v, diags),
+            None => {}
         }
     }
-    if diags.iter().any(|d| d.check != "unknown-key") {
-        return Err(diags);
+}
+
+/// The `hosts` list, each host typed on its own.
+fn hosts_typed(v: &Value, diags: &mut Vec<Diagnostic>) {
+    match v {
+        Value::Sequence(items) if items.len() > MAX_HOSTS => diags.push(
+            Diagnostic::error(
+                "too-many-hosts",
+                "hosts",
+                format!(
+                    "{} hosts is more than the {MAX_HOSTS} linkis-gen supports",
+                    items.len()
+                ),
+            )
+            .hint("split the cluster, or check that the list is what you meant"),
+        ),
+        Value::Sequence(items) => {
+            for (i, item) in items.iter().enumerate() {
+                typed::<crate::spec::Host>(item, &join_index("hosts", i), diags);
+            }
+        }
+        other => diags.push(
+            Diagnostic::error(
+                "wrong-type",
+                "hosts",
+                format!("`hosts` must be a list of hosts, but it is {}", kind(other)),
+            )
+            .hint("write one `- name: ...` entry per server"),
+        ),
     }
-    diags.extend(placeholders(text));
+}
+
+/// The typed spec, with override values as the user wrote them; `diags` are the unknown-key
+/// and placeholder diagnostics so far.
+fn typed_spec(
+    src: &Source,
+    value: Value,
+    mut diags: Vec<Diagnostic>,
+) -> Result<(Spec, Vec<Diagnostic>), Vec<Diagnostic>> {
     match serde_norway::from_value::<Spec>(value) {
         Ok(mut spec) => {
             // YAML reads `1.50` as the number 1.5; Linkis reads the text. Keep what was written.
