@@ -568,170 +568,31 @@ fn fill(stage: &Path, files: &[OutFile], stamp: Option<&Stamp>) -> Result<(), Wr
 }
 
 /// OUT exists: each new or changed file is staged beside its target and renamed over it; files
-/// already right are not touched; stale files go; the manifest last.
+/// already right are not touched; stale files go; the manifest last, then the stamp.
 fn write_over(out: &Path, files: &[OutFile], stamp: Option<&Stamp>) -> Result<Summary, WriteError> {
     let mut dirs = Dirs::new(out);
-    dirs.exists(dir_of(MANIFEST))?;
-    let old_text = match lstat(&out.join(MANIFEST))? {
-        Found::File(m) => {
-            let path = out.join(MANIFEST);
-            let text = read_known(&path, m.len()).map_err(io_err(&path))?;
-            Some((text, Meta::of(&m)))
-        }
-        Found::Absent => None,
-        Found::Dir => {
-            return Err(WriteError::Io {
-                path: out.join(MANIFEST),
-                error: io::Error::other("a directory is where the manifest goes"),
-            });
-        }
-    };
+    let old_text = read_old_manifest(out, &mut dirs)?;
     let old = parse_manifest(&String::from_utf8_lossy(
         old_text.as_ref().map_or(&[][..], |(t, _)| t.as_slice()),
     ));
+    let mut work = decide(out, files, &old, &mut dirs)?;
+    drop_old_stamp(out, &mut dirs, stamp.is_some() && work.nothing_to_do())?;
+    stage_all(out, &mut dirs, &mut work)?;
+    let mut summary = work.summary;
+    summary.written = rename_all(&work.staged)?;
+    summary.removed = remove_stale(out, &work.stale)?;
 
-    // 1. Decide what changes; refuse to overwrite files linkis-gen did not write, and refuse a
-    //    link anywhere on a path written or removed, before anything is written.
-    let mut todo: Vec<&OutFile> = Vec::new();
-    let mut foreign = Vec::new();
-    let mut summary = Summary::default();
-    // The metadata of each file as it stays or is written, for the stamp.
-    let mut metas: HashMap<&str, Meta> = HashMap::new();
-    for f in files {
-        let dest = out.join(&f.path);
-        if !dirs.exists(dir_of(&f.path))? {
-            todo.push(f);
-            continue;
-        }
-        match lstat(&dest)? {
-            Found::Absent => todo.push(f),
-            Found::Dir => {
-                return Err(WriteError::Io {
-                    path: dest,
-                    error: io::Error::other("a directory is where this generated file goes"),
-                });
-            }
-            Found::File(meta) => {
-                let same_size = meta.len() == f.contents.len() as u64;
-                let same = same_size
-                    && read_known(&dest, meta.len()).map_err(io_err(&dest))?
-                        == f.contents.as_bytes();
-                if same && meta.permissions().mode() & 0o7777 == f.mode {
-                    summary.unchanged += 1;
-                    metas.insert(&f.path, Meta::of(&meta));
-                } else if !same && !old.contains_key(&f.path) {
-                    foreign.push(f.path.clone());
-                } else {
-                    todo.push(f);
-                }
-            }
-        }
-    }
-    if !foreign.is_empty() {
-        foreign.truncate(10);
-        return Err(WriteError::Foreign(foreign));
-    }
-    let produced: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    let mut stale: Vec<&String> = Vec::new();
-    for path in old.keys().filter(|p| !produced.contains(p.as_str())) {
-        if !dirs.exists(dir_of(path))? {
-            continue;
-        }
-        match lstat(&out.join(path))? {
-            // Only a file is removed, never a directory there now.
-            Found::File(_) => stale.push(path),
-            Found::Absent | Found::Dir => {}
-        }
-    }
-
-    // A stamp left by an earlier render goes first when anything changes (it would describe a
-    // tree that is no longer there).
-    let stamp_path = out.join(STAMP);
-    dirs.exists(dir_of(STAMP))?;
-    let old_stamp = matches!(lstat(&stamp_path)?, Found::File(_));
-    if old_stamp && (!todo.is_empty() || !stale.is_empty() || stamp.is_none()) {
-        fs::remove_file(&stamp_path).map_err(io_err(&stamp_path))?;
-    }
-
-    // 2. Stage every changed file beside its target; on any failure remove what was staged.
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(todo.len());
-    let mut created_dirs: Vec<PathBuf> = Vec::new();
-    let umask = if todo.is_empty() {
-        0
-    } else {
-        let probe = out.join(format!(".linkis-gen-umask-{}", std::process::id()));
-        umask_of(&probe, false).map_err(io_err(&probe))?
-    };
-    let mut stage = |f: &OutFile, staged: &mut Vec<(PathBuf, PathBuf)>| {
-        dirs.create(dir_of(&f.path), &mut created_dirs)?;
-        let dest = out.join(&f.path);
-        let tmp = tmp_path(&dest);
-        // A temporary file left by a crashed run is replaced (unlinked: never followed).
-        if let Found::File(_) = lstat(&tmp)? {
-            fs::remove_file(&tmp).map_err(io_err(&tmp))?;
-        }
-        let meta = create_file(&tmp, f.contents.as_bytes(), f.mode, umask).map_err(io_err(&tmp))?;
-        staged.push((tmp, dest));
-        Ok::<Meta, WriteError>(meta)
-    };
-    for f in &todo {
-        let r = stage(f, &mut staged);
-        if let Ok(meta) = r {
-            metas.insert(&f.path, meta);
-        }
-        if let Err(e) = r {
-            for (tmp, _) in &staged {
-                let _ = fs::remove_file(tmp);
-            }
-            created_dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
-            for d in &created_dirs {
-                let _ = fs::remove_dir(d);
-            }
-            return Err(e);
-        }
-    }
-
-    // 3. Rename into place: each reader sees a whole old or a whole new file.
-    for (i, (tmp, dest)) in staged.iter().enumerate() {
-        if let Err(e) = fs::rename(tmp, dest) {
-            for (t, _) in &staged[i..] {
-                let _ = fs::remove_file(t);
-            }
-            return Err(io_err(dest)(e));
-        }
-        summary.written += 1;
-    }
-
-    // 4. Remove what the previous render wrote and this one does not produce.
-    for path in stale {
-        let dest = out.join(path);
-        match fs::remove_file(&dest) {
-            Ok(()) => summary.removed.push(path.clone()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err(&dest)(e)),
-        }
-        // Directories the removal emptied go too (never OUT itself, never a non-empty one).
-        let mut dir = dest.parent();
-        while let Some(d) = dir {
-            if d == out || fs::remove_dir(d).is_err() {
-                break;
-            }
-            dir = d.parent();
-        }
-    }
-
-    // 5. The manifest, last.
+    // The manifest, last.
     let text = manifest_text(&manifest_of(files));
     let manifest_meta = match old_text {
         Some((old, meta)) if old == text.as_bytes() => meta,
         _ => replace_file(&mut dirs, MANIFEST, text.as_bytes())?,
     };
-
-    // 6. The stamp, after everything it describes.
+    // The stamp, after everything it describes.
     if let Some(stamp) = stamp {
         let mut entries: Vec<(&str, Meta)> = Vec::with_capacity(files.len() + 1);
         for f in files {
-            match metas.get(f.path.as_str()) {
+            match work.metas.get(f.path.as_str()) {
                 Some(m) => entries.push((&f.path, *m)),
                 None => return Ok(summary),
             }
@@ -744,6 +605,193 @@ fn write_over(out: &Path, files: &[OutFile], stamp: Option<&Stamp>) -> Result<Su
         )?;
     }
     Ok(summary)
+}
+
+/// The previous render's manifest, with its metadata; none when there is none.
+fn read_old_manifest(out: &Path, dirs: &mut Dirs) -> Result<Option<(Vec<u8>, Meta)>, WriteError> {
+    dirs.exists(dir_of(MANIFEST))?;
+    let path = out.join(MANIFEST);
+    match lstat(&path)? {
+        Found::File(m) => {
+            let text = read_known(&path, m.len()).map_err(io_err(&path))?;
+            Ok(Some((text, Meta::of(&m))))
+        }
+        Found::Absent => Ok(None),
+        Found::Dir => Err(WriteError::Io {
+            path,
+            error: io::Error::other("a directory is where the manifest goes"),
+        }),
+    }
+}
+
+/// What a render over an existing OUT does, decided before anything is written.
+struct Work<'a> {
+    /// New or changed files, to be staged and renamed into place.
+    todo: Vec<&'a OutFile>,
+    /// Files the previous render wrote and this one does not produce.
+    stale: Vec<&'a String>,
+    /// The metadata of each file as it stays or is written, for the stamp.
+    metas: HashMap<&'a str, Meta>,
+    /// Staged files: (temporary, destination).
+    staged: Vec<(PathBuf, PathBuf)>,
+    summary: Summary,
+}
+
+impl Work<'_> {
+    fn nothing_to_do(&self) -> bool {
+        self.todo.is_empty() && self.stale.is_empty()
+    }
+}
+
+/// Decides what changes; refuses to overwrite files linkis-gen did not write, and a link
+/// anywhere on a path written or removed (`lstat`, `Dirs`), before anything is written.
+fn decide<'a>(
+    out: &Path,
+    files: &'a [OutFile],
+    old: &'a Manifest,
+    dirs: &mut Dirs,
+) -> Result<Work<'a>, WriteError> {
+    let mut work = Work {
+        todo: Vec::new(),
+        stale: Vec::new(),
+        metas: HashMap::new(),
+        staged: Vec::new(),
+        summary: Summary::default(),
+    };
+    let mut foreign = Vec::new();
+    for f in files {
+        let dest = out.join(&f.path);
+        if !dirs.exists(dir_of(&f.path))? {
+            work.todo.push(f);
+            continue;
+        }
+        match lstat(&dest)? {
+            Found::Absent => work.todo.push(f),
+            Found::Dir => {
+                return Err(WriteError::Io {
+                    path: dest,
+                    error: io::Error::other("a directory is where this generated file goes"),
+                });
+            }
+            Found::File(meta) => {
+                let same_size = meta.len() == f.contents.len() as u64;
+                let same = same_size
+                    && read_known(&dest, meta.len()).map_err(io_err(&dest))?
+                        == f.contents.as_bytes();
+                if same && meta.permissions().mode() & 0o7777 == f.mode {
+                    work.summary.unchanged += 1;
+                    work.metas.insert(&f.path, Meta::of(&meta));
+                } else if !same && !old.contains_key(&f.path) {
+                    foreign.push(f.path.clone());
+                } else {
+                    work.todo.push(f);
+                }
+            }
+        }
+    }
+    if !foreign.is_empty() {
+        foreign.truncate(10);
+        return Err(WriteError::Foreign(foreign));
+    }
+    let produced: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    for path in old.keys().filter(|p| !produced.contains(p.as_str())) {
+        if !dirs.exists(dir_of(path))? {
+            continue;
+        }
+        // Only a file is removed, never a directory there now.
+        if let Found::File(_) = lstat(&out.join(path))? {
+            work.stale.push(path);
+        }
+    }
+    Ok(work)
+}
+
+/// A stamp left by an earlier render goes first when anything changes, or when this render
+/// writes none (it would describe a tree that is no longer there).
+fn drop_old_stamp(out: &Path, dirs: &mut Dirs, keep: bool) -> Result<(), WriteError> {
+    let stamp_path = out.join(STAMP);
+    dirs.exists(dir_of(STAMP))?;
+    if !keep && matches!(lstat(&stamp_path)?, Found::File(_)) {
+        fs::remove_file(&stamp_path).map_err(io_err(&stamp_path))?;
+    }
+    Ok(())
+}
+
+/// Stages every changed file beside its target; on any failure removes what was staged and the
+/// directories it created.
+fn stage_all(out: &Path, dirs: &mut Dirs, work: &mut Work) -> Result<(), WriteError> {
+    if work.todo.is_empty() {
+        return Ok(());
+    }
+    let mut created_dirs: Vec<PathBuf> = Vec::new();
+    let probe = out.join(format!(".linkis-gen-umask-{}", std::process::id()));
+    let umask = umask_of(&probe, false).map_err(io_err(&probe))?;
+    let mut stage = |f: &OutFile, staged: &mut Vec<(PathBuf, PathBuf)>| {
+        dirs.create(dir_of(&f.path), &mut created_dirs)?;
+        let dest = out.join(&f.path);
+        let tmp = tmp_path(&dest);
+        // A temporary file left by a crashed run is replaced (unlinked: never followed).
+        if let Found::File(_) = lstat(&tmp)? {
+            fs::remove_file(&tmp).map_err(io_err(&tmp))?;
+        }
+        let meta = create_file(&tmp, f.contents.as_bytes(), f.mode, umask).map_err(io_err(&tmp))?;
+        staged.push((tmp, dest));
+        Ok::<Meta, WriteError>(meta)
+    };
+    for f in &work.todo {
+        match stage(f, &mut work.staged) {
+            Ok(meta) => {
+                work.metas.insert(&f.path, meta);
+            }
+            Err(e) => {
+                for (tmp, _) in &work.staged {
+                    let _ = fs::remove_file(tmp);
+                }
+                created_dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+                for d in &created_dirs {
+                    let _ = fs::remove_dir(d);
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Renames the staged files into place: each reader sees a whole old or a whole new file. The
+/// number renamed.
+fn rename_all(staged: &[(PathBuf, PathBuf)]) -> Result<usize, WriteError> {
+    for (i, (tmp, dest)) in staged.iter().enumerate() {
+        if let Err(e) = fs::rename(tmp, dest) {
+            for (t, _) in &staged[i..] {
+                let _ = fs::remove_file(t);
+            }
+            return Err(io_err(dest)(e));
+        }
+    }
+    Ok(staged.len())
+}
+
+/// Removes what the previous render wrote and this one does not produce, and the directories
+/// that leaves empty (never OUT itself, never a non-empty one). The paths removed.
+fn remove_stale(out: &Path, stale: &[&String]) -> Result<Vec<String>, WriteError> {
+    let mut removed = Vec::new();
+    for path in stale {
+        let dest = out.join(path);
+        match fs::remove_file(&dest) {
+            Ok(()) => removed.push((*path).clone()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&dest)(e)),
+        }
+        let mut dir = dest.parent();
+        while let Some(d) = dir {
+            if d == out || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    Ok(removed)
 }
 
 /// Writes one of linkis-gen's own files (`rel`) through a temporary file and a rename.
