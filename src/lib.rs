@@ -56,7 +56,7 @@ pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Ve
     computed::override_warnings(spec, release, &plan.hosts, &mut extra);
     plan.warnings.extend(extra);
     // A release change against what runs is an upgrade; a downgrade is refused here.
-    upgrade::of_plan(&plan).map_err(|e| {
+    plan.upgrade = upgrade::of_plan(&plan).map_err(|e| {
         let mut errors = vec![e];
         errors.extend(warnings);
         with_load(errors)

@@ -428,8 +428,8 @@ fn change_summary(model: &Model, state: &State) -> String {
         return String::new();
     }
     // A release or discovery change: the upgrade's summary (src/upgrade.rs).
-    if let Ok(Some(up)) = linkis_gen::upgrade::of_model(model) {
-        return linkis_gen::upgrade::summary(&up);
+    if let Some(up) = &model.upgrade {
+        return linkis_gen::upgrade::summary(up);
     }
     match linkis_gen::changes::of(model, state) {
         Some(c) => linkis_gen::changes::summary(&c),

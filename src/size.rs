@@ -31,6 +31,10 @@ pub struct Plan {
     /// of the change plan.
     #[serde(skip)]
     pub applied: Option<crate::state::State>,
+    /// The upgrade from what runs to this plan's release or discovery (src/upgrade.rs), decided
+    /// once by `linkis_gen::plan_with` and read by everything after it.
+    #[serde(skip)]
+    pub upgrade: Option<crate::upgrade::Upgrade>,
 }
 
 /// A host whose services come from what runs there, not from the default placement.
@@ -267,6 +271,7 @@ pub fn place_with(
         warnings,
         sticky,
         applied,
+        upgrade: None,
     })
 }
 

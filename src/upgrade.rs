@@ -14,7 +14,6 @@ use serde::Serialize;
 
 use crate::catalog::{FOLDS, Release, version_key};
 use crate::diag::Diagnostic;
-use crate::model::Model;
 use crate::size::Plan;
 use crate::spec::{DbType, Discovery, Service};
 use crate::state::State;
@@ -170,33 +169,8 @@ pub fn of_plan(plan: &Plan) -> Result<Option<Upgrade>, Diagnostic> {
                 let units = h
                     .services
                     .iter()
-                    .map(|p| format!("linkis-{}", p.info.daemon))
+                    .map(|p| crate::model::unit_name(p.info.daemon))
                     .collect();
-                (h.name.as_str(), units)
-            })
-            .collect(),
-    };
-    compute(state, &target)
-}
-
-/// The same from the resolved model (what `render` reads).
-pub fn of_model(model: &Model) -> Result<Option<Upgrade>, Diagnostic> {
-    let Some(state) = &model.applied else {
-        return Ok(None);
-    };
-    let target = Target {
-        release: model.release,
-        discovery: if model.discovery.eureka {
-            Discovery::Eureka
-        } else {
-            Discovery::Nacos
-        },
-        db: model.database.kind,
-        hosts: model
-            .hosts
-            .iter()
-            .map(|h| {
-                let units = h.instances.iter().map(|i| i.unit.clone()).collect();
                 (h.name.as_str(), units)
             })
             .collect(),

@@ -9,7 +9,7 @@ use linkis_gen::load::Source;
 use linkis_gen::model::Model;
 use linkis_gen::render::{self, OutFile, RenderOptions};
 use linkis_gen::state::{STATE, State};
-use linkis_gen::upgrade::{Upgrade, of_model};
+use linkis_gen::upgrade::Upgrade;
 
 mod conf_common;
 use conf_common::get;
@@ -48,8 +48,9 @@ fn model_against(from: &str, to: &str) -> Result<Model, Vec<Diagnostic>> {
 /// The upgrade from what `from` renders (as if applied) to what `to` renders, and `to`'s tree.
 fn upgrade(name: &str, from: &str, to: &str) -> (Upgrade, Vec<OutFile>) {
     let model = model_against(from, to).unwrap_or_else(|d| panic!("{d:?}"));
-    let up = of_model(&model)
-        .expect("an upgrade, not an error")
+    let up = model
+        .upgrade
+        .clone()
         .expect("the release or the discovery changes");
     let files = render::render(&model, &RenderOptions::default()).expect("renders");
     if let Ok(dir) = std::env::var("LINKIS_GEN_UPGRADE_TREES") {
@@ -383,7 +384,7 @@ fn a_running_release_the_catalog_does_not_know_is_refused() {
 fn the_same_release_and_discovery_is_no_upgrade() {
     let text = spec("1.3.2", false);
     let model = model_against(&text, &text).unwrap();
-    assert_eq!(of_model(&model).unwrap(), None);
+    assert_eq!(model.upgrade, None);
     let files = render::render(&model, &RenderOptions::default()).unwrap();
     assert!(files.iter().all(|f| !f.contents.contains("Upgrade plan")));
 }

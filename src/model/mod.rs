@@ -87,6 +87,10 @@ pub struct Model {
     /// of the change plan (src/changes.rs).
     #[serde(skip)]
     pub applied: Option<crate::state::State>,
+    /// The upgrade from what runs (decided once, by `linkis_gen::plan_with`): CHANGES.md and
+    /// changes.yml take its form.
+    #[serde(skip)]
+    pub upgrade: Option<crate::upgrade::Upgrade>,
     /// `monitoring:`: metrics on or off, the actuator exposure, the scrape targets and scrapers.
     pub monitoring: Monitoring,
     /// The database dumps: backup.yml, and the timer of the spec's `backup:` section.
@@ -167,6 +171,7 @@ pub fn resolve(plan: &Plan) -> Model {
         warnings: plan.warnings.clone(),
         sticky: plan.sticky.clone(),
         applied: plan.applied.clone(),
+        upgrade: plan.upgrade.clone(),
         monitoring,
         backup: backup::resolve(plan),
         logs,

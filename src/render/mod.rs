@@ -217,9 +217,9 @@ pub fn render_tree(model: &Model, opts: &RenderOptions) -> Result<Rendered, Rend
     files.extend(conf_files);
     t("conf");
     // A release (or discovery) change against what runs: CHANGES.md and changes.yml take the
-    // upgrade's form (src/upgrade.rs). plan_with has refused a downgrade already.
-    let upgrade = crate::upgrade::of_model(model).ok().flatten();
-    files.extend(apply::render(model, &templates, upgrade.as_ref())?);
+    // upgrade's form (src/upgrade.rs), decided once by plan_with (which refused a downgrade).
+    let upgrade = model.upgrade.as_ref();
+    files.extend(apply::render(model, &templates, upgrade)?);
     t("apply");
     files.extend(monitoring::render(model, &templates)?);
     t("monitoring");
