@@ -176,7 +176,7 @@ pub fn role_services(release: &Release, discovery: Discovery, roles: &[Role]) ->
         .iter()
         .map(|i| i.service)
         .filter(|s| roles.contains(&s.role()))
-        .filter(|s| !(discovery == Discovery::Nacos && *s == Service::Eureka))
+        .filter(|s| discovery.runs(*s))
         .collect()
 }
 
@@ -333,11 +333,7 @@ fn place_services(
                         &role_services(release, spec.cluster.discovery, &[Role::Ecm]),
                         // A service of the release that still runs in it (not Eureka after
                         // a switch to Nacos: src/upgrade.rs removes its units).
-                        |s| {
-                            release.service(s).is_some()
-                                && !(spec.cluster.discovery == Discovery::Nacos
-                                    && s == Service::Eureka)
-                        },
+                        |s| release.service(s).is_some() && spec.cluster.discovery.runs(s),
                     );
                     if kept != default {
                         sticky.push(Sticky {

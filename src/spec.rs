@@ -134,6 +134,14 @@ pub enum Discovery {
     Nacos,
 }
 
+impl Discovery {
+    /// Whether a service of the release runs under this discovery: every one, except Eureka
+    /// under Nacos (the one place that rule is written).
+    pub fn runs(self, s: Service) -> bool {
+        !(self == Discovery::Nacos && s == Service::Eureka)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Database {

@@ -127,9 +127,7 @@ pub fn resolve(plan: &Plan) -> Model {
         .services
         .iter()
         .map(|i| i.service)
-        .filter(|s| {
-            !(spec.cluster.discovery == crate::spec::Discovery::Nacos && *s == Service::Eureka)
-        })
+        .filter(|s| spec.cluster.discovery.runs(*s))
         .collect();
     let hosts: Vec<Host> = plan.hosts.iter().map(|h| hosts::resolve(plan, h)).collect();
     let overrides: BTreeMap<String, BTreeMap<String, String>> = spec
