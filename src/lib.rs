@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod changes;
 pub mod computed;
 pub mod diag;
+pub mod explain;
 pub mod init;
 pub mod load;
 pub mod model;
