@@ -12,13 +12,14 @@
 //! 5. the spec's `overrides:` (always last: an override wins).
 //!
 //! The renderer (src/render/conf.rs) writes the lines in this order and decides nothing; `linkis-gen
-//! explain` prints a key's origin chain from here; the override warnings read it too.
+//! explain` prints a key's origin chain from here; the override warnings (`override_warnings`)
+//! read the origins too.
 
 use serde::Serialize;
 
 use super::{Host, Model};
 use crate::catalog::{CLI_CONF, CLI_GATEWAY_KEY, CLI_TOKEN_KEY};
-use crate::diag::join_key;
+use crate::diag::{Diagnostic, join_key};
 use crate::spec::Service;
 
 /// Where a key's value comes from.
@@ -607,5 +608,148 @@ fn platform_origin(m: &Model, key: &str) -> Origin {
                 Origin::rule("the platform around Linkis", vec![])
             }
         }
+    }
+}
+
+/// The warnings for `overrides:` that replace a value linkis-gen decided (a spec field or a rule,
+/// read from the key table's origins) or that a service's own file shadows (the key is in that
+/// file's table, which its service reads after linkis.properties).
+pub fn override_warnings(m: &Model) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (file, keys) in &m.overrides {
+        let file_path = join_key("overrides", file);
+        let tables: Vec<(&str, FileKeys)> = m
+            .hosts
+            .iter()
+            .filter_map(|h| file_keys(m, h, file).map(|t| (h.name.as_str(), t)))
+            .collect();
+        for key in keys.keys() {
+            let path = join_key(&file_path, key);
+            // Per host, the value the override replaced when linkis-gen decided it.
+            let decided: Vec<(&str, &Replaced)> = tables
+                .iter()
+                .filter_map(|(h, t)| {
+                    t.get(key)
+                        .and_then(|k| k.replaced.last())
+                        .filter(|r| !matches!(r.origin, Origin::Release { .. }))
+                        .map(|r| (*h, r))
+                })
+                .collect();
+            if let Some((_, first)) = decided.first() {
+                let same = decided.iter().all(|(_, r)| r.value == first.value);
+                let per_host = !same
+                    || (file != crate::platform::COMMON
+                        && file != CLI_CONF
+                        && matches!(first.origin, Origin::Rule { .. }));
+                let v = if per_host {
+                    decided
+                        .iter()
+                        .map(|(h, r)| format!("{h} {}", r.value))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                } else {
+                    first.value.clone()
+                };
+                out.push(
+                    Diagnostic::warning(
+                        "override-computed",
+                        &path,
+                        format!(
+                            "`{key}` is computed by linkis-gen ({}); this override replaces it",
+                            if v.is_empty() { "empty" } else { v.as_str() }
+                        ),
+                    )
+                    .hint("remove the override unless you mean to replace the computed value; the spec's own fields set most of these")
+                    .at_key(),
+                );
+            }
+            if file != crate::platform::COMMON {
+                continue;
+            }
+            let mut shadowing: Vec<&str> = Vec::new();
+            for h in &m.hosts {
+                for cf in &h.conf_files {
+                    if cf.service.is_none()
+                        || shadowing.contains(&cf.file)
+                        || !cf.file.ends_with(".properties")
+                    {
+                        continue;
+                    }
+                    if file_keys(m, h, cf.file).is_some_and(|t| t.has(key)) {
+                        shadowing.push(cf.file);
+                    }
+                }
+            }
+            // In the release's order of services, as the hint names the first.
+            let order: Vec<&str> = m
+                .release
+                .line
+                .services
+                .iter()
+                .map(|i| i.conf_file)
+                .collect();
+            shadowing.sort_by_key(|f| order.iter().position(|o| o == f));
+            if !shadowing.is_empty() {
+                out.push(
+                    Diagnostic::warning(
+                        "override-shadowed",
+                        &path,
+                        format!(
+                            "`{key}` is also set in {}, which its service reads after linkis.properties: this value does not reach it",
+                            shadowing.join(", ")
+                        ),
+                    )
+                    .hint(format!("override `{key}` in {} instead", shadowing[0]))
+                    .at_key(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_later_layer_replaces_in_place_and_keeps_the_earlier_origin() {
+        let mut fk = FileKeys::default();
+        let rule = || Origin::rule("r", vec![]);
+        fk.put("s", "x", "0", rule());
+        fk.put("s", "a", "9", rule());
+        fk.set(
+            Block::Platform,
+            "a",
+            "1",
+            Origin::spec("p.a"),
+            Syntax::Model,
+        );
+        fk.set(
+            Block::Platform,
+            "c",
+            "3",
+            Origin::spec("p.c"),
+            Syntax::Model,
+        );
+        fk.set(
+            Block::Overrides,
+            "c",
+            "4",
+            Origin::Override { path: "o".into() },
+            Syntax::Data,
+        );
+        let keys: Vec<(&str, &str)> = fk
+            .keys()
+            .map(|k| (k.key.as_str(), k.value.as_str()))
+            .collect();
+        assert_eq!(keys, [("x", "0"), ("a", "1"), ("c", "4")]);
+        assert_eq!(fk.block(Block::Platform).len(), 1);
+        assert!(fk.block(Block::Overrides).is_empty());
+        let c = fk.get("c").unwrap();
+        assert_eq!(c.syntax, Syntax::Data);
+        assert_eq!(c.replaced[0].value, "3");
+        assert_eq!(c.replaced[0].origin, Origin::spec("p.c"));
+        assert_eq!(fk.get("a").unwrap().replaced[0].origin, rule());
     }
 }
