@@ -208,15 +208,7 @@ pub fn json(r: &Report) -> String {
 
 /// One origin in words: "spec field hadoop.conf_dir", "rule: ...", ...
 pub fn describe(o: &Origin) -> String {
-    match o {
-        Origin::Release { release, file } => {
-            format!("the release default: Linkis {release} ships it in {file}")
-        }
-        Origin::Spec { path } => format!("spec field {path}"),
-        Origin::Rule { name, inputs } if inputs.is_empty() => format!("rule: {name}"),
-        Origin::Rule { name, inputs } => format!("rule: {name} [{}]", inputs.join(", ")),
-        Origin::Override { path } => format!("override {path}"),
-    }
+    o.describe()
 }
 
 fn shown(v: &str) -> String {

@@ -337,3 +337,36 @@ fn out_places_against_applied_json_like_render() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn changes_md_says_why_a_key_changed_from_the_same_origins() {
+    let dir = std::env::temp_dir().join(format!("linkis-gen-explain-ch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(EVERY)).unwrap();
+    let spec = dir.join("spec.yaml");
+    std::fs::write(&spec, &text).unwrap();
+    let out = dir.join("out");
+    let (s, o) = (spec.to_str().unwrap(), out.to_str().unwrap());
+    assert!(run(&["render", s, "-o", o]).status.success());
+    std::fs::copy(
+        out.join(".linkis-gen/state.json"),
+        out.join(".linkis-gen/applied.json"),
+    )
+    .unwrap();
+    let changed = text.replace(
+        "wds.linkis.entrance.runningjob.min: 8",
+        "wds.linkis.entrance.runningjob.min: 9",
+    );
+    assert_ne!(changed, text);
+    std::fs::write(&spec, changed).unwrap();
+    let r = run(&["render", s, "-o", o]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let md = std::fs::read_to_string(out.join("CHANGES.md")).unwrap();
+    assert!(
+        md.contains("wds.linkis.entrance.runningjob.min changed in linkis-cg-entrance.properties: now override overrides[\"linkis-cg-entrance.properties\"][\"wds.linkis.entrance.runningjob.min\"]")
+            || md.contains("wds.linkis.entrance.runningjob.min changed in conf/linkis-cg-entrance.properties: now override overrides[\"linkis-cg-entrance.properties\"][\"wds.linkis.entrance.runningjob.min\"]"),
+        "{md}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

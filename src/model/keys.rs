@@ -58,6 +58,19 @@ impl Origin {
         }
     }
 
+    /// The origin in words: "spec field hadoop.conf_dir", "rule: NAME [INPUTS]", ...
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Release { release, file } => {
+                format!("the release default: Linkis {release} ships it in {file}")
+            }
+            Origin::Spec { path } => format!("spec field {path}"),
+            Origin::Rule { name, inputs } if inputs.is_empty() => format!("rule: {name}"),
+            Origin::Rule { name, inputs } => format!("rule: {name} [{}]", inputs.join(", ")),
+            Origin::Override { path } => format!("override {path}"),
+        }
+    }
+
     /// `release`, `spec`, `rule` or `override`.
     pub fn kind(&self) -> &'static str {
         match self {
