@@ -503,7 +503,34 @@ pub fn is_empty(c: &ChangePlan) -> bool {
 pub fn of(model: &Model, rendered: &State) -> Option<ChangePlan> {
     let applied = model.applied.as_ref()?;
     let order: Vec<String> = model.hosts.iter().map(|h| h.name.clone()).collect();
-    Some(diff(applied, rendered, &order))
+    let mut plan = diff(applied, rendered, &order);
+    why_from_origins(model, &mut plan);
+    Some(plan)
+}
+
+/// A changed `.properties` key's "why" from the model's key table (src/model/keys.rs): where its
+/// new value comes from, instead of the generic "a spec setting or `overrides:`".
+fn why_from_origins(model: &Model, plan: &mut ChangePlan) {
+    for i in plan
+        .instances
+        .iter_mut()
+        .filter(|i| i.kind == "reconfigured")
+    {
+        for f in &i.files {
+            let file = f.path.strip_prefix("conf/").unwrap_or(&f.path);
+            let Some(table) = crate::model::keys::host_file_keys(model, &i.host, file) else {
+                continue;
+            };
+            for k in &f.keys {
+                let generic = format!("{k} changed in {} (a spec setting or `overrides:`)", f.path);
+                if let (Some(c), Some(key)) =
+                    (i.causes.iter_mut().find(|c| **c == generic), table.get(k))
+                {
+                    *c = format!("{k} changed in {}: now {}", f.path, key.origin.describe());
+                }
+            }
+        }
+    }
 }
 
 /// The control services whose instance count CHANGES.md's attention part watches: with one left,

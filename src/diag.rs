@@ -137,17 +137,7 @@ impl Diagnostic {
             false => self.pos.or_else(|| src.position(&self.path, self.anchor)),
         };
         match pos {
-            Some((line, col)) => {
-                let _ = writeln!(out, "  --> {}:{line}:{col}", src.name());
-                if let Some(text) = src.line(line).filter(|_| !self.redacted) {
-                    let num = line.to_string();
-                    let pad = " ".repeat(num.len());
-                    let caret = " ".repeat(text.chars().take(col.saturating_sub(1)).count());
-                    let _ = writeln!(out, "{pad} |");
-                    let _ = writeln!(out, "{num} | {text}");
-                    let _ = writeln!(out, "{pad} | {caret}^");
-                }
-            }
+            Some(pos) => out.push_str(&excerpt(src, pos, !self.redacted)),
             None => {
                 let _ = writeln!(out, "  --> {} (no position: {NO_POSITION})", src.name());
             }
@@ -261,6 +251,38 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// Where a spec position is, as a diagnostic shows it: `  --> FILE:LINE:COLUMN`, then the source
+/// line with a caret under the column (when `show_line` and the line is fit to show).
+pub fn excerpt(src: &dyn SpecText, (line, col): (usize, usize), show_line: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "  --> {}:{line}:{col}", src.name());
+    if let Some(text) = src.line(line).filter(|_| show_line) {
+        let num = line.to_string();
+        let pad = " ".repeat(num.len());
+        let caret = " ".repeat(text.chars().take(col.saturating_sub(1)).count());
+        let _ = writeln!(out, "{pad} |");
+        let _ = writeln!(out, "{num} | {text}");
+        let _ = writeln!(out, "{pad} | {caret}^");
+    }
+    out
+}
+
+/// The `n` candidates closest to `word` (edit distance, then name), for a "did you mean" hint.
+pub fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
+    let w = word.to_ascii_lowercase();
+    let mut all: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|c| (edit_distance(&w, &c.to_ascii_lowercase()), c))
+        .collect();
+    all.sort();
+    all.dedup();
+    all.into_iter().take(n).map(|(_, c)| c).collect()
 }
 
 #[cfg(test)]

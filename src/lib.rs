@@ -8,8 +8,8 @@
 
 pub mod catalog;
 pub mod changes;
-pub mod computed;
 pub mod diag;
+pub mod explain;
 pub mod init;
 pub mod load;
 pub mod model;
@@ -51,10 +51,12 @@ pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Ve
         errors.extend(warnings.clone());
         with_load(errors)
     })?;
-    let (spec, release) = (&plan.spec, &plan.release);
-    let mut extra = Vec::new();
-    computed::override_warnings(spec, release, &plan.hosts, &mut extra);
-    plan.warnings.extend(extra);
+    // Overrides that replace a value linkis-gen decided, or that a service's file shadows: read
+    // from the origins of the model's key table (src/model/keys.rs).
+    if !plan.spec.overrides.is_empty() {
+        let extra = model::keys::override_warnings(&model::resolve(&plan));
+        plan.warnings.extend(extra);
+    }
     // A release change against what runs is an upgrade; a downgrade is refused here.
     plan.upgrade = upgrade::of_plan(&plan).map_err(|e| {
         let mut errors = vec![e];

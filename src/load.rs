@@ -128,6 +128,11 @@ impl Source {
         (line, col.clamp(1, width + 1))
     }
 
+    /// Whether the spec's text has this exact path (not only an ancestor of it).
+    pub fn has_path(&self, path: &str) -> bool {
+        self.index.contains_key(path)
+    }
+
     /// The position of a spec path, or of its nearest ancestor that is in the file.
     pub fn position(&self, path: &str, anchor: Anchor) -> Option<(usize, usize)> {
         let mut p = path.to_string();

@@ -98,6 +98,21 @@ enum Command {
         )]
         linkis_version: String,
     },
+    /// Why a rendered key has its value: the value and its origin chain (release default, spec
+    /// field, rule, override), spec lines located as diagnostics show them.
+    #[command(after_help = EXIT_CODES)]
+    Explain {
+        /// The spec file (`-` for standard input).
+        spec: PathBuf,
+        /// `hosts/<host>/conf/<file>:<key>`, or a whole file `hosts/<host>/conf/<file>`.
+        target: String,
+        /// A rendered tree: when it holds .linkis-gen/applied.json (the cluster runs), place
+        /// against it as render does.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Print the JSON Schema of the spec format, for editor completion.
     #[command(after_help = EXIT_CODES)]
     Schema,
@@ -139,6 +154,12 @@ fn main() -> ExitCode {
             concurrency,
             version: linkis_version,
         }),
+        Command::Explain {
+            spec,
+            target,
+            out,
+            format,
+        } => explain(&spec, &target, out.as_deref(), format),
         Command::Schema => {
             print!("{}", linkis_gen::schema::spec_schema_text());
             ExitCode::SUCCESS
@@ -179,6 +200,34 @@ fn plan(spec: &Path, format: Format, out: Option<&Path>) -> ExitCode {
         }
         ExitCode::SUCCESS
     })
+}
+
+/// `explain`: a key's (or a file's keys') value and origin chain, from the model's key table.
+fn explain(spec: &Path, target: &str, out: Option<&Path>, format: Format) -> ExitCode {
+    let t = match linkis_gen::explain::parse_target(target) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    with_plan(
+        spec,
+        out,
+        |src, model, _, _| match linkis_gen::explain::explain(model, src, &t) {
+            Ok(r) => {
+                match format {
+                    Format::Text => print!("{}", linkis_gen::explain::text(&r, src)),
+                    Format::Json => print!("{}", linkis_gen::explain::json(&r)),
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
+    )
 }
 
 /// `render`: every file rendered in memory first (a template error writes nothing), then

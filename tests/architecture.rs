@@ -194,3 +194,111 @@ fn the_checker_finds_a_cycle_and_grouped_imports() {
     );
     assert_eq!(find_cycle(&g), None);
 }
+
+/// The code of a file: comments and string literals dropped, line by line.
+fn code_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| without_strings(l.split("//").next().unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn no_renderer_decides_a_conf_value() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let g = graph(&root.join("src"));
+    // The deciding modules are the model's: a renderer never calls them (it may name a type of
+    // the sizing stage, `size::EcmShare`, that the model holds).
+    for decider in ["platform", "computed", "load", "validate"] {
+        assert!(
+            !g["render"].contains(decider),
+            "render/ uses crate::{decider}: values are decided in the model (src/model/keys.rs)"
+        );
+    }
+    // The conf renderer writes the key table's lines; the layers of the table (the platform's
+    // and monitoring's keys, the release's stock settings, overrides:) are read in the model only.
+    let conf = std::fs::read_to_string(root.join("src/render/conf.rs")).unwrap();
+    for (n, line) in code_lines(&conf).iter().enumerate() {
+        for layer in [".stock(", "keys_for(", ".overrides", "override_of("] {
+            assert!(
+                !line.contains(layer),
+                "src/render/conf.rs:{}: the renderer reads a layer of the key table itself ({layer}): {line}",
+                n + 1
+            );
+        }
+    }
+    // A `.properties` template lays keys out (`keys.<section>`), it never writes one itself.
+    let dir = root.join("templates/hosts/_host_/conf");
+    let mut templates = Vec::new();
+    for entry in walk(&dir) {
+        if entry.to_string_lossy().ends_with(".properties.j2") {
+            templates.push(entry);
+        }
+    }
+    assert!(templates.len() >= 12, "{templates:?}");
+    for t in templates {
+        let text = std::fs::read_to_string(&t).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let l = line.trim_start();
+            let writes_key = !l.is_empty()
+                && !l.starts_with('#')
+                && !l.starts_with("[%")
+                && !l.starts_with("[#")
+                && l != "[= l =]";
+            assert!(
+                !writes_key,
+                "{}:{}: a template writes a key itself: {line}",
+                t.display(),
+                n + 1
+            );
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn state_changes_and_explain_read_only_the_model() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let g = graph(&root.join("src"));
+    for m in ["changes", "explain"] {
+        for decider in ["platform", "computed", "size", "validate", "upgrade"] {
+            assert!(
+                !g[m].contains(decider),
+                "src/{m} uses crate::{decider}: it reads the model (and the state), nothing that decides"
+            );
+        }
+    }
+    assert!(g["explain"].contains("model"), "{g:#?}");
+    for file in [
+        "changes.rs",
+        "render/state.rs",
+        "render/changes.rs",
+        "explain.rs",
+    ] {
+        let text = std::fs::read_to_string(root.join("src").join(file)).unwrap();
+        for (n, line) in code_lines(&text).iter().enumerate() {
+            // The key table's origin `Origin::Spec` names a spec path; it is not the spec.
+            let code = line.replace("Origin::Spec", "");
+            let words: Vec<&str> = code
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .collect();
+            assert!(
+                !code.contains("spec.") && !words.iter().any(|w| *w == "Plan" || *w == "Spec"),
+                "src/{file}:{}: reads the spec or the plan, not the model: {line}",
+                n + 1
+            );
+        }
+    }
+}

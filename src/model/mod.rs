@@ -14,6 +14,7 @@ mod cluster;
 mod database;
 pub mod front;
 mod hosts;
+pub mod keys;
 pub mod logs;
 pub mod monitoring;
 mod setup;

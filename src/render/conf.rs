@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use super::{OutFile, RenderError, Templates, escape, state};
 use crate::catalog::Step;
+use crate::model::keys::{self, Block, FileKeys, Key, Syntax};
 use crate::model::{Host, Model, vault};
 use crate::spec::{Service, Size};
 
@@ -113,8 +114,8 @@ fn render_host(
     // The host's part, once per host; a file's context is model, svc, host and cluster (the
     // names do not overlap), merged lazily rather than converted again per file.
     let host_value = Value::from(Serde(&ctx));
-    let value = |svc: Option<&SvcCtx>| {
-        let file = minijinja::context! { model => whole.clone(), svc => Value::from(Serde(svc)) };
+    let value = |svc: Option<&SvcCtx>, keys: Value| {
+        let file = minijinja::context! { model => whole.clone(), svc => Value::from(Serde(svc)), keys => keys };
         minijinja::value::merge_maps([cluster_value.clone(), host_value.clone(), file])
     };
     let mut out = Vec::new();
@@ -124,26 +125,19 @@ fn render_host(
             .and_then(|s| ctx.host.services.iter().find(|p| p.service == s));
         let file = cf.file;
         let name = format!("{TEMPLATE_DIR}/conf/{file}.j2");
-        let mut text = templates.render(&name, value(svc))?;
-        if file.ends_with(".properties") {
-            text = set_keys(
-                &text,
-                model.platform.keys_for(file),
-                PLATFORM_HEADING,
-                false,
-            );
-            text = set_keys(
-                &text,
-                model.monitoring.keys_for(file),
-                MONITORING_HEADING,
-                false,
-            );
-            text = complete_properties(model, file, &text);
-        }
+        let table = keys::file_keys(model, host, file);
+        let text = templates.render(&name, value(svc, sections(table.as_ref())))?;
+        let text = match &table {
+            Some(t) => append_blocks(model, t, &text),
+            None => text,
+        };
         out.push(out_file(&host.name, &format!("conf/{file}"), text));
     }
     for script in SCRIPTS {
-        let text = templates.render(&format!("{TEMPLATE_DIR}/sbin/{script}.j2"), value(None))?;
+        let text = templates.render(
+            &format!("{TEMPLATE_DIR}/sbin/{script}.j2"),
+            value(None, Value::UNDEFINED),
+        )?;
         out.push(out_file(&host.name, &format!("sbin/{script}"), text));
     }
     Ok(out)
@@ -169,67 +163,84 @@ const PLATFORM_HEADING: &str =
 const MONITORING_HEADING: &str =
     "# Prometheus metrics (the spec's monitoring section): on, and scraped without a login";
 
-/// Sets `keys` in a properties text: a key already present is replaced in place, the others are
-/// appended under `heading`. Keys and values are written as `java.util.Properties` reads them
-/// back (render/escape.rs); `spec` text is data throughout (no `{{` survives), the model's own
-/// values may be exactly a vault reference.
-fn set_keys(text: &str, keys: &[(String, String)], heading: &str, spec: bool) -> String {
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let mut appended = Vec::new();
-    for (key, value) in keys {
-        let (key, value) = if spec {
-            (escape::prop_data_key(key), escape::prop_data_value(value))
-        } else {
-            (escape::prop_key(key), escape::prop_model_value(value))
-        };
-        let line = format!("{key}={value}");
-        match lines
-            .iter()
-            .position(|l| prop_key(l).as_deref() == Some(key.as_str()))
-        {
-            Some(i) => lines[i] = line,
-            None => appended.push(line),
+/// The template sections every `.properties` template may read as `keys.<name>`: each a list of
+/// lines, written in the syntax of their key (the values are the model's, src/model/keys.rs).
+const SECTIONS: [&str; 10] = [
+    "discovery",
+    "database",
+    "tokens",
+    "sessions",
+    "port",
+    "engine_root",
+    "ecm",
+    "auth",
+    "gateway",
+    "token",
+];
+
+/// The `keys` of a file's template context.
+fn sections(table: Option<&FileKeys>) -> Value {
+    let mut map: BTreeMap<&str, Vec<Value>> = SECTIONS.iter().map(|s| (*s, Vec::new())).collect();
+    if let Some(t) = table {
+        for (block, keys) in &t.blocks {
+            if let Block::Template(name) = block {
+                map.entry(name)
+                    .or_default()
+                    .extend(keys.iter().map(|k| Value::from_safe_string(line(k))));
+            }
         }
     }
-    if !appended.is_empty() {
+    let map: BTreeMap<String, Value> = map
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::from(v)))
+        .collect();
+    Value::from(map)
+}
+
+/// A key's `key=value` line, as `java.util.Properties` reads it back (render/escape.rs): spec
+/// text is data throughout (no `{{` survives), the model's own values may be exactly a vault
+/// reference, the release's stock lines are written as they ship.
+fn line(k: &Key) -> String {
+    match k.syntax {
+        Syntax::Model => format!(
+            "{}={}",
+            escape::prop_key(&k.key),
+            escape::prop_model_value(&k.value)
+        ),
+        Syntax::Data => format!(
+            "{}={}",
+            escape::prop_data_key(&k.key),
+            escape::prop_data_value(&k.value)
+        ),
+        Syntax::Stock => format!("{}={}", k.key, k.value),
+    }
+}
+
+/// The rendered template followed by the table's appended blocks, each under its heading.
+fn append_blocks(model: &Model, table: &FileKeys, rendered: &str) -> String {
+    let mut lines: Vec<String> = rendered.lines().map(str::to_string).collect();
+    for (block, keys) in &table.blocks {
+        let heading = match block {
+            Block::Template(_) => continue,
+            Block::Platform => PLATFORM_HEADING.to_string(),
+            Block::Monitoring => MONITORING_HEADING.to_string(),
+            Block::Release => format!(
+                "# Linkis {} ships these settings in {}; linkis-gen keeps them as they are",
+                model.cluster.version, table.file
+            ),
+            Block::Overrides => OVERRIDES_HEADING.to_string(),
+        };
         lines.push(String::new());
-        lines.push(heading.to_string());
-        lines.extend(appended);
+        lines.push(heading);
+        lines.extend(keys.iter().map(line));
     }
     let mut out = lines.join("\n");
     out.push('\n');
     out
 }
 
-/// Appends the release's shipped settings the template did not set, then applies `overrides:`.
-fn complete_properties(model: &Model, file: &str, rendered: &str) -> String {
-    let mut lines: Vec<String> = rendered.lines().map(str::to_string).collect();
-    let set: Vec<String> = lines.iter().filter_map(|l| prop_key(l)).collect();
-    let stock: Vec<(&str, &str)> = model
-        .release
-        .stock(file)
-        .into_iter()
-        .filter(|(k, _)| !set.iter().any(|s| s == k))
-        .collect();
-    if !stock.is_empty() {
-        lines.push(String::new());
-        lines.push(format!(
-            "# Linkis {} ships these settings in {file}; linkis-gen keeps them as they are",
-            model.cluster.version
-        ));
-        lines.extend(stock.iter().map(|(k, v)| format!("{k}={v}")));
-    }
-    let mut text = lines.join("\n");
-    text.push('\n');
-    match model.overrides.get(file) {
-        Some(over) => {
-            let over: Vec<(String, String)> =
-                over.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            set_keys(&text, &over, "# overrides: from the spec", true)
-        }
-        None => text,
-    }
-}
+/// The heading of the overrides that set keys not already in the file.
+const OVERRIDES_HEADING: &str = "# overrides: from the spec";
 
 /// The key of a `key=value` line (not of a comment or blank line).
 pub fn prop_key(line: &str) -> Option<String> {
@@ -502,16 +513,6 @@ mod tests {
         assert_eq!(sh_quote("a b"), "'a b'");
         assert_eq!(sh_quote("it's"), "'it'\\''s'");
         assert_eq!(sh_quote(""), "''");
-    }
-
-    #[test]
-    fn set_keys_replaces_in_place_and_appends_the_rest() {
-        let keys = vec![
-            ("a".to_string(), "1".to_string()),
-            ("c".to_string(), "3".to_string()),
-        ];
-        let out = set_keys("x=0\na=9\n", &keys, "# h", true);
-        assert_eq!(out, "x=0\na=1\n\n# h\nc=3\n");
     }
 
     #[test]

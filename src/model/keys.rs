@@ -1,0 +1,768 @@
+//! The key table: per host and `.properties` file under `hosts/<h>/conf/`, the ordered keys with
+//! their value and their origin — the one place that decides what a conf file says.
+//!
+//! A file's keys are built in layers, each later one replacing a key in place (its earlier value
+//! and origin kept in `replaced`) or appending it to its own block:
+//!
+//! 1. the template's sections (`Block::Template`): the keys the file's template lays out under its
+//!    comments, in its order (the template reads them as `keys.<section>`);
+//! 2. the platform's keys (src/platform.rs: the spec's hadoop, hive, spark, storage, auth);
+//! 3. the monitoring keys (src/model/monitoring.rs);
+//! 4. the release's stock settings of that file the layers above did not set;
+//! 5. the spec's `overrides:` (always last: an override wins).
+//!
+//! The renderer (src/render/conf.rs) writes the lines in this order and decides nothing; `linkis-gen
+//! explain` prints a key's origin chain from here; the override warnings (`override_warnings`)
+//! read the origins too.
+
+use serde::Serialize;
+
+use super::{Host, Model};
+use crate::catalog::{CLI_CONF, CLI_GATEWAY_KEY, CLI_TOKEN_KEY};
+use crate::diag::{Diagnostic, join_key};
+use crate::spec::Service;
+
+/// Where a key's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// The release's stock default: Linkis ships this setting in that file.
+    Release { release: String, file: String },
+    /// A spec field (a spec path such as `hadoop.conf_dir`).
+    Spec { path: String },
+    /// A rule of linkis-gen, with its inputs (`name=value` texts).
+    Rule { name: String, inputs: Vec<String> },
+    /// The spec's `overrides:` entry (its spec path, `overrides.<file>.<key>`).
+    Override { path: String },
+}
+
+impl Origin {
+    fn spec(path: &str) -> Origin {
+        Origin::Spec {
+            path: path.to_string(),
+        }
+    }
+
+    fn rule(name: &str, inputs: Vec<String>) -> Origin {
+        Origin::Rule {
+            name: name.to_string(),
+            inputs,
+        }
+    }
+
+    /// The spec path this origin points at, if any (to locate it in the spec's text).
+    pub fn spec_path(&self) -> Option<&str> {
+        match self {
+            Origin::Spec { path } | Origin::Override { path } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The origin in words: "spec field hadoop.conf_dir", "rule: NAME [INPUTS]", ...
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Release { release, file } => {
+                format!("the release default: Linkis {release} ships it in {file}")
+            }
+            Origin::Spec { path } => format!("spec field {path}"),
+            Origin::Rule { name, inputs } if inputs.is_empty() => format!("rule: {name}"),
+            Origin::Rule { name, inputs } => format!("rule: {name} [{}]", inputs.join(", ")),
+            Origin::Override { path } => format!("override {path}"),
+        }
+    }
+
+    /// `release`, `spec`, `rule` or `override`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Origin::Release { .. } => "release",
+            Origin::Spec { .. } => "spec",
+            Origin::Rule { .. } => "rule",
+            Origin::Override { .. } => "override",
+        }
+    }
+}
+
+/// How the renderer writes a key's line (the syntax, never the value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Syntax {
+    /// A value linkis-gen holds: exactly a vault reference stays one, anything else is data.
+    Model,
+    /// Spec text (`overrides:`): data throughout, key included.
+    Data,
+    /// The release's line as it ships.
+    Stock,
+}
+
+/// One key of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Key {
+    pub key: String,
+    pub value: String,
+    pub origin: Origin,
+    #[serde(skip)]
+    pub syntax: Syntax,
+    /// The values an earlier layer gave this key, earliest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<Replaced>,
+}
+
+/// A value a later layer replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Replaced {
+    pub value: String,
+    pub origin: Origin,
+}
+
+/// Where a block of keys sits in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Block {
+    /// A section of the template (`keys.<name>`).
+    Template(&'static str),
+    /// Appended: the platform's keys the template did not place.
+    Platform,
+    /// Appended: the monitoring keys the template did not place.
+    Monitoring,
+    /// Appended: the release's stock settings the template did not set.
+    Release,
+    /// Appended: `overrides:` of keys not set above.
+    Overrides,
+}
+
+/// The keys of one file, block by block in file order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileKeys {
+    pub file: String,
+    pub blocks: Vec<(Block, Vec<Key>)>,
+}
+
+impl FileKeys {
+    /// Every key in file order.
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.blocks.iter().flat_map(|(_, k)| k.iter())
+    }
+
+    /// A key by name.
+    pub fn get(&self, key: &str) -> Option<&Key> {
+        self.keys().find(|k| k.key == key)
+    }
+
+    /// The keys of one block (empty when absent).
+    pub fn block(&self, b: Block) -> &[Key] {
+        self.blocks
+            .iter()
+            .find(|(x, _)| *x == b)
+            .map_or(&[], |(_, k)| k.as_slice())
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Adds a key to a template section (no replacement: the template lays keys out once).
+    fn put(&mut self, section: &'static str, key: &str, value: impl Into<String>, origin: Origin) {
+        self.push(
+            Block::Template(section),
+            key,
+            value.into(),
+            origin,
+            Syntax::Model,
+        );
+    }
+
+    fn push(&mut self, b: Block, key: &str, value: String, origin: Origin, syntax: Syntax) {
+        let k = Key {
+            key: key.to_string(),
+            value,
+            origin,
+            syntax,
+            replaced: Vec::new(),
+        };
+        match self.blocks.iter_mut().find(|(x, _)| *x == b) {
+            Some((_, keys)) => keys.push(k),
+            None => self.blocks.push((b, vec![k])),
+        }
+    }
+
+    /// Sets a key: replaced in place when present (the first occurrence), else appended to `b`.
+    fn set(&mut self, b: Block, key: &str, value: &str, origin: Origin, syntax: Syntax) {
+        let found = self
+            .blocks
+            .iter_mut()
+            .flat_map(|(_, k)| k.iter_mut())
+            .find(|k| k.key == key);
+        match found {
+            Some(k) => {
+                let old = Replaced {
+                    value: std::mem::replace(&mut k.value, value.to_string()),
+                    origin: std::mem::replace(&mut k.origin, origin),
+                };
+                k.replaced.push(old);
+                k.syntax = syntax;
+            }
+            None => self.push(b, key, value.to_string(), origin, syntax),
+        }
+    }
+}
+
+/// The keys of one `.properties` file of a host (`file` relative to conf/), or None when the host
+/// has no such file.
+pub fn file_keys(m: &Model, host: &Host, file: &str) -> Option<FileKeys> {
+    let cf = host.conf_files.iter().find(|c| c.file == file)?;
+    if !file.ends_with(".properties") {
+        return None;
+    }
+    let mut fk = FileKeys {
+        file: file.to_string(),
+        blocks: Vec::new(),
+    };
+    if file == crate::platform::COMMON {
+        common(m, &mut fk);
+    } else if file == CLI_CONF {
+        fk.put(
+            "gateway",
+            CLI_GATEWAY_KEY,
+            &m.gateway.url,
+            gateway_origin(m),
+        );
+        fk.put(
+            "token",
+            CLI_TOKEN_KEY,
+            "",
+            Origin::rule(
+                "placeholder, set from the release's linkis-cli token",
+                vec![],
+            ),
+        );
+    } else if let Some(inst) = cf.service.and_then(|s| host.instance(s)) {
+        fk.put(
+            "port",
+            "spring.server.port",
+            inst.port.to_string(),
+            Origin::rule(
+                "the service's port on this host (the host's ports:, else the release's default)",
+                vec![format!("{}={}", inst.name, inst.port)],
+            ),
+        );
+        service(m, host, inst.service, &mut fk);
+    }
+    for (k, v) in m.platform.keys_for(file) {
+        fk.set(Block::Platform, k, v, platform_origin(m, k), Syntax::Model);
+    }
+    for (k, v) in m.monitoring.keys_for(file) {
+        let origin = Origin::rule(
+            "monitoring.prometheus: metrics on, scraped without a login",
+            vec![format!("monitoring.prometheus={}", m.monitoring.prometheus)],
+        );
+        fk.set(Block::Monitoring, k, v, origin, Syntax::Model);
+    }
+    let stock: Vec<(&str, &str)> = m
+        .release
+        .stock(file)
+        .into_iter()
+        .filter(|(k, _)| !fk.has(k))
+        .collect();
+    for (k, v) in stock {
+        let origin = Origin::Release {
+            release: m.cluster.version.to_string(),
+            file: file.to_string(),
+        };
+        fk.push(Block::Release, k, v.to_string(), origin, Syntax::Stock);
+    }
+    if let Some(over) = m.overrides.get(file) {
+        for (k, v) in over {
+            let path = join_key(&join_key("overrides", file), k);
+            fk.set(
+                Block::Overrides,
+                k,
+                v,
+                Origin::Override { path },
+                Syntax::Data,
+            );
+        }
+    }
+    Some(fk)
+}
+
+/// The keys of a host's file by name, whatever its format (None when not a `.properties` file the
+/// host has).
+pub fn host_file_keys(m: &Model, host: &str, file: &str) -> Option<FileKeys> {
+    let h = m.hosts.iter().find(|h| h.name == host)?;
+    file_keys(m, h, file)
+}
+
+fn gateway_origin(m: &Model) -> Origin {
+    if m.platform.gateway_url.is_some() {
+        Origin::spec("cluster.gateway_url")
+    } else {
+        let gws: Vec<String> = m
+            .gateway
+            .endpoints
+            .iter()
+            .map(|e| format!("gateway={}", e.url()))
+            .collect();
+        Origin::rule(
+            "the web front's URL when gateway.web serves it, else the first gateway host",
+            gws,
+        )
+    }
+}
+
+/// linkis.properties: discovery, database, tokens, sessions.
+fn common(m: &Model, fk: &mut FileKeys) {
+    let d = &m.discovery;
+    let f = &m.features;
+    fk.put(
+        "discovery",
+        "wds.linkis.gateway.url",
+        &m.gateway.url,
+        gateway_origin(m),
+    );
+    if f.eureka_zone_property && !d.eureka_zone.is_empty() {
+        let peers = d
+            .eurekas
+            .iter()
+            .map(|e| format!("eureka={}", e.host))
+            .collect();
+        fk.put(
+            "discovery",
+            "wds.linkis.eureka.defaultZone",
+            &d.eureka_zone,
+            Origin::rule("every Eureka node of the placement", peers),
+        );
+    }
+    if f.discovery_server_address {
+        let origin = if d.eureka {
+            Origin::rule(
+                "the first Eureka node of the placement",
+                d.eurekas
+                    .first()
+                    .map(|e| format!("eureka={}", e.host))
+                    .into_iter()
+                    .collect(),
+            )
+        } else {
+            Origin::spec("cluster.nacos_address")
+        };
+        fk.put(
+            "discovery",
+            "linkis.discovery.server-address",
+            &d.server_address,
+            origin,
+        );
+        fk.put(
+            "discovery",
+            "linkis.discovery.prefer-ip-address",
+            if d.prefer_ip_property {
+                "true"
+            } else {
+                "false"
+            },
+            Origin::rule(
+                "cluster.prefer_ip, always true with Nacos",
+                vec![
+                    format!("cluster.prefer_ip={}", m.cluster.prefer_ip),
+                    format!("discovery={}", d.kind),
+                ],
+            ),
+        );
+    }
+    fk.put(
+        "discovery",
+        "wds.linkis.home",
+        &m.cluster.install_dir,
+        Origin::spec("cluster.install_dir"),
+    );
+    let db = &m.database;
+    fk.put(
+        "database",
+        "wds.linkis.server.mybatis.datasource.url",
+        &db.url,
+        Origin::rule(
+            "the JDBC URL of the database",
+            vec![
+                format!("database.type={}", db.kind),
+                format!("database.host={}", db.host),
+                format!("database.port={}", db.port),
+                format!("database.name={}", db.name),
+            ],
+        ),
+    );
+    fk.put(
+        "database",
+        "wds.linkis.server.mybatis.datasource.username",
+        &db.user,
+        Origin::spec("database.user"),
+    );
+    fk.put(
+        "database",
+        "wds.linkis.server.mybatis.datasource.password",
+        super::vault::reference(&db.password_var),
+        Origin::spec("database.password"),
+    );
+    for (k, v) in &db.driver_keys {
+        fk.put(
+            "database",
+            k,
+            *v,
+            Origin::rule(
+                "the keys this database type needs",
+                vec![format!("database.type={}", db.kind)],
+            ),
+        );
+    }
+    for t in &m.tokens {
+        fk.put(
+            "tokens",
+            t.key,
+            super::vault::reference(t.var),
+            Origin::rule(
+                "the release's auth token, a vault variable",
+                vec![format!("token={}", t.token), format!("vault={}", t.var)],
+            ),
+        );
+    }
+    let sessions = || {
+        Origin::rule(
+            "gateway.sessions",
+            vec![format!(
+                "gateway.sessions={}",
+                if m.sessions.redis.is_some() {
+                    "redis"
+                } else {
+                    "ip_hash"
+                }
+            )],
+        )
+    };
+    if let Some(r) = &m.sessions.redis {
+        fk.put(
+            "sessions",
+            "linkis.session.redis.cache.enabled",
+            "true",
+            sessions(),
+        );
+        fk.put(
+            "sessions",
+            "linkis.session.redis.host",
+            &r.host,
+            Origin::spec("gateway.redis.host"),
+        );
+        fk.put(
+            "sessions",
+            "linkis.session.redis.port",
+            r.port.to_string(),
+            Origin::spec("gateway.redis.port"),
+        );
+        fk.put(
+            "sessions",
+            "linkis.session.redis.password",
+            r.password_var
+                .as_deref()
+                .map_or(String::new(), super::vault::reference),
+            Origin::spec("gateway.redis.password"),
+        );
+        fk.put(
+            "sessions",
+            "wds.linkis.crypt.key",
+            super::vault::reference(m.crypt_key_var),
+            Origin::rule(
+                "sessions shared through Redis need one crypt key, a vault variable",
+                vec![format!("vault={}", m.crypt_key_var)],
+            ),
+        );
+    } else if f.redis_sessions {
+        fk.put(
+            "sessions",
+            "linkis.session.redis.cache.enabled",
+            "false",
+            sessions(),
+        );
+        fk.put(
+            "sessions",
+            "linkis.session.redis.password",
+            "",
+            Origin::rule(
+                "the placeholder password Linkis ships is not carried over",
+                vec![],
+            ),
+        );
+    }
+}
+
+/// A service's own file, after its port.
+fn service(m: &Model, host: &Host, s: Service, fk: &mut FileKeys) {
+    match s {
+        Service::Engineconnmanager => {
+            fk.put(
+                "engine_root",
+                "wds.linkis.engineconn.root.dir",
+                &m.platform.engine_root,
+                Origin::spec("storage.engine_root"),
+            );
+            if let Some(e) = &host.ecm {
+                let inputs = vec![
+                    format!("host={}", host.name),
+                    format!("host.memory={}", host.memory),
+                    format!("host.cores={}", host.cores),
+                    format!("engine_memory={}", host.engine_memory),
+                    format!("ecm_hosts={}", m.ecm_hosts().count()),
+                ];
+                let rule = |what: &str| {
+                    Origin::rule(
+                        &format!("sizing: this host's share of the engine demand ({what})"),
+                        inputs.clone(),
+                    )
+                };
+                fk.put(
+                    "ecm",
+                    "wds.linkis.ecm.memory.max",
+                    e.memory_max.to_string(),
+                    rule("memory, bytes"),
+                );
+                fk.put(
+                    "ecm",
+                    "wds.linkis.ecm.cores.max",
+                    e.cores_max.to_string(),
+                    rule("cores"),
+                );
+                fk.put(
+                    "ecm",
+                    "wds.linkis.ecm.engineconn.instances.max",
+                    e.instances_max.to_string(),
+                    rule("engines"),
+                );
+            }
+        }
+        Service::Gateway => {
+            for k in [
+                "wds.linkis.admin.user",
+                "wds.linkis.admin.password",
+                "wds.linkis.ldap.proxy.url",
+                "wds.linkis.ldap.proxy.baseDN",
+                "wds.linkis.ldap.proxy.userNameFormat",
+            ] {
+                fk.put(
+                    "auth",
+                    k,
+                    "",
+                    Origin::rule(
+                        "placeholder in the gateway's own file (it ships empty LDAP keys that would shadow linkis.properties), set from auth:",
+                        vec![],
+                    ),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The origin of a platform key (src/platform.rs writes them from these spec fields).
+fn platform_origin(m: &Model, key: &str) -> Origin {
+    let p = &m.platform;
+    let spec = |path: &str| Origin::spec(path);
+    match key {
+        "hadoop.config.dir" => spec("hadoop.conf_dir"),
+        "hive.config.dir" => spec("hive.conf_dir"),
+        "spark.config.dir" => spec("spark.conf_dir"),
+        "wds.linkis.keytab.enable" => Origin::rule(
+            "Kerberos keytabs on when hadoop.kerberos is set",
+            vec!["hadoop.kerberos=set".into()],
+        ),
+        "wds.linkis.keytab.file" => spec("hadoop.kerberos.keytab_dir"),
+        "wds.linkis.filesystem.root.path" => spec("storage.workspace"),
+        "wds.linkis.filesystem.hdfs.root.path"
+        | "wds.linkis.bml.local.prefix"
+        | "wds.linkis.bml.hdfs.prefix" => spec("storage.hdfs_root"),
+        "wds.linkis.bml.is.hdfs" => Origin::rule(
+            "the BML store is on HDFS unless storage.hdfs_root is a file:// root",
+            vec![format!("storage.hdfs_root={}", p.hdfs_root)],
+        ),
+        "wds.linkis.admin.user" => {
+            if p.admin_user == m.cluster.deploy_user {
+                Origin::rule(
+                    "auth.admin_user, else cluster.deploy_user",
+                    vec![format!("admin={}", p.admin_user)],
+                )
+            } else {
+                spec("auth.admin_user")
+            }
+        }
+        "wds.linkis.admin.password" => spec("auth.admin_password"),
+        "wds.linkis.ldap.proxy.url" if p.ldap => spec("auth.ldap.url"),
+        "wds.linkis.ldap.proxy.baseDN" if p.ldap => spec("auth.ldap.base_dn"),
+        "wds.linkis.ldap.proxy.userNameFormat" if p.ldap => spec("auth.ldap.user_name_format"),
+        k if k.starts_with("wds.linkis.ldap.proxy.") => Origin::rule(
+            "LDAP logins off (no auth.ldap): empty",
+            vec!["auth.ldap=absent".into()],
+        ),
+        "wds.linkis.engineconn.root.dir" => spec("storage.engine_root"),
+        "wds.linkis.resultSet.store.path" => spec("storage.result_sets"),
+        "hive.meta.url" => spec("hive.metastore.url"),
+        "hive.meta.user" => spec("hive.metastore.user"),
+        "hive.meta.password" => spec("hive.metastore.password"),
+        CLI_TOKEN_KEY => Origin::rule(
+            "the release's linkis-cli token, a vault variable",
+            p.cli_token_var
+                .iter()
+                .map(|v| format!("vault={v}"))
+                .collect(),
+        ),
+        k => {
+            if let Some(engine) = k
+                .strip_prefix("wds.linkis.")
+                .and_then(|r| r.strip_suffix(".engine.version"))
+            {
+                spec(&format!("sizing.engines.{engine}.version"))
+            } else if p.engine_ports.is_some() {
+                spec("storage.engine_ports")
+            } else {
+                Origin::rule("the platform around Linkis", vec![])
+            }
+        }
+    }
+}
+
+/// The warnings for `overrides:` that replace a value linkis-gen decided (a spec field or a rule,
+/// read from the key table's origins) or that a service's own file shadows (the key is in that
+/// file's table, which its service reads after linkis.properties).
+pub fn override_warnings(m: &Model) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (file, keys) in &m.overrides {
+        let file_path = join_key("overrides", file);
+        let tables: Vec<(&str, FileKeys)> = m
+            .hosts
+            .iter()
+            .filter_map(|h| file_keys(m, h, file).map(|t| (h.name.as_str(), t)))
+            .collect();
+        for key in keys.keys() {
+            let path = join_key(&file_path, key);
+            // Per host, the value the override replaced when linkis-gen decided it.
+            let decided: Vec<(&str, &Replaced)> = tables
+                .iter()
+                .filter_map(|(h, t)| {
+                    t.get(key)
+                        .and_then(|k| k.replaced.last())
+                        .filter(|r| !matches!(r.origin, Origin::Release { .. }))
+                        .map(|r| (*h, r))
+                })
+                .collect();
+            if let Some((_, first)) = decided.first() {
+                let same = decided.iter().all(|(_, r)| r.value == first.value);
+                let per_host = !same
+                    || (file != crate::platform::COMMON
+                        && file != CLI_CONF
+                        && matches!(first.origin, Origin::Rule { .. }));
+                let v = if per_host {
+                    decided
+                        .iter()
+                        .map(|(h, r)| format!("{h} {}", r.value))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                } else {
+                    first.value.clone()
+                };
+                out.push(
+                    Diagnostic::warning(
+                        "override-computed",
+                        &path,
+                        format!(
+                            "`{key}` is computed by linkis-gen ({}); this override replaces it",
+                            if v.is_empty() { "empty" } else { v.as_str() }
+                        ),
+                    )
+                    .hint("remove the override unless you mean to replace the computed value; the spec's own fields set most of these")
+                    .at_key(),
+                );
+            }
+            if file != crate::platform::COMMON {
+                continue;
+            }
+            let mut shadowing: Vec<&str> = Vec::new();
+            for h in &m.hosts {
+                for cf in &h.conf_files {
+                    if cf.service.is_none()
+                        || shadowing.contains(&cf.file)
+                        || !cf.file.ends_with(".properties")
+                    {
+                        continue;
+                    }
+                    if file_keys(m, h, cf.file).is_some_and(|t| t.has(key)) {
+                        shadowing.push(cf.file);
+                    }
+                }
+            }
+            // In the release's order of services, as the hint names the first.
+            let order: Vec<&str> = m
+                .release
+                .line
+                .services
+                .iter()
+                .map(|i| i.conf_file)
+                .collect();
+            shadowing.sort_by_key(|f| order.iter().position(|o| o == f));
+            if !shadowing.is_empty() {
+                out.push(
+                    Diagnostic::warning(
+                        "override-shadowed",
+                        &path,
+                        format!(
+                            "`{key}` is also set in {}, which its service reads after linkis.properties: this value does not reach it",
+                            shadowing.join(", ")
+                        ),
+                    )
+                    .hint(format!("override `{key}` in {} instead", shadowing[0]))
+                    .at_key(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_later_layer_replaces_in_place_and_keeps_the_earlier_origin() {
+        let mut fk = FileKeys::default();
+        let rule = || Origin::rule("r", vec![]);
+        fk.put("s", "x", "0", rule());
+        fk.put("s", "a", "9", rule());
+        fk.set(
+            Block::Platform,
+            "a",
+            "1",
+            Origin::spec("p.a"),
+            Syntax::Model,
+        );
+        fk.set(
+            Block::Platform,
+            "c",
+            "3",
+            Origin::spec("p.c"),
+            Syntax::Model,
+        );
+        fk.set(
+            Block::Overrides,
+            "c",
+            "4",
+            Origin::Override { path: "o".into() },
+            Syntax::Data,
+        );
+        let keys: Vec<(&str, &str)> = fk
+            .keys()
+            .map(|k| (k.key.as_str(), k.value.as_str()))
+            .collect();
+        assert_eq!(keys, [("x", "0"), ("a", "1"), ("c", "4")]);
+        assert_eq!(fk.block(Block::Platform).len(), 1);
+        assert!(fk.block(Block::Overrides).is_empty());
+        let c = fk.get("c").unwrap();
+        assert_eq!(c.syntax, Syntax::Data);
+        assert_eq!(c.replaced[0].value, "3");
+        assert_eq!(c.replaced[0].origin, Origin::spec("p.c"));
+        assert_eq!(fk.get("a").unwrap().replaced[0].origin, rule());
+    }
+}

@@ -1,0 +1,372 @@
+//! The key table (src/model/keys.rs) and `linkis-gen explain`: every rendered `.properties` key of
+//! every example is in the table with its value and an origin, and explain answers for each origin
+//! kind, in text and JSON, with located spec lines; a key, file or host that is not there is an
+//! error with a hint (exit 1), never a panic.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use linkis_gen::load::Source;
+use linkis_gen::model::keys::{self, Origin};
+use linkis_gen::render::{self, RenderOptions};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run linkis-gen")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn examples() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The `key=value` lines of a properties text, as (key text, value text), in order.
+fn props(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            !t.is_empty() && !t.starts_with('#') && !t.starts_with('!')
+        })
+        .map(|l| match l.split_once('=') {
+            Some((k, v)) => (k.trim().to_string(), v.to_string()),
+            None => (l.trim().to_string(), String::new()),
+        })
+        .collect()
+}
+
+#[test]
+fn every_rendered_properties_key_of_every_example_is_in_the_table_with_an_origin() {
+    let mut files_seen = 0;
+    let mut keys_seen = 0;
+    let mut kinds = std::collections::BTreeSet::new();
+    for path in examples() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let src = Source::new(path.clone(), text.into_bytes());
+        let model = linkis_gen::model(&src).unwrap_or_else(|d| panic!("{path}: {d:?}"));
+        let files = render::render(&model, &RenderOptions::default()).expect("renders");
+        for f in &files {
+            let Some((host, file)) = f
+                .path
+                .strip_prefix("hosts/")
+                .and_then(|r| r.split_once("/conf/"))
+            else {
+                continue;
+            };
+            if !file.ends_with(".properties") {
+                continue;
+            }
+            let table = keys::host_file_keys(&model, host, file)
+                .unwrap_or_else(|| panic!("{path}: {} has no key table", f.path));
+            let rendered = props(&f.contents);
+            let table_keys: Vec<&keys::Key> = table.keys().collect();
+            assert_eq!(
+                rendered.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+                table_keys
+                    .iter()
+                    .map(|k| k.key.as_str())
+                    .collect::<Vec<_>>(),
+                "{path}: {}: the rendered keys are the table's, in its order",
+                f.path
+            );
+            for ((k, v), key) in rendered.iter().zip(&table_keys) {
+                // A value written with an escape is not the same text; the others are.
+                if !v.contains('\\') {
+                    assert_eq!(v, &key.value, "{path}: {}: {k}", f.path);
+                }
+                match &key.origin {
+                    Origin::Spec { path: p } | Origin::Override { path: p } => {
+                        assert!(!p.is_empty(), "{path}: {k}: an empty spec path");
+                        assert!(
+                            src.position(p, linkis_gen::diag::Anchor::Key).is_some(),
+                            "{path}: {k}: {p} is not located"
+                        );
+                    }
+                    Origin::Rule { name, .. } => assert!(!name.is_empty()),
+                    Origin::Release { release, file: rf } => {
+                        assert_eq!(release, model.cluster.version);
+                        assert_eq!(rf, file);
+                    }
+                }
+                if let Origin::Override { path: p } = &key.origin {
+                    assert!(src.has_path(p), "{path}: {k}: override {p} not in the spec");
+                }
+                kinds.insert(key.origin.kind());
+                keys_seen += 1;
+            }
+            files_seen += 1;
+        }
+    }
+    assert!(files_seen > 100, "only {files_seen} files walked");
+    assert!(keys_seen > 2000, "only {keys_seen} keys walked");
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["override", "release", "rule", "spec"],
+        "the examples show every origin kind"
+    );
+}
+
+const EVERY: &str = "examples/every-field.yaml";
+
+#[test]
+fn explains_a_spec_field_with_its_line() {
+    let o = run(&[
+        "explain",
+        EVERY,
+        "hosts/ctl-1/conf/linkis.properties:hadoop.config.dir",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("hosts/ctl-1/conf/linkis.properties:hadoop.config.dir = "),
+        "{out}"
+    );
+    assert!(out.contains("from spec field hadoop.conf_dir"), "{out}");
+    // Located as diagnostics locate: FILE:LINE:COLUMN, the source line and a caret.
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(EVERY)).unwrap();
+    let (n, line) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.trim_start().starts_with("conf_dir:"))
+        .expect("every-field sets hadoop.conf_dir");
+    assert!(
+        out.contains(&format!("--> {EVERY}:{}:", n + 1)),
+        "{out}\nwant line {}",
+        n + 1
+    );
+    assert!(out.contains(&format!("{} | {line}", n + 1)), "{out}");
+    assert!(out.contains('^'), "{out}");
+}
+
+#[test]
+fn explains_an_override_and_the_release_default_it_replaced() {
+    let o = run(&[
+        "explain",
+        EVERY,
+        "hosts/ctl-1/conf/linkis-mg-gateway.properties:wds.linkis.server.web.session.timeout",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("= 2h\n"), "{out}");
+    assert!(
+        out.contains("from override overrides[\"linkis-mg-gateway.properties\"]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("wds.linkis.server.web.session.timeout: 2h"),
+        "the override's line is shown: {out}"
+    );
+    assert!(
+        out.contains("replacing 1h from the release default: Linkis 1.8.0 ships it in linkis-mg-gateway.properties"),
+        "{out}"
+    );
+}
+
+#[test]
+fn explains_a_release_default_and_a_rule() {
+    let o = run(&[
+        "explain",
+        "examples/single-node.yaml",
+        "hosts/linkis1/conf/linkis-cg-engineconnmanager.properties",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("wds.linkis.ecm.memory.max = ")
+            && out.contains("from rule: sizing: this host's share of the engine demand"),
+        "{out}"
+    );
+    assert!(out.contains("from the release default: Linkis "), "{out}");
+    assert!(out.contains("spring.server.port = "), "{out}");
+}
+
+#[test]
+fn json_is_one_document_with_located_origins() {
+    let o = run(&[
+        "explain",
+        EVERY,
+        "hosts/ctl-1/conf/linkis-mg-gateway.properties",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["explain"], 1);
+    assert_eq!(v["host"], "ctl-1");
+    assert_eq!(v["file"], "linkis-mg-gateway.properties");
+    let keys = v["keys"].as_array().unwrap();
+    let by = |k: &str| {
+        keys.iter()
+            .find(|x| x["key"] == k)
+            .unwrap_or_else(|| panic!("no {k}"))
+    };
+    let t = by("wds.linkis.server.web.session.timeout");
+    assert_eq!(t["value"], "2h");
+    assert_eq!(t["origin"]["kind"], "override");
+    assert_eq!(t["origin"]["at"]["file"], EVERY);
+    assert_eq!(t["origin"]["at"]["written"], true);
+    assert!(t["origin"]["at"]["line"].as_u64().unwrap() > 1);
+    assert_eq!(t["replaced"][0]["origin"]["kind"], "release");
+    assert_eq!(t["replaced"][0]["value"], "1h");
+    let u = by("wds.linkis.admin.user");
+    assert_eq!(u["origin"]["kind"], "spec");
+    assert_eq!(u["origin"]["path"], "auth.admin_user");
+    assert_eq!(u["replaced"][0]["origin"]["kind"], "rule");
+    let p = by("spring.server.port");
+    assert_eq!(p["origin"]["kind"], "rule");
+    assert!(
+        p["origin"]["inputs"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty())
+    );
+    assert!(p["origin"].get("at").is_none(), "a rule has no spec line");
+    // Stable: the same answer twice.
+    let again = run(&[
+        "explain",
+        EVERY,
+        "hosts/ctl-1/conf/linkis-mg-gateway.properties",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.stdout, again.stdout);
+}
+
+#[test]
+fn a_spec_default_points_at_the_nearest_written_field() {
+    // single-node.yaml leaves storage: out; the engines' root is its default.
+    let o = run(&[
+        "explain",
+        "examples/single-node.yaml",
+        "hosts/linkis1/conf/linkis-cg-engineconnmanager.properties:wds.linkis.engineconn.root.dir",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let k = &v["keys"][0];
+    assert_eq!(k["origin"]["path"], "storage.engine_root");
+    assert_ne!(k["origin"]["at"]["written"], true);
+}
+
+#[test]
+fn a_missing_key_file_or_host_is_an_error_with_a_hint() {
+    let cases = [
+        (
+            "hosts/ctl-1/conf/linkis.properties:wds.linkis.gatway.url",
+            "no key `wds.linkis.gatway.url`",
+            "closest keys: wds.linkis.gateway.url",
+        ),
+        (
+            "hosts/ctl-1/conf/linkis.propertes",
+            "has no conf/linkis.propertes",
+            "closest files of ctl-1: linkis.properties",
+        ),
+        (
+            "hosts/ctl-9/conf/linkis.properties",
+            "no host `ctl-9`",
+            "hosts: ctl-1",
+        ),
+        (
+            "hosts/ctl-1/conf/linkis-env.sh",
+            "explain covers the .properties files",
+            "explain one of: linkis.properties",
+        ),
+    ];
+    for (target, what, hint) in cases {
+        let o = run(&["explain", EVERY, target]);
+        assert_eq!(o.status.code(), Some(1), "{target}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(what), "{target}: {err}");
+        assert!(err.contains(&format!("hint: {hint}")), "{target}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(stdout(&o).is_empty());
+    }
+    for bad in ["linkis.properties", "hosts//conf/x", "hosts/a/conf/f:", ""] {
+        let o = run(&["explain", EVERY, bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("hint: write hosts/<host>/conf/<file>"));
+    }
+}
+
+#[test]
+fn out_places_against_applied_json_like_render() {
+    // Without applied.json in OUT, the answer is the fresh layout's.
+    let dir = std::env::temp_dir().join(format!("linkis-gen-explain-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = run(&[
+        "explain",
+        EVERY,
+        "hosts/ctl-1/conf/linkis.properties:wds.linkis.home",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("from spec field cluster.install_dir"));
+    // A broken applied.json is reported as render reports it.
+    std::fs::create_dir_all(dir.join(".linkis-gen")).unwrap();
+    std::fs::write(dir.join(".linkis-gen/applied.json"), "{").unwrap();
+    let o = run(&[
+        "explain",
+        EVERY,
+        "hosts/ctl-1/conf/linkis.properties:wds.linkis.home",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot read what runs"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn changes_md_says_why_a_key_changed_from_the_same_origins() {
+    let dir = std::env::temp_dir().join(format!("linkis-gen-explain-ch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(EVERY)).unwrap();
+    let spec = dir.join("spec.yaml");
+    std::fs::write(&spec, &text).unwrap();
+    let out = dir.join("out");
+    let (s, o) = (spec.to_str().unwrap(), out.to_str().unwrap());
+    assert!(run(&["render", s, "-o", o]).status.success());
+    std::fs::copy(
+        out.join(".linkis-gen/state.json"),
+        out.join(".linkis-gen/applied.json"),
+    )
+    .unwrap();
+    let changed = text.replace(
+        "wds.linkis.entrance.runningjob.min: 8",
+        "wds.linkis.entrance.runningjob.min: 9",
+    );
+    assert_ne!(changed, text);
+    std::fs::write(&spec, changed).unwrap();
+    let r = run(&["render", s, "-o", o]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let md = std::fs::read_to_string(out.join("CHANGES.md")).unwrap();
+    assert!(
+        md.contains("wds.linkis.entrance.runningjob.min changed in linkis-cg-entrance.properties: now override overrides[\"linkis-cg-entrance.properties\"][\"wds.linkis.entrance.runningjob.min\"]")
+            || md.contains("wds.linkis.entrance.runningjob.min changed in conf/linkis-cg-entrance.properties: now override overrides[\"linkis-cg-entrance.properties\"][\"wds.linkis.entrance.runningjob.min\"]"),
+        "{md}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
