@@ -58,7 +58,7 @@ pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Ve
         plan.warnings.extend(extra);
     }
     // A release change against what runs is an upgrade; a downgrade is refused here.
-    plan.upgrade = upgrade::of_plan(&plan).map_err(|e| {
+    plan.upgrade = upgrade_of(&plan).map_err(|e| {
         let mut errors = vec![e];
         errors.extend(warnings);
         with_load(errors)
@@ -68,6 +68,32 @@ pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Ve
     }
     plan.warnings.splice(0..0, load_errors);
     Ok(plan)
+}
+
+/// The upgrade from what runs (`plan.applied`) to what the plan renders (src/upgrade.rs): `None`
+/// for a new cluster or when the release and the discovery stay.
+fn upgrade_of(plan: &Plan) -> Result<Option<upgrade::Upgrade>, Diagnostic> {
+    let Some(state) = &plan.applied else {
+        return Ok(None);
+    };
+    let target = upgrade::Target {
+        release: plan.release,
+        discovery: plan.spec.cluster.discovery,
+        db: plan.spec.database.kind,
+        hosts: plan
+            .hosts
+            .iter()
+            .map(|h| {
+                let units = h
+                    .services
+                    .iter()
+                    .map(|p| model::unit_name(p.info.daemon))
+                    .collect();
+                (h.name.as_str(), units)
+            })
+            .collect(),
+    };
+    upgrade::between(state, &target)
 }
 
 /// Runs load → validate → size → resolve on a spec source: the model, or every error found.

@@ -14,7 +14,6 @@ use serde::Serialize;
 
 use crate::catalog::{FOLDS, Release, version_key};
 use crate::diag::Diagnostic;
-use crate::size::Plan;
 use crate::spec::{DbType, Discovery, Service};
 use crate::state::State;
 
@@ -143,42 +142,18 @@ fn discovery_name(d: Discovery) -> &'static str {
 }
 
 /// The spec's side of an upgrade: the release, discovery and database type it renders, and each
-/// host's units.
-struct Target<'a> {
-    release: Release,
-    discovery: Discovery,
-    db: &'static str,
-    hosts: Vec<(&'a str, Vec<String>)>,
+/// host's units (built by the pipeline, `linkis_gen::plan_with`, from the plan).
+pub struct Target<'a> {
+    pub release: Release,
+    pub discovery: Discovery,
+    pub db: DbType,
+    pub hosts: Vec<(&'a str, Vec<String>)>,
 }
 
-/// The upgrade from what runs (`plan.applied`) to what the plan renders: `None` for a new cluster
-/// or when the release and the discovery stay; an error located at `cluster.linkis_version` for a
-/// downgrade or a running release the catalog does not know.
-pub fn of_plan(plan: &Plan) -> Result<Option<Upgrade>, Diagnostic> {
-    let Some(state) = &plan.applied else {
-        return Ok(None);
-    };
-    let target = Target {
-        release: plan.release,
-        discovery: plan.spec.cluster.discovery,
-        db: db_name(plan.spec.database.kind),
-        hosts: plan
-            .hosts
-            .iter()
-            .map(|h| {
-                let units = h
-                    .services
-                    .iter()
-                    .map(|p| crate::model::unit_name(p.info.daemon))
-                    .collect();
-                (h.name.as_str(), units)
-            })
-            .collect(),
-    };
-    compute(state, &target)
-}
-
-fn compute(state: &State, target: &Target) -> Result<Option<Upgrade>, Diagnostic> {
+/// The upgrade from what runs (`state`, applied.json) to `target`: `None` when the release and
+/// the discovery stay; an error located at `cluster.linkis_version` for a downgrade or a running
+/// release the catalog does not know.
+pub fn between(state: &State, target: &Target) -> Result<Option<Upgrade>, Diagnostic> {
     let applied = Running::of(state);
     let to = target.release;
     let Some(from) = Release::find(&applied.release) else {
@@ -218,7 +193,7 @@ fn compute(state: &State, target: &Target) -> Result<Option<Upgrade>, Diagnostic
     if a == b && applied.discovery == to_discovery {
         return Ok(None);
     }
-    let db = target.db;
+    let db = db_name(target.db);
 
     let migrations: Vec<Migration> = to
         .upgrade_schemas()
