@@ -35,22 +35,22 @@ declare -A ROLES=() # a host's declared roles in the spec (scenario replace: s7 
 DB_PASSWORD=' p\w $HOME #c '"'"'q'"'"' "d" %s ; & | { } end\'
 # shellcheck disable=SC2016
 ADMIN_PASSWORD='a\d $USER #x '"'"'s'"'"' "t" %d ; & | { } z '
-# Module runs per host a site.yml that changes nothing may take (21 at most on the guide-50 layout:
+# Module runs per host a site.yml that changes nothing may take (23 at most on the guide-50 layout:
 # each role reads its host in one round trip; the third edition added the record gate's ping, the
 # logs role's one cleanup task, the ECM's look at the engine root, and on the database host the
 # four tasks of the private credentials directory; security.firewall its role's one probe, so 21 on
-# s3 now). A task that loops over files or units per host would add a dozen.
-NOOP_MODULES=21
+# s3; and the backup host s3 the linkis_backup role's probe and its credentials file, written by
+# its template each run: 23). A task that loops over files or units per host would add a dozen.
+NOOP_MODULES=23
 # security.firewall: the hosts' table directory (bind-mounted per host), and the outsider namespace
 # lbed-out: OUTSIDER is neither a cluster host nor in allow_from, ALLOWED is the spec's allow_from.
 FW_DIR=/etc/linkis-firewall
+# backup: the dump's credentials directory (the role's default), bind-mounted per host like FW_DIR.
+BACKUP_CONF_DIR=/etc/linkis-backup
 OUTSIDER=$NET.90
 ALLOWED=$NET.91
 TLS_PORT=8443   # gateway.web.tls.listen
 HTTP_PORT=8088  # gateway.web.tls.http_redirect: plain HTTP only redirects
-# ... and on the backup host (s3) the linkis_backup role's seven (issue 22: the client's version,
-# a stat per directory, client.cnf, the script, a copy per unit; the timer is not started here).
-BACKUP_MODULES=7
 START=$(date +%s)
 
 log() { printf 'bed [%4ss] %s\n' "$(($(date +%s) - START))" "$*"; }
@@ -90,6 +90,7 @@ teardown() {
   if ip link show "$BRIDGE" >/dev/null 2>&1; then ip link del "$BRIDGE"; fi
   # The empty mountpoint up() made on the machine for the hosts' /etc/linkis-firewall.
   if [ -f "$BED/made-firewall-dir" ]; then rmdir "$FW_DIR" 2>/dev/null || true; fi
+  if [ -f "$BED/made-backup-dir" ]; then rmdir "$BACKUP_CONF_DIR" 2>/dev/null || true; fi
   rm -rf "$BED"
   BED_UP=0
 }
@@ -121,7 +122,7 @@ start_sshd() {
 # The per-host files that shadow the machine's inside the host's mount namespace.
 make_host_dir() {
   local h=$1 H=$BED/hosts/$1
-  mkdir -p "$H"/{app,systemd,run/sshd,lognginx,home/hadoop,home/bedadmin,root,etc,firewall,keepalived}
+  mkdir -p "$H"/{app,systemd,run/sshd,lognginx,home/hadoop,home/bedadmin,root,etc,firewall,keepalived,backup-conf,sbin}
   chmod 0755 "$H/run/sshd" "$H/root"
   cp -a /etc/nginx "$H/nginx"
   cp /etc/passwd /etc/group /etc/shadow "$H/etc/"
@@ -167,6 +168,8 @@ mount --bind $H/nginx /etc/nginx
 mount --bind $H/lognginx /var/log/nginx
 mount --bind $H/firewall $FW_DIR
 mount --bind $H/keepalived /etc/keepalived
+mount --bind $H/backup-conf $BACKUP_CONF_DIR
+mount --bind $H/sbin /usr/local/sbin
 mount --bind $H/run /run
 mount --bind $H/home /home
 mount --bind $H/root /root
@@ -310,6 +313,10 @@ front_up() {
     mkdir "$FW_DIR"
     : >"$BED/made-firewall-dir"
   fi
+  if [ ! -d "$BACKUP_CONF_DIR" ]; then
+    mkdir "$BACKUP_CONF_DIR"
+    : >"$BED/made-backup-dir"
+  fi
   ip netns add lbed-out
   ip link add lbv-out type veth peer name eth0 netns lbed-out
   ip link set lbv-out master "$BRIDGE" up
@@ -448,12 +455,6 @@ EOF
       linkis_start_timeout: 30
       linkis_register_timeout: 60
       linkis_upgrade_backup_dir: $BED/backup
-      # The dump's credentials and script where the bed's hosts have a /root of their own (the
-      # defaults, /etc/linkis-backup and /usr/local/sbin, are this machine's); the fake systemctl
-      # has no timers, so linkis-db-backup.timer is installed but not started.
-      linkis_backup_conf_dir: /root/linkis-backup
-      linkis_backup_bin: /root/linkis-db-backup
-      linkis_backup_timer: false
 EOF
     done
   } >"$BED/bed-inventory.yml"
@@ -897,7 +898,7 @@ vip_failover() {
   local m b h got conf interval fall advert bound t_stop t_moved deadline
   VIP=$VIP_ADDR
   render keep
-  grep -q "changes against applied.json: 0 added, 0 removed (0 moved), 0 reconfigured" "$BED/logs/render.log" ||
+  grep -q "changes against applied.json: none (" "$BED/logs/render.log" ||
     fail "the VIP changes instances: $(cat "$BED/logs/render.log")"
   play vip root site.yml --tags vip
   expect_ok "site.yml --tags vip"
@@ -968,7 +969,7 @@ vip_failover() {
 }
 
 # backup.yml on the backup host (s3) while the cluster is stopped, then the restore of
-# docs/operations.md ("Restoring the database", run as written but for the two paths) into the
+# docs/operations.md ("Restoring the database", run as written but for the dumps' path) into the
 # dropped database: the manager rows come back as they were.
 backup_and_restore() {
   local tables dump before n block
@@ -984,7 +985,7 @@ backup_and_restore() {
   dump=$(find "$BED/dumps" -maxdepth 1 -name 'linkis-bed-*.sql.gz' | sort | tail -n 1)
   if [ -z "$dump" ] || ! gzip -t "$dump"; then fail "no whole dump in $BED/dumps"; fi
   [ "$(stat -c %a "$dump")" = 600 ] || fail "the dump is not 0600"
-  [ "$(stat -c %a "$BED/hosts/s3/root/linkis-backup/client.cnf")" = 600 ] || fail "client.cnf is not 0600"
+  [ "$(stat -c %a "$BED/hosts/s3/backup-conf/client.cnf")" = 600 ] || fail "client.cnf is not 0600"
   # (The gateway's token rows are in the database by design: only the passwords must not be.)
   if zcat "$dump" | grep -qF -f <(printf '%s\n' "$DB_PASSWORD" "$ADMIN_PASSWORD"); then fail "the dump holds a password"; fi
   db_root -e "DROP DATABASE linkis"
@@ -996,11 +997,44 @@ backup_and_restore() {
   [[ $block == "DIR=/data/linkis-backup"$'\n'"CONF=/etc/linkis-backup"$'\n'* ]] ||
     fail "docs/operations.md has no MySQL restore block starting DIR=/data/linkis-backup CONF=/etc/linkis-backup"
   block=${block/DIR=\/data\/linkis-backup/DIR=$BED/dumps}
-  block=${block/CONF=\/etc\/linkis-backup/CONF=\/root\/linkis-backup}
   on s3 bash -euo pipefail -c "$block" >"$BED/logs/restore.log" 2>&1 || fail "the documented restore failed on s3: $(cat "$BED/logs/restore.log")"
   [ "$(rows)" = "$n" ] || fail "the restore brought back $(rows) manager rows, $n were dumped"
   [ "$(db "$tables")" = "$before" ] || fail "the restored manager rows differ from the dumped ones"
   log "backup: $n manager rows dumped ($(basename "$dump"), $(stat -c %s "$dump") bytes), the database dropped, $(rows) rows restored"
+}
+
+# The dump's timer (issue 22) on the backup host s3, as far as a bed without systemd timers goes:
+# the rendered OnCalendar= parses (systemd-analyze calendar, as systemd reads it); site.yml
+# installed linkis-db-backup.timer as rendered, enabled and started it (the fake systemctl starts
+# a timer only as systemd would: its service exists, each OnCalendar= parses); and the service,
+# started as the timer starts it, writes a whole dump and prunes the directory to backup.keep:
+# two older dumps planted first are the ones it removes, the newest dump before it is kept.
+backup_timer() {
+  local t=$BED/out/backup/linkis-db-backup.timer d=$BED/dumps cal keep before after stamp made
+  cal=$(sed -n 's/^OnCalendar=//p' "$t")
+  systemd-analyze calendar "$cal" >"$BED/logs/calendar.log" 2>&1 ||
+    fail "OnCalendar=$cal does not parse: $(cat "$BED/logs/calendar.log")"
+  cmp -s "$t" "$BED/hosts/s3/systemd/linkis-db-backup.timer" || fail "linkis-db-backup.timer on s3 is not the rendered one"
+  [ -L "$BED/hosts/s3/systemd/multi-user.target.wants/linkis-db-backup.timer" ] || fail "linkis-db-backup.timer is not enabled on s3"
+  [ "$(on s3 systemctl is-active linkis-db-backup.timer)" = active ] || fail "linkis-db-backup.timer is not active on s3"
+  # shellcheck disable=SC2016 # the script's text: ${...} is not expanded here
+  keep=$(sed -n 's/^keep=\${LINKIS_BACKUP_KEEP:-\([0-9]*\)}$/\1/p' "$BED/out/backup/linkis-db-backup.sh")
+  [ "$keep" = 2 ] || fail "the dump script keeps '$keep' dumps, not the spec's backup.keep (2)"
+  before=$(find "$d" -maxdepth 1 -name 'linkis-bed-*.sql.gz' -printf '%f\n' | sort)
+  [ -n "$before" ] || fail "no dump of backup.yml to keep"
+  for stamp in 20000101T000000.000000000Z 20000102T000000.000000000Z; do
+    echo "SELECT 1;" | gzip >"$d/linkis-bed-$stamp.sql.gz"
+  done
+  on s3 systemctl start linkis-db-backup.service ||
+    fail "linkis-db-backup.service failed on s3: $(tail -5 "$BED/hosts/s3/run/fake-systemd/linkis-db-backup.service.log")"
+  after=$(find "$d" -maxdepth 1 -name 'linkis-bed-*.sql.gz' -printf '%f\n' | sort)
+  made=$(comm -13 <(echo "$before") <(echo "$after"))
+  [ "$(wc -l <<<"$after")" = "$keep" ] || fail "after the timer's service $d holds $(wc -l <<<"$after") dumps, not $keep: $after"
+  if grep -q 'linkis-bed-2000' <<<"$after"; then fail "the timer's service kept a planted older dump: $after"; fi
+  grep -qx "$(tail -1 <<<"$before")" <<<"$after" || fail "the timer's service removed the newest dump before it"
+  if [ "$(wc -l <<<"$made")" != 1 ] || [ -z "$made" ] || ! gzip -t "$d/$made"; then fail "the timer's service wrote no whole dump: $after"; fi
+  zcat "$d/$made" | grep -q 'linkis_cg_manager_service_instance' || fail "the timer's dump $made lacks the manager tables"
+  log "backup timer: OnCalendar=$cal parses; linkis-db-backup.service wrote $made and kept $keep dumps (2 older planted ones removed)"
 }
 
 # ---------------------------------------------------------------- scenarios
@@ -1076,12 +1110,9 @@ scenario_1() {
   # The cold-start probe names the running units (from systemd), not only the ports that answer.
   expect_log "Manager rows not cleared \(clear-server\): +Linkis +still runs on s1 \(linkis-cg-engineconnmanager.service, port 9102\)" "second run"
   # A run that changes nothing reads each host in a few round trips, not one per file or unit.
-  local most
   for h in "${HOSTS[@]}"; do
-    most=$NOOP_MODULES
-    if [ "$h" = s3 ]; then most=$((NOOP_MODULES + BACKUP_MODULES)); fi
-    [ "$(modules_of "$h")" -le "$most" ] ||
-      fail "the second run ran $(modules_of "$h") modules on $h, more than $most"
+    [ "$(modules_of "$h")" -le "$NOOP_MODULES" ] ||
+      fail "the second run ran $(modules_of "$h") modules on $h, more than $NOOP_MODULES"
   done
   [ "$(start_times)" = "$before" ] || fail "the second run restarted services"
   [ "$(grep -c -- '-mkdir' "$BED/hdfs/calls.log")" = "$mkdirs" ] || fail "the second run made HDFS directories again"
@@ -1152,6 +1183,7 @@ scenario_2() {
   done
   [ "$(rows)" = "$planted" ] || fail "stop.yml touched the manager tables"
   backup_and_restore # (issue 22) the cluster stopped: backup.yml, then the documented restore
+  backup_timer       # (issue 22) the timer installed and started, its service dumps and prunes
   local clears
   clears=$(clear_runs s3)
   play site-cold bedadmin site.yml
