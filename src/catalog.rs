@@ -1145,6 +1145,19 @@ pub const ACTUATOR_EXPOSED: &[&str] = &["health"];
 /// where the release has it). linkis-gen narrows it to `ACTUATOR_EXPOSED` + `prometheus`.
 pub const INSTALLER_PROMETHEUS_EXPOSURE: &str = "refresh,info,health,metrics,prometheus";
 
+// linkis-et-monitor is not in this catalog on purpose (issue 22: "an optional service if its facts
+// are clear"). 1.5.0, 1.6.0, 1.7.0 and 1.8.0 ship it (lib/linkis-extensions/linkis-et-monitor;
+// sbin/ext/linkis-et-monitor: LinksMonitorApplication, MONITOR_HEAP_SIZE; port 9119 in
+// conf/linkis-et-monitor.properties; not started by linkis-start-all.sh). Its cleaners run
+// admin/clear_*.sh, which source conf/db.sh and pass `-p$MYSQL_PASSWORD` on mysql's command line,
+// and delete 90 days of job history with no setting; its alerts go to an IMS endpoint
+// (linkis.alert.url), not to Prometheus. Sources read, at each of those tags:
+// linkis-dist/package/sbin/ext/linkis-et-monitor, linkis-dist/package/conf/linkis-et-monitor.properties,
+// linkis-dist/package/conf/linkis-et-monitor-file.properties, linkis-dist/package/admin/clear_history_task.sh,
+// linkis-dist/src/main/assembly/distribution.xml, linkis-extensions/linkis-et-monitor/src/main/java/
+// org/apache/linkis/monitor/{LinksMonitorApplication,config/MonitorConfig,scheduled/*}.java.
+// Why it is not offered: docs/conf.md, "Monitoring".
+
 /// The key that turns metrics on (linkis.properties; shipped commented out).
 pub const PROMETHEUS_ENABLE_KEY: &str = "wds.linkis.prometheus.enable";
 

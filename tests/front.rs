@@ -994,3 +994,53 @@ hosts:
     });
     drop(procs);
 }
+
+/// With `gateway.web.vip` and `security.firewall`, the web hosts' VRRP (IP protocol 112, unicast
+/// between their addresses) must pass each host's Linkis table: its input chain accepts by policy
+/// and refuses only TCP to Linkis' ports, so no rule can drop VRRP. The multi-host bed proves it
+/// with the table loaded (tests/bed, scenario 6: the VIP moves between s3 and s4).
+#[test]
+fn the_firewall_lets_vrrp_between_the_web_hosts_through() {
+    let dir = tmp("vrrp-fw");
+    let spec = r#"version: 1
+cluster: { name: vip-fw, linkis_version: "1.3.2", package: files/linkis.tar.gz }
+database: { host: 10.250.9.9, name: linkis, user: linkis, password: { vault: vault_db } }
+gateway:
+  web: { vip: 10.250.7.100 }
+security: { firewall: true }
+storage: { engine_ports: 30000-31000 }
+sizing:
+  concurrent_users: 5
+  engines: { spark: { memory: 1G } }
+host_defaults: { memory: 64G, cores: 16 }
+hosts:
+  - { name: wa, address: 10.250.7.1, services: [gateway, eureka, publicservice, linkismanager, entrance, ecm] }
+  - { name: wb, address: 10.250.7.2, services: [gateway] }
+"#;
+    let out = render(spec, &dir);
+    for (h, peer) in [("wa", "10.250.7.2"), ("wb", "10.250.7.1")] {
+        let ka = std::fs::read_to_string(out.join(format!("hosts/{h}/keepalived/keepalived.conf")))
+            .unwrap();
+        assert!(
+            ka.contains(&format!("unicast_peer {{\n        {peer}\n")),
+            "{ka}"
+        );
+        let nft =
+            std::fs::read_to_string(out.join(format!("hosts/{h}/nftables/linkis.nft"))).unwrap();
+        let chain = &nft[nft.find("chain input {").expect("an input chain")..];
+        assert!(chain.contains("policy accept;"), "{chain}");
+        for rule in chain.lines().map(str::trim) {
+            if rule.contains("reject") || rule.contains("drop") {
+                assert!(
+                    rule.starts_with("tcp dport @linkis_ports "),
+                    "{h}: a refusing rule that is not TCP to Linkis' ports would catch VRRP: {rule}"
+                );
+            }
+        }
+        // The peer is a cluster host: in the sources the table accepts, whatever the protocol.
+        assert!(
+            chain.contains("ip saddr @sources4 accept") && nft.contains(peer),
+            "{nft}"
+        );
+    }
+}
