@@ -31,7 +31,7 @@ fn by_path(files: &[OutFile]) -> BTreeMap<&str, &OutFile> {
 fn is_apply(path: &str) -> bool {
     matches!(
         path,
-        "site.yml" | "stop.yml" | "restart.yml" | "status.yml" | "ansible.cfg"
+        "site.yml" | "stop.yml" | "restart.yml" | "status.yml" | "adopt.yml" | "ansible.cfg"
     ) || path.starts_with("inventory/")
         || path.starts_with("roles/")
         || path.starts_with("filter_plugins/")

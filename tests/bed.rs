@@ -80,5 +80,8 @@ fn a_cluster_lifecycle_over_ssh_from_install_to_upgrade() {
         "port",
         // ... and an upgrade 1.3.2 -> 1.4.0 (dump, migrations once, units from the new release).
         "upgrade",
+        // adopt: on fresh hosts, a cluster installed by the guide's hand procedure, taken over by
+        // adopt.yml one instance at a time (a sampler: each service registered throughout).
+        "adopt",
     ]);
 }

@@ -156,6 +156,13 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "site.yml";
     Apply Cluster "status.yml";
     Apply Cluster "stop.yml";
+    Apply Cluster "adopt.yml";
+    Apply Cluster "roles/linkis_adopt/defaults/main.yml";
+    Apply Cluster "roles/linkis_adopt/tasks/backup.yml";
+    Apply Cluster "roles/linkis_adopt/tasks/handover.yml";
+    Apply Cluster "roles/linkis_adopt/tasks/main.yml";
+    Apply Cluster "roles/linkis_adopt/tasks/plan.yml";
+    Apply Cluster "roles/linkis_adopt/tasks/read.yml";
     Changes Cluster "CHANGES.md";
     Changes Cluster "changes.yml";
     Changes Cluster "roles/linkis_change/defaults/main.yml";

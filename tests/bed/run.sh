@@ -1561,6 +1561,225 @@ scenario_upgrade() {
   STATE=converged
 }
 
+# ---------------------------------------------------------------- adopt (issue 21)
+# A cluster installed by hand, as the deployment guide's multi-host procedure does it, on fresh
+# hosts: the release unpacked into install_dir, the conf an installer would write (the rendered
+# files with the secrets filled in, standing in for install.sh's seds), then each host's hand
+# edits (s4's Eureka peers in its own order, a key of s1's own), the stock linkis-start-all.sh
+# trimmed per host to its services and run as the deploy user, control hosts first; the database
+# loaded by hand from the release's db/ (placeholders replaced with sed, as install.sh does).
+hand_install() {
+  local h home tgz=$BED/release/apache-linkis-$VERSION-bed-bin.tar.gz svc keep
+  for h in "${HOSTS[@]}"; do
+    home=$BED/hosts/$h/app/LinkisInstall
+    mkdir -p "$home"
+    tar -xzf "$tgz" -C "$home" --strip-components=1 linkis-package
+    # The guide: the MySQL JDBC driver copied into the release (Apache releases ship none).
+    mkdir -p "$home/lib/linkis-commons/public-module"
+    cp "$BED/release/mysql-connector-j-8.0.33.jar" "$home/lib/linkis-commons/public-module/"
+    # The conf an installer writes: the rendered files, every vault reference filled in as the
+    # configure role fills it (OUT/filter_plugins/linkis_fill.py); the values from vault.yml.
+    python3 - "$BED/out/filter_plugins" "$BED/vault.yml" "$BED/out/hosts/$h/conf" "$home/conf" <<'PY'
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from linkis_fill import linkis_fill, linkis_fill_format
+values = {}
+for line in open(sys.argv[2]):
+    name, _, value = line.partition(": ")
+    values[name] = json.loads(value)
+src, dst = sys.argv[3], sys.argv[4]
+for root, _, files in os.walk(src):
+    for f in files:
+        path = os.path.join(root, f)
+        out = os.path.join(dst, os.path.relpath(path, src))
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        text = open(path, encoding="utf-8", newline="").read()
+        if "{{ " in text:
+            text = linkis_fill(text, values, linkis_fill_format(path))
+        with open(out, "w", encoding="utf-8", newline="") as o:
+            o.write(text)
+PY
+    # Trimmed per host: the stock script's start lines of the services this host does not run.
+    keep=$(find "$BED/out/hosts/$h/systemd" -name 'linkis-*.service' -printf '%f\n' | sed 's/^linkis-//; s/\.service$//' | tr '\n' ' ')
+    for svc in mg-eureka mg-gateway ps-publicservice cg-linkismanager cg-entrance cg-engineconnmanager; do
+      case " $keep " in *" $svc "*) ;; *) sed -i "/^start $svc\$/d" "$home/sbin/linkis-start-all.sh" ;; esac
+    done
+    chown -R 2001:2001 "$home"
+  done
+  # The guide's hand edits: s4 lists the Eureka peers itself first; s1 carries a key of its own.
+  sed -i "s#^\(\s*defaultZone:\s*\)\(http://$NET.13:20303/eureka/\),\(http://$NET.14:20303/eureka/\)\$#\1\3,\2#" \
+    "$BED/hosts/s4/app/LinkisInstall/conf/application-eureka.yml"
+  grep -q "defaultZone: http://$NET.14:20303/eureka/,http://$NET.13" "$BED/hosts/s4/app/LinkisInstall/conf/application-eureka.yml" ||
+    fail "the hand edit of s4's Eureka peers did not apply"
+  echo "wds.linkis.bed.hand.edit=kept-in-the-backup" >>"$BED/hosts/s1/app/LinkisInstall/conf/linkis.properties"
+  # The database, by hand: the release's DDL, then its DML with the installer's placeholders set.
+  local rel=$BED/release/tree-$VERSION/linkis-package/db
+  db_root linkis <"$rel/linkis_ddl.sql"
+  sed -e "s#@YARN_RESTFUL_URL#http://$NET.1:8088#g" -e 's#@HADOOP_VERSION#3.3.4#g' -e 's#@YARN_AUTH_ENABLE#false#g' \
+    -e 's#@YARN_KERBEROS_ENABLE#false#g' -e 's#@YARN_[A-Z_]*##g' "$rel/linkis_dml.sql" | db_root linkis
+  # linkis-start-all.sh (trimmed) as the deploy user, the control hosts first.
+  for h in "${CONTROL[@]}" s1 s2; do
+    on "$h" runuser -u hadoop -- bash "$BED/app/LinkisInstall/sbin/linkis-start-all.sh" >>"$BED/logs/hand-start-$h.log" 2>&1 ||
+      fail "linkis-start-all.sh failed on $h: $(cat "$BED/logs/hand-start-$h.log")"
+  done
+}
+
+# Eureka on ${CONTROL[0]} lists every expected instance (up to 40 s).
+eureka_lists_all() {
+  local want n deadline=$(($(date +%s) + 40))
+  want=$(grep -c '{ app: ' "$BED/out/inventory/group_vars/all/main.yml")
+  while :; do
+    n=$(lcurl -sf -H 'Accept: application/json' "http://$(addr "${CONTROL[0]}"):20303/eureka/apps" |
+      python3 -c 'import json,sys; print(sum(len(a["instance"]) for a in json.load(sys.stdin)["applications"]["application"]))' 2>/dev/null || echo 0)
+    [ "$n" != "$want" ] || return 0
+    [ "$(date +%s)" -lt "$deadline" ] || fail "$1: Eureka on ${CONTROL[0]} lists $n instances, want $want"
+    sleep 1
+  done
+}
+
+# adopt_sampler start | stop: every 0.3 s, from allow_from, every Eureka node's instances (their
+# union) and a TCP connect to every expected instance's port. `stop` fails the scenario on a tick
+# where a service had no instance registered, or two instances of one service were down at once.
+adopt_sampler() {
+  local f=$BED/logs/adopt-sampler
+  if [ "$1" = start ]; then
+    rm -f "$f.stop" "$f.out"
+    ip netns exec lbed-out python3 - "$f" "$ALLOWED" "$BED/out/inventory/group_vars/all/main.yml" \
+      "$(addr "${CONTROL[0]}")" "$(addr "${CONTROL[1]}")" "$(for h in "${HOSTS[@]}"; do printf '%s=%s ' "$h" "$(addr "$h")"; done)" <<'PY' &
+import http.client, json, os, re, socket, sys, time
+path, src, main, eurekas, addrs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:6], sys.argv[6]
+addr = dict(a.split("=") for a in addrs.split())
+want = re.findall(r"\{ app: (\S+), host: (\S+), port: (\d+),", open(main).read())
+apps = sorted({a for a, _, _ in want})
+ticks, bad, downs = 0, [], {}
+def port_up(host, port):
+    s = socket.socket()
+    s.settimeout(0.5)
+    try:
+        s.bind((src, 0))
+        s.connect((addr[host], int(port)))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+while not os.path.exists(path + ".stop"):
+    t = time.time()
+    registered, answered = set(), 0
+    for e in eurekas:
+        # From allow_from (src), as the port probes: the firewall, once installed, refuses others.
+        c = http.client.HTTPConnection(e, 20303, timeout=1, source_address=(src, 0))
+        try:
+            c.request("GET", "/eureka/apps", headers={"Accept": "application/json"})
+            r = c.getresponse()
+            if r.status != 200:
+                raise ValueError(r.status)
+            for a in json.load(r)["applications"]["application"]:
+                if any(i.get("status") == "UP" for i in a["instance"]):
+                    registered.add(a["name"])
+            answered += 1
+        except (OSError, ValueError, KeyError):
+            pass
+        finally:
+            c.close()
+    down = [(a, h) for a, h, p in want if not port_up(h, p)]
+    ticks += 1
+    if not answered:
+        bad.append("%.1f: no Eureka node answers" % t)
+    for a in apps:
+        if a not in registered and answered:
+            bad.append("%.1f: no instance of %s registered" % (t, a))
+        d = [h for x, h in down if x == a]
+        if len(d) > 1:
+            bad.append("%.1f: %s down on %s at once" % (t, a, ", ".join(d)))
+    for x in down:
+        downs[x] = downs.get(x, 0) + 1
+    time.sleep(max(0.0, 0.3 - (time.time() - t)))
+json.dump({"ticks": ticks, "bad": bad, "downs": ["%s@%s" % k for k in sorted(downs)]}, open(path + ".out", "w"))
+PY
+    echo "$! adopt-sampler" >>"$BED/pids"
+    return
+  fi
+  touch "$f.stop"
+  for _ in $(seq 100); do [ -s "$f.out" ] && break; sleep 0.1; done
+  python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("adopt sampler: %d ticks (0.3 s), %d instances seen down at some tick (one at a time), %d failures"
+      % (r["ticks"], len(r["downs"]), len(r["bad"])))
+for b in r["bad"][:10]:
+    print("  " + b)
+sys.exit(1 if r["bad"] or r["ticks"] < 50 else 0)' "$f.out" >"$f.summary" || fail "$(cat "$f.summary")"
+  log "$(head -1 "$f.summary")"
+}
+
+# adopt: a cluster installed by hand (hand_install) taken over with adopt.yml. A first run while
+# s2's ECM is stopped names that difference and stops before changing anything; then, the ECM
+# started again by Linkis' script, adopt.yml hands every instance from the script to its unit,
+# one at a time per service, while a sampler asks both Eureka nodes and every port every 0.3 s.
+scenario_adopt() {
+  SCEN=adopt
+  need fresh
+  local h dump_before n
+  hand_install
+  eureka_lists_all "hand install"
+  [ -z "$(find "$BED"/hosts/*/systemd -maxdepth 1 -name 'linkis-*.service')" ] || fail "a unit exists before the adoption"
+  dump_before=$(mariadb-dump --no-defaults -S "$BED/mysql/sock" -u root --skip-dump-date --skip-comments linkis | sha1sum)
+
+  # s2's ECM stopped (by Linkis' script): the plan names it and the run stops, nothing changed.
+  on s2 runuser -u hadoop -- bash "$BED/app/LinkisInstall/sbin/linkis-daemon.sh" stop cg-engineconnmanager
+  play adopt-differs root adopt.yml
+  [ "$RC" != 0 ] || fail "adopt.yml went on though s2's ECM does not run"
+  expect_log "s2: the spec places cg-engineconnmanager here, and it does not run" "adopt.yml (a difference)"
+  expect_log "1 difference\(s\) with what runs, so this run stops here" "adopt.yml (a difference)"
+  expect_log "s1: replaced conf/linkis.properties, sbin/linkis-start-all.sh; added sbin/linkis-stop-all.sh" "adopt.yml (the conf plan)"
+  expect_log "s4: replaced conf/application-eureka.yml, sbin/linkis-start-all.sh; added sbin/linkis-stop-all.sh" "adopt.yml (the conf plan)"
+  expect_log "s2: replaced sbin/linkis-start-all.sh; added sbin/linkis-stop-all.sh" "adopt.yml (the conf plan)"
+  if grep -q "TASK \[linkis_install\|TASK \[linkis_units" "$LOG"; then fail "adopt.yml installed something after naming a difference"; fi
+  [ ! -L "$BED/hosts/s1/app/LinkisInstall" ] || fail "adopt.yml moved the install after naming a difference"
+  [ -z "$(find "$BED"/hosts/*/systemd -maxdepth 1 -name 'linkis-*.service')" ] || fail "adopt.yml installed a unit after naming a difference"
+  [ ! -e "$BED/out/.linkis-gen/applied.json" ] || fail "adopt.yml recorded applied.json after naming a difference"
+  on s2 runuser -u hadoop -- bash "$BED/app/LinkisInstall/sbin/linkis-daemon.sh" start cg-engineconnmanager
+  eureka_lists_all "s2's ECM back"
+
+  adopt_sampler start
+  play adopt root adopt.yml
+  adopt_sampler stop
+  expect_ok "adopt.yml"
+  no_secret_in_log "adopt.yml"
+  expect_log "every host runs what the spec places" "adopt.yml"
+  cmp -s "$BED/out/.linkis-gen/applied.json" "$BED/out/.linkis-gen/state.json" || fail "adopt.yml did not record applied.json = state.json"
+  expect_cluster_up "adopt.yml"
+  # Every instance runs under its unit: no pid file of Linkis' script names a live process other
+  # than its unit's (a forking unit, the ECM's, writes the same pid file).
+  local f u p
+  for h in "${HOSTS[@]}"; do
+    for f in "$(lhome "$h")"/pid/linkis_*.pid; do
+      [ -e "$f" ] || continue
+      u=$(basename "$f" .pid)
+      u=linkis-${u#linkis_}.service
+      p=$(cat "$f")
+      if kill -0 "$p" 2>/dev/null && [ "$p" != "$(unit_state "$h" "$u" pid)" ]; then
+        fail "$(basename "$f") on $h: an instance still runs from Linkis' script (pid $p, not $u's)"
+      fi
+    done
+  done
+  n=$(pgrep -fc "fake-linkis.py $BED/app/LinkisInstall" || true)
+  [ "$n" = 12 ] || fail "$n fake services run, want 12 (each under its unit)"
+  # The render won; each hand-made file is kept beside it.
+  grep -q "^wds.linkis.bed.hand.edit=kept-in-the-backup$" "$(lhome s1)/conf/linkis.properties.linkis-adopt" || fail "s1's hand-made linkis.properties is not kept"
+  if grep -q "wds.linkis.bed.hand.edit" "$(lhome s1)/conf/linkis.properties"; then fail "s1's linkis.properties is not the render"; fi
+  grep -q "defaultZone: http://$NET.14:20303/eureka/,http://$NET.13" "$(lhome s4)/conf/application-eureka.yml.linkis-adopt" || fail "s4's hand-made peers are not kept"
+  cmp -s "$(lhome s4)/conf/application-eureka.yml" "$BED/out/hosts/s4/conf/application-eureka.yml" || fail "s4's application-eureka.yml is not the render"
+  [ ! -e "$(lhome s2)/conf/linkis.properties.linkis-adopt" ] || fail "a backup of a file that did not differ"
+  [ "$(readlink "$BED/hosts/s1/app/LinkisInstall")" = "$BED/app/LinkisInstall-$VERSION" ] || fail "install_dir on s1 is not the release's symlink"
+  # The database: never touched (no bootstrap, no clear-server).
+  [ "$(mariadb-dump --no-defaults -S "$BED/mysql/sock" -u root --skip-dump-date --skip-comments linkis | sha1sum)" = "$dump_before" ] ||
+    fail "adopt.yml changed the database"
+  if grep -q "TASK \[linkis_db\|TASK \[linkis_clear_server" "$LOG"; then fail "adopt.yml ran the bootstrap or clear-server"; fi
+  STATE=converged
+}
+
 # ---------------------------------------------------------------- main
 
 case "${1:-}" in
@@ -1587,7 +1806,7 @@ if [ "${1:-}" = --up ]; then # a bed left up for debugging (then: --teardown)
   exit 0
 fi
 scenarios=("$@")
-if [ ${#scenarios[@]} = 0 ]; then scenarios=(broken 1 6 5 2 scale replace port upgrade); fi
+if [ ${#scenarios[@]} = 0 ]; then scenarios=(broken 1 6 5 2 scale replace port upgrade adopt); fi
 for s in "${scenarios[@]}"; do
   t0=$(date +%s)
   "scenario_$s"
