@@ -46,6 +46,21 @@ fn render_with(text: &str, applied: Option<State>) -> (Vec<OutFile>, Option<Chan
     (files, plan)
 }
 
+/// With `CHANGES_SCENARIOS_DIR` set (.ci/changes.sh), the tree is written there for
+/// ansible-playbook --syntax-check and ansible-lint.
+fn keep_tree(name: &str, files: &[OutFile]) {
+    let Ok(dir) = std::env::var("CHANGES_SCENARIOS_DIR") else {
+        return;
+    };
+    let dir = std::path::Path::new(&dir).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for f in files {
+        let p = dir.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, &f.contents).unwrap();
+    }
+}
+
 fn applied_of(text: &str) -> State {
     let (files, _) = render_with(text, None);
     State::from_json(get(&files, state::STATE)).unwrap()
@@ -95,6 +110,7 @@ fn a_yarn_url_change_updates_the_yarn_row_and_restarts_the_managers_only() {
     let old = spec("http://10.0.0.9:8088", "3.2.1");
     let new = spec("http://10.0.0.19:8088", "3.2.1");
     let (files, plan) = render_with(&new, Some(applied_of(&old)));
+    keep_tree("db-rows-yarn-url", &files);
     let plan = plan.unwrap();
     assert!(!changes::is_empty(&plan));
     let ids: Vec<&str> = plan.db_rows.iter().map(|r| r.id.as_str()).collect();
@@ -153,6 +169,7 @@ fn an_engine_version_change_renames_its_seeded_labels() {
     let old = spec("http://10.0.0.9:8088", "3.2.1");
     let new = spec("http://10.0.0.9:8088", "3.3.0");
     let (files, plan) = render_with(&new, Some(applied_of(&old)));
+    keep_tree("db-rows-engine-version", &files);
     let plan = plan.unwrap();
     let rows: Vec<(String, String, String)> = plan
         .db_rows
