@@ -325,6 +325,17 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
     if let Some(u) = &upgrade {
         attention.push(u.clone());
     }
+    if db_rows
+        .iter()
+        .any(|r| r.id == "yarn authorEnable" && r.new.ends_with("true"))
+    {
+        attention.push(
+            "YARN authentication is turned on: changes.yml sets authorEnable and user in the YARN \
+             provider row, not the password (`pwd`), which only the bootstrap sets from the vault: \
+             set it in the row's config by hand"
+                .to_string(),
+        );
+    }
     for r in &restart {
         let running = instances
             .iter()

@@ -244,3 +244,30 @@ fn an_applied_state_without_rows_plans_nothing_in_the_database_and_says_so() {
     assert!(plan.db_rows.is_empty() && plan.db_rows_unrecorded);
     assert!(get(&files, "CHANGES.md").contains("records none of the rows linkis-gen seeds"));
 }
+
+#[test]
+fn turning_on_yarn_auth_sets_its_fields_and_says_the_password_is_not_set() {
+    let old = spec("http://10.0.0.9:8088", "3.2.1");
+    let new = old.replace(
+        "  yarn_url: \"http://10.0.0.9:8088\"\n",
+        "  yarn_url: \"http://10.0.0.9:8088\"\n  yarn_auth: { user: yarn, password: { vault: vault_yarn_password } }\n",
+    );
+    assert_ne!(new, old);
+    let (files, plan) = render_with(&new, Some(applied_of(&old)));
+    let plan = plan.unwrap();
+    let ids: Vec<&str> = plan.db_rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["yarn authorEnable", "yarn user"]);
+    assert!(
+        plan.attention
+            .iter()
+            .any(|a| a.contains("not the password")),
+        "{:?}",
+        plan.attention
+    );
+    let update = get(&files, "roles/linkis_db_rows/files/update.sql");
+    assert!(
+        update.contains("'\"authorEnable\":false', '\"authorEnable\":true'"),
+        "{update}"
+    );
+    assert!(!update.contains("vault_yarn_password"), "{update}");
+}
