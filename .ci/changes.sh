@@ -5,7 +5,7 @@
 # changes.yml they hold is checked with the real tools:
 #   ansible-playbook --syntax-check   changes.yml with the rendered inventory
 #   ansible-lint --offline --strict    changes.yml and the roles it uses, one run for all trees
-#   cargo test db_rows_e2e            the seeded rows changed by changes.yml in a real MariaDB
+#   cargo test db_rows_e2e            the seeded rows changed by changes.yml in a real MariaDB and PostgreSQL
 # Run from the repo root on Debian 12.
 # shellcheck source=.ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -50,7 +50,7 @@ step "ansible-lint --offline --strict"
 )
 shellcheck -x .ci/changes.sh
 
-step "db_rows_e2e (a real MariaDB: the rows of a YARN address and an engine version change)"
+step "db_rows_e2e (a real MariaDB and PostgreSQL: the rows of a YARN address and an engine version change)"
 cargo test --release --quiet --test db_rows_e2e -- --ignored --test-threads=1
 
 step "done"

@@ -949,7 +949,7 @@ const SEED_1_4: DbSeedFacts = DbSeedFacts {
         ddl: "linkis_ddl_pg.sql",
         dml: "linkis_dml_pg.sql",
     }),
-    ..SEED_1_1
+    ..SEED_1_3
 };
 
 impl Release {
@@ -1363,6 +1363,11 @@ mod tests {
         assert_eq!(r("1.1.3").db_yarn_placeholders().count(), 8);
         assert_eq!(r("1.3.2").db_seed().postgresql, None);
         assert!(r("1.4.0").db_seed().postgresql.is_some());
+        // The YARN row's JSON: blanks after two colons up to 1.3.0, none from 1.3.1 on.
+        assert_eq!(r("1.3.0").db_seed().yarn_json_spaced.len(), 2);
+        for v in ["1.3.1", "1.3.2", "1.4.0", "1.8.0"] {
+            assert!(r(v).db_seed().yarn_json_spaced.is_empty(), "{v}");
+        }
         assert_eq!(
             r("1.8.0").db_seed().postgresql.map(|f| f.dml),
             Some("linkis_dml_pg.sql")

@@ -27,10 +27,14 @@ const PASSWORD: &str = r#"r"ow\s#p'w d:x;$y"#;
 const E2E_PORTS: &str = "{ eureka: 44303, gateway: 44001, publicservice: 44105, linkismanager: 44101, entrance: 44104, engineconnmanager: 44102 }";
 
 fn spec(port: u16, yarn_url: &str, spark: &str) -> String {
+    spec_of("1.3.2", "", port, yarn_url, spark)
+}
+
+fn spec_of(version: &str, db_type: &str, port: u16, yarn_url: &str, spark: &str) -> String {
     format!(
         r#"version: 1
-cluster: {{ name: t, linkis_version: "1.3.2", package: files/linkis.tar.gz, deploy_user: root, prefer_ip: true }}
-database:
+cluster: {{ name: t, linkis_version: "{version}", package: files/linkis.tar.gz, deploy_user: root, prefer_ip: true }}
+database:{db_type}
   host: 127.0.0.1
   port: {port}
   name: linkis
@@ -110,7 +114,17 @@ impl Env {
 }
 
 fn setup(port: u16) -> Env {
-    let tmp = std::env::temp_dir().join(format!("linkis-gen-dbrows-{}", std::process::id()));
+    setup_with(
+        port,
+        "linkis-gen-dbrows",
+        "linkis_ddl.sql",
+        "linkis_dml.sql",
+        "\nCREATE TABLE `linkis_ps_other` (`id` INT PRIMARY KEY, `v` VARCHAR(200));\n",
+    )
+}
+
+fn setup_with(port: u16, name: &str, ddl: &str, dml: &str, other: &str) -> Env {
+    let tmp = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
     let home = tmp.join("home");
     let fixture = |f: &str| {
@@ -122,17 +136,8 @@ fn setup(port: u16) -> Env {
         .unwrap()
     };
     // The stand-in schema, and a table of our own that holds the same texts as the seeded rows.
-    let other = "\nCREATE TABLE `linkis_ps_other` (`id` INT PRIMARY KEY, `v` VARCHAR(200));\n";
-    write(
-        &home.join("db/linkis_ddl.sql"),
-        &(fixture("linkis_ddl.sql") + other),
-        0o644,
-    );
-    write(
-        &home.join("db/linkis_dml.sql"),
-        &fixture("linkis_dml.sql"),
-        0o644,
-    );
+    write(&home.join("db").join(ddl), &(fixture(ddl) + other), 0o644);
+    write(&home.join("db").join(dml), &fixture(dml), 0o644);
     fs::create_dir_all(home.join("conf")).unwrap();
     fs::create_dir_all(tmp.join("private")).unwrap();
     let group = sh(Command::new("id").arg("-gn"));
@@ -274,5 +279,93 @@ fn a_yarn_address_and_an_engine_version_change_update_exactly_their_rows() {
 
     drop(db);
     let _ = fs::remove_dir_all(&db_dir);
+    let _ = fs::remove_dir_all(&env.tmp);
+}
+
+#[test]
+#[ignore = "needs root, ansible-core, a PostgreSQL server, psql and pg_dump; run by .ci/changes.sh"]
+fn postgresql_a_yarn_address_and_an_engine_version_change_update_exactly_their_rows() {
+    let base = std::env::temp_dir().join(format!("linkis-gen-dbrows-pgdb-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&base);
+    fs::create_dir_all(&base).unwrap();
+    std::fs::set_permissions(&base, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let pg = e2e_common::Postgres::start(&base.join("pg"));
+    pg.sql(
+        "postgres",
+        &format!(
+            "CREATE ROLE linkis LOGIN CREATEDB PASSWORD '{}'",
+            PASSWORD.replace('\'', "''")
+        ),
+    );
+    let env = setup_with(
+        pg.port,
+        "linkis-gen-dbrows-pg",
+        "linkis_ddl_pg.sql",
+        "linkis_dml_pg.sql",
+        "\nCREATE TABLE linkis_ps_other (id INT PRIMARY KEY, v VARCHAR(200));\n",
+    );
+    let pgspec =
+        |url: &str, spark: &str| spec_of("1.8.0", "\n  type: postgresql", pg.port, url, spark);
+    env.render(&pgspec("http://10.0.0.9:8088", "3.2.1"));
+    env.play("site.yml", &["--tags", "db"]);
+    pg.sql(
+        "linkis",
+        "INSERT INTO linkis_ps_other VALUES (1, '*-IDE,spark-3.2.1'), (2, 'http://10.0.0.9:8088')",
+    );
+    let config = || {
+        let text = pg.sql(
+            "linkis",
+            "SELECT config FROM linkis_cg_rm_external_resource_provider",
+        );
+        serde_json::from_str::<serde_json::Value>(&text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    };
+    let labels = || {
+        pg.sql(
+            "linkis",
+            "SELECT id || ' ' || label_value FROM linkis_cg_manager_label ORDER BY id",
+        )
+    };
+    let others = || {
+        pg.sql(
+            "linkis",
+            "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM \
+             (SELECT row(o.*)::text AS t FROM linkis_ps_other o UNION ALL \
+              SELECT row(a.*)::text FROM linkis_mg_gateway_auth_token a) x",
+        )
+    };
+    let (before, labels_before, others_before) = (config(), labels(), others());
+    assert_eq!(before["rmWebAddress"], "http://10.0.0.9:8088");
+
+    let out = env.tmp.join("out");
+    fs::copy(
+        out.join(".linkis-gen/state.json"),
+        out.join(".linkis-gen/applied.json"),
+    )
+    .unwrap();
+    env.render(&pgspec("http://10.0.0.19:8088", "3.3.0"));
+    let first = env.play("changes.yml", &["--tags", "database"]);
+    assert!(recap(&first)["h1"] > 0, "{first}");
+    let after = config();
+    assert_eq!(after["rmWebAddress"], "http://10.0.0.19:8088");
+    let strip = |mut v: serde_json::Value| {
+        v.as_object_mut().unwrap().remove("rmWebAddress");
+        v
+    };
+    assert_eq!(strip(after), strip(before));
+    assert_eq!(
+        labels(),
+        labels_before.replace("spark-3.2.1", "spark-3.3.0")
+    );
+    assert_ne!(labels(), labels_before);
+    assert_eq!(others(), others_before);
+    assert_eq!(env.dumps().len(), 1);
+
+    let second = env.play("changes.yml", &["--tags", "database"]);
+    assert_eq!(recap(&second)["h1"], 0, "{second}");
+    assert_eq!(env.dumps().len(), 1);
+
+    drop(pg);
+    let _ = fs::remove_dir_all(&base);
     let _ = fs::remove_dir_all(&env.tmp);
 }
