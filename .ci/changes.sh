@@ -5,12 +5,15 @@
 # changes.yml they hold is checked with the real tools:
 #   ansible-playbook --syntax-check   changes.yml with the rendered inventory
 #   ansible-lint --offline --strict    changes.yml and the roles it uses, one run for all trees
+#   cargo test db_rows_e2e            the seeded rows changed by changes.yml in a real MariaDB and PostgreSQL
 # Run from the repo root on Debian 12.
 # shellcheck source=.ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 step "render the scenarios (cargo test --test changes)"
 CHANGES_SCENARIOS_DIR="$work/scenarios" cargo test --release --quiet --test changes
+# The seeded database rows: a YARN address change, an engine version change (tests/db_rows.rs).
+CHANGES_SCENARIOS_DIR="$work/scenarios" cargo test --release --quiet --test db_rows
 
 export ANSIBLE_NOCOLOR=1 ANSIBLE_LOCAL_TEMP="$work/.ansible-tmp"
 mapfile -t trees < <(find "$work/scenarios" -mindepth 1 -maxdepth 1 -type d | sort)
@@ -39,9 +42,15 @@ step "ansible-lint --offline --strict"
     if [ -d "$tree/roles/linkis_change" ]; then
       lint+=("$(basename "$tree")/roles/linkis_change")
     fi
+    if [ -d "$tree/roles/linkis_db_rows" ]; then
+      lint+=("$(basename "$tree")/roles/linkis_db_rows")
+    fi
   done
   ansible-lint --offline --strict --nocolor -q "${lint[@]}"
 )
 shellcheck -x .ci/changes.sh
+
+step "db_rows_e2e (a real MariaDB and PostgreSQL: the rows of a YARN address and an engine version change)"
+cargo test --release --quiet --test db_rows_e2e -- --ignored --test-threads=1
 
 step "done"

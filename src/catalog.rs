@@ -883,7 +883,36 @@ pub struct DbSeedFacts {
     pub token_table: &'static str,
     /// The table whose YARN row carries the `@YARN_...` placeholders.
     pub yarn_table: &'static str,
+    /// The JSON fields of the YARN row's `config` written `"field": value` (a blank after the
+    /// colon; the others `"field":value`): 1.1.x–1.3.0 write their first two so.
+    pub yarn_json_spaced: &'static [&'static str],
 }
+
+/// Where the YARN row's placeholders sit in its `config` JSON: placeholder, JSON field, and
+/// whether the value is a JSON string (else a bare `true`/`false`). The same in every release
+/// (1.1.3 `db/linkis_dml.sql`, 1.3.2–1.8.0 `linkis-dist/package/db/linkis_dml{,_pg}.sql`).
+pub const YARN_JSON_FIELDS: &[(&str, &str, bool)] = &[
+    ("@YARN_RESTFUL_URL", "rmWebAddress", true),
+    ("@HADOOP_VERSION", "hadoopVersion", true),
+    ("@YARN_AUTH_ENABLE", "authorEnable", false),
+    ("@YARN_AUTH_USER", "user", true),
+    ("@YARN_AUTH_PWD", "pwd", true),
+    ("@YARN_KERBEROS_ENABLE", "kerberosEnable", false),
+    ("@YARN_PRINCIPAL_NAME", "principalName", true),
+    ("@YARN_KEYTAB_PATH", "keytabPath", true),
+    ("@YARN_KRB5_PATH", "krb5Path", true),
+];
+
+/// The seeded YARN row of the provider table (the DML's only row: `id` 1).
+pub const YARN_ROW_KEY: &str = "resource_type = 'Yarn' AND name = 'default'";
+/// The table of the engine labels the DML seeds (`<creator>,<engine>-<version>`), and the
+/// label key of those rows; the other tables refer to them by id.
+pub const LABEL_TABLE: &str = "linkis_cg_manager_label";
+pub const LABEL_ROW_KEY: &str = "label_key = 'combined_userCreator_engineType'";
+/// The creators the DML seeds engine labels for (`@SPARK_ALL`, `@SPARK_IDE`, `@SPARK_NODE`,
+/// `@SPARK_VISUALIS`, ...): every engine has `*-*` and `*-IDE`; a row the release does not seed
+/// is simply not there (its UPDATE matches nothing).
+pub const LABEL_CREATORS: &[&str] = &["*-*", "*-IDE", "*-nodeexecution", "*-Visualis"];
 
 /// The YARN placeholders of the DML, in install.sh's order (1.1.x – 1.3.0 have no
 /// `@HADOOP_VERSION`: their DML hard-codes 2.7.2).
@@ -909,20 +938,27 @@ const SEED_1_1: DbSeedFacts = DbSeedFacts {
     table_prefix: "linkis_",
     token_table: "linkis_mg_gateway_auth_token",
     yarn_table: "linkis_cg_rm_external_resource_provider",
+    yarn_json_spaced: &["rmWebAddress", "hadoopVersion"],
+};
+const SEED_1_3: DbSeedFacts = DbSeedFacts {
+    yarn_json_spaced: &[],
+    ..SEED_1_1
 };
 const SEED_1_4: DbSeedFacts = DbSeedFacts {
     postgresql: Some(SqlFiles {
         ddl: "linkis_ddl_pg.sql",
         dml: "linkis_dml_pg.sql",
     }),
-    ..SEED_1_1
+    ..SEED_1_3
 };
 
 impl Release {
     /// The release's `db/` facts (per release: 1.4.0 shares the 1.3.2 line but not its seed).
     pub fn db_seed(&self) -> &'static DbSeedFacts {
         match self.version {
-            "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" | "1.3.1" | "1.3.2" => &SEED_1_1,
+            "1.1.1" | "1.1.2" | "1.1.3" | "1.2.0" | "1.3.0" => &SEED_1_1,
+            // 1.3.1 writes the YARN row's JSON without blanks.
+            "1.3.1" | "1.3.2" => &SEED_1_3,
             _ => &SEED_1_4,
         }
     }
@@ -1340,6 +1376,11 @@ mod tests {
         assert_eq!(r("1.1.3").db_yarn_placeholders().count(), 8);
         assert_eq!(r("1.3.2").db_seed().postgresql, None);
         assert!(r("1.4.0").db_seed().postgresql.is_some());
+        // The YARN row's JSON: blanks after two colons up to 1.3.0, none from 1.3.1 on.
+        assert_eq!(r("1.3.0").db_seed().yarn_json_spaced.len(), 2);
+        for v in ["1.3.1", "1.3.2", "1.4.0", "1.8.0"] {
+            assert!(r(v).db_seed().yarn_json_spaced.is_empty(), "{v}");
+        }
         assert_eq!(
             r("1.8.0").db_seed().postgresql.map(|f| f.dml),
             Some("linkis_dml_pg.sql")

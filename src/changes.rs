@@ -40,6 +40,25 @@ pub struct ChangePlan {
     /// Hosts whose files change (they get the configure and units roles).
     pub configure_hosts: Vec<String>,
     pub counts: Counts,
+    /// Database rows linkis-gen seeded whose value changes (changes.yml updates exactly these).
+    pub db_rows: Vec<DbRowChange>,
+    /// applied.json records no database rows though this render does (written by an older
+    /// linkis-gen, or the bootstrap was off): nothing in the database is planned.
+    pub db_rows_unrecorded: bool,
+}
+
+/// A seeded database value, from what applied.json recorded to what this render decides. The
+/// table, column and key are the render's (the model's, never read back from applied.json).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DbRowChange {
+    pub id: String,
+    pub table: String,
+    pub column: String,
+    pub key: String,
+    pub fragment: bool,
+    pub old: String,
+    pub new: String,
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -221,6 +240,46 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
         }
     }
 
+    // The database rows, and the restarts they need: the resource manager (linkismanager) reads
+    // the YARN provider row into a cache that it refreshes only after 30 minutes
+    // (wds.linkis.manager.rm.external.resource.regresh.time) or an hour unused
+    // (ExternalResourceServiceImpl, 1.1.3-1.8.0): a changed YARN row restarts it. The engine
+    // labels are looked up in the database when a request is labelled: nothing restarts for them.
+    let db_rows_unrecorded = applied.db_rows.is_empty() && !rendered.db_rows.is_empty();
+    let db_rows = db_row_changes(applied, rendered);
+    if db_rows.iter().any(|r| r.id.starts_with("yarn ")) {
+        let fields: Vec<&str> = db_rows
+            .iter()
+            .filter_map(|r| r.id.strip_prefix("yarn "))
+            .collect();
+        for i in instances
+            .iter_mut()
+            .filter(|i| i.service == "linkismanager" && i.kind != "added" && i.kind != "removed")
+        {
+            i.kind = "reconfigured";
+            i.causes.push(format!(
+                "the YARN provider row changed in the database ({}): the resource manager \
+                 caches it",
+                fields.join(", ")
+            ));
+        }
+    }
+    let counts = {
+        let mut c = Counts {
+            moved: counts.moved,
+            ..Counts::default()
+        };
+        for i in &instances {
+            match i.kind {
+                "added" => c.added += 1,
+                "removed" => c.removed += 1,
+                "reconfigured" => c.reconfigured += 1,
+                _ => c.unchanged += 1,
+            }
+        }
+        c
+    };
+
     let restart = per_service(&instances, "reconfigured");
 
     let mut attention = Vec::new();
@@ -265,6 +324,17 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
     }
     if let Some(u) = &upgrade {
         attention.push(u.clone());
+    }
+    if db_rows
+        .iter()
+        .any(|r| r.id == "yarn authorEnable" && r.new.ends_with("true"))
+    {
+        attention.push(
+            "YARN authentication is turned on: changes.yml sets authorEnable and user in the YARN \
+             provider row, not the password (`pwd`), which only the bootstrap sets from the vault: \
+             set it in the row's config by hand"
+                .to_string(),
+        );
     }
     for r in &restart {
         let running = instances
@@ -330,7 +400,33 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
         configure_hosts,
         counts,
         instances,
+        db_rows,
+        db_rows_unrecorded,
     }
+}
+
+/// The recorded database values that differ, in id order; none when applied.json records none.
+fn db_row_changes(applied: &State, rendered: &State) -> Vec<DbRowChange> {
+    if applied.db_rows.is_empty() {
+        return Vec::new();
+    }
+    rendered
+        .db_rows
+        .iter()
+        .filter_map(|(id, new)| {
+            let old = applied.db_rows.get(id)?;
+            (old.value != new.value).then(|| DbRowChange {
+                id: id.clone(),
+                table: new.table.clone(),
+                column: new.column.clone(),
+                key: new.key.clone(),
+                fragment: new.fragment,
+                old: old.value.clone(),
+                new: new.value.clone(),
+                source: new.source.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The files (and keys) an instance reads that differ between the two states.
@@ -473,6 +569,13 @@ pub fn summary(c: &ChangePlan) -> String {
     if c.nginx.is_some() {
         let _ = writeln!(s, "  nginx: reloaded (its site changed)");
     }
+    for r in &c.db_rows {
+        let _ = writeln!(
+            s,
+            "  database     {}.{} ({}): {} -> {}",
+            r.table, r.column, r.source, r.old, r.new
+        );
+    }
     if !c.new_vault_variables.is_empty() {
         let _ = writeln!(
             s,
@@ -497,6 +600,7 @@ pub fn is_empty(c: &ChangePlan) -> bool {
         && c.upgrade.is_none()
         && c.new_vault_variables.is_empty()
         && c.configure_hosts.is_empty()
+        && c.db_rows.is_empty()
 }
 
 /// The change plan of a model against its `applied` state, if it has one.

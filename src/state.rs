@@ -39,6 +39,11 @@ pub const FORMAT: u32 = 1;
 #[serde(deny_unknown_fields)]
 pub struct State {
     pub cluster: String,
+    /// The database rows linkis-gen seeded (`database.bootstrap: auto`), by a stable id
+    /// (`yarn rmWebAddress`, `label *-IDE,spark`): absent in a state written before they were
+    /// recorded, and without the bootstrap.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub db_rows: BTreeMap<String, DbRow>,
     /// `eureka` or `nacos`.
     pub discovery: String,
     pub format: u32,
@@ -48,6 +53,27 @@ pub struct State {
     pub release: String,
     /// The Ansible (vault) variables the rendered tree references.
     pub vault_variables: Vec<String>,
+}
+
+/// One value linkis-gen seeded into Linkis' database: not secret (a secret's row would hold its
+/// vault variable's name; none is recorded today: the YARN password is set from the vault only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DbRow {
+    /// The column that holds it.
+    pub column: String,
+    /// true: `value` is a part of the column (a `"field":value` of a JSON column); false: the
+    /// whole column.
+    pub fragment: bool,
+    /// The spec path that decides it (`hadoop.yarn_url`).
+    pub source: String,
+    pub table: String,
+    /// The text linkis-gen wrote (the whole column, or the JSON fragment).
+    pub value: String,
+    /// The row's key, as SQL (`resource_type = 'Yarn' AND name = 'default'`); a whole-column
+    /// row is also found by its value.
+    #[serde(rename = "where")]
+    pub key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +241,7 @@ mod tests {
     #[test]
     fn state_json_round_trips_with_sorted_keys() {
         let st = State {
+            db_rows: BTreeMap::new(),
             format: FORMAT,
             cluster: "c".into(),
             release: "1.3.2".into(),
@@ -268,6 +295,7 @@ mod tests {
             unit: "linkis-mg-gateway".into(),
         };
         let st = State {
+            db_rows: BTreeMap::new(),
             cluster: "c".into(),
             discovery: "eureka".into(),
             format: FORMAT,

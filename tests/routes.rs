@@ -99,6 +99,30 @@ fn every_route_renders_for_some_example_and_every_file_has_a_route() {
         );
         seen.insert(r.template);
     }
+    // A seeded database row that changes (applied.json's YARN address another): the role of
+    // the rows (tests/db_rows.rs).
+    let prod = text("production-1.4.0.yaml");
+    let old = render::render(
+        &linkis_gen::model(&prod).unwrap(),
+        &RenderOptions::default(),
+    )
+    .unwrap();
+    let mut applied =
+        State::from_json(&old.iter().find(|f| f.path == STATE).unwrap().contents).unwrap();
+    applied
+        .db_rows
+        .get_mut("yarn rmWebAddress")
+        .expect("the bootstrap's YARN row")
+        .value = r#""rmWebAddress":"http://old:8088""#.into();
+    let running = linkis_gen::model_with(&prod, Some(applied)).unwrap();
+    let files = render::render(&running, &RenderOptions::default()).unwrap();
+    for r in ROUTES
+        .iter()
+        .filter(|r| r.out.starts_with("roles/linkis_db_rows/"))
+    {
+        assert!(files.iter().any(|f| f.path == r.out), "{}", r.out);
+        seen.insert(r.template);
+    }
     let missing: Vec<&str> = ROUTES
         .iter()
         .map(|r| r.template)

@@ -11,10 +11,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::catalog::token_vault_var;
+use crate::catalog::{
+    LABEL_CREATORS, LABEL_ROW_KEY, LABEL_TABLE, YARN_JSON_FIELDS, YARN_ROW_KEY, token_vault_var,
+};
 use crate::platform::Platform;
 use crate::size::Plan;
 use crate::spec::{DbType, Service};
+use crate::state::DbRow;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Setup {
@@ -55,6 +58,10 @@ pub struct DbBootCtx {
     pub tokens: Vec<TokenSeed>,
     /// The vault variable of the YARN REST password, when `hadoop.yarn_auth` is set.
     pub yarn_password_var: Option<String>,
+    /// The rows the seed decides, as they are recorded in state.json (empty without the
+    /// bootstrap): a change to one is a planned change (src/changes.rs).
+    #[serde(skip)]
+    pub rows: BTreeMap<String, DbRow>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,6 +166,7 @@ fn db_boot(plan: &Plan, pf: &Platform) -> DbBootCtx {
     let auth = y.auth_user.as_ref();
     let krb = y.kerberos.as_ref();
     let mut seed = Vec::new();
+    let mut rows = BTreeMap::new();
     for p in plan.release.db_yarn_placeholders() {
         let v: String = match p {
             "@YARN_RESTFUL_URL" => y.url.clone(),
@@ -175,6 +183,29 @@ fn db_boot(plan: &Plan, pf: &Platform) -> DbBootCtx {
             "@YARN_KRB5_PATH" => krb.map(|k| k.krb5_conf.clone()).unwrap_or_default(),
             _ => String::new(),
         };
+        if let Some((_, field, quoted)) = YARN_JSON_FIELDS.iter().find(|(q, _, _)| *q == p) {
+            let sep = if facts.yarn_json_spaced.contains(field) {
+                ": "
+            } else {
+                ":"
+            };
+            let json = if *quoted {
+                serde_json::to_string(&v).unwrap_or_default()
+            } else {
+                v.clone()
+            };
+            rows.insert(
+                format!("yarn {field}"),
+                DbRow {
+                    column: "config".into(),
+                    fragment: true,
+                    source: yarn_source(p).into(),
+                    table: facts.yarn_table.into(),
+                    value: format!("\"{field}\"{sep}{json}"),
+                    key: YARN_ROW_KEY.into(),
+                },
+            );
+        }
         seed.push(Seed {
             find: p.to_string(),
             value: sql_json(kind, &v),
@@ -182,6 +213,27 @@ fn db_boot(plan: &Plan, pf: &Platform) -> DbBootCtx {
     }
     // The release's labels (`spark-2.4.3`) of the engines the spec runs at another version.
     for (engine, default) in plan.release.platform().engine_versions {
+        let label = match pf
+            .engine_versions
+            .get(*engine)
+            .filter(|_| spec.sizing.engines.contains_key(*engine))
+        {
+            Some(v) => format!("{engine}-{v}"),
+            None => format!("{engine}-{default}"),
+        };
+        for creator in LABEL_CREATORS {
+            rows.insert(
+                format!("label {creator},{engine}"),
+                DbRow {
+                    column: "label_value".into(),
+                    fragment: false,
+                    source: format!("sizing.engines.{engine}.version"),
+                    table: LABEL_TABLE.into(),
+                    value: format!("{creator},{label}"),
+                    key: LABEL_ROW_KEY.into(),
+                },
+            );
+        }
         if let Some(v) = pf
             .engine_versions
             .get(*engine)
@@ -228,6 +280,17 @@ fn db_boot(plan: &Plan, pf: &Platform) -> DbBootCtx {
             })
             .collect(),
         yarn_password_var: y.auth_password_var.clone(),
+        rows: if pf.bootstrap { rows } else { BTreeMap::new() },
+    }
+}
+
+/// The spec path behind a YARN placeholder of the DML.
+fn yarn_source(placeholder: &str) -> &'static str {
+    match placeholder {
+        "@YARN_RESTFUL_URL" => "hadoop.yarn_url",
+        "@HADOOP_VERSION" => "hadoop.version",
+        "@YARN_AUTH_ENABLE" | "@YARN_AUTH_USER" | "@YARN_AUTH_PWD" => "hadoop.yarn_auth",
+        _ => "hadoop.kerberos",
     }
 }
 

@@ -59,6 +59,83 @@ struct Ctx<'a> {
     firewall: Option<FirewallChange>,
     /// Where the hosts keep the Linkis table (the role's directory).
     fw_dir: &'static str,
+    /// The seeded database rows that change (linkis_db_rows), when any.
+    db: Option<DbRowsCtx>,
+}
+
+/// What the `linkis_db_rows` role of changes.yml runs, on the bootstrap host: the SQL texts are
+/// built here from the model's values (src/render/escape.rs `sql_string`), rendered into the
+/// role's files and copied as they are (never templated by Ansible).
+#[derive(Serialize)]
+struct DbRowsCtx {
+    host: String,
+    /// `mysql` or `postgresql`.
+    kind: &'static str,
+    /// The touched tables, dumped first.
+    tables: Vec<String>,
+    /// How many rows still hold a recorded old value (0: nothing to do, a re-run).
+    probe: String,
+    /// The updates, in one transaction, with a check of each planned value after them.
+    update: String,
+}
+
+/// The probe and the update of the changed rows (see `DbRowsCtx`).
+fn db_rows_sql(rows: &[crate::changes::DbRowChange], mysql: bool) -> (String, String) {
+    use super::escape::sql_string;
+    let q = |s: &str| sql_string(mysql, s);
+    let contains = |col: &str, text: &str| {
+        if mysql {
+            format!("LOCATE({}, {col}) > 0", q(text))
+        } else {
+            format!("POSITION({} IN {col}) > 0", q(text))
+        }
+    };
+    let mut probe = Vec::new();
+    let mut update = String::from(if mysql {
+        "START TRANSACTION;\n"
+    } else {
+        "BEGIN;\n"
+    });
+    for r in rows {
+        let (set, matches) = if r.fragment {
+            (
+                format!("REPLACE({c}, {}, {})", q(&r.old), q(&r.new), c = r.column),
+                contains(&r.column, &r.old),
+            )
+        } else {
+            (q(&r.new), format!("{} = {}", r.column, q(&r.old)))
+        };
+        let cond = format!("{} AND {matches}", r.key);
+        probe.push(format!("(SELECT COUNT(*) FROM {} WHERE {cond})", r.table));
+        let stmt = format!("UPDATE {} SET {} = {set} WHERE {cond}", r.table, r.column);
+        // The id and the spec path only: values (applied.json's may hold anything) stay in
+        // string literals.
+        update.push_str(&format!("-- {} ({})\n", r.id, r.source));
+        if mysql {
+            update.push_str(&format!(
+                "{stmt};\nSELECT CONCAT('changed ', ROW_COUNT());\n"
+            ));
+        } else {
+            update.push_str(&format!(
+                "WITH u AS ({stmt} RETURNING 1) SELECT 'changed ' || COUNT(*) FROM u;\n"
+            ));
+        }
+    }
+    // Each value a fragment's row must now hold: a row edited by hand since (neither the old
+    // nor the new value in it) fails the run here, and the transaction is rolled back. A
+    // subquery of two rows is an error in every database.
+    for r in rows.iter().filter(|r| r.fragment) {
+        update.push_str(&format!(
+            "SELECT (SELECT 1 UNION ALL SELECT 1{} WHERE NOT EXISTS (SELECT 1 FROM {} WHERE {} AND {})) AS {};\n",
+            if mysql { " FROM DUAL" } else { "" },
+            r.table,
+            r.key,
+            contains(&r.column, &r.new),
+            if mysql { "`the row holds the new value`" } else { "\"the row holds the new value\"" },
+        ));
+    }
+    update.push_str("COMMIT;\n");
+    (format!("SELECT {};\n", probe.join(" + ")), update)
 }
 
 /// The hosts' nftables tables through a change: every table as rendered before a new host's
@@ -170,7 +247,26 @@ pub fn render(
     let gateway = staying("gateway");
     let manager = staying("linkismanager");
     let registry = staying("eureka");
+    let db = (!c.db_rows.is_empty()).then(|| {
+        let boot = &model.setup.dbboot;
+        let mysql = boot.kind == "mysql";
+        let (probe, update) = db_rows_sql(&c.db_rows, mysql);
+        let mut tables: Vec<String> = Vec::new();
+        for r in &c.db_rows {
+            if !tables.contains(&r.table) {
+                tables.push(r.table.clone());
+            }
+        }
+        DbRowsCtx {
+            host: boot.host.clone(),
+            kind: boot.kind,
+            tables,
+            probe,
+            update,
+        }
+    });
     let ctx = Ctx {
+        db,
         empty: is_empty(&c),
         hosts,
         start,
@@ -193,6 +289,10 @@ pub fn render(
     let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
     let mut files = Vec::new();
     for route in routes::of(routes::Renderer::Changes, routes::Scope::Cluster) {
+        // The role of the seeded rows only when some change.
+        if ctx.db.is_none() && route.out.starts_with("roles/linkis_db_rows/") {
+            continue;
+        }
         let text = templates.render(route.template, value.clone())?;
         files.push(OutFile::new(route.out, text));
     }

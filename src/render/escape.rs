@@ -284,6 +284,25 @@ fn push_prop_char(out: &mut String, c: char) {
     }
 }
 
+/// An SQL string literal, quotes included, that the database reads back as `s`: MySQL/MariaDB
+/// (`mysql: true`, default sql_mode: a backslash escapes, so it is doubled) or PostgreSQL
+/// (standard_conforming_strings: only the quote is doubled). NUL, which neither can hold, is
+/// refused by validate before it gets here, and dropped if it did.
+pub fn sql_string(mysql: bool, s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' if mysql => out.push_str("\\\\"),
+            '\0' => {}
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,5 +352,15 @@ mod tests {
             "\"{{ vault_x }}\""
         );
         assert!(vault_ref("x }}{{ lookup('pipe','id')").is_err());
+    }
+
+    #[test]
+    fn sql_strings_are_data() {
+        assert_eq!(sql_string(true, "a'b\\c"), "'a''b\\\\c'");
+        assert_eq!(sql_string(false, "a'b\\c"), "'a''b\\c'");
+        assert_eq!(
+            sql_string(true, "http://x/'; DROP TABLE t; --"),
+            "'http://x/''; DROP TABLE t; --'"
+        );
     }
 }

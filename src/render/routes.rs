@@ -168,6 +168,10 @@ pub static ROUTES: &[Route] = routes! {
     Changes Cluster "roles/linkis_change/defaults/main.yml";
     Changes Cluster "roles/linkis_change/tasks/main.yml";
     Changes Cluster "roles/linkis_change/tasks/remove.yml";
+    Changes Cluster "roles/linkis_db_rows/defaults/main.yml";
+    Changes Cluster "roles/linkis_db_rows/files/probe.sql";
+    Changes Cluster "roles/linkis_db_rows/files/update.sql";
+    Changes Cluster "roles/linkis_db_rows/tasks/main.yml";
     Upgrade Cluster "CHANGES.md" from "upgrade/CHANGES.md.j2";
     Upgrade Cluster "changes.yml" from "upgrade/changes.yml.j2";
     Monitoring Cluster "monitoring/linkis-rules.yml";

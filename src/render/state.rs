@@ -160,6 +160,7 @@ pub fn of(model: &Model, files: &[OutFile], mut built: Built) -> State {
     State {
         format: FORMAT,
         cluster: model.cluster.name.clone(),
+        db_rows: model.setup.dbboot.rows.clone(),
         release: model.cluster.version.to_string(),
         discovery: model.discovery.kind.to_string(),
         hosts,
