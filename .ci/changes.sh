@@ -39,6 +39,8 @@ step "ansible-lint --offline --strict"
     if [ -d "$tree/roles/linkis_change" ]; then
       lint+=("$(basename "$tree")/roles/linkis_change")
     fi
+    # The entrance drain around restarts (changes.yml and restart.yml).
+    lint+=("$(basename "$tree")/roles/linkis_entrance")
   done
   ansible-lint --offline --strict --nocolor -q "${lint[@]}"
 )
