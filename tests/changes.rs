@@ -1062,3 +1062,22 @@ fn a_restarted_entrance_is_drained_first_and_put_back_online_where_the_release_c
         insta::assert_snapshot!("changes_entrance_drain", snap);
     });
 }
+
+/// An entrance whose own port changes is drained at the port it listens on until it restarts.
+#[test]
+fn an_entrance_whose_port_changes_is_drained_at_its_old_port() {
+    let four = example(G50);
+    let moved = four.replace(
+        "{ name: s3, address: 10.0.1.3 }",
+        "{ name: s3, address: 10.0.1.3, ports: { entrance: 9114 } }",
+    );
+    let steps = scenario("entrance-port", &[&four, &moved]);
+    let play = restart_play(steps[1].yml(), "entrance");
+    assert!(
+        play.contains(
+            "        linkis_entrance_port: \"{{ {'s3': 9104}[inventory_hostname] | default(linkis_ports.entrance) }}\"\n"
+        ),
+        "{play}"
+    );
+    assert!(at(play, "linkis_entrance_port:") < at(play, "role: linkis_start"));
+}
