@@ -45,6 +45,8 @@ step "ansible-lint --offline --strict"
     if [ -d "$tree/roles/linkis_db_rows" ]; then
       lint+=("$(basename "$tree")/roles/linkis_db_rows")
     fi
+    # The entrance drain around restarts (changes.yml and restart.yml).
+    lint+=("$(basename "$tree")/roles/linkis_entrance")
   done
   ansible-lint --offline --strict --nocolor -q "${lint[@]}"
 )

@@ -190,8 +190,17 @@ pub struct Features {
     /// matching, no load-balancer cache, springfox off on Eureka.
     pub spring_boot_26: bool,
     /// The entrance can be drained (1.2.0+): `GET /api/rest_j/v1/entrance/operation/label/markoffline`
-    /// stops routing new jobs to it, `.../metrics/runningtask` counts the jobs still running
-    /// (EntranceLabelRestfulApi, EntranceMetricRestfulApi).
+    /// stops routing new jobs to it, `GET .../metrics/runningtask` counts the jobs still running
+    /// (EntranceLabelRestfulApi, EntranceMetricRestfulApi: `data.runningTaskNumber`, the undone
+    /// jobs, and `data.isCompleted`; the same path and answer in every release from 1.2.0 to
+    /// 1.8.0). 1.2.0 asks no login for either; 1.3.0+ takes the user of the session
+    /// (`ModuleUserUtils.getOperationUser`): the roles log in at a gateway first. 1.1.x has
+    /// neither: its entrances stop at once, their running jobs fail.
+    /// The offline label lives in the instance-label tables (linkis_ps_instance_label*), but
+    /// every release from 1.2.0 removes all of an instance's labels when its Spring context
+    /// closes (EurekaInstanceLabelClient in 1.2.0, SpringCloudInstanceLabelClient from 1.3.0:
+    /// `ContextClosedEvent`), so a clean stop (SIGTERM) ends the offline state: a restart alone
+    /// brings an entrance back online (not a SIGKILL, after which the label stays).
     pub entrance_offline_api: bool,
     /// `wds.linkis.prometheus.enable` exists (1.1.3+: Configuration.IS_PROMETHEUS_ENABLE,
     /// LinkisMainHelper passes `--prometheus.endpoint`, micrometer-registry-prometheus in
@@ -200,7 +209,10 @@ pub struct Features {
     pub prometheus: bool,
     /// An entrance marked offline can be put back online without a restart (1.5.0+):
     /// `GET /api/rest_j/v1/entrance/operation/label/backonline` (EntranceLabelRestfulApi; 1.2-1.4
-    /// have markoffline only, so there a restart is what brings it back). Every supported release
+    /// have markoffline only, so there a restart is what brings it back). From 1.5.0 markoffline
+    /// also sets an in-memory offline flag and hands the entrance's queued jobs to the others
+    /// (`updateAllNotExecutionTaskInstances`); backonline removes the labels and clears the flag,
+    /// and `GET .../label/isOnline` tells it. Every supported release
     /// also has the manager's `PUT /api/rest_j/v1/linkisManager/modifyEMInfo` (EMRestfulApi:
     /// applicationName, instance, emStatus as a NodeHealthy name), which marks an ECM unhealthy
     /// so that no new engine goes there.

@@ -95,6 +95,9 @@ pub struct InstanceChange {
     pub files: Vec<FileChange>,
     /// Why it restarts: the spec changes behind the changed keys.
     pub causes: Vec<String>,
+    /// For a reconfigured instance whose port changes: the port it listens on until it restarts
+    /// (an entrance is drained there).
+    pub old_port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -210,6 +213,10 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
             drain,
             files,
             causes,
+            old_port: match (&old, &new) {
+                (Some((_, o)), Some((_, n))) if o.port != n.port => Some(o.port),
+                _ => None,
+            },
         });
     }
 

@@ -960,3 +960,124 @@ fn with_the_firewall_new_hosts_are_allowed_before_they_start_and_removed_ones_un
     );
     assert!(!plain[1].yml().contains("Firewall"), "{}", plain[1].yml());
 }
+
+/// The play of changes.yml that restarts `service`, up to the next play.
+fn restart_play<'a>(yml: &'a str, service: &str) -> &'a str {
+    let play = &yml[at(yml, &format!("- name: \"Restart {service} one instance"))..];
+    &play[..play[1..].find("\n- name: ").map_or(play.len(), |e| e + 1)]
+}
+
+/// A change that restarts the entrances (the gateway URL changes) on a release with `backonline`
+/// (1.5.0), one without (1.3.2: the restart itself brings it back) and one with no drain at all
+/// (1.1.3): each entrance is marked offline and its running jobs waited for (bounded, said in
+/// CHANGES.md) before it stops, and put back online after it is registered where the release can.
+#[test]
+fn a_restarted_entrance_is_drained_first_and_put_back_online_where_the_release_can() {
+    let mut snap = String::new();
+    for (version, offline, backonline) in [
+        ("1.5.0", true, true),
+        ("1.3.2", true, false),
+        ("1.1.3", false, false),
+    ] {
+        let four = example(G50).replace(
+            "linkis_version: \"1.3.2\"",
+            &format!("linkis_version: \"{version}\""),
+        );
+        let moved = four.replace(
+            "{ name: s3, address: 10.0.1.3 }",
+            "{ name: s3, address: 10.0.1.3, ports: { gateway: 9011 } }",
+        );
+        let steps = scenario(&format!("entrance-drain-{version}"), &[&four, &moved]);
+        let s = &steps[1];
+        let hosts = &s
+            .changes()
+            .restart
+            .iter()
+            .find(|r| r.service == "entrance")
+            .expect("the entrances restart")
+            .hosts;
+        assert_eq!(hosts, &["s3", "s4"], "{version}");
+        let yml = s.yml();
+        let play = restart_play(yml, "entrance");
+        assert!(play.contains("  serial: 1\n"), "{play}");
+        // offline < stop/start < registered < online, in the one play of the entrances.
+        let off = at(play, "linkis_entrance_state: offline");
+        let on = at(play, "linkis_entrance_state: online");
+        assert!(off < at(play, "role: linkis_start"), "{play}");
+        assert!(at(play, "role: linkis_verify") < on, "{play}");
+        // No other service's restart touches an entrance.
+        for r in &s.changes().restart {
+            if r.service != "entrance" {
+                assert!(!restart_play(yml, &r.service).contains("linkis_entrance"));
+            }
+        }
+        // The role knows what the release offers, from the catalog.
+        let defaults = get(&s.files, "roles/linkis_entrance/defaults/main.yml");
+        assert!(
+            defaults.contains(&format!("linkis_entrance_offline_api: {offline}\n")),
+            "{defaults}"
+        );
+        assert!(
+            defaults.contains(&format!("linkis_entrance_backonline_api: {backonline}\n")),
+            "{defaults}"
+        );
+        assert!(defaults.contains("linkis_entrance_drain_timeout: 600\n"));
+        let tasks = get(&s.files, "roles/linkis_entrance/tasks/main.yml");
+        for api in [
+            "/label/markoffline",
+            "/metrics/runningtask",
+            "/label/backonline",
+        ] {
+            assert!(tasks.contains(api), "{api}");
+        }
+        // restart.yml drains the entrance of each host the same way.
+        let restart = get(&s.files, "restart.yml");
+        let off = at(restart, "linkis_entrance_state: offline");
+        assert!(off < at(restart, "role: linkis_start"));
+        assert!(at(restart, "role: linkis_verify") < at(restart, "linkis_entrance_state: online"));
+        // CHANGES.md states the bound and what happens when it is reached, per release.
+        let md = s.md();
+        let para = &md[at(md, "Reconfigured instances restart")..];
+        let para = &para[..at(para, "\n3. ")];
+        if offline {
+            assert!(para.contains("at most 600 s"), "{para}");
+            assert!(
+                para.contains("the run stops before that entrance stops and no job is lost"),
+                "{para}"
+            );
+            assert_eq!(para.contains("(`backonline`)"), backonline, "{para}");
+            assert_eq!(
+                para.contains("Its restart brings it back online"),
+                !backonline,
+                "{para}"
+            );
+        } else {
+            assert!(para.contains("cannot be drained"), "{para}");
+        }
+        snap.push_str(&format!(
+            "==> {version}: CHANGES.md\n{para}\n==> {version}: changes.yml\n{play}\n"
+        ));
+    }
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("changes_entrance_drain", snap);
+    });
+}
+
+/// An entrance whose own port changes is drained at the port it listens on until it restarts.
+#[test]
+fn an_entrance_whose_port_changes_is_drained_at_its_old_port() {
+    let four = example(G50);
+    let moved = four.replace(
+        "{ name: s3, address: 10.0.1.3 }",
+        "{ name: s3, address: 10.0.1.3, ports: { entrance: 9114 } }",
+    );
+    let steps = scenario("entrance-port", &[&four, &moved]);
+    let play = restart_play(steps[1].yml(), "entrance");
+    assert!(
+        play.contains(
+            "        linkis_entrance_port: \"{{ {'s3': 9104}[inventory_hostname] | default(linkis_ports.entrance) }}\"\n"
+        ),
+        "{play}"
+    );
+    assert!(at(play, "linkis_entrance_port:") < at(play, "role: linkis_start"));
+}

@@ -225,3 +225,8 @@ fn engineconn_root_dir(
         .unwrap_or(&platform.engine_root)
         .to_string()
 }
+
+/// How long a restart waits for an entrance's running jobs once it is marked offline, seconds
+/// (role linkis_entrance, `linkis_entrance_drain_timeout`; CHANGES.md states it). When jobs
+/// still run then, the run stops before that entrance stops: no job is lost.
+pub const ENTRANCE_DRAIN_TIMEOUT: u32 = 600;

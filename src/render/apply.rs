@@ -283,6 +283,7 @@ pub fn render(
         ka_dir => crate::model::front::KEEPALIVED_DIR,
         web_port => crate::model::front::web_port(&m.web),
         service_unit_glob => crate::model::service_unit_glob(),
+        entrance_drain_timeout => crate::model::ENTRANCE_DRAIN_TIMEOUT,
         ..ctx.clone()
     };
     let mut files = Vec::new();

@@ -50,6 +50,10 @@ struct Ctx<'a> {
     manager: String,
     registry: String,
     entrance_offline_api: bool,
+    /// The release can put an offline entrance back online (`backonline`, 1.5.0+).
+    entrance_backonline_api: bool,
+    /// How long a restarted entrance's running jobs are waited for, seconds.
+    entrance_drain_timeout: u32,
     eureka: bool,
     /// Who logs in to drain an entrance (`wds.linkis.admin.user`), and the vault variable of
     /// the password.
@@ -279,6 +283,9 @@ pub fn render(
         registry,
         entrance_offline_api: crate::catalog::Release::find(&c.release)
             .is_some_and(|r| r.features().entrance_offline_api),
+        entrance_backonline_api: crate::catalog::Release::find(&c.release)
+            .is_some_and(|r| r.features().entrance_backonline_api),
+        entrance_drain_timeout: crate::model::ENTRANCE_DRAIN_TIMEOUT,
         eureka: rendered.discovery == "eureka",
         admin_user: &model.platform.admin_user,
         admin_password_var: &model.platform.admin_password_var,

@@ -121,6 +121,8 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "roles/linkis_firewall/files/linkis-nftables.service";
     Apply Cluster "roles/linkis_firewall/handlers/main.yml";
     Apply Cluster "roles/linkis_firewall/tasks/main.yml";
+    Apply Cluster "roles/linkis_entrance/defaults/main.yml";
+    Apply Cluster "roles/linkis_entrance/tasks/main.yml";
     Apply Cluster "roles/linkis_install/tasks/main.yml";
     Apply Cluster "roles/linkis_keepalived/defaults/main.yml";
     Apply Cluster "roles/linkis_keepalived/files/linkis-front-check.sh";

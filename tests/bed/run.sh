@@ -1297,6 +1297,39 @@ expect_units_removed() { # LABEL HOST UNIT...
     [ "$(on "$h" systemctl is-active "$u")" != active ] || fail "$label: $u still runs on $h"
   done
 }
+# The scale-out with one new host unreachable (issue 21): HOST's sshd is stopped; changes.yml
+# fails (rc 4) and says why applied.json is not recorded, applied.json is byte for byte as it
+# was, and the cluster is unhurt (nothing restarted, every old instance up and registered). Then
+# HOST's sshd is back, and the caller's re-run of the same changes.yml converges and records.
+scale_out_unreachable() { # HOST
+  local h=$1 pid before eureka_before
+  cp "$BED/out/.linkis-gen/applied.json" "$BED/applied.before-unreachable"
+  before=$(start_times)
+  eureka_before=$(lcurl -sf -H 'Accept: application/json' "http://$(addr "${CONTROL[0]}"):20303/eureka/apps" |
+    python3 -c 'import json,sys; print(sorted((a["name"], i["instanceId"]) for a in json.load(sys.stdin)["applications"]["application"] for i in a["instance"]))')
+  for pid in $(ip netns pids "lbed-$h"); do
+    if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sshd ]; then kill -KILL "$pid"; fi
+  done
+  play changes-scale-out-unreachable root changes.yml
+  [ "$RC" = 4 ] || fail "the scale-out with $h unreachable: ansible-playbook exited $RC, want 4"
+  [ "${UNREACH[$h]}" -ge 1 ] || fail "$h not reported unreachable"
+  expect_log "NOT RECORDED: .linkis-gen/applied.json is left as it was" "the run with $h unreachable"
+  cmp -s "$BED/out/.linkis-gen/applied.json" "$BED/applied.before-unreachable" ||
+    fail "the run with $h unreachable changed applied.json"
+  [ "$(start_times)" = "$before" ] || fail "the run with $h unreachable restarted or started something"
+  local hh u
+  for hh in "${HOSTS[@]}"; do
+    for u in $(units_of "$hh"); do
+      [ -n "$(unit_state "$hh" "$u" started)" ] || continue # a new host's unit, never started
+      [ "$(on "$hh" systemctl is-active "$u")" = active ] || fail "the run with $h unreachable: $u on $hh is not active"
+    done
+  done
+  [ "$(lcurl -sf -H 'Accept: application/json' "http://$(addr "${CONTROL[0]}"):20303/eureka/apps" |
+    python3 -c 'import json,sys; print(sorted((a["name"], i["instanceId"]) for a in json.load(sys.stdin)["applications"]["application"] for i in a["instance"]))')" = "$eureka_before" ] ||
+    fail "the run with $h unreachable: Eureka lists other instances than before"
+  start_sshd "$h"
+}
+
 # 7. Changes to a running cluster (issue 10): s5 and s6 appended to the converged cluster and
 #    changes.yml applied; then s5 removed again and changes.yml applied.
 start_time_of() { unit_state "${1#*@}" "${1%@*}" started; }
@@ -1316,6 +1349,7 @@ scenario_scale() {
   render keep
   grep -q "changes against applied.json: 2 added, 0 removed (0 moved), 2 reconfigured (restart), 10 unchanged" \
     "$BED/logs/render.log" || fail "render does not plan the scale-out: $(cat "$BED/logs/render.log")"
+  scale_out_unreachable s6
   play changes-scale-out root changes.yml
   expect_ok "changes.yml (scale-out)"
   [ "$(rows)" = "$planted" ] || fail "changes.yml touched the manager tables ($(rows) rows, $planted planted)"
@@ -1482,6 +1516,82 @@ scenario_replace() {
   STATE=converged
 }
 
+# ---------------------------------------------------------------- entrance drain (issue 21)
+# entrance_job HOST SECONDS: an admin logs in at a gateway and submits a fake job `sleep SECONDS`
+# to HOST's entrance (from s1: the firewall keeps Linkis' ports from the control node); prints
+# the answer's status (0: the job was taken, 1: refused, e.g. offline).
+entrance_job() {
+  local h=$1 port gws="" g body=$BED/login.json
+  port=$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["children"]["linkis"]["hosts"][sys.argv[2]]["linkis_ports"]["entrance"])' \
+    "$BED/out/inventory/hosts.yml" "$h")
+  printf '{"userName": "hadoop", "password": %s}' "$(json_str "$ADMIN_PASSWORD")" >"$body"
+  chmod 0600 "$body"
+  for g in "${CONTROL[@]}"; do gws+="http://$(addr "$g"):${GW_PORT:-9001} "; done
+  on s1 python3 -c '
+import json, sys, urllib.request
+body, entrance, seconds, gateways = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
+for gw in gateways:
+    try:
+        req = urllib.request.Request(gw + "/api/rest_j/v1/user/login", data=open(body, "rb").read(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            cookie = r.headers["Set-Cookie"].split(";")[0]
+        break
+    except OSError:
+        continue
+else:
+    sys.exit("no gateway took the login")
+job = json.dumps({"executionContent": {"code": "sleep " + seconds, "runType": "shell"},
+                  "labels": {"engineType": "shell-1", "userCreator": "hadoop-IDE"}}).encode()
+req = urllib.request.Request(entrance + "/api/rest_j/v1/entrance/submit", data=job, method="POST",
+                             headers={"Content-Type": "application/json", "Cookie": cookie})
+with urllib.request.urlopen(req, timeout=5) as r:
+    print(json.load(r)["status"])
+' "$body" "http://$(addr "$h"):$port" "$2" "$gws"
+}
+
+# The events of HOST's fake entrance (tests/bed/fake: markoffline, job-start/-end/-killed, stop,
+# backonline), one "TIME EVENT ..." a line.
+entrance_events() { cat "$(lhome "$1")/logs/fake-entrance-events.log" 2>/dev/null || true; }
+
+# While the next run (changes.yml) goes: as soon as its entrance play starts, a job of SECONDS is
+# submitted to the first entrance it restarts (HOST), so that the drain finds it running.
+entrance_job_at_play() { # HOST SECONDS
+  local next=$BED/logs/run-$((RUNS + 1))-$3.log
+  (
+    for _ in $(seq 3000); do
+      if grep -q '^PLAY \[Restart entrance one instance' "$next" 2>/dev/null; then
+        entrance_job "$1" "$2" >"$BED/logs/entrance-job.status" 2>&1
+        exit 0
+      fi
+      sleep 0.1
+    done
+  ) &
+  echo "$! entrance-job" >>"$BED/pids"
+}
+
+# The entrance of HOST was drained around its restart since SINCE: marked offline, its job (taken
+# before) ended, then the unit stopped and started, in that order, and no job was killed; it takes
+# jobs again afterwards (back online: by the restart itself before Linkis 1.5.0).
+expect_entrance_drained() { # LABEL HOST SINCE
+  local label=$1 h=$2 ev stopped started
+  ev=$(entrance_events "$h" | awk -v s="$3" '$1 >= s')
+  stopped=$(unit_state "$h" linkis-cg-entrance.service stopped)
+  started=$(unit_state "$h" linkis-cg-entrance.service started)
+  python3 - "$ev" "$stopped" "$started" <<'PY' || fail "$label: the entrance on $h was not drained in order (markoffline < job end < stop < start): $ev / stopped $stopped started $started"
+import sys
+ev = [l.split() for l in sys.argv[1].splitlines() if l.strip()]
+stopped, started = float(sys.argv[2]), float(sys.argv[3])
+first = lambda name: next(float(e[0]) for e in ev if e[1] == name)
+assert not any(e[1] == "job-killed" for e in ev), "a job was killed"
+start, off, end = first("job-start"), first("markoffline"), first("job-end")
+assert start < off < end < stopped <= started, (start, off, end, stopped, started)
+assert next(e for e in ev if e[1] == "markoffline")[2] == "running=1", "the job was not running when it was marked offline"
+assert next(e for e in ev if e[1] == "stop")[2] == "running=0", "jobs ran when it stopped"
+PY
+  [ "$(entrance_job "$h" 1)" = 0 ] || fail "$label: the entrance on $h takes no job after its restart (still offline)"
+}
+
 # 4b. A gateway port change (host_defaults.ports.gateway 9001 -> 9011): the gateways move, every
 #     service that reads the gateway URL restarts one instance at a time, nginx follows.
 scenario_port() {
@@ -1498,9 +1608,16 @@ scenario_port() {
   # each web host's nginx, none may fail (each gateway leaves the upstream before it stops and
   # comes back at its new port).
   request_loop start "$(addr "${CONTROL[0]}")" "$(addr "${CONTROL[1]}")"
+  # A job of 8 s on the first entrance restarted, submitted as its play starts: the drain marks
+  # it offline, waits for the job, then restarts it (issue 21).
+  entrance_job_at_play "${CONTROL[0]}" 8 changes-gateway-port
   play changes-gateway-port root changes.yml --diff
   request_loop stop
   expect_ok "changes.yml (gateway port)"
+  [ "$(cat "$BED/logs/entrance-job.status" 2>/dev/null)" = 0 ] ||
+    fail "the job was not taken by ${CONTROL[0]}'s entrance: $(cat "$BED/logs/entrance-job.status" 2>/dev/null)"
+  expect_entrance_drained "port" "${CONTROL[0]}" "$since"
+  grep -q "markoffline" <<<"$(entrance_events "${CONTROL[1]}")" || fail "port: ${CONTROL[1]}'s entrance was not marked offline before its restart"
   no_secret_in_log "changes.yml --diff (gateway port)"
   for h in "${CONTROL[@]}"; do
     lcurl -sf "http://$(addr "$h"):9011/actuator/health" >/dev/null || fail "no gateway on $h:9011"

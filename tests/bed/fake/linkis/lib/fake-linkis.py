@@ -116,7 +116,8 @@ else:
 
 REGISTRY = {}  # (app, instanceId) -> (instance dict, last renewal)
 LOCK = threading.Lock()
-OFFLINE = False  # an entrance marked offline (the drain before it is removed)
+OFFLINE = False  # an entrance marked offline (the drain before it is removed or restarted)
+JOBS = {}  # an entrance's jobs: id -> end time (a fake job that lasts N seconds)
 TICKET = "linkis_user_session_ticket_id_v1"
 NODE_HEALTHY = ("Healthy", "UnHealthy", "WARN", "StockAvailable", "StockUnavailable")
 
@@ -232,6 +233,33 @@ def admin_login_ok(user, password):
     return bool(user) and user == want_user and password == want_pw
 
 
+def release():
+    """This release as a tuple ((1, 3, 2)); what the entrance's API offers depends on it."""
+    try:
+        with open(os.path.join(HOME, "RELEASE")) as f:
+            return tuple(int(x) for x in re.findall(r"\d+", f.read())[:3])
+    except (OSError, ValueError):
+        return (0, 0, 0)
+
+
+def entrance_event(what):
+    """The entrance's drain events, timestamped, for the bed to check their order against the
+    unit's stop and start: markoffline, backonline, job-start, job-end, job-killed, stop."""
+    with open(os.path.join(HOME, "logs", "fake-entrance-events.log"), "a") as f:
+        f.write("%.3f %s\n" % (time.time(), what))
+
+
+def running_jobs():
+    now = time.time()
+    with LOCK:
+        return sorted(j for j, end in JOBS.items() if end > now)
+
+
+def job_ends(job, seconds):
+    time.sleep(seconds)
+    entrance_event("job-end %s" % job)
+
+
 def instance():
     return {
         "instanceId": "%s:%s:%d" % (HOSTNAME, SVC, PORT),
@@ -311,15 +339,31 @@ class Handler(BaseHTTPRequestHandler):
         if self.metrics():
             return
         api = "/api/rest_j/v1/entrance/operation"
-        if SVC == "cg-entrance" and self.path in (api + "/label/markoffline", api + "/metrics/runningtask"):
+        # As Linkis' EntranceLabelRestfulApi and EntranceMetricRestfulApi: markoffline and
+        # runningtask from 1.2.0 (1.1.x: 404), backonline and isOnline from 1.5.0; GET only. The
+        # login is asked from 1.3.0 by Linkis (getOperationUser); here always (stricter), but
+        # isOnline, which asks none.
+        offers = {api + "/label/markoffline": (1, 2, 0), api + "/metrics/runningtask": (1, 2, 0),
+                  api + "/label/backonline": (1, 5, 0), api + "/label/isOnline": (1, 5, 0)}
+        if SVC == "cg-entrance" and self.path in offers and release() >= offers[self.path]:
+            if self.path.endswith("/isOnline"):
+                return self.reply(200, {"status": 0, "message": "OK", "data": {"isOnline": not OFFLINE}})
             if not self.ticket():
                 log("refused %s: no session ticket of a gateway login" % self.path)
                 return self.reply(401, {"status": -1, "message": "You are not logged in"})
             if self.path.endswith("/markoffline"):
                 OFFLINE = True
+                entrance_event("markoffline running=%d" % len(running_jobs()))
                 log("marked offline: no new jobs are routed here")
-                return self.reply(200, {"status": 0, "message": "success", "data": {}})
-            return self.reply(200, {"status": 0, "data": {"runningTaskNumber": 0, "isOnline": not OFFLINE}})
+                return self.reply(200, {"status": 0, "message": "OK", "data": {}})
+            if self.path.endswith("/backonline"):
+                OFFLINE = False
+                entrance_event("backonline")
+                log("back online")
+                return self.reply(200, {"status": 0, "message": "OK", "data": {}})
+            n = len(running_jobs())
+            return self.reply(200, {"status": 0, "message": "success",
+                                    "data": {"runningTaskNumber": n, "isCompleted": n == 0}})
         if self.path == "/actuator/health":
             return self.reply(200, {"status": "UP", "service": SVC, "fake": True})
         if SVC == "mg-eureka" and self.path.rstrip("/") == "/eureka/apps":
@@ -337,7 +381,30 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return json.loads(self.rfile.read(n) or b"{}")
 
-    def do_POST(self):  # register: /eureka/apps/APP; a gateway's login
+    def submit(self):
+        """The entrance's POST /api/rest_j/v1/entrance/submit (EntranceRestfulApi), logged in: a
+        fake job whose code is `sleep N` runs N seconds (at most 600). An entrance marked
+        offline takes no new job."""
+        if not self.ticket():
+            return self.reply(401, {"status": -1, "message": "You are not logged in"})
+        code = (self.body().get("executionContent") or {}).get("code", "")
+        m = re.fullmatch(r"\s*sleep\s+(\d+)\s*", code or "")
+        if not m or int(m.group(1)) > 600:
+            return self.reply(200, {"status": 1, "message": "the fake entrance runs `sleep N` only (N <= 600)"})
+        if OFFLINE:
+            entrance_event("job-refused (offline)")
+            return self.reply(200, {"status": 1, "message": "this entrance is offline: it takes no new job"})
+        seconds = int(m.group(1))
+        with LOCK:
+            job = len(JOBS) + 1
+            JOBS[job] = time.time() + seconds
+        entrance_event("job-start %d %ds" % (job, seconds))
+        threading.Thread(target=job_ends, args=(job, seconds), daemon=True).start()
+        self.reply(200, {"status": 0, "message": "OK", "data": {"taskID": job, "execID": "fake-%d" % job}})
+
+    def do_POST(self):  # register: /eureka/apps/APP; a gateway's login; an entrance's submit
+        if SVC == "cg-entrance" and self.path == "/api/rest_j/v1/entrance/submit":
+            return self.submit()
         if SVC == "mg-gateway" and self.path == "/api/rest_j/v1/user/login":
             b = self.body()
             if not admin_login_ok(b.get("userName"), b.get("password")):
@@ -565,6 +632,11 @@ def main():
 
     def stop(*_):
         log("stopping (SIGTERM)")
+        if SVC == "cg-entrance":
+            jobs = running_jobs()
+            for j in jobs:
+                entrance_event("job-killed %d" % j)
+            entrance_event("stop running=%d" % len(jobs))
         cancel()
         os._exit(143)
     signal.signal(signal.SIGTERM, stop)
