@@ -37,14 +37,14 @@ for spec in "${specs[@]}"; do
   step "$name: ansible-playbook --syntax-check"
   (
     cd "$out"
-    for pb in site.yml stop.yml restart.yml adopt.yml; do
+    for pb in site.yml stop.yml restart.yml adopt.yml rotate-tokens.yml; do
       ansible-playbook --syntax-check -i inventory/hosts.yml "$pb" >/dev/null
     done
     ansible-inventory -i inventory/hosts.yml --graph >/dev/null
   )
 
   step "$name: ansible-lint"
-  (cd "$out" && ansible-lint --offline --strict --nocolor -q site.yml stop.yml restart.yml adopt.yml roles)
+  (cd "$out" && ansible-lint --offline --strict --nocolor -q site.yml stop.yml restart.yml adopt.yml rotate-tokens.yml roles)
 
   step "$name: systemd-analyze verify"
   units=0

@@ -31,7 +31,13 @@ fn by_path(files: &[OutFile]) -> BTreeMap<&str, &OutFile> {
 fn is_apply(path: &str) -> bool {
     matches!(
         path,
-        "site.yml" | "stop.yml" | "restart.yml" | "status.yml" | "adopt.yml" | "ansible.cfg"
+        "site.yml"
+            | "stop.yml"
+            | "restart.yml"
+            | "rotate-tokens.yml"
+            | "status.yml"
+            | "adopt.yml"
+            | "ansible.cfg"
     ) || path.starts_with("inventory/")
         || path.starts_with("roles/")
         || path.starts_with("filter_plugins/")

@@ -105,6 +105,7 @@ pub static ROUTES: &[Route] = routes! {
     Apply Cluster "inventory/hosts.yml";
     Apply Cluster "nginx/linkis.conf";
     Apply Cluster "restart.yml";
+    Apply Cluster "rotate-tokens.yml";
     Apply Cluster "roles/linkis_backup/defaults/main.yml";
     Apply Cluster "roles/linkis_backup/tasks/main.yml";
     Apply Cluster "roles/linkis_backup/templates/client.cnf.j2";

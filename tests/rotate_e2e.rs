@@ -1,0 +1,225 @@
+//! End-to-end: rotating a gateway token (issue 21). A real MariaDB is bootstrapped by site.yml
+//! (tag db); the vault's BML-AUTH value changes, its old value kept as `_previous`; the rendered
+//! rotate-tokens.yml (tag database: its check and its database play only; the conf files and the
+//! restarts need the hosts and systemd) sets that token's row to the new value after a dump of
+//! the token table; no other row changes; the log holds no secret; a second run changes nothing.
+//!
+//! Real: Debian's mariadbd on its own datadir (tests/e2e_common), ansible-core, mysql and
+//! mysqldump; the host is this machine (`ansible_connection: local`). The vault is the test's
+//! secrets file, passed with `-e @` as the vault's variables are.
+//!
+//! Needs root (the play hands its private directory to the deploy user), so it is ignored by
+//! default; .ci/changes.sh runs it:
+//!   cargo test --release --test rotate_e2e -- --ignored --test-threads=1
+
+#[allow(dead_code)] // the fixtures of the other end-to-end tests
+mod e2e_common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use e2e_common::{MariaDb, recap, run, sh, vault_names, write};
+
+const PASSWORD: &str = r#"r"ow\s#p'w d:x;$y"#;
+/// The old and the new BML-AUTH value: quotes and a backslash, as a token may hold.
+const OLD: &str = r#"old-b'ml\tok"#;
+const NEW: &str = r#"new-b'ml\tok"2"#;
+const E2E_PORTS: &str = "{ eureka: 44303, gateway: 44001, publicservice: 44105, linkismanager: 44101, entrance: 44104, engineconnmanager: 44102 }";
+
+fn spec(port: u16) -> String {
+    format!(
+        r#"version: 1
+cluster: {{ name: t, linkis_version: "1.3.2", package: files/linkis.tar.gz, deploy_user: root, prefer_ip: true }}
+database:
+  host: 127.0.0.1
+  port: {port}
+  name: linkis
+  user: linkis
+  password: {{ vault: vault_linkis_db_password }}
+hadoop:
+  yarn_url: http://10.0.0.9:8088
+sizing:
+  concurrent_users: 2
+  engines:
+    spark: {{ memory: 1G, cores: 1, version: "3.2.1" }}
+host_defaults: {{ memory: 64G, cores: 8 }}
+hosts:
+  - {{ name: h1, address: 127.0.0.1, ports: {E2E_PORTS} }}
+"#
+    )
+}
+
+struct Env {
+    tmp: PathBuf,
+}
+
+impl Env {
+    fn vault(&self, secrets: &BTreeMap<String, String>) {
+        fs::write(
+            self.tmp.join("secrets.json"),
+            serde_json::to_string(secrets).unwrap(),
+        )
+        .unwrap();
+    }
+
+    /// A playbook run that must succeed; its stdout, which must hold no secret.
+    fn play(&self, playbook: &str, args: &[&str]) -> String {
+        let o = run(
+            e2e_common::ansible_playbook(&self.tmp, &self.tmp.join("out"), playbook)
+                .args(args)
+                .arg("-e")
+                .arg(format!("@{}", self.tmp.join("secrets.json").display())),
+        );
+        let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(o.status.success(), "{playbook} failed:\n{stdout}\n{stderr}");
+        for secret in [PASSWORD, OLD, NEW, "e2e-vault_linkis_token_ws"] {
+            assert!(
+                !stdout.contains(secret) && !stderr.contains(secret),
+                "a secret in the log:\n{stdout}\n{stderr}"
+            );
+        }
+        stdout
+    }
+
+    fn dumps(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = fs::read_dir(self.tmp.join("home/db/changes-backup"))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+fn sql_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+#[test]
+#[ignore = "needs root, ansible-core, mariadbd, mysql and mysqldump; run by .ci/changes.sh"]
+fn a_rotated_token_changes_its_row_only_once() {
+    let base = std::env::temp_dir().join(format!("linkis-gen-rotate-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&base);
+    let db = MariaDb::start(&base.join("db"));
+    db.root(&format!(
+        "CREATE USER 'linkis'@'127.0.0.1' IDENTIFIED BY {}; GRANT ALL ON linkis.* TO 'linkis'@'127.0.0.1';",
+        sql_literal(PASSWORD)
+    ));
+
+    let tmp = base.join("t");
+    let home = tmp.join("home");
+    let fixture = |f: &str| {
+        fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/db_fixture")
+                .join(f),
+        )
+        .unwrap()
+    };
+    write(
+        &home.join("db/linkis_ddl.sql"),
+        &fixture("linkis_ddl.sql"),
+        0o644,
+    );
+    write(
+        &home.join("db/linkis_dml.sql"),
+        &fixture("linkis_dml.sql"),
+        0o644,
+    );
+    fs::create_dir_all(tmp.join("private")).unwrap();
+    let group = sh(Command::new("id").arg("-gn"));
+    fs::write(
+        tmp.join("local.yml"),
+        format!(
+            "all:\n  hosts:\n    h1:\n      ansible_connection: local\n      \
+             ansible_python_interpreter: \"{{{{ ansible_playbook_python }}}}\"\n      \
+             linkis_install_dir: {}\n      linkis_deploy_group: {group}\n      \
+             linkis_private_tmp: {}\n",
+            home.display(),
+            tmp.join("private").display()
+        ),
+    )
+    .unwrap();
+    fs::write(tmp.join("ansible.cfg"), e2e_common::ANSIBLE_CFG).unwrap();
+    fs::write(tmp.join("spec.yaml"), spec(db.port)).unwrap();
+    sh(Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+        .arg("render")
+        .arg(tmp.join("spec.yaml"))
+        .arg("-o")
+        .arg(tmp.join("out")));
+    let env = Env { tmp: tmp.clone() };
+
+    // The bootstrap, with the old value.
+    let mut secrets = BTreeMap::new();
+    for n in vault_names(&tmp.join("out")) {
+        let v = match n.as_str() {
+            "vault_linkis_db_password" => PASSWORD.to_string(),
+            "vault_linkis_token_bml" => OLD.to_string(),
+            _ => format!("e2e-{n}"),
+        };
+        secrets.insert(n, v);
+    }
+    env.vault(&secrets);
+    env.play("site.yml", &["--tags", "db"]);
+    let rows = || {
+        db.root("SELECT id, token_name, legal_users, business_owner FROM linkis.linkis_mg_gateway_auth_token ORDER BY id")
+    };
+    let before = rows();
+    assert!(before.contains(OLD), "{before}");
+    let others = || {
+        db.root("CHECKSUM TABLE linkis.linkis_cg_manager_label, linkis.linkis_cg_rm_external_resource_provider")
+    };
+    let others_before = others();
+
+    // The vault: a new value, the old one kept as _previous.
+    secrets.insert("vault_linkis_token_bml".into(), NEW.into());
+    secrets.insert("vault_linkis_token_bml_previous".into(), OLD.into());
+    env.vault(&secrets);
+    let first = env.play("rotate-tokens.yml", &["--tags", "database"]);
+    assert!(recap(&first)["h1"] > 0, "{first}");
+    let after = rows();
+    let esc = |s: &str| s.to_string();
+    assert_eq!(after, before.replace(&esc(OLD), &esc(NEW)), "{after}");
+    assert_ne!(after, before);
+    assert_eq!(others(), others_before, "another table changed");
+    let dumps = env.dumps();
+    assert_eq!(dumps.len(), 1, "{dumps:?}");
+    let dump = fs::read_to_string(&dumps[0]).unwrap();
+    assert!(
+        dump.contains("linkis_mg_gateway_auth_token") && dump.contains("old-b"),
+        "{dump}"
+    );
+    assert_eq!(fs::read_dir(tmp.join("private")).unwrap().count(), 0);
+
+    // A second run with the same vault: nothing changes, no dump.
+    let second = env.play("rotate-tokens.yml", &["--tags", "database"]);
+    assert_eq!(recap(&second)["h1"], 0, "{second}");
+    assert_eq!(env.dumps().len(), 1);
+    assert_eq!(rows(), after);
+
+    // A _previous value no row holds (and the new value in none either): the run fails, nothing changes.
+    secrets.insert("vault_linkis_token_bml".into(), "third".into());
+    secrets.insert(
+        "vault_linkis_token_bml_previous".into(),
+        "not-in-the-table".into(),
+    );
+    env.vault(&secrets);
+    let o = run(
+        e2e_common::ansible_playbook(&tmp, &tmp.join("out"), "rotate-tokens.yml")
+            .args(["--tags", "database"])
+            .arg("-e")
+            .arg(format!("@{}", tmp.join("secrets.json").display())),
+    );
+    assert!(
+        !o.status.success(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(rows(), after);
+    assert_eq!(env.dumps().len(), 1);
+
+    drop(db);
+    let _ = fs::remove_dir_all(&base);
+}
