@@ -6,7 +6,7 @@
 #   ansible-playbook --syntax-check   changes.yml with the rendered inventory
 #   ansible-lint --offline --strict    changes.yml and the roles it uses, one run for all trees
 #   cargo test db_rows_e2e            the seeded rows changed by changes.yml in a real MariaDB and PostgreSQL
-#   cargo test rotate_e2e             a gateway token rotated by rotate-tokens.yml in a real MariaDB
+#   cargo test rotate_e2e             a gateway token rotated by rotate-tokens.yml in a real MariaDB and PostgreSQL
 # Run from the repo root on Debian 12.
 # shellcheck source=.ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -56,7 +56,7 @@ shellcheck -x .ci/changes.sh
 step "db_rows_e2e (a real MariaDB and PostgreSQL: the rows of a YARN address and an engine version change)"
 cargo test --release --quiet --test db_rows_e2e -- --ignored --test-threads=1
 
-step "rotate_e2e (a real MariaDB: a gateway token rotated by rotate-tokens.yml, its row only, once)"
+step "rotate_e2e (a real MariaDB and PostgreSQL: a gateway token rotated by rotate-tokens.yml, its row only, once)"
 cargo test --release --quiet --test rotate_e2e -- --ignored --test-threads=1
 
 step "done"

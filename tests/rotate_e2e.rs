@@ -3,6 +3,7 @@
 //! rotate-tokens.yml (tag database: its check and its database play only; the conf files and the
 //! restarts need the hosts and systemd) sets that token's row to the new value after a dump of
 //! the token table; no other row changes; the log holds no secret; a second run changes nothing.
+//! The same on PostgreSQL (1.8.0, its one gateway token).
 //!
 //! Real: Debian's mariadbd on its own datadir (tests/e2e_common), ansible-core, mysql and
 //! mysqldump; the host is this machine (`ansible_connection: local`). The vault is the test's
@@ -28,11 +29,11 @@ const OLD: &str = r#"old-b'ml\tok"#;
 const NEW: &str = r#"new-b'ml\tok"2"#;
 const E2E_PORTS: &str = "{ eureka: 44303, gateway: 44001, publicservice: 44105, linkismanager: 44101, entrance: 44104, engineconnmanager: 44102 }";
 
-fn spec(port: u16) -> String {
+fn spec(version: &str, db_type: &str, port: u16) -> String {
     format!(
         r#"version: 1
-cluster: {{ name: t, linkis_version: "1.3.2", package: files/linkis.tar.gz, deploy_user: root, prefer_ip: true }}
-database:
+cluster: {{ name: t, linkis_version: "{version}", package: files/linkis.tar.gz, deploy_user: root, prefer_ip: true }}
+database:{db_type}
   host: 127.0.0.1
   port: {port}
   name: linkis
@@ -97,17 +98,19 @@ fn sql_literal(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
 }
 
-#[test]
-#[ignore = "needs root, ansible-core, mariadbd, mysql and mysqldump; run by .ci/changes.sh"]
-fn a_rotated_token_changes_its_row_only_once() {
-    let base = std::env::temp_dir().join(format!("linkis-gen-rotate-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&base);
-    let db = MariaDb::start(&base.join("db"));
-    db.root(&format!(
-        "CREATE USER 'linkis'@'127.0.0.1' IDENTIFIED BY {}; GRANT ALL ON linkis.* TO 'linkis'@'127.0.0.1';",
-        sql_literal(PASSWORD)
-    ));
+/// The database side of one scenario: the server's port, a query as its admin, the fixture's
+/// file names, the release, `database.type`, and the token variable rotated.
+struct Db<'a> {
+    port: u16,
+    query: &'a dyn Fn(&str) -> String,
+    ddl: &'a str,
+    dml: &'a str,
+    version: &'a str,
+    db_type: &'a str,
+    var: &'a str,
+}
 
+fn scenario(base: &Path, db: Db) {
     let tmp = base.join("t");
     let home = tmp.join("home");
     let fixture = |f: &str| {
@@ -118,16 +121,8 @@ fn a_rotated_token_changes_its_row_only_once() {
         )
         .unwrap()
     };
-    write(
-        &home.join("db/linkis_ddl.sql"),
-        &fixture("linkis_ddl.sql"),
-        0o644,
-    );
-    write(
-        &home.join("db/linkis_dml.sql"),
-        &fixture("linkis_dml.sql"),
-        0o644,
-    );
+    write(&home.join("db").join(db.ddl), &fixture(db.ddl), 0o644);
+    write(&home.join("db").join(db.dml), &fixture(db.dml), 0o644);
     fs::create_dir_all(tmp.join("private")).unwrap();
     let group = sh(Command::new("id").arg("-gn"));
     fs::write(
@@ -143,7 +138,7 @@ fn a_rotated_token_changes_its_row_only_once() {
     )
     .unwrap();
     fs::write(tmp.join("ansible.cfg"), e2e_common::ANSIBLE_CFG).unwrap();
-    fs::write(tmp.join("spec.yaml"), spec(db.port)).unwrap();
+    fs::write(tmp.join("spec.yaml"), spec(db.version, db.db_type, db.port)).unwrap();
     sh(Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
         .arg("render")
         .arg(tmp.join("spec.yaml"))
@@ -154,34 +149,37 @@ fn a_rotated_token_changes_its_row_only_once() {
     // The bootstrap, with the old value.
     let mut secrets = BTreeMap::new();
     for n in vault_names(&tmp.join("out")) {
-        let v = match n.as_str() {
-            "vault_linkis_db_password" => PASSWORD.to_string(),
-            "vault_linkis_token_bml" => OLD.to_string(),
-            _ => format!("e2e-{n}"),
+        let v = if n == "vault_linkis_db_password" {
+            PASSWORD.to_string()
+        } else if n == db.var {
+            OLD.to_string()
+        } else {
+            format!("e2e-{n}")
         };
         secrets.insert(n, v);
     }
+    assert!(secrets.contains_key(db.var), "{secrets:?}");
     env.vault(&secrets);
     env.play("site.yml", &["--tags", "db"]);
-    let rows = || {
-        db.root("SELECT id, token_name, legal_users, business_owner FROM linkis.linkis_mg_gateway_auth_token ORDER BY id")
+    let rows = || (db.query)("SELECT id, token_name FROM linkis_mg_gateway_auth_token ORDER BY id");
+    let others = || {
+        (db.query)(
+            "SELECT COUNT(*), MAX(label_value) FROM linkis_cg_manager_label \
+             UNION ALL SELECT COUNT(*), MAX(config) FROM linkis_cg_rm_external_resource_provider",
+        )
     };
     let before = rows();
     assert!(before.contains(OLD), "{before}");
-    let others = || {
-        db.root("CHECKSUM TABLE linkis.linkis_cg_manager_label, linkis.linkis_cg_rm_external_resource_provider")
-    };
     let others_before = others();
 
     // The vault: a new value, the old one kept as _previous.
-    secrets.insert("vault_linkis_token_bml".into(), NEW.into());
-    secrets.insert("vault_linkis_token_bml_previous".into(), OLD.into());
+    secrets.insert(db.var.into(), NEW.into());
+    secrets.insert(format!("{}_previous", db.var), OLD.into());
     env.vault(&secrets);
     let first = env.play("rotate-tokens.yml", &["--tags", "database"]);
     assert!(recap(&first)["h1"] > 0, "{first}");
     let after = rows();
-    let esc = |s: &str| s.to_string();
-    assert_eq!(after, before.replace(&esc(OLD), &esc(NEW)), "{after}");
+    assert_eq!(after, before.replace(OLD, NEW), "{after}");
     assert_ne!(after, before);
     assert_eq!(others(), others_before, "another table changed");
     let dumps = env.dumps();
@@ -191,6 +189,7 @@ fn a_rotated_token_changes_its_row_only_once() {
         dump.contains("linkis_mg_gateway_auth_token") && dump.contains("old-b"),
         "{dump}"
     );
+    assert!(!dump.contains("linkis_cg_manager_label"), "{dump}");
     assert_eq!(fs::read_dir(tmp.join("private")).unwrap().count(), 0);
 
     // A second run with the same vault: nothing changes, no dump.
@@ -199,12 +198,9 @@ fn a_rotated_token_changes_its_row_only_once() {
     assert_eq!(env.dumps().len(), 1);
     assert_eq!(rows(), after);
 
-    // A _previous value no row holds (and the new value in none either): the run fails, nothing changes.
-    secrets.insert("vault_linkis_token_bml".into(), "third".into());
-    secrets.insert(
-        "vault_linkis_token_bml_previous".into(),
-        "not-in-the-table".into(),
-    );
+    // A _previous value no row holds, nor the new value: the run fails, nothing changes.
+    secrets.insert(db.var.into(), "third".into());
+    secrets.insert(format!("{}_previous", db.var), "not-in-the-table".into());
     env.vault(&secrets);
     let o = run(
         e2e_common::ansible_playbook(&tmp, &tmp.join("out"), "rotate-tokens.yml")
@@ -219,7 +215,63 @@ fn a_rotated_token_changes_its_row_only_once() {
     );
     assert_eq!(rows(), after);
     assert_eq!(env.dumps().len(), 1);
+}
 
+#[test]
+#[ignore = "needs root, ansible-core, mariadbd, mysql and mysqldump; run by .ci/changes.sh"]
+fn a_rotated_token_changes_its_row_only_once() {
+    let base = std::env::temp_dir().join(format!("linkis-gen-rotate-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&base);
+    let db = MariaDb::start(&base.join("db"));
+    db.root(&format!(
+        "CREATE USER 'linkis'@'127.0.0.1' IDENTIFIED BY {}; GRANT ALL ON linkis.* TO 'linkis'@'127.0.0.1';",
+        sql_literal(PASSWORD)
+    ));
+    let query = |q: &str| db.root(&format!("USE linkis; {q}"));
+    scenario(
+        &base,
+        Db {
+            port: db.port,
+            query: &query,
+            ddl: "linkis_ddl.sql",
+            dml: "linkis_dml.sql",
+            version: "1.3.2",
+            db_type: "",
+            var: "vault_linkis_token_bml",
+        },
+    );
     drop(db);
+    let _ = fs::remove_dir_all(&base);
+}
+
+#[test]
+#[ignore = "needs root, ansible-core, a PostgreSQL server, psql and pg_dump; run by .ci/changes.sh"]
+fn postgresql_a_rotated_token_changes_its_row_only_once() {
+    let base = std::env::temp_dir().join(format!("linkis-gen-rotate-pg-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&base);
+    fs::create_dir_all(&base).unwrap();
+    std::fs::set_permissions(&base, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let pg = e2e_common::Postgres::start(&base.join("pg"));
+    pg.sql(
+        "postgres",
+        &format!(
+            "CREATE ROLE linkis LOGIN CREATEDB PASSWORD '{}'",
+            PASSWORD.replace('\'', "''")
+        ),
+    );
+    let query = |q: &str| pg.sql("linkis", q);
+    scenario(
+        &base,
+        Db {
+            port: pg.port,
+            query: &query,
+            ddl: "linkis_ddl_pg.sql",
+            dml: "linkis_dml_pg.sql",
+            version: "1.8.0",
+            db_type: "\n  type: postgresql",
+            var: "vault_linkis_token_linkis",
+        },
+    );
+    drop(pg);
     let _ = fs::remove_dir_all(&base);
 }
