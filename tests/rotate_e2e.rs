@@ -192,8 +192,25 @@ fn scenario(base: &Path, db: Db) {
     assert!(!dump.contains("linkis_cg_manager_label"), "{dump}");
     assert_eq!(fs::read_dir(tmp.join("private")).unwrap().count(), 0);
 
-    // A second run with the same vault: nothing changes, no dump.
-    let second = env.play("rotate-tokens.yml", &["--tags", "database"]);
+    // The conf files: the host's files carry the new value (tag configure; the restarts need
+    // systemd).
+    fs::create_dir_all(home.join("conf")).unwrap();
+    let conf = env.play("rotate-tokens.yml", &["--tags", "configure"]);
+    assert!(recap(&conf)["h1"] > 0, "{conf}");
+    let carried = fs::read_dir(home.join("conf")).unwrap().flatten().any(|e| {
+        fs::read_to_string(e.path())
+            .unwrap_or_default()
+            .contains("new-b")
+    });
+    assert!(carried, "no conf file carries the new value");
+
+    // A second run with the same vault: nothing changes, no dump, no file, no restart (the
+    // restart play matches no host: it would fail here without systemd).
+    let second = env.play(
+        "rotate-tokens.yml",
+        &["--tags", "database,configure,services"],
+    );
+    assert!(second.contains("skipping: no hosts matched"), "{second}");
     assert_eq!(recap(&second)["h1"], 0, "{second}");
     assert_eq!(env.dumps().len(), 1);
     assert_eq!(rows(), after);
