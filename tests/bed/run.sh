@@ -1042,10 +1042,23 @@ backup_timer() {
 # leaves; `need fresh` on a new bed. Adding a scenario: a function and its name in the list.
 
 STATE=none
+# The cluster a new bed starts with, whatever earlier scenarios changed (scale and replace the hosts,
+# port the gateway port, upgrade the release): scenario adopt runs after all of them.
+cluster_defaults() {
+  HOSTS=(s1 s2 s3 s4)
+  GONE=()
+  CONTROL=(s3 s4)
+  VERSION=1.3.2
+  GW_PORT=
+  VIP=
+  ROLES=()
+}
+
 need() {
   case "$1" in
   fresh)
     if [ "$BED_UP" = 1 ]; then teardown; fi
+    cluster_defaults
     up
     STATE=fresh
     ;;
