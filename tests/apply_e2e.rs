@@ -19,6 +19,7 @@
 //! `become`), so it is ignored by default; `.ci/apply.sh` runs it:
 //!   cargo test --release --test apply_e2e -- --ignored
 
+#[allow(dead_code)] // local_spec, E2E_PORTS: the database e2e tests'
 mod e2e_common;
 
 use std::collections::BTreeMap;

@@ -313,8 +313,7 @@ use std::sync::{Arc, Mutex};
 /// backslash last, where an option file's closing quote would be escaped by a careless writer.
 const HOSTILE_PASSWORD: &str = r#" p\w $HOME #c 'q' "d" %s ; & | { } end\"#;
 
-/// Per-host ports away from Linkis' defaults and the other e2e tests'.
-const E2E_PORTS: &str = "{ eureka: 44303, gateway: 44001, publicservice: 44105, linkismanager: 44101, entrance: 44104, engineconnmanager: 44102 }";
+use e2e_common::E2E_PORTS;
 
 /// What a sampler of /proc saw while it ran.
 #[derive(Default)]

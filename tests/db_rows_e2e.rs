@@ -20,37 +20,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e_common::{MariaDb, recap, run, sh, vault_names, write};
+use e2e_common::{MariaDb, local_spec, recap, run, sh, vault_names, write};
 
 /// A password with what option files and shells treat specially.
 const PASSWORD: &str = r#"r"ow\s#p'w d:x;$y"#;
-const E2E_PORTS: &str = "{ eureka: 44303, gateway: 44001, publicservice: 44105, linkismanager: 44101, entrance: 44104, engineconnmanager: 44102 }";
 
 fn spec(port: u16, yarn_url: &str, spark: &str) -> String {
-    spec_of("1.3.2", "", port, yarn_url, spark)
-}
-
-fn spec_of(version: &str, db_type: &str, port: u16, yarn_url: &str, spark: &str) -> String {
-    format!(
-        r#"version: 1
-cluster: {{ name: t, linkis_version: "{version}", package: files/linkis.tar.gz, deploy_user: root, prefer_ip: true }}
-database:{db_type}
-  host: 127.0.0.1
-  port: {port}
-  name: linkis
-  user: linkis
-  password: {{ vault: vault_linkis_db_password }}
-hadoop:
-  yarn_url: {yarn_url}
-sizing:
-  concurrent_users: 2
-  engines:
-    spark: {{ memory: 1G, cores: 1, version: "{spark}" }}
-host_defaults: {{ memory: 64G, cores: 8 }}
-hosts:
-  - {{ name: h1, address: 127.0.0.1, ports: {E2E_PORTS} }}
-"#
-    )
+    local_spec("1.3.2", "", port, yarn_url, spark)
 }
 
 struct Env {
@@ -305,7 +281,7 @@ fn postgresql_a_yarn_address_and_an_engine_version_change_update_exactly_their_r
         "\nCREATE TABLE linkis_ps_other (id INT PRIMARY KEY, v VARCHAR(200));\n",
     );
     let pgspec =
-        |url: &str, spark: &str| spec_of("1.8.0", "\n  type: postgresql", pg.port, url, spark);
+        |url: &str, spark: &str| local_spec("1.8.0", "\n  type: postgresql", pg.port, url, spark);
     env.render(&pgspec("http://10.0.0.9:8088", "3.2.1"));
     env.play("site.yml", &["--tags", "db"]);
     pg.sql(

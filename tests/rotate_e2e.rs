@@ -21,36 +21,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e_common::{MariaDb, recap, run, sh, vault_names, write};
+use e2e_common::{MariaDb, local_spec, recap, run, sh, vault_names, write};
 
 const PASSWORD: &str = r#"r"ow\s#p'w d:x;$y"#;
 /// The old and the new BML-AUTH value: quotes and a backslash, as a token may hold.
 const OLD: &str = r#"old-b'ml\tok"#;
 const NEW: &str = r#"new-b'ml\tok"2"#;
-const E2E_PORTS: &str = "{ eureka: 44303, gateway: 44001, publicservice: 44105, linkismanager: 44101, entrance: 44104, engineconnmanager: 44102 }";
-
-fn spec(version: &str, db_type: &str, port: u16) -> String {
-    format!(
-        r#"version: 1
-cluster: {{ name: t, linkis_version: "{version}", package: files/linkis.tar.gz, deploy_user: root, prefer_ip: true }}
-database:{db_type}
-  host: 127.0.0.1
-  port: {port}
-  name: linkis
-  user: linkis
-  password: {{ vault: vault_linkis_db_password }}
-hadoop:
-  yarn_url: http://10.0.0.9:8088
-sizing:
-  concurrent_users: 2
-  engines:
-    spark: {{ memory: 1G, cores: 1, version: "3.2.1" }}
-host_defaults: {{ memory: 64G, cores: 8 }}
-hosts:
-  - {{ name: h1, address: 127.0.0.1, ports: {E2E_PORTS} }}
-"#
-    )
-}
 
 struct Env {
     tmp: PathBuf,
@@ -138,7 +114,17 @@ fn scenario(base: &Path, db: Db) {
     )
     .unwrap();
     fs::write(tmp.join("ansible.cfg"), e2e_common::ANSIBLE_CFG).unwrap();
-    fs::write(tmp.join("spec.yaml"), spec(db.version, db.db_type, db.port)).unwrap();
+    fs::write(
+        tmp.join("spec.yaml"),
+        local_spec(
+            db.version,
+            db.db_type,
+            db.port,
+            "http://10.0.0.9:8088",
+            "3.2.1",
+        ),
+    )
+    .unwrap();
     sh(Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
         .arg("render")
         .arg(tmp.join("spec.yaml"))

@@ -18,6 +18,7 @@
 //! default, run by .ci/upgrade.sh:
 //!   cargo test --release --test upgrade_e2e -- --ignored
 
+#[allow(dead_code)] // local_spec, E2E_PORTS: the database e2e tests'
 mod e2e_common;
 
 use std::fs;

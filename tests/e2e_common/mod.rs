@@ -396,3 +396,31 @@ impl Drop for Postgres {
             .output();
     }
 }
+
+/// The Linkis ports of the one-host specs of the end-to-end tests (away from the defaults).
+pub const E2E_PORTS: &str = "{ eureka: 44303, gateway: 44001, publicservice: 44105, linkismanager: 44101, entrance: 44104, engineconnmanager: 44102 }";
+
+/// A one-host spec on this machine (127.0.0.1) against a database on `port`: the release,
+/// `db_type` (empty, or `"\n  type: postgresql"`), the YARN address and the spark version.
+pub fn local_spec(version: &str, db_type: &str, port: u16, yarn_url: &str, spark: &str) -> String {
+    format!(
+        r#"version: 1
+cluster: {{ name: t, linkis_version: "{version}", package: files/linkis.tar.gz, deploy_user: root, prefer_ip: true }}
+database:{db_type}
+  host: 127.0.0.1
+  port: {port}
+  name: linkis
+  user: linkis
+  password: {{ vault: vault_linkis_db_password }}
+hadoop:
+  yarn_url: {yarn_url}
+sizing:
+  concurrent_users: 2
+  engines:
+    spark: {{ memory: 1G, cores: 1, version: "{spark}" }}
+host_defaults: {{ memory: 64G, cores: 8 }}
+hosts:
+  - {{ name: h1, address: 127.0.0.1, ports: {E2E_PORTS} }}
+"#
+    )
+}
