@@ -258,3 +258,67 @@ fn adopt_yml_passes_ansible_playbook_syntax_check() {
         );
     }
 }
+
+/// The probe's shell script, as rendered (the `shell:` block of read.yml's first task).
+fn probe_script(files: &[OutFile]) -> String {
+    let tasks: Value =
+        serde_norway::from_str(get(files, "roles/linkis_adopt/tasks/read.yml")).unwrap();
+    tasks[0]["ansible.builtin.shell"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn the_probe_reads_the_release_from_the_installs_linkis_rpc_jar() {
+    let files = render_file("examples/guide-50-users.yaml");
+    let defaults = get(&files, "roles/linkis_adopt/defaults/main.yml");
+    assert!(
+        defaults.contains(
+            r#"linkis_adopt_release_jar: ["lib/linkis-commons/public-module", "linkis-rpc-", ".jar"]"#
+        ),
+        "{defaults}"
+    );
+    let script = probe_script(&files);
+    let home = std::env::temp_dir().join(format!("linkis-gen-adopt-probe-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let jars = home.join("lib/linkis-commons/public-module");
+    std::fs::create_dir_all(&jars).unwrap();
+    std::fs::create_dir_all(home.join("pid")).unwrap();
+    let probe = || {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .env("HOME_DIR", &home)
+            .env("PID_DIR", home.join("pid"))
+            .env("ALIASES", "")
+            .env("DAEMONS", "")
+            .env("PLACED", "")
+            .env("JAR_DIR", "lib/linkis-commons/public-module")
+            .env("JAR_PREFIX", "linkis-rpc-")
+            .env("JAR_SUFFIX", ".jar")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("release") || l.starts_with("home"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // No jar: no release line (the role names that as a difference).
+    assert_eq!(probe(), ["home dir"]);
+    // linkis-common beside linkis-rpc does not count; the version is the name's middle.
+    std::fs::write(jars.join("linkis-common-1.3.2.jar"), "").unwrap();
+    std::fs::write(jars.join("linkis-rpc-1.3.2.jar"), "").unwrap();
+    assert_eq!(probe(), ["home dir", "release 1.3.2"]);
+    // Two releases' jars in one directory (a botched hand upgrade): both said.
+    std::fs::write(jars.join("linkis-rpc-1.4.0.jar"), "").unwrap();
+    assert_eq!(probe(), ["home dir", "release 1.3.2", "release 1.4.0"]);
+    let _ = std::fs::remove_dir_all(&home);
+}

@@ -196,6 +196,10 @@ make_release() {
     cp "$here/schema.sql" "$rel/linkis-package/db/linkis_ddl.sql"
     cp "$here/dml.sql" "$rel/linkis-package/db/linkis_dml.sql"
     echo "$v" >"$rel/linkis-package/RELEASE"
+    # Where a release names itself (catalog RELEASE_JAR): linkis-rpc-<version>.jar of the public
+    # module; adopt.yml reads it (an empty stand-in: no JVM runs here).
+    mkdir -p "$rel/linkis-package/lib/linkis-commons/public-module"
+    : >"$rel/linkis-package/lib/linkis-commons/public-module/linkis-rpc-$v.jar"
     echo "# the fake release's stock conf (replaced by the rendered one)" >"$rel/linkis-package/conf/linkis.properties"
     printf '#!/bin/sh\necho "the fake release has no installer" >&2\nexit 1\n' >"$rel/bin/install.sh"
     for f in linkis_ddl.sql linkis_dml.sql; do
@@ -1856,12 +1860,17 @@ scenario_adopt() {
   [ -z "$(find "$BED"/hosts/*/systemd -maxdepth 1 -name 'linkis-*.service')" ] || fail "a unit exists before the adoption"
   dump_before=$(mariadb-dump --no-defaults -S "$BED/mysql/sock" -u root --skip-dump-date --skip-comments linkis | sha1sum)
 
-  # s2's ECM stopped (by Linkis' script): the plan names it and the run stops, nothing changed.
+  # s2's ECM stopped (by Linkis' script), and s3's install holding another release than the
+  # spec's (its linkis-rpc jar renamed): the plan names both and the run stops, nothing changed.
+  local jar=lib/linkis-commons/public-module/linkis-rpc
   on s2 runuser -u hadoop -- bash "$BED/app/LinkisInstall/sbin/linkis-daemon.sh" stop cg-engineconnmanager
+  mv "$(lhome s3)/$jar-$VERSION.jar" "$(lhome s3)/$jar-1.4.0.jar"
   play adopt-differs root adopt.yml
+  mv "$(lhome s3)/$jar-1.4.0.jar" "$(lhome s3)/$jar-$VERSION.jar"
   [ "$RC" != 0 ] || fail "adopt.yml went on though s2's ECM does not run"
   expect_log "s2: the spec places cg-engineconnmanager here, and it does not run" "adopt.yml (a difference)"
-  expect_log "1 difference\(s\) with what runs, so this run stops here" "adopt.yml (a difference)"
+  expect_log "s3: the install holds release 1.4.0, and the spec says $VERSION" "adopt.yml (a release difference)"
+  expect_log "2 difference\(s\) with what runs, so this run stops here" "adopt.yml (a difference)"
   expect_log "s1: replaced conf/linkis.properties, sbin/linkis-start-all.sh; added sbin/linkis-stop-all.sh" "adopt.yml (the conf plan)"
   expect_log "s4: replaced conf/application-eureka.yml, sbin/linkis-start-all.sh; added sbin/linkis-stop-all.sh" "adopt.yml (the conf plan)"
   expect_log "s2: replaced sbin/linkis-start-all.sh; added sbin/linkis-stop-all.sh" "adopt.yml (the conf plan)"
