@@ -152,7 +152,7 @@ fn adopt_yml_reads_and_plans_first_never_touches_the_database_and_hands_over_one
             let core: Vec<&str> = r
                 .iter()
                 .map(String::as_str)
-                .filter(|r| *r != "linkis_upstream")
+                .filter(|r| *r != "linkis_upstream" && *r != "linkis_entrance")
                 .collect();
             assert_eq!(
                 core,
@@ -173,14 +173,44 @@ fn adopt_yml_reads_and_plans_first_never_touches_the_database_and_hands_over_one
                 adopt_role["vars"]["linkis_adopt_svc"]["service"].as_str(),
                 Some(service.as_str())
             );
-            if service == "gateway" {
-                assert_eq!(r.first().map(String::as_str), Some("linkis_upstream"));
-                assert_eq!(r.last().map(String::as_str), Some("linkis_upstream"));
-            } else {
-                assert!(
-                    !r.iter().any(|r| r == "linkis_upstream"),
+            // Gateways leave nginx's upstream around their move; entrances are drained (marked
+            // offline, running jobs waited for) before Linkis' script stops them, and put back
+            // online after.
+            let around = match service.as_str() {
+                "gateway" => Some(("linkis_upstream", "linkis_upstream_state", "down", "up")),
+                "entrance" => Some((
+                    "linkis_entrance",
+                    "linkis_entrance_state",
+                    "offline",
+                    "online",
+                )),
+                _ => None,
+            };
+            let seq = play["roles"].as_sequence().unwrap();
+            match around {
+                Some((role, var, before, after)) => {
+                    assert_eq!(
+                        r.first().map(String::as_str),
+                        Some(role),
+                        "{spec}: {service}"
+                    );
+                    assert_eq!(
+                        r.last().map(String::as_str),
+                        Some(role),
+                        "{spec}: {service}"
+                    );
+                    assert_eq!(
+                        seq[0]["vars"][var].as_str(),
+                        Some(before),
+                        "{spec}: {service}"
+                    );
+                    assert_eq!(seq[seq.len() - 1]["vars"][var].as_str(), Some(after));
+                }
+                None => assert!(
+                    !r.iter()
+                        .any(|r| r == "linkis_upstream" || r == "linkis_entrance"),
                     "{spec}: {service}"
-                );
+                ),
             }
         }
         // applied.json only through the record gate, last.

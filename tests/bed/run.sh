@@ -1573,11 +1573,11 @@ entrance_events() { cat "$(lhome "$1")/logs/fake-entrance-events.log" 2>/dev/nul
 
 # While the next run (changes.yml) goes: as soon as its entrance play starts, a job of SECONDS is
 # submitted to the first entrance it restarts (HOST), so that the drain finds it running.
-entrance_job_at_play() { # HOST SECONDS
-  local next=$BED/logs/run-$((RUNS + 1))-$3.log
+entrance_job_at_play() { # HOST SECONDS LABEL [PLAY-NAME-START]
+  local next=$BED/logs/run-$((RUNS + 1))-$3.log play=${4:-Restart entrance one instance}
   (
     for _ in $(seq 3000); do
-      if grep -q '^PLAY \[Restart entrance one instance' "$next" 2>/dev/null; then
+      if grep -qF "PLAY [$play" "$next" 2>/dev/null; then
         entrance_job "$1" "$2" >"$BED/logs/entrance-job.status" 2>&1
         exit 0
       fi
@@ -1598,8 +1598,9 @@ expect_entrance_drained() { # LABEL HOST SINCE
   python3 - "$ev" "$stopped" "$started" <<'PY' || fail "$label: the entrance on $h was not drained in order (markoffline < job end < stop < start): $ev / stopped $stopped started $started"
 import sys
 ev = [l.split() for l in sys.argv[1].splitlines() if l.strip()]
-stopped, started = float(sys.argv[2]), float(sys.argv[3])
 first = lambda name: next(float(e[0]) for e in ev if e[1] == name)
+# An entrance that Linkis' script ran (adopt.yml) has no unit stop: its own stop event instead.
+stopped, started = float(sys.argv[2] or first("stop")), float(sys.argv[3])
 assert not any(e[1] == "job-killed" for e in ev), "a job was killed"
 start, off, end = first("job-start"), first("markoffline"), first("job-end")
 assert start < off < end < stopped <= started, (start, off, end, stopped, started)
@@ -1882,9 +1883,17 @@ scenario_adopt() {
   eureka_lists_all "s2's ECM back"
 
   adopt_sampler start
+  # A job of 8 s on the first entrance handed over, submitted as its play starts: the handover
+  # marks it offline and waits for the job before Linkis' script stops it.
+  local since
+  since=$(date +%s)
+  entrance_job_at_play "${CONTROL[0]}" 8 adopt "Hand entrance over"
   play adopt root adopt.yml
   adopt_sampler stop
   expect_ok "adopt.yml"
+  [ "$(cat "$BED/logs/entrance-job.status" 2>/dev/null)" = 0 ] ||
+    fail "adopt: the job was not taken by ${CONTROL[0]}'s entrance: $(cat "$BED/logs/entrance-job.status" 2>/dev/null)"
+  expect_entrance_drained "adopt" "${CONTROL[0]}" "$since"
   no_secret_in_log "adopt.yml"
   expect_log "every host runs what the spec places" "adopt.yml"
   cmp -s "$BED/out/.linkis-gen/applied.json" "$BED/out/.linkis-gen/state.json" || fail "adopt.yml did not record applied.json = state.json"
