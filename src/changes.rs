@@ -130,7 +130,7 @@ fn order(name: &str) -> usize {
 
 /// The change plan from `applied` to `rendered`. `host_order` is the spec's host order; hosts
 /// only in `applied` follow it in their name order. The plan is built by `PHASES`, in order.
-pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangePlan {
+fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangePlan {
     let mut hosts: Vec<&str> = host_order.iter().map(String::as_str).collect();
     hosts.extend(
         applied
