@@ -585,14 +585,20 @@ pub fn per_service(instances: &[InstanceChange], kind: &str) -> Vec<Restart> {
     for i in instances.iter().filter(|i| i.kind == kind) {
         match out.last_mut() {
             Some(r) if r.service == i.service => r.hosts.push(i.host.clone()),
-            _ => out.push(Restart {
-                service: i.service.clone(),
-                unit: i.unit.clone(),
-                group: format!("linkis_{}", i.service),
-                health: service_named(&i.service)
-                    .is_some_and(|s| crate::catalog::health_check(s) == HealthCheck::Http),
-                hosts: vec![i.host.clone()],
-            }),
+            _ => {
+                let known = service_named(&i.service);
+                out.push(Restart {
+                    service: i.service.clone(),
+                    unit: i.unit.clone(),
+                    // The model's inventory group; a service this release does not know (named
+                    // by an applied.json of another) keeps the same shape of name.
+                    group: known
+                        .map_or_else(|| format!("linkis_{}", i.service), crate::model::group_name),
+                    health: known
+                        .is_some_and(|s| crate::catalog::health_check(s) == HealthCheck::Http),
+                    hosts: vec![i.host.clone()],
+                })
+            }
         }
     }
     out

@@ -1,10 +1,12 @@
 //! linkis-gen: one cluster spec → everything needed to run Apache Linkis on many hosts.
 //!
 //! The pipeline is a compiler, one module per stage, each taking the previous stage's output:
-//! `load` (bytes → `Spec`) → `validate` (→ `Validated`) → `size` (→ `Plan`) → `model`
-//! (→ `Model`, every value normalised once) → `render` (→ `Vec<OutFile>`, reading only the model)
-//! → `write` (→ OUT on disk). `catalog` holds what differs between Linkis
-//! releases; `diag` the diagnostics every stage reports.
+//! `load` (bytes → `Spec`) → `validate` (→ `Validated`) → `size` (→ `Plan`, with the `upgrade`
+//! against what runs decided once, here) → `model` (→ `Model`, every value normalised once,
+//! resolved once, here) → `render` (→ `Rendered`: the files, reading only the model, the state
+//! they record and the `changes` plan against what runs, computed once from both) → `write`
+//! (→ OUT on disk). `catalog` holds what differs between Linkis releases; `diag` the
+//! diagnostics every stage reports.
 
 pub mod catalog;
 pub mod changes;
