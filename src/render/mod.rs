@@ -203,6 +203,9 @@ pub fn render(model: &Model, opts: &RenderOptions) -> Result<Vec<OutFile>, Rende
 pub struct Rendered {
     pub files: Vec<OutFile>,
     pub state: crate::state::State,
+    /// The change plan against what runs (CHANGES.md and changes.yml), computed once; `None` for
+    /// a new cluster and for an upgrade (`Model::upgrade`).
+    pub changes: Option<crate::changes::ChangePlan>,
 }
 
 /// `render`, keeping the state.
@@ -226,8 +229,13 @@ pub fn render_tree(model: &Model, opts: &RenderOptions) -> Result<Rendered, Rend
     // The state is taken before the headers, which name the spec's path (src/state.rs).
     let state = state::of(model, &files, built);
     t("state");
-    if upgrade.is_none() {
-        files.extend(changes::render(model, &templates, &state)?);
+    // The change plan against what runs, computed once: rendered here, returned for the summary.
+    let change_plan = upgrade
+        .is_none()
+        .then(|| crate::changes::of(model, &state))
+        .flatten();
+    if let Some(c) = &change_plan {
+        files.extend(changes::render(model, &templates, c, &state)?);
     }
     t("changes");
     files.push(OutFile::new(crate::state::STATE, state.to_json()));
@@ -238,7 +246,11 @@ pub fn render_tree(model: &Model, opts: &RenderOptions) -> Result<Rendered, Rend
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     t("headers");
-    Ok(Rendered { files, state })
+    Ok(Rendered {
+        files,
+        state,
+        changes: change_plan,
+    })
 }
 
 /// Puts a generated-file notice at the top of every file whose format has comments (after a
