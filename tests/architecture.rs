@@ -302,3 +302,34 @@ fn state_changes_and_explain_read_only_the_model() {
         }
     }
 }
+
+/// The platform around Linkis is resolved in the model (src/model/platform.rs), and each of its
+/// keys carries its origin from the code that sets it: no separate map from keys to spec paths.
+#[test]
+fn the_platform_is_in_the_model_with_its_origins_beside_its_keys() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        !root.join("src/platform.rs").exists(),
+        "src/platform.rs: the platform is resolved in the model (src/model/platform.rs)"
+    );
+    let platform = std::fs::read_to_string(root.join("src/model/platform.rs")).unwrap();
+    assert!(
+        platform.contains("pub origin: Origin"),
+        "a platform key has its origin"
+    );
+    let g = graph(&root.join("src"));
+    assert!(!g.contains_key("platform"), "{g:#?}");
+    for (m, uses) in &g {
+        assert!(!uses.contains("platform"), "src/{m} uses crate::platform");
+    }
+    for file in ["model/keys.rs", "explain.rs", "render/conf.rs"] {
+        let text = std::fs::read_to_string(root.join("src").join(file)).unwrap();
+        for (n, line) in code_lines(&text).iter().enumerate() {
+            assert!(
+                !line.contains("platform_origin") && !line.contains("fn origin_of"),
+                "src/{file}:{}: origins of platform keys are decided beside their keys: {line}",
+                n + 1
+            );
+        }
+    }
+}

@@ -6,7 +6,8 @@
 //!
 //! 1. the template's sections (`Block::Template`): the keys the file's template lays out under its
 //!    comments, in its order (the template reads them as `keys.<section>`);
-//! 2. the platform's keys (src/platform.rs: the spec's hadoop, hive, spark, storage, auth);
+//! 2. the platform's keys (src/model/platform.rs: the spec's hadoop, hive, spark, storage, auth),
+//!    each with the origin the code that sets it gives it;
 //! 3. the monitoring keys (src/model/monitoring.rs);
 //! 4. the release's stock settings of that file the layers above did not set;
 //! 5. the spec's `overrides:` (always last: an override wins).
@@ -37,13 +38,13 @@ pub enum Origin {
 }
 
 impl Origin {
-    fn spec(path: &str) -> Origin {
+    pub(crate) fn spec(path: &str) -> Origin {
         Origin::Spec {
             path: path.to_string(),
         }
     }
 
-    fn rule(name: &str, inputs: Vec<String>) -> Origin {
+    pub(crate) fn rule(name: &str, inputs: Vec<String>) -> Origin {
         Origin::Rule {
             name: name.to_string(),
             inputs,
@@ -217,7 +218,7 @@ pub fn file_keys(m: &Model, host: &Host, file: &str) -> Option<FileKeys> {
         file: file.to_string(),
         blocks: Vec::new(),
     };
-    if file == crate::platform::COMMON {
+    if file == super::platform::COMMON {
         common(m, &mut fk);
     } else if file == CLI_CONF {
         fk.put(
@@ -247,8 +248,14 @@ pub fn file_keys(m: &Model, host: &Host, file: &str) -> Option<FileKeys> {
         );
         service(m, host, inst.service, &mut fk);
     }
-    for (k, v) in m.platform.keys_for(file) {
-        fk.set(Block::Platform, k, v, platform_origin(m, k), Syntax::Model);
+    for pk in m.platform.keys_for(file) {
+        fk.set(
+            Block::Platform,
+            &pk.key,
+            &pk.value,
+            pk.origin.clone(),
+            Syntax::Model,
+        );
     }
     for (k, v) in m.monitoring.keys_for(file) {
         let origin = Origin::rule(
@@ -558,72 +565,6 @@ fn service(m: &Model, host: &Host, s: Service, fk: &mut FileKeys) {
     }
 }
 
-/// The origin of a platform key (src/platform.rs writes them from these spec fields).
-fn platform_origin(m: &Model, key: &str) -> Origin {
-    let p = &m.platform;
-    let spec = |path: &str| Origin::spec(path);
-    match key {
-        "hadoop.config.dir" => spec("hadoop.conf_dir"),
-        "hive.config.dir" => spec("hive.conf_dir"),
-        "spark.config.dir" => spec("spark.conf_dir"),
-        "wds.linkis.keytab.enable" => Origin::rule(
-            "Kerberos keytabs on when hadoop.kerberos is set",
-            vec!["hadoop.kerberos=set".into()],
-        ),
-        "wds.linkis.keytab.file" => spec("hadoop.kerberos.keytab_dir"),
-        "wds.linkis.filesystem.root.path" => spec("storage.workspace"),
-        "wds.linkis.filesystem.hdfs.root.path"
-        | "wds.linkis.bml.local.prefix"
-        | "wds.linkis.bml.hdfs.prefix" => spec("storage.hdfs_root"),
-        "wds.linkis.bml.is.hdfs" => Origin::rule(
-            "the BML store is on HDFS unless storage.hdfs_root is a file:// root",
-            vec![format!("storage.hdfs_root={}", p.hdfs_root)],
-        ),
-        "wds.linkis.admin.user" => {
-            if p.admin_user == m.cluster.deploy_user {
-                Origin::rule(
-                    "auth.admin_user, else cluster.deploy_user",
-                    vec![format!("admin={}", p.admin_user)],
-                )
-            } else {
-                spec("auth.admin_user")
-            }
-        }
-        "wds.linkis.admin.password" => spec("auth.admin_password"),
-        "wds.linkis.ldap.proxy.url" if p.ldap => spec("auth.ldap.url"),
-        "wds.linkis.ldap.proxy.baseDN" if p.ldap => spec("auth.ldap.base_dn"),
-        "wds.linkis.ldap.proxy.userNameFormat" if p.ldap => spec("auth.ldap.user_name_format"),
-        k if k.starts_with("wds.linkis.ldap.proxy.") => Origin::rule(
-            "LDAP logins off (no auth.ldap): empty",
-            vec!["auth.ldap=absent".into()],
-        ),
-        "wds.linkis.engineconn.root.dir" => spec("storage.engine_root"),
-        "wds.linkis.resultSet.store.path" => spec("storage.result_sets"),
-        "hive.meta.url" => spec("hive.metastore.url"),
-        "hive.meta.user" => spec("hive.metastore.user"),
-        "hive.meta.password" => spec("hive.metastore.password"),
-        CLI_TOKEN_KEY => Origin::rule(
-            "the release's linkis-cli token, a vault variable",
-            p.cli_token_var
-                .iter()
-                .map(|v| format!("vault={v}"))
-                .collect(),
-        ),
-        k => {
-            if let Some(engine) = k
-                .strip_prefix("wds.linkis.")
-                .and_then(|r| r.strip_suffix(".engine.version"))
-            {
-                spec(&format!("sizing.engines.{engine}.version"))
-            } else if p.engine_ports.is_some() {
-                spec("storage.engine_ports")
-            } else {
-                Origin::rule("the platform around Linkis", vec![])
-            }
-        }
-    }
-}
-
 /// The warnings for `overrides:` that replace a value linkis-gen decided (a spec field or a rule,
 /// read from the key table's origins) or that a service's own file shadows (the key is in that
 /// file's table, which its service reads after linkis.properties).
@@ -651,7 +592,7 @@ pub fn override_warnings(m: &Model) -> Vec<Diagnostic> {
             if let Some((_, first)) = decided.first() {
                 let same = decided.iter().all(|(_, r)| r.value == first.value);
                 let per_host = !same
-                    || (file != crate::platform::COMMON
+                    || (file != super::platform::COMMON
                         && file != CLI_CONF
                         && matches!(first.origin, Origin::Rule { .. }));
                 let v = if per_host {
@@ -676,7 +617,7 @@ pub fn override_warnings(m: &Model) -> Vec<Diagnostic> {
                     .at_key(),
                 );
             }
-            if file != crate::platform::COMMON {
+            if file != super::platform::COMMON {
                 continue;
             }
             let mut shadowing: Vec<&str> = Vec::new();
