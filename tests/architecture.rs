@@ -333,3 +333,49 @@ fn the_platform_is_in_the_model_with_its_origins_beside_its_keys() {
         }
     }
 }
+
+/// The YAML templates and linkis-env.sh lay the key table's lines out, as the `.properties`
+/// templates do: a YAML template writes no key, linkis-env.sh's sets no variable itself.
+#[test]
+fn yml_and_env_templates_write_no_key_themselves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("templates/hosts/_host_/conf");
+    let mut seen = 0;
+    for t in walk(&dir) {
+        let name = t.to_string_lossy().into_owned();
+        let yml = name.ends_with(".yml.j2");
+        if !yml && !name.ends_with("linkis-env.sh.j2") {
+            continue;
+        }
+        seen += 1;
+        let text = std::fs::read_to_string(&t).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let l = line.trim_start();
+            let layout = l.is_empty()
+                || l.starts_with('#')
+                || l.starts_with("[%")
+                || l.starts_with("[#")
+                || l == "[= l =]";
+            let writes = if yml {
+                !layout
+            } else {
+                // Shell structure (if, case, esac, fi) is layout; an assignment is a key.
+                let word = l.split([' ', '=']).next().unwrap_or_default();
+                !layout
+                    && l.contains('=')
+                    && !l.starts_with("if ")
+                    && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            };
+            assert!(
+                !writes,
+                "{}:{}: a template writes a key itself: {line}",
+                t.display(),
+                n + 1
+            );
+        }
+    }
+    assert_eq!(
+        seen, 4,
+        "three application-*.yml templates and linkis-env.sh"
+    );
+}

@@ -16,9 +16,12 @@
 //! explain` prints a key's origin chain from here; the override warnings (`override_warnings`)
 //! read the origins too.
 
+mod env;
+mod yaml;
+
 use serde::Serialize;
 
-use super::{Host, Model};
+use super::{Host, Instance, Model};
 use crate::catalog::{CLI_CONF, CLI_GATEWAY_KEY, CLI_TOKEN_KEY};
 use crate::diag::{Diagnostic, join_key};
 use crate::spec::Service;
@@ -93,6 +96,41 @@ pub enum Syntax {
     Data,
     /// The release's line as it ships.
     Stock,
+    /// A YAML scalar written as it is.
+    Yaml,
+    /// A YAML scalar in double quotes.
+    YamlQuoted,
+    /// A shell assignment, `[export ]NAME=value`.
+    Shell { export: bool, quote: ShQuote },
+}
+
+/// How a shell assignment writes its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShQuote {
+    /// One shell word: bare when safe, else single-quoted.
+    Word,
+    /// As it is (shell text of linkis-gen's: `${LINKIS_LOG_DIR:-...}`, `2G`).
+    Raw,
+    /// In double quotes (expanded by the shell: `${SERVER_NAME}`).
+    Double,
+}
+
+/// Where a key's line sits, beyond its block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// A line of its own (`.properties`, a shell assignment).
+    #[default]
+    Line,
+    /// A YAML key at this path (the key's name is the path joined with dots), with a comment
+    /// line above it.
+    Yaml {
+        path: Vec<String>,
+        note: Option<&'static str>,
+    },
+    /// A shell variable set in a `case` arm (the key's name is `NAME[PATTERN]`).
+    Arm { name: String, pattern: String },
 }
 
 /// One key of a file.
@@ -103,6 +141,8 @@ pub struct Key {
     pub origin: Origin,
     #[serde(skip)]
     pub syntax: Syntax,
+    #[serde(skip)]
+    pub place: Place,
     /// The values an earlier layer gave this key, earliest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<Replaced>,
@@ -178,6 +218,7 @@ impl FileKeys {
             value,
             origin,
             syntax,
+            place: Place::Line,
             replaced: Vec::new(),
         };
         match self.blocks.iter_mut().find(|(x, _)| *x == b) {
@@ -207,10 +248,17 @@ impl FileKeys {
     }
 }
 
-/// The keys of one `.properties` file of a host (`file` relative to conf/), or None when the host
-/// has no such file.
+/// The keys of one conf file of a host (`file` relative to conf/: a `.properties` file, an
+/// `application-*.yml` file or linkis-env.sh), or None when the host has no such file or it is
+/// not one of these (log4j2.xml).
 pub fn file_keys(m: &Model, host: &Host, file: &str) -> Option<FileKeys> {
     let cf = host.conf_files.iter().find(|c| c.file == file)?;
+    if file == "linkis-env.sh" {
+        return Some(env::file_keys(m, host));
+    }
+    if file.ends_with(".yml") {
+        return yaml::file_keys(m, host, file);
+    }
     if !file.ends_with(".properties") {
         return None;
     }
@@ -241,10 +289,7 @@ pub fn file_keys(m: &Model, host: &Host, file: &str) -> Option<FileKeys> {
             "port",
             "spring.server.port",
             inst.port.to_string(),
-            Origin::rule(
-                "the service's port on this host (the host's ports:, else the release's default)",
-                vec![format!("{}={}", inst.name, inst.port)],
-            ),
+            port_origin(inst),
         );
         service(m, host, inst.service, &mut fk);
     }
@@ -299,21 +344,102 @@ pub fn host_file_keys(m: &Model, host: &str, file: &str) -> Option<FileKeys> {
     file_keys(m, h, file)
 }
 
+fn port_origin(inst: &Instance) -> Origin {
+    Origin::rule(
+        "the service's port on this host (the host's ports:, else the release's default)",
+        vec![format!("{}={}", inst.name, inst.port)],
+    )
+}
+
 fn gateway_origin(m: &Model) -> Origin {
     if m.platform.gateway_url.is_some() {
-        Origin::spec("cluster.gateway_url")
-    } else {
-        let gws: Vec<String> = m
-            .gateway
-            .endpoints
-            .iter()
-            .map(|e| format!("gateway={}", e.url()))
-            .collect();
-        Origin::rule(
-            "the web front's URL when gateway.web serves it, else the first gateway host",
-            gws,
-        )
+        return Origin::spec("cluster.gateway_url");
     }
+    let gws: Vec<String> = m
+        .gateway
+        .endpoints
+        .iter()
+        .map(|e| format!("{} {}", e.host, e.url()))
+        .collect();
+    let mut inputs = Vec::new();
+    let name = match (&m.web.vip, m.gateway.endpoints.first()) {
+        (Some(vip), _) => {
+            inputs.push(format!("gateway.web.vip={}", vip.address));
+            "the web front's VIP (on the gateways' port when they share one, else the front's URL)"
+        }
+        (None, Some(first)) => {
+            inputs.push(format!(
+                "first gateway host={} ({})",
+                first.host,
+                first.url()
+            ));
+            "the first gateway host of the placement (no cluster.gateway_url, no VIP)"
+        }
+        (None, None) => "no gateway in the cluster",
+    };
+    inputs.push(format!("gateways={}", gws.join(", ")));
+    inputs.push(format!("= {}", m.gateway.url));
+    Origin::rule(name, inputs)
+}
+
+/// The sizing formulas of an ECM host's share, with this cluster's numbers: (memory, cores,
+/// engines) inputs of the three `wds.linkis.ecm.*` keys.
+fn ecm_formulas(m: &Model, host: &Host, e: &crate::size::EcmShare) -> [Vec<String>; 3] {
+    use crate::spec::Size;
+    let s = |b: u64| Size(b).to_string();
+    let heaps: Vec<String> = host
+        .instances
+        .iter()
+        .map(|i| format!("{} {}", i.name, s(i.heap)))
+        .collect();
+    let heap_sum: u64 = host.instances.iter().map(|i| i.heap).sum();
+    let reserve = if host.control { m.sizing.reserve } else { 0 };
+    let mut memory = vec![format!(
+        "host {} memory {} − heaps {} ({}){} = {}",
+        host.name,
+        s(host.memory),
+        s(heap_sum),
+        heaps.join(" + "),
+        if host.control {
+            format!(" − reserve {} (control host)", s(reserve))
+        } else {
+            String::new()
+        },
+        s(host.engine_memory)
+    )];
+    if host.memory.checked_sub(heap_sum + reserve) != Some(host.engine_memory) {
+        // Never claim a formula the numbers do not add up to.
+        memory = vec![
+            format!("host.memory={}", s(host.memory)),
+            format!("heaps={}", heaps.join(" + ")),
+            format!("engine_memory={}", s(host.engine_memory)),
+        ];
+    }
+    let d = &m.sizing.demand;
+    let ecms = m.ecm_hosts().count();
+    let share = format!(
+        "× this host's engine memory {} ÷ all ECM hosts' {} ({ecms} hosts), rounded up",
+        s(host.engine_memory),
+        s(m.sizing.capacity_memory)
+    );
+    let cores = vec![
+        format!(
+            "demand cores {} = users {} × Σ engine cores {} × concurrency {}",
+            d.cores, d.users, d.engine_cores_sum, d.concurrency
+        ),
+        format!("{} {share} = {}", d.cores, e.cores_max),
+    ];
+    let engines = vec![
+        format!(
+            "demand engines {} = users {} × concurrency {} × engine types {}",
+            d.engines, d.users, d.concurrency, d.engine_types
+        ),
+        format!(
+            "max({} {share}, the even share {} ÷ {ecms} rounded up) = {}",
+            d.engines, d.engines, e.instances_max
+        ),
+    ];
+    [memory, cores, engines]
 }
 
 /// linkis.properties: discovery, database, tokens, sessions.
@@ -509,36 +635,30 @@ fn service(m: &Model, host: &Host, s: Service, fk: &mut FileKeys) {
                 Origin::spec("storage.engine_root"),
             );
             if let Some(e) = &host.ecm {
-                let inputs = vec![
-                    format!("host={}", host.name),
-                    format!("host.memory={}", host.memory),
-                    format!("host.cores={}", host.cores),
-                    format!("engine_memory={}", host.engine_memory),
-                    format!("ecm_hosts={}", m.ecm_hosts().count()),
-                ];
-                let rule = |what: &str| {
+                let [memory, cores, engines] = ecm_formulas(m, host, e);
+                let rule = |what: &str, inputs: Vec<String>| {
                     Origin::rule(
                         &format!("sizing: this host's share of the engine demand ({what})"),
-                        inputs.clone(),
+                        inputs,
                     )
                 };
                 fk.put(
                     "ecm",
                     "wds.linkis.ecm.memory.max",
                     e.memory_max.to_string(),
-                    rule("memory, bytes"),
+                    rule("memory, bytes", memory),
                 );
                 fk.put(
                     "ecm",
                     "wds.linkis.ecm.cores.max",
                     e.cores_max.to_string(),
-                    rule("cores"),
+                    rule("cores", cores),
                 );
                 fk.put(
                     "ecm",
                     "wds.linkis.ecm.engineconn.instances.max",
                     e.instances_max.to_string(),
-                    rule("engines"),
+                    rule("engines", engines),
                 );
             }
         }

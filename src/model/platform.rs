@@ -30,6 +30,8 @@ pub struct Platform {
     /// HADOOP_HOME, HADOOP_CONF_DIR, HIVE_HOME, HIVE_CONF_DIR, SPARK_HOME, SPARK_CONF_DIR,
     /// JAVA_HOME when set, then `cluster.env`.
     pub env: Vec<(String, String)>,
+    /// The same variables with their origins (linkis-env.sh's key table).
+    pub env_keys: Vec<PlatformKey>,
     /// `cluster.java_home`.
     pub java_home: Option<String>,
     /// Keys this module computes, per conf file (relative to conf/), in output order, each with
@@ -116,10 +118,6 @@ fn vault(name: &str) -> String {
     format!("{{{{ {name} }}}}")
 }
 
-fn kv(k: &str, v: impl Into<String>) -> (String, String) {
-    (k.to_string(), v.into())
-}
-
 /// `file:///tmp/linkis/` → `/tmp/linkis`: the local directory of a file:// root.
 pub fn local_path(url: &str) -> Option<String> {
     url.strip_prefix("file://")
@@ -139,18 +137,27 @@ impl Platform {
             &spec.auth,
         );
 
-        let mut env = vec![
-            kv("HADOOP_HOME", &h.home),
-            kv("HADOOP_CONF_DIR", &h.conf_dir),
-            kv("HIVE_HOME", &hv.home),
-            kv("HIVE_CONF_DIR", &hv.conf_dir),
-            kv("SPARK_HOME", &sp.home),
-            kv("SPARK_CONF_DIR", &sp.conf_dir),
+        let mut env_keys = vec![
+            from_spec("HADOOP_HOME", &h.home, "hadoop.home"),
+            from_spec("HADOOP_CONF_DIR", &h.conf_dir, "hadoop.conf_dir"),
+            from_spec("HIVE_HOME", &hv.home, "hive.home"),
+            from_spec("HIVE_CONF_DIR", &hv.conf_dir, "hive.conf_dir"),
+            from_spec("SPARK_HOME", &sp.home, "spark.home"),
+            from_spec("SPARK_CONF_DIR", &sp.conf_dir, "spark.conf_dir"),
         ];
         if let Some(j) = &spec.cluster.java_home {
-            env.push(kv("JAVA_HOME", j));
+            env_keys.push(from_spec("JAVA_HOME", j, "cluster.java_home"));
         }
-        env.extend(spec.cluster.env.iter().map(|(k, v)| kv(k, v)));
+        env_keys.extend(
+            spec.cluster
+                .env
+                .iter()
+                .map(|(k, v)| from_spec(k, v, &crate::diag::join_key("cluster.env", k))),
+        );
+        let env: Vec<(String, String)> = env_keys
+            .iter()
+            .map(|k| (k.key.clone(), k.value.clone()))
+            .collect();
 
         let mut engine_versions = BTreeMap::new();
         for (name, e) in &spec.sizing.engines {
@@ -366,6 +373,7 @@ impl Platform {
                 .as_ref()
                 .map(|u| u.trim_end_matches('/').to_string()),
             env,
+            env_keys,
             java_home: spec.cluster.java_home.clone(),
             keys,
             engine_versions,

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use super::{OutFile, RenderError, Templates, escape, state};
 use crate::catalog::Step;
-use crate::model::keys::{self, Block, FileKeys, Key, Syntax};
+use crate::model::keys::{self, Block, FileKeys, Key, Place, ShQuote, Syntax};
 use crate::model::{Host, Model, vault};
 use crate::spec::{Service, Size};
 
@@ -128,8 +128,8 @@ fn render_host(
         let table = keys::file_keys(model, host, file);
         let text = templates.render(&name, value(svc, sections(table.as_ref())))?;
         let text = match &table {
-            Some(t) => append_blocks(model, t, &text),
-            None => text,
+            Some(t) if file.ends_with(".properties") => append_blocks(model, t, &text),
+            _ => text,
         };
         out.push(out_file(&host.name, &format!("conf/{file}"), text));
     }
@@ -163,9 +163,10 @@ const PLATFORM_HEADING: &str =
 const MONITORING_HEADING: &str =
     "# Prometheus metrics (the spec's monitoring section): on, and scraped without a login";
 
-/// The template sections every `.properties` template may read as `keys.<name>`: each a list of
-/// lines, written in the syntax of their key (the values are the model's, src/model/keys.rs).
-const SECTIONS: [&str; 10] = [
+/// The template sections every conf template may read as `keys.<name>`: each a list of lines,
+/// written in the syntax of their key (the values are the model's, src/model/keys.rs): the
+/// `.properties` files' sections, the YAML files' one (`yaml`), linkis-env.sh's.
+const SECTIONS: [&str; 18] = [
     "discovery",
     "database",
     "tokens",
@@ -176,6 +177,14 @@ const SECTIONS: [&str; 10] = [
     "auth",
     "gateway",
     "token",
+    "yaml",
+    "release",
+    "env",
+    "heaps",
+    "prefer_ip",
+    "log_dir",
+    "gc_opts",
+    "java_opts",
 ];
 
 /// The `keys` of a file's template context.
@@ -186,7 +195,7 @@ fn sections(table: Option<&FileKeys>) -> Value {
             if let Block::Template(name) = block {
                 map.entry(name)
                     .or_default()
-                    .extend(keys.iter().map(|k| Value::from_safe_string(line(k))));
+                    .extend(block_lines(keys).into_iter().map(Value::from_safe_string));
             }
         }
     }
@@ -195,6 +204,61 @@ fn sections(table: Option<&FileKeys>) -> Value {
         .map(|(k, v)| (k.to_string(), Value::from(v)))
         .collect();
     Value::from(map)
+}
+
+/// The lines of a block of keys: a YAML key is nested under the parents the key before it did
+/// not open (with its comment above it), a shell variable of a `case` arm written in its arm.
+fn block_lines(keys: &[Key]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut open: &[String] = &[];
+    for k in keys {
+        match &k.place {
+            Place::Yaml { path, note } => {
+                let (leaf, parents) = path.split_last().expect("a YAML key has a name");
+                let common = open.iter().zip(parents).take_while(|(a, b)| a == b).count();
+                for (depth, p) in parents.iter().enumerate().skip(common) {
+                    out.push(format!("{}{p}:", "  ".repeat(depth)));
+                }
+                let indent = "  ".repeat(parents.len());
+                if let Some(n) = note {
+                    out.push(format!("{indent}# {n}"));
+                }
+                out.push(format!("{indent}{leaf}: {}", value_text(k)));
+                open = parents;
+            }
+            Place::Arm { name, pattern } => {
+                out.push(format!("{pattern}) {} ;;", assignment(k, name)));
+            }
+            Place::Line => out.push(line(k)),
+        }
+    }
+    out
+}
+
+/// A YAML or shell key's value as its syntax writes it.
+fn value_text(k: &Key) -> String {
+    match k.syntax {
+        Syntax::YamlQuoted
+        | Syntax::Shell {
+            quote: ShQuote::Double,
+            ..
+        } => format!("\"{}\"", k.value),
+        Syntax::Shell {
+            quote: ShQuote::Word,
+            ..
+        } => sh_quote(&k.value),
+        _ => k.value.clone(),
+    }
+}
+
+/// `[export ]NAME=value`.
+fn assignment(k: &Key, name: &str) -> String {
+    let export = matches!(k.syntax, Syntax::Shell { export: true, .. });
+    format!(
+        "{}{name}={}",
+        if export { "export " } else { "" },
+        value_text(k)
+    )
 }
 
 /// A key's `key=value` line, as `java.util.Properties` reads it back (render/escape.rs): spec
@@ -213,6 +277,8 @@ fn line(k: &Key) -> String {
             escape::prop_data_value(&k.value)
         ),
         Syntax::Stock => format!("{}={}", k.key, k.value),
+        Syntax::Shell { .. } => assignment(k, &k.key),
+        Syntax::Yaml | Syntax::YamlQuoted => format!("{}: {}", k.key, value_text(k)),
     }
 }
 
