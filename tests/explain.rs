@@ -592,3 +592,61 @@ fn explains_yml_and_env_keys_in_text_and_json() {
         stderr(&o)
     );
 }
+
+/// A rule's inputs are its formula with this cluster's numbers, which add up to the value.
+#[test]
+fn rule_inputs_give_the_formula_with_the_numbers() {
+    let o = run(&[
+        "explain",
+        "examples/single-node.yaml",
+        "hosts/linkis1/conf/linkis-cg-engineconnmanager.properties:wds.linkis.ecm.memory.max",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let key = &v["keys"][0];
+    let inputs: Vec<&str> = key["origin"]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap())
+        .collect();
+    let formula = inputs[0];
+    // "host linkis1 memory 64G − heaps 9G (...) − reserve 4G (control host) = 51G"
+    assert!(formula.starts_with("host linkis1 memory "), "{formula}");
+    assert!(
+        formula.contains(" − heaps ") && formula.contains(" − reserve "),
+        "{formula}"
+    );
+    let gib = |t: &str| -> u64 { t.trim_end_matches('G').parse().expect("whole GiB") };
+    let word = |after: &str| {
+        formula
+            .split(after)
+            .nth(1)
+            .unwrap()
+            .split([' ', ')'])
+            .next()
+            .unwrap()
+    };
+    let (mem, heaps, reserve, result) = (
+        gib(word("memory ")),
+        gib(word("heaps ")),
+        gib(word("reserve ")),
+        gib(formula.rsplit("= ").next().unwrap()),
+    );
+    assert_eq!(mem - heaps - reserve, result, "{formula}");
+    let value: u64 = key["value"].as_str().unwrap().parse().unwrap();
+    assert_eq!(value, result << 30, "the formula gives the value");
+    let o = run(&[
+        "explain",
+        "examples/single-node.yaml",
+        "hosts/linkis1/conf/linkis.properties:wds.linkis.gateway.url",
+    ]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("the first gateway host of the placement")
+            && out.contains("first gateway host=linkis1 (http://"),
+        "{out}"
+    );
+}

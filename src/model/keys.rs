@@ -1,7 +1,8 @@
-//! The key table: per host and `.properties` file under `hosts/<h>/conf/`, the ordered keys with
-//! their value and their origin — the one place that decides what a conf file says.
-//!
-//! A file's keys are built in layers, each later one replacing a key in place (its earlier value
+//! The key table: per host and conf file under `hosts/<h>/conf/`, the ordered keys with their
+//! value and their origin — the one place that decides what a conf file says. The
+//! `application-*.yml` files (by YAML path, keys/yaml.rs) and linkis-env.sh (by variable name,
+//! keys/env.rs) are one template section each, in file order; a `.properties` file's keys are
+//! built in layers, each later one replacing a key in place (its earlier value
 //! and origin kept in `replaced`) or appending it to its own block:
 //!
 //! 1. the template's sections (`Block::Template`): the keys the file's template lays out under its
