@@ -358,6 +358,8 @@ fn changes_md_says_why_a_key_changed_from_the_same_origins() {
         "wds.linkis.entrance.runningjob.min: 8",
         "wds.linkis.entrance.runningjob.min: 9",
     );
+    // A YAML key's "why" reads the same table.
+    let changed = changed.replace("10.0.0.9:8848", "10.0.0.8:8848");
     assert_ne!(changed, text);
     std::fs::write(&spec, changed).unwrap();
     let r = run(&["render", s, "-o", o]);
@@ -366,6 +368,10 @@ fn changes_md_says_why_a_key_changed_from_the_same_origins() {
     assert!(
         md.contains("wds.linkis.entrance.runningjob.min changed in linkis-cg-entrance.properties: now override overrides[\"linkis-cg-entrance.properties\"][\"wds.linkis.entrance.runningjob.min\"]")
             || md.contains("wds.linkis.entrance.runningjob.min changed in conf/linkis-cg-entrance.properties: now override overrides[\"linkis-cg-entrance.properties\"][\"wds.linkis.entrance.runningjob.min\"]"),
+        "{md}"
+    );
+    assert!(
+        md.contains("spring.cloud.nacos.discovery.server-addr changed in conf/application-linkis.yml: now spec field cluster.nacos_address"),
         "{md}"
     );
     let _ = std::fs::remove_dir_all(&dir);
