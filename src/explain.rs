@@ -132,14 +132,14 @@ pub fn file_table(model: &Model, t: &Target) -> Result<FileKeys, NotFound> {
     keys::file_keys(model, host, &t.file).ok_or_else(|| {
         not_found(
             format!(
-                "conf/{} is not in the key table: explain covers the .properties files",
+                "conf/{} is not in the key table: explain covers the .properties files, the application-*.yml files and linkis-env.sh",
                 t.file
             ),
             Some(format!(
                 "explain one of: {}",
                 files
                     .iter()
-                    .filter(|f| f.ends_with(".properties"))
+                    .filter(|f| keys::file_keys(model, host, f).is_some())
                     .copied()
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -156,7 +156,20 @@ pub fn explain(model: &Model, src: &Source, t: &Target) -> Result<Report, NotFou
         Some(k) => match table.get(k) {
             Some(key) => vec![key],
             None => {
-                let near = diag::closest(k, table.keys().map(|k| k.key.as_str()), 3);
+                // A variable set in case arms is named by its arm: those first.
+                let arms: Vec<&str> = table
+                    .keys()
+                    .map(|x| x.key.as_str())
+                    .filter(|x| {
+                        x.strip_prefix(k.as_str())
+                            .is_some_and(|r| r.starts_with('['))
+                    })
+                    .collect();
+                let near = if arms.is_empty() {
+                    diag::closest(k, table.keys().map(|k| k.key.as_str()), 3)
+                } else {
+                    arms
+                };
                 return Err(not_found(
                     format!("hosts/{}/conf/{} has no key `{k}`", t.host, t.file),
                     Some(format!("closest keys: {}", near.join(", "))),

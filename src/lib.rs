@@ -15,7 +15,6 @@ pub mod explain;
 pub mod init;
 pub mod load;
 pub mod model;
-pub mod platform;
 pub mod render;
 pub mod report;
 pub mod schema;

@@ -371,6 +371,37 @@ fn the_model_the_upgrade_and_the_change_plan_are_decided_once() {
     }
 }
 
+/// The platform around Linkis is resolved in the model (src/model/platform.rs), and each of its
+/// keys carries its origin from the code that sets it: no separate map from keys to spec paths.
+#[test]
+fn the_platform_is_in_the_model_with_its_origins_beside_its_keys() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        !root.join("src/platform.rs").exists(),
+        "src/platform.rs: the platform is resolved in the model (src/model/platform.rs)"
+    );
+    let platform = std::fs::read_to_string(root.join("src/model/platform.rs")).unwrap();
+    assert!(
+        platform.contains("pub origin: Origin"),
+        "a platform key has its origin"
+    );
+    let g = graph(&root.join("src"));
+    assert!(!g.contains_key("platform"), "{g:#?}");
+    for (m, uses) in &g {
+        assert!(!uses.contains("platform"), "src/{m} uses crate::platform");
+    }
+    for file in ["model/keys.rs", "explain.rs", "render/conf.rs"] {
+        let text = std::fs::read_to_string(root.join("src").join(file)).unwrap();
+        for (n, line) in code_lines(&text).iter().enumerate() {
+            assert!(
+                !line.contains("platform_origin") && !line.contains("fn origin_of"),
+                "src/{file}:{}: origins of platform keys are decided beside their keys: {line}",
+                n + 1
+            );
+        }
+    }
+}
+
 #[test]
 fn the_change_plan_reads_only_the_model_and_the_states() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -389,5 +420,51 @@ fn the_change_plan_reads_only_the_model_and_the_states() {
     assert!(
         text.contains("pub fn of(model: &Model, rendered: &State) -> Option<ChangePlan>"),
         "changes::of's signature changed: keep the plan computed from the model and the state"
+    );
+}
+
+/// The YAML templates and linkis-env.sh lay the key table's lines out, as the `.properties`
+/// templates do: a YAML template writes no key, linkis-env.sh's sets no variable itself.
+#[test]
+fn yml_and_env_templates_write_no_key_themselves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("templates/hosts/_host_/conf");
+    let mut seen = 0;
+    for t in walk(&dir) {
+        let name = t.to_string_lossy().into_owned();
+        let yml = name.ends_with(".yml.j2");
+        if !yml && !name.ends_with("linkis-env.sh.j2") {
+            continue;
+        }
+        seen += 1;
+        let text = std::fs::read_to_string(&t).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let l = line.trim_start();
+            let layout = l.is_empty()
+                || l.starts_with('#')
+                || l.starts_with("[%")
+                || l.starts_with("[#")
+                || l == "[= l =]";
+            let writes = if yml {
+                !layout
+            } else {
+                // Shell structure (if, case, esac, fi) is layout; an assignment is a key.
+                let word = l.split([' ', '=']).next().unwrap_or_default();
+                !layout
+                    && l.contains('=')
+                    && !l.starts_with("if ")
+                    && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            };
+            assert!(
+                !writes,
+                "{}:{}: a template writes a key itself: {line}",
+                t.display(),
+                n + 1
+            );
+        }
+    }
+    assert_eq!(
+        seen, 4,
+        "three application-*.yml templates and linkis-env.sh"
     );
 }

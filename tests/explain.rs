@@ -284,9 +284,9 @@ fn a_missing_key_file_or_host_is_an_error_with_a_hint() {
             "hosts: ctl-1",
         ),
         (
-            "hosts/ctl-1/conf/linkis-env.sh",
-            "explain covers the .properties files",
-            "explain one of: linkis.properties",
+            "hosts/ctl-1/conf/log4j2.xml",
+            "explain covers the .properties files, the application-*.yml files and linkis-env.sh",
+            "explain one of: linkis.properties, linkis-env.sh, application-linkis.yml",
         ),
     ];
     for (target, what, hint) in cases {
@@ -358,6 +358,8 @@ fn changes_md_says_why_a_key_changed_from_the_same_origins() {
         "wds.linkis.entrance.runningjob.min: 8",
         "wds.linkis.entrance.runningjob.min: 9",
     );
+    // A YAML key's "why" reads the same table.
+    let changed = changed.replace("10.0.0.9:8848", "10.0.0.8:8848");
     assert_ne!(changed, text);
     std::fs::write(&spec, changed).unwrap();
     let r = run(&["render", s, "-o", o]);
@@ -368,5 +370,289 @@ fn changes_md_says_why_a_key_changed_from_the_same_origins() {
             || md.contains("wds.linkis.entrance.runningjob.min changed in conf/linkis-cg-entrance.properties: now override overrides[\"linkis-cg-entrance.properties\"][\"wds.linkis.entrance.runningjob.min\"]"),
         "{md}"
     );
+    assert!(
+        md.contains("spring.cloud.nacos.discovery.server-addr changed in conf/application-linkis.yml: now spec field cluster.nacos_address"),
+        "{md}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The leaf keys of a YAML text as (dotted path, scalar text without its double quotes), read by
+/// indentation, comments skipped; and the same text parsed by a YAML parser, which must give
+/// each leaf that value.
+fn yaml_leaves(text: &str) -> Vec<(String, String)> {
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - t.len();
+        while stack.last().is_some_and(|(i, _)| *i >= indent) {
+            stack.pop();
+        }
+        let (k, v) = t.split_once(':').expect("a YAML key");
+        let v = v.trim();
+        if v.is_empty() {
+            stack.push((indent, k.to_string()));
+            continue;
+        }
+        let mut path: Vec<&str> = stack.iter().map(|(_, s)| s.as_str()).collect();
+        path.push(k);
+        let v = v
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(v);
+        out.push((path.join("."), v.to_string()));
+    }
+    let doc: serde_norway::Value = serde_norway::from_str(text).expect("valid YAML");
+    for (path, v) in &out {
+        // Walk the parsed document along the path (a segment may hold dots: try the longest).
+        let parts: Vec<&str> = path.split('.').collect();
+        fn find<'a>(
+            node: &'a serde_norway::Value,
+            parts: &[&str],
+        ) -> Option<&'a serde_norway::Value> {
+            if parts.is_empty() {
+                return Some(node);
+            }
+            for n in (1..=parts.len()).rev() {
+                let key = parts[..n].join(".");
+                if let Some(child) = node.get(key.as_str())
+                    && let Some(found) = find(child, &parts[n..])
+                {
+                    return Some(found);
+                }
+            }
+            None
+        }
+        let node = find(&doc, &parts).unwrap_or_else(|| panic!("{path} not in the parsed YAML"));
+        let parsed = match node {
+            serde_norway::Value::String(s) => s.clone(),
+            serde_norway::Value::Bool(b) => b.to_string(),
+            serde_norway::Value::Number(n) => n.to_string(),
+            other => panic!("{path}: {other:?}"),
+        };
+        assert_eq!(&parsed, v, "{path}");
+    }
+    out
+}
+
+/// The variables a shell text sets, as (name, value text without its quotes): `NAME=v` and
+/// `export NAME=v` lines, and `PATTERN) [export ]NAME=v ;;` case arms as `NAME[PATTERN]`.
+fn sh_assignments(text: &str) -> Vec<(String, String)> {
+    let assign = |s: &str| -> Option<(String, String)> {
+        let s = s.strip_prefix("export ").unwrap_or(s);
+        let (name, v) = s.split_once('=')?;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        let v = v
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+            .unwrap_or(v);
+        Some((name.to_string(), v.to_string()))
+    };
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('#') || t.starts_with("case ") || t.starts_with("if ") {
+            continue;
+        }
+        if let Some(body) = t.strip_suffix(" ;;") {
+            let (pattern, rest) = body.split_once(") ").expect("a case arm");
+            let (name, v) = assign(rest).expect("an arm sets a variable");
+            out.push((format!("{name}[{pattern}]"), v));
+        } else if let Some(kv) = assign(t) {
+            out.push(kv);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_rendered_yml_and_env_key_of_every_example_is_in_the_table_with_an_origin() {
+    let (mut yml_files, mut sh_files, mut keys_seen) = (0, 0, 0);
+    let mut kinds = std::collections::BTreeSet::new();
+    for path in examples() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let src = Source::new(path.clone(), text.into_bytes());
+        let model = linkis_gen::model(&src).unwrap_or_else(|d| panic!("{path}: {d:?}"));
+        let files = render::render(&model, &RenderOptions::default()).expect("renders");
+        for f in &files {
+            let Some((host, file)) = f
+                .path
+                .strip_prefix("hosts/")
+                .and_then(|r| r.split_once("/conf/"))
+            else {
+                continue;
+            };
+            let rendered = if file.ends_with(".yml") {
+                yml_files += 1;
+                yaml_leaves(&f.contents)
+            } else if file.ends_with(".sh") {
+                sh_files += 1;
+                sh_assignments(&f.contents)
+            } else {
+                continue;
+            };
+            let table = keys::host_file_keys(&model, host, file)
+                .unwrap_or_else(|| panic!("{path}: {} has no key table", f.path));
+            let table_keys: Vec<&keys::Key> = table.keys().collect();
+            assert_eq!(
+                rendered.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+                table_keys
+                    .iter()
+                    .map(|k| k.key.as_str())
+                    .collect::<Vec<_>>(),
+                "{path}: {}: the rendered keys are the table's, in its order",
+                f.path
+            );
+            for ((k, v), key) in rendered.iter().zip(&table_keys) {
+                assert_eq!(v, &key.value, "{path}: {}: {k}", f.path);
+                match &key.origin {
+                    Origin::Spec { path: p } | Origin::Override { path: p } => {
+                        assert!(
+                            src.position(p, linkis_gen::diag::Anchor::Key).is_some(),
+                            "{path}: {k}: {p} is not located"
+                        );
+                    }
+                    Origin::Rule { name, .. } => assert!(!name.is_empty()),
+                    Origin::Release { release, file: rf } => {
+                        assert_eq!(release, model.cluster.version);
+                        assert_eq!(rf, file);
+                    }
+                }
+                kinds.insert(key.origin.kind());
+                keys_seen += 1;
+            }
+        }
+    }
+    assert!(yml_files > 30, "only {yml_files} YAML files walked");
+    assert!(sh_files > 20, "only {sh_files} linkis-env.sh walked");
+    assert!(keys_seen > 1000, "only {keys_seen} keys walked");
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["release", "rule", "spec"],
+        "YAML and linkis-env.sh keys come from the release, a rule or a spec field"
+    );
+}
+
+#[test]
+fn explains_yml_and_env_keys_in_text_and_json() {
+    let o = run(&[
+        "explain",
+        EVERY,
+        "hosts/ctl-1/conf/application-linkis.yml:spring.cloud.nacos.discovery.server-addr",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(
+            "hosts/ctl-1/conf/application-linkis.yml:spring.cloud.nacos.discovery.server-addr = "
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("from spec field cluster.nacos_address"),
+        "{out}"
+    );
+    assert!(out.contains("--> examples/every-field.yaml:"), "{out}");
+    let o = run(&[
+        "explain",
+        EVERY,
+        "hosts/ctl-1/conf/linkis-env.sh",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON document");
+    assert_eq!(v["file"], "linkis-env.sh");
+    let keys = v["keys"].as_array().unwrap();
+    let key = |name: &str| {
+        keys.iter()
+            .find(|k| k["key"] == name)
+            .unwrap_or_else(|| panic!("{name} in {keys:?}"))
+    };
+    assert_eq!(key("HADOOP_HOME")["origin"]["kind"], "spec");
+    assert_eq!(key("HADOOP_HOME")["origin"]["path"], "hadoop.home");
+    assert_eq!(key("LINKIS_PUBLIC_MODULE")["origin"]["kind"], "release");
+    let gc = key("LINKIS_GC_OPTS[*]");
+    assert_eq!(gc["origin"]["kind"], "rule");
+    assert!(
+        gc["value"].as_str().unwrap().contains("filecount=5"),
+        "{gc}"
+    );
+    // A key of a case arm is named by its arm; the plain name is not a key.
+    let o = run(&[
+        "explain",
+        EVERY,
+        "hosts/ctl-1/conf/linkis-env.sh:SERVER_JAVA_OPTS",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("hint: closest keys: SERVER_JAVA_OPTS["),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A rule's inputs are its formula with this cluster's numbers, which add up to the value.
+#[test]
+fn rule_inputs_give_the_formula_with_the_numbers() {
+    let o = run(&[
+        "explain",
+        "examples/single-node.yaml",
+        "hosts/linkis1/conf/linkis-cg-engineconnmanager.properties:wds.linkis.ecm.memory.max",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let key = &v["keys"][0];
+    let inputs: Vec<&str> = key["origin"]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap())
+        .collect();
+    let formula = inputs[0];
+    // "host linkis1 memory 64G − heaps 9G (...) − reserve 4G (control host) = 51G"
+    assert!(formula.starts_with("host linkis1 memory "), "{formula}");
+    assert!(
+        formula.contains(" − heaps ") && formula.contains(" − reserve "),
+        "{formula}"
+    );
+    let gib = |t: &str| -> u64 { t.trim_end_matches('G').parse().expect("whole GiB") };
+    let word = |after: &str| {
+        formula
+            .split(after)
+            .nth(1)
+            .unwrap()
+            .split([' ', ')'])
+            .next()
+            .unwrap()
+    };
+    let (mem, heaps, reserve, result) = (
+        gib(word("memory ")),
+        gib(word("heaps ")),
+        gib(word("reserve ")),
+        gib(formula.rsplit("= ").next().unwrap()),
+    );
+    assert_eq!(mem - heaps - reserve, result, "{formula}");
+    let value: u64 = key["value"].as_str().unwrap().parse().unwrap();
+    assert_eq!(value, result << 30, "the formula gives the value");
+    let o = run(&[
+        "explain",
+        "examples/single-node.yaml",
+        "hosts/linkis1/conf/linkis.properties:wds.linkis.gateway.url",
+    ]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("the first gateway host of the placement")
+            && out.contains("first gateway host=linkis1 (http://"),
+        "{out}"
+    );
 }

@@ -186,13 +186,14 @@ fn host_defaults_ports_apply_where_the_host_sets_none() {
 #[test]
 fn no_platform_key_of_linkis_properties_is_shadowed_by_a_shipped_service_file() {
     use linkis_gen::catalog::Release;
-    use linkis_gen::platform::{COMMON, Platform};
+    use linkis_gen::model::platform::{COMMON, Platform};
     let text = example(PRODUCTION);
     let base = plan_of(PRODUCTION, &text).spec;
     let mut checked = 0;
     for r in Release::all() {
         let platform = Platform::resolve(&base, &r);
-        for (key, _) in platform.keys_for(COMMON) {
+        for pk in platform.keys_for(COMMON) {
+            let key = &pk.key;
             for s in r.line.services {
                 let shadow = r.stock(s.conf_file).iter().any(|(k, _)| k == key);
                 assert!(!shadow, "{}: {} ships {key}", r.version, s.conf_file);

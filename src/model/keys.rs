@@ -1,12 +1,14 @@
-//! The key table: per host and `.properties` file under `hosts/<h>/conf/`, the ordered keys with
-//! their value and their origin — the one place that decides what a conf file says.
-//!
-//! A file's keys are built in layers, each later one replacing a key in place (its earlier value
+//! The key table: per host and conf file under `hosts/<h>/conf/`, the ordered keys with their
+//! value and their origin — the one place that decides what a conf file says. The
+//! `application-*.yml` files (by YAML path, keys/yaml.rs) and linkis-env.sh (by variable name,
+//! keys/env.rs) are one template section each, in file order; a `.properties` file's keys are
+//! built in layers, each later one replacing a key in place (its earlier value
 //! and origin kept in `replaced`) or appending it to its own block:
 //!
 //! 1. the template's sections (`Block::Template`): the keys the file's template lays out under its
 //!    comments, in its order (the template reads them as `keys.<section>`);
-//! 2. the platform's keys (src/platform.rs: the spec's hadoop, hive, spark, storage, auth);
+//! 2. the platform's keys (src/model/platform.rs: the spec's hadoop, hive, spark, storage, auth),
+//!    each with the origin the code that sets it gives it;
 //! 3. the monitoring keys (src/model/monitoring.rs);
 //! 4. the release's stock settings of that file the layers above did not set;
 //! 5. the spec's `overrides:` (always last: an override wins).
@@ -15,9 +17,12 @@
 //! explain` prints a key's origin chain from here; the override warnings (`override_warnings`)
 //! read the origins too.
 
+mod env;
+mod yaml;
+
 use serde::Serialize;
 
-use super::{Host, Model};
+use super::{Host, Instance, Model};
 use crate::catalog::{CLI_CONF, CLI_GATEWAY_KEY, CLI_TOKEN_KEY};
 use crate::diag::{Diagnostic, join_key};
 use crate::spec::Service;
@@ -37,13 +42,13 @@ pub enum Origin {
 }
 
 impl Origin {
-    fn spec(path: &str) -> Origin {
+    pub(crate) fn spec(path: &str) -> Origin {
         Origin::Spec {
             path: path.to_string(),
         }
     }
 
-    fn rule(name: &str, inputs: Vec<String>) -> Origin {
+    pub(crate) fn rule(name: &str, inputs: Vec<String>) -> Origin {
         Origin::Rule {
             name: name.to_string(),
             inputs,
@@ -92,6 +97,41 @@ pub enum Syntax {
     Data,
     /// The release's line as it ships.
     Stock,
+    /// A YAML scalar written as it is.
+    Yaml,
+    /// A YAML scalar in double quotes.
+    YamlQuoted,
+    /// A shell assignment, `[export ]NAME=value`.
+    Shell { export: bool, quote: ShQuote },
+}
+
+/// How a shell assignment writes its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShQuote {
+    /// One shell word: bare when safe, else single-quoted.
+    Word,
+    /// As it is (shell text of linkis-gen's: `${LINKIS_LOG_DIR:-...}`, `2G`).
+    Raw,
+    /// In double quotes (expanded by the shell: `${SERVER_NAME}`).
+    Double,
+}
+
+/// Where a key's line sits, beyond its block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// A line of its own (`.properties`, a shell assignment).
+    #[default]
+    Line,
+    /// A YAML key at this path (the key's name is the path joined with dots), with a comment
+    /// line above it.
+    Yaml {
+        path: Vec<String>,
+        note: Option<&'static str>,
+    },
+    /// A shell variable set in a `case` arm (the key's name is `NAME[PATTERN]`).
+    Arm { name: String, pattern: String },
 }
 
 /// One key of a file.
@@ -102,6 +142,8 @@ pub struct Key {
     pub origin: Origin,
     #[serde(skip)]
     pub syntax: Syntax,
+    #[serde(skip)]
+    pub place: Place,
     /// The values an earlier layer gave this key, earliest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<Replaced>,
@@ -177,6 +219,7 @@ impl FileKeys {
             value,
             origin,
             syntax,
+            place: Place::Line,
             replaced: Vec::new(),
         };
         match self.blocks.iter_mut().find(|(x, _)| *x == b) {
@@ -206,10 +249,17 @@ impl FileKeys {
     }
 }
 
-/// The keys of one `.properties` file of a host (`file` relative to conf/), or None when the host
-/// has no such file.
+/// The keys of one conf file of a host (`file` relative to conf/: a `.properties` file, an
+/// `application-*.yml` file or linkis-env.sh), or None when the host has no such file or it is
+/// not one of these (log4j2.xml).
 pub fn file_keys(m: &Model, host: &Host, file: &str) -> Option<FileKeys> {
     let cf = host.conf_files.iter().find(|c| c.file == file)?;
+    if file == "linkis-env.sh" {
+        return Some(env::file_keys(m, host));
+    }
+    if file.ends_with(".yml") {
+        return yaml::file_keys(m, host, file);
+    }
     if !file.ends_with(".properties") {
         return None;
     }
@@ -217,7 +267,7 @@ pub fn file_keys(m: &Model, host: &Host, file: &str) -> Option<FileKeys> {
         file: file.to_string(),
         blocks: Vec::new(),
     };
-    if file == crate::platform::COMMON {
+    if file == super::platform::COMMON {
         common(m, &mut fk);
     } else if file == CLI_CONF {
         fk.put(
@@ -240,15 +290,18 @@ pub fn file_keys(m: &Model, host: &Host, file: &str) -> Option<FileKeys> {
             "port",
             "spring.server.port",
             inst.port.to_string(),
-            Origin::rule(
-                "the service's port on this host (the host's ports:, else the release's default)",
-                vec![format!("{}={}", inst.name, inst.port)],
-            ),
+            port_origin(inst),
         );
         service(m, host, inst.service, &mut fk);
     }
-    for (k, v) in m.platform.keys_for(file) {
-        fk.set(Block::Platform, k, v, platform_origin(m, k), Syntax::Model);
+    for pk in m.platform.keys_for(file) {
+        fk.set(
+            Block::Platform,
+            &pk.key,
+            &pk.value,
+            pk.origin.clone(),
+            Syntax::Model,
+        );
     }
     for (k, v) in m.monitoring.keys_for(file) {
         let origin = Origin::rule(
@@ -292,21 +345,102 @@ pub fn host_file_keys(m: &Model, host: &str, file: &str) -> Option<FileKeys> {
     file_keys(m, h, file)
 }
 
+fn port_origin(inst: &Instance) -> Origin {
+    Origin::rule(
+        "the service's port on this host (the host's ports:, else the release's default)",
+        vec![format!("{}={}", inst.name, inst.port)],
+    )
+}
+
 fn gateway_origin(m: &Model) -> Origin {
     if m.platform.gateway_url.is_some() {
-        Origin::spec("cluster.gateway_url")
-    } else {
-        let gws: Vec<String> = m
-            .gateway
-            .endpoints
-            .iter()
-            .map(|e| format!("gateway={}", e.url()))
-            .collect();
-        Origin::rule(
-            "the web front's URL when gateway.web serves it, else the first gateway host",
-            gws,
-        )
+        return Origin::spec("cluster.gateway_url");
     }
+    let gws: Vec<String> = m
+        .gateway
+        .endpoints
+        .iter()
+        .map(|e| format!("{} {}", e.host, e.url()))
+        .collect();
+    let mut inputs = Vec::new();
+    let name = match (&m.web.vip, m.gateway.endpoints.first()) {
+        (Some(vip), _) => {
+            inputs.push(format!("gateway.web.vip={}", vip.address));
+            "the web front's VIP (on the gateways' port when they share one, else the front's URL)"
+        }
+        (None, Some(first)) => {
+            inputs.push(format!(
+                "first gateway host={} ({})",
+                first.host,
+                first.url()
+            ));
+            "the first gateway host of the placement (no cluster.gateway_url, no VIP)"
+        }
+        (None, None) => "no gateway in the cluster",
+    };
+    inputs.push(format!("gateways={}", gws.join(", ")));
+    inputs.push(format!("= {}", m.gateway.url));
+    Origin::rule(name, inputs)
+}
+
+/// The sizing formulas of an ECM host's share, with this cluster's numbers: (memory, cores,
+/// engines) inputs of the three `wds.linkis.ecm.*` keys.
+fn ecm_formulas(m: &Model, host: &Host, e: &crate::size::EcmShare) -> [Vec<String>; 3] {
+    use crate::spec::Size;
+    let s = |b: u64| Size(b).to_string();
+    let heaps: Vec<String> = host
+        .instances
+        .iter()
+        .map(|i| format!("{} {}", i.name, s(i.heap)))
+        .collect();
+    let heap_sum: u64 = host.instances.iter().map(|i| i.heap).sum();
+    let reserve = if host.control { m.sizing.reserve } else { 0 };
+    let mut memory = vec![format!(
+        "host {} memory {} − heaps {} ({}){} = {}",
+        host.name,
+        s(host.memory),
+        s(heap_sum),
+        heaps.join(" + "),
+        if host.control {
+            format!(" − reserve {} (control host)", s(reserve))
+        } else {
+            String::new()
+        },
+        s(host.engine_memory)
+    )];
+    if host.memory.checked_sub(heap_sum + reserve) != Some(host.engine_memory) {
+        // Never claim a formula the numbers do not add up to.
+        memory = vec![
+            format!("host.memory={}", s(host.memory)),
+            format!("heaps={}", heaps.join(" + ")),
+            format!("engine_memory={}", s(host.engine_memory)),
+        ];
+    }
+    let d = &m.sizing.demand;
+    let ecms = m.ecm_hosts().count();
+    let share = format!(
+        "× this host's engine memory {} ÷ all ECM hosts' {} ({ecms} hosts), rounded up",
+        s(host.engine_memory),
+        s(m.sizing.capacity_memory)
+    );
+    let cores = vec![
+        format!(
+            "demand cores {} = users {} × Σ engine cores {} × concurrency {}",
+            d.cores, d.users, d.engine_cores_sum, d.concurrency
+        ),
+        format!("{} {share} = {}", d.cores, e.cores_max),
+    ];
+    let engines = vec![
+        format!(
+            "demand engines {} = users {} × concurrency {} × engine types {}",
+            d.engines, d.users, d.concurrency, d.engine_types
+        ),
+        format!(
+            "max({} {share}, the even share {} ÷ {ecms} rounded up) = {}",
+            d.engines, d.engines, e.instances_max
+        ),
+    ];
+    [memory, cores, engines]
 }
 
 /// linkis.properties: discovery, database, tokens, sessions.
@@ -502,36 +636,30 @@ fn service(m: &Model, host: &Host, s: Service, fk: &mut FileKeys) {
                 Origin::spec("storage.engine_root"),
             );
             if let Some(e) = &host.ecm {
-                let inputs = vec![
-                    format!("host={}", host.name),
-                    format!("host.memory={}", host.memory),
-                    format!("host.cores={}", host.cores),
-                    format!("engine_memory={}", host.engine_memory),
-                    format!("ecm_hosts={}", m.ecm_hosts().count()),
-                ];
-                let rule = |what: &str| {
+                let [memory, cores, engines] = ecm_formulas(m, host, e);
+                let rule = |what: &str, inputs: Vec<String>| {
                     Origin::rule(
                         &format!("sizing: this host's share of the engine demand ({what})"),
-                        inputs.clone(),
+                        inputs,
                     )
                 };
                 fk.put(
                     "ecm",
                     "wds.linkis.ecm.memory.max",
                     e.memory_max.to_string(),
-                    rule("memory, bytes"),
+                    rule("memory, bytes", memory),
                 );
                 fk.put(
                     "ecm",
                     "wds.linkis.ecm.cores.max",
                     e.cores_max.to_string(),
-                    rule("cores"),
+                    rule("cores", cores),
                 );
                 fk.put(
                     "ecm",
                     "wds.linkis.ecm.engineconn.instances.max",
                     e.instances_max.to_string(),
-                    rule("engines"),
+                    rule("engines", engines),
                 );
             }
         }
@@ -555,72 +683,6 @@ fn service(m: &Model, host: &Host, s: Service, fk: &mut FileKeys) {
             }
         }
         _ => {}
-    }
-}
-
-/// The origin of a platform key (src/platform.rs writes them from these spec fields).
-fn platform_origin(m: &Model, key: &str) -> Origin {
-    let p = &m.platform;
-    let spec = |path: &str| Origin::spec(path);
-    match key {
-        "hadoop.config.dir" => spec("hadoop.conf_dir"),
-        "hive.config.dir" => spec("hive.conf_dir"),
-        "spark.config.dir" => spec("spark.conf_dir"),
-        "wds.linkis.keytab.enable" => Origin::rule(
-            "Kerberos keytabs on when hadoop.kerberos is set",
-            vec!["hadoop.kerberos=set".into()],
-        ),
-        "wds.linkis.keytab.file" => spec("hadoop.kerberos.keytab_dir"),
-        "wds.linkis.filesystem.root.path" => spec("storage.workspace"),
-        "wds.linkis.filesystem.hdfs.root.path"
-        | "wds.linkis.bml.local.prefix"
-        | "wds.linkis.bml.hdfs.prefix" => spec("storage.hdfs_root"),
-        "wds.linkis.bml.is.hdfs" => Origin::rule(
-            "the BML store is on HDFS unless storage.hdfs_root is a file:// root",
-            vec![format!("storage.hdfs_root={}", p.hdfs_root)],
-        ),
-        "wds.linkis.admin.user" => {
-            if p.admin_user == m.cluster.deploy_user {
-                Origin::rule(
-                    "auth.admin_user, else cluster.deploy_user",
-                    vec![format!("admin={}", p.admin_user)],
-                )
-            } else {
-                spec("auth.admin_user")
-            }
-        }
-        "wds.linkis.admin.password" => spec("auth.admin_password"),
-        "wds.linkis.ldap.proxy.url" if p.ldap => spec("auth.ldap.url"),
-        "wds.linkis.ldap.proxy.baseDN" if p.ldap => spec("auth.ldap.base_dn"),
-        "wds.linkis.ldap.proxy.userNameFormat" if p.ldap => spec("auth.ldap.user_name_format"),
-        k if k.starts_with("wds.linkis.ldap.proxy.") => Origin::rule(
-            "LDAP logins off (no auth.ldap): empty",
-            vec!["auth.ldap=absent".into()],
-        ),
-        "wds.linkis.engineconn.root.dir" => spec("storage.engine_root"),
-        "wds.linkis.resultSet.store.path" => spec("storage.result_sets"),
-        "hive.meta.url" => spec("hive.metastore.url"),
-        "hive.meta.user" => spec("hive.metastore.user"),
-        "hive.meta.password" => spec("hive.metastore.password"),
-        CLI_TOKEN_KEY => Origin::rule(
-            "the release's linkis-cli token, a vault variable",
-            p.cli_token_var
-                .iter()
-                .map(|v| format!("vault={v}"))
-                .collect(),
-        ),
-        k => {
-            if let Some(engine) = k
-                .strip_prefix("wds.linkis.")
-                .and_then(|r| r.strip_suffix(".engine.version"))
-            {
-                spec(&format!("sizing.engines.{engine}.version"))
-            } else if p.engine_ports.is_some() {
-                spec("storage.engine_ports")
-            } else {
-                Origin::rule("the platform around Linkis", vec![])
-            }
-        }
     }
 }
 
@@ -651,7 +713,7 @@ pub fn override_warnings(m: &Model) -> Vec<Diagnostic> {
             if let Some((_, first)) = decided.first() {
                 let same = decided.iter().all(|(_, r)| r.value == first.value);
                 let per_host = !same
-                    || (file != crate::platform::COMMON
+                    || (file != super::platform::COMMON
                         && file != CLI_CONF
                         && matches!(first.origin, Origin::Rule { .. }));
                 let v = if per_host {
@@ -676,7 +738,7 @@ pub fn override_warnings(m: &Model) -> Vec<Diagnostic> {
                     .at_key(),
                 );
             }
-            if file != crate::platform::COMMON {
+            if file != super::platform::COMMON {
                 continue;
             }
             let mut shadowing: Vec<&str> = Vec::new();

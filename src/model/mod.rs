@@ -17,6 +17,7 @@ mod hosts;
 pub mod keys;
 pub mod logs;
 pub mod monitoring;
+pub mod platform;
 mod setup;
 mod sizing;
 pub mod units;
@@ -28,9 +29,9 @@ use serde::Serialize;
 
 use crate::catalog::{Features, Release};
 use crate::diag::Diagnostic;
-use crate::platform::Platform;
 use crate::size::Plan;
 use crate::spec::Service;
+use platform::Platform;
 
 pub use backup::Backup;
 pub use cluster::{Cluster, Discovery, Endpoint, Gateway, Redis, Sessions, Web};

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::platform::Platform;
 use crate::catalog::{
     LABEL_CREATORS, LABEL_ROW_KEY, LABEL_TABLE, YARN_JSON_FIELDS, YARN_ROW_KEY, token_vault_var,
 };
-use crate::platform::Platform;
 use crate::size::Plan;
 use crate::spec::{DbType, Service};
 use crate::state::DbRow;
@@ -379,7 +379,7 @@ fn storage(plan: &Plan, pf: &Platform) -> StorageCtx {
     let mut local: BTreeMap<String, &'static str> = BTreeMap::new();
     let mut hdfs: BTreeMap<String, &'static str> = BTreeMap::new();
     let mut add = |url: &str, user_dir: bool, root_mode: Option<&'static str>| {
-        let (map, root) = if let Some(p) = crate::platform::local_path(url) {
+        let (map, root) = if let Some(p) = super::platform::local_path(url) {
             (&mut local, p)
         } else if is_hdfs(url) {
             (&mut hdfs, url.trim_end_matches('/').to_string())

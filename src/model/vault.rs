@@ -61,8 +61,8 @@ pub fn referenced(m: &Model) -> Vec<String> {
     }
     // The platform's secrets in conf files: the admin password, the metastore's, linkis-cli's
     // token. (YARN's password, `platform.yarn.auth_password_var`, is for the database seed.)
-    for (_, value) in m.platform.keys.values().flatten() {
-        out.extend(names_in(value));
+    for pk in m.platform.keys.values().flatten() {
+        out.extend(names_in(&pk.value));
     }
     out.into_iter().collect()
 }

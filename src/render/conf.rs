@@ -22,9 +22,9 @@ use serde::Serialize;
 
 use super::{OutFile, RenderError, Templates, escape, state};
 use crate::catalog::Step;
-use crate::model::keys::{self, Block, FileKeys, Key, Syntax};
-use crate::model::{Host, Model, vault};
-use crate::spec::{Service, Size};
+use crate::model::keys::{self, Block, FileKeys, Key, Place, ShQuote, Syntax};
+use crate::model::{Host, Model};
+use crate::spec::Service;
 
 /// Where the templates of this module live, relative to `templates/`.
 pub const TEMPLATE_DIR: &str = "hosts/_host_";
@@ -128,8 +128,8 @@ fn render_host(
         let table = keys::file_keys(model, host, file);
         let text = templates.render(&name, value(svc, sections(table.as_ref())))?;
         let text = match &table {
-            Some(t) => append_blocks(model, t, &text),
-            None => text,
+            Some(t) if file.ends_with(".properties") => append_blocks(model, t, &text),
+            _ => text,
         };
         out.push(out_file(&host.name, &format!("conf/{file}"), text));
     }
@@ -163,9 +163,10 @@ const PLATFORM_HEADING: &str =
 const MONITORING_HEADING: &str =
     "# Prometheus metrics (the spec's monitoring section): on, and scraped without a login";
 
-/// The template sections every `.properties` template may read as `keys.<name>`: each a list of
-/// lines, written in the syntax of their key (the values are the model's, src/model/keys.rs).
-const SECTIONS: [&str; 10] = [
+/// The template sections every conf template may read as `keys.<name>`: each a list of lines,
+/// written in the syntax of their key (the values are the model's, src/model/keys.rs): the
+/// `.properties` files' sections, the YAML files' one (`yaml`), linkis-env.sh's.
+const SECTIONS: [&str; 18] = [
     "discovery",
     "database",
     "tokens",
@@ -176,6 +177,14 @@ const SECTIONS: [&str; 10] = [
     "auth",
     "gateway",
     "token",
+    "yaml",
+    "release",
+    "env",
+    "heaps",
+    "prefer_ip",
+    "log_dir",
+    "gc_opts",
+    "java_opts",
 ];
 
 /// The `keys` of a file's template context.
@@ -186,7 +195,7 @@ fn sections(table: Option<&FileKeys>) -> Value {
             if let Block::Template(name) = block {
                 map.entry(name)
                     .or_default()
-                    .extend(keys.iter().map(|k| Value::from_safe_string(line(k))));
+                    .extend(block_lines(keys).into_iter().map(Value::from_safe_string));
             }
         }
     }
@@ -195,6 +204,61 @@ fn sections(table: Option<&FileKeys>) -> Value {
         .map(|(k, v)| (k.to_string(), Value::from(v)))
         .collect();
     Value::from(map)
+}
+
+/// The lines of a block of keys: a YAML key is nested under the parents the key before it did
+/// not open (with its comment above it), a shell variable of a `case` arm written in its arm.
+fn block_lines(keys: &[Key]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut open: &[String] = &[];
+    for k in keys {
+        match &k.place {
+            Place::Yaml { path, note } => {
+                let (leaf, parents) = path.split_last().expect("a YAML key has a name");
+                let common = open.iter().zip(parents).take_while(|(a, b)| a == b).count();
+                for (depth, p) in parents.iter().enumerate().skip(common) {
+                    out.push(format!("{}{p}:", "  ".repeat(depth)));
+                }
+                let indent = "  ".repeat(parents.len());
+                if let Some(n) = note {
+                    out.push(format!("{indent}# {n}"));
+                }
+                out.push(format!("{indent}{leaf}: {}", value_text(k)));
+                open = parents;
+            }
+            Place::Arm { name, pattern } => {
+                out.push(format!("{pattern}) {} ;;", assignment(k, name)));
+            }
+            Place::Line => out.push(line(k)),
+        }
+    }
+    out
+}
+
+/// A YAML or shell key's value as its syntax writes it.
+fn value_text(k: &Key) -> String {
+    match k.syntax {
+        Syntax::YamlQuoted
+        | Syntax::Shell {
+            quote: ShQuote::Double,
+            ..
+        } => format!("\"{}\"", k.value),
+        Syntax::Shell {
+            quote: ShQuote::Word,
+            ..
+        } => sh_quote(&k.value),
+        _ => k.value.clone(),
+    }
+}
+
+/// `[export ]NAME=value`.
+fn assignment(k: &Key, name: &str) -> String {
+    let export = matches!(k.syntax, Syntax::Shell { export: true, .. });
+    format!(
+        "{}{name}={}",
+        if export { "export " } else { "" },
+        value_text(k)
+    )
 }
 
 /// A key's `key=value` line, as `java.util.Properties` reads it back (render/escape.rs): spec
@@ -213,6 +277,8 @@ fn line(k: &Key) -> String {
             escape::prop_data_value(&k.value)
         ),
         Syntax::Stock => format!("{}={}", k.key, k.value),
+        Syntax::Shell { .. } => assignment(k, &k.key),
+        Syntax::Yaml | Syntax::YamlQuoted => format!("{}: {}", k.key, value_text(k)),
     }
 }
 
@@ -251,115 +317,25 @@ pub fn prop_key(line: &str) -> Option<String> {
     Some(t.split_once('=').map_or(t, |(k, _)| k).trim().to_string())
 }
 
-/// What is the same on every host.
+/// What is the same on every host: the few layout switches the conf and sbin templates read
+/// (every value of a conf file comes from the key table, `keys`).
 #[derive(Debug, Clone, Serialize)]
 struct ClusterCtx {
     version: &'static str,
-    line: &'static str,
     f: crate::catalog::Features,
-    cluster: String,
+    /// `LINKIS_HOME`'s default in the sbin scripts.
     home: String,
-    deploy_user: String,
-    discovery: &'static str,
-    nacos_address: String,
-    prefer_ip: bool,
-    /// `linkis.discovery.prefer-ip-address`: "true" or "false".
-    prefer_ip_property: &'static str,
-    /// Every Eureka node's URL, comma-separated (empty with Nacos).
-    eureka_zone: String,
-    /// `linkis.discovery.server-address`: one URL.
-    discovery_address: String,
-    gateway_url: String,
-    db: DbCtx,
-    tokens: Vec<TokenCtx>,
-    redis: Option<RedisCtx>,
-    crypt_key: String,
-    public_module: &'static str,
-    heap_default: String,
-    engineconn_root_dir: String,
-    /// `export NAME=value` lines of the platform's environment (linkis-env.sh).
-    env_exports: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct DbCtx {
-    url: String,
-    user: String,
-    password: String,
-    dialect: &'static str,
-    /// Keys that depend on the database type (PostgreSQL driver and mappers).
-    extra: BTreeMap<&'static str, &'static str>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct TokenCtx {
-    key: &'static str,
-    token: &'static str,
-    value: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct RedisCtx {
-    host: String,
-    port: u16,
-    password: String,
+    /// Gateway sessions are shared through Redis (linkis.properties' sessions heading).
+    redis: bool,
 }
 
 impl ClusterCtx {
     fn new(m: &Model) -> ClusterCtx {
-        let d = &m.database;
         ClusterCtx {
             version: m.cluster.version,
-            line: m.cluster.line,
             f: m.features,
-            cluster: m.cluster.name.clone(),
             home: m.cluster.install_dir.clone(),
-            deploy_user: m.cluster.deploy_user.clone(),
-            discovery: m.discovery.kind,
-            nacos_address: m.discovery.nacos_address.clone(),
-            prefer_ip: m.cluster.prefer_ip,
-            prefer_ip_property: if m.discovery.prefer_ip_property {
-                "true"
-            } else {
-                "false"
-            },
-            eureka_zone: m.discovery.eureka_zone.clone(),
-            discovery_address: m.discovery.server_address.clone(),
-            gateway_url: m.gateway.url.clone(),
-            db: DbCtx {
-                url: d.url.clone(),
-                user: d.user.clone(),
-                password: vault::reference(&d.password_var),
-                dialect: d.kind,
-                extra: d.driver_keys.clone(),
-            },
-            tokens: m
-                .tokens
-                .iter()
-                .map(|t| TokenCtx {
-                    key: t.key,
-                    token: t.token,
-                    value: vault::reference(t.var),
-                })
-                .collect(),
-            redis: m.sessions.redis.as_ref().map(|r| RedisCtx {
-                host: r.host.clone(),
-                port: r.port,
-                password: r
-                    .password_var
-                    .as_deref()
-                    .map_or(String::new(), vault::reference),
-            }),
-            crypt_key: vault::reference(m.crypt_key_var),
-            public_module: m.release.line.conf.public_module,
-            heap_default: Size(m.sizing.heaps.service).to_string(),
-            engineconn_root_dir: m.platform.engine_root.clone(),
-            env_exports: m
-                .platform
-                .env
-                .iter()
-                .map(|(k, v)| format!("export {k}={}", sh_quote(v)))
-                .collect(),
+            redis: m.sessions.redis.is_some(),
         }
     }
 }
@@ -386,10 +362,7 @@ struct HostCtx {
 #[derive(Debug, Clone, Serialize)]
 struct HostInfo {
     name: String,
-    address: String,
     services: Vec<SvcCtx>,
-    eureka_port: Option<u16>,
-    ecm: Option<crate::size::EcmShare>,
     /// `SERVER_JAVA_OPTS` per instance where linkis-gen sets it (logs:, services: java_opts).
     java_opts: Vec<crate::model::logs::JavaOpts>,
 }
@@ -398,13 +371,7 @@ struct HostInfo {
 struct SvcCtx {
     #[serde(skip)]
     service: Service,
-    name: &'static str,
     daemon: &'static str,
-    port: u16,
-    /// JVM heap as `-Xmx` takes it: `2G`.
-    heap: String,
-    heap_var: Option<&'static str>,
-    conf_file: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -420,12 +387,7 @@ impl HostCtx {
             .iter()
             .map(|i| SvcCtx {
                 service: i.service,
-                name: i.name,
                 daemon: i.daemon,
-                port: i.port,
-                heap: Size(i.heap).to_string(),
-                heap_var: i.heap_var,
-                conf_file: i.conf_file,
             })
             .collect();
         let conf = m.release.line.conf;
@@ -439,9 +401,6 @@ impl HostCtx {
             stop: conf.stop.iter().filter_map(|s| daemon(*s)).collect(),
             host: HostInfo {
                 name: host.name.clone(),
-                address: host.address.clone(),
-                eureka_port: host.instance(Service::Eureka).map(|i| i.port),
-                ecm: host.ecm,
                 services,
                 java_opts: host.java_opts.clone(),
             },

@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::catalog::{CLI_CONF, CLI_GATEWAY_KEY, CLI_TOKEN_KEY, Release, token_vault_var};
+use super::keys::Origin;
+use crate::catalog::{CLI_CONF, CLI_TOKEN_KEY, Release, token_vault_var};
 use crate::spec::{Service, Spec};
 
 /// The common file every service reads first.
@@ -29,10 +30,13 @@ pub struct Platform {
     /// HADOOP_HOME, HADOOP_CONF_DIR, HIVE_HOME, HIVE_CONF_DIR, SPARK_HOME, SPARK_CONF_DIR,
     /// JAVA_HOME when set, then `cluster.env`.
     pub env: Vec<(String, String)>,
+    /// The same variables with their origins (linkis-env.sh's key table).
+    pub env_keys: Vec<PlatformKey>,
     /// `cluster.java_home`.
     pub java_home: Option<String>,
-    /// Keys this module computes, per conf file (relative to conf/), in output order.
-    pub keys: BTreeMap<String, Vec<(String, String)>>,
+    /// Keys this module computes, per conf file (relative to conf/), in output order, each with
+    /// its origin (the spec field or rule that decides it, written beside the code that sets it).
+    pub keys: BTreeMap<String, Vec<PlatformKey>>,
     /// The engine versions in use: the spec's, else the release's (`spark` → `3.2.1`).
     pub engine_versions: BTreeMap<String, String>,
     /// `HADOOP_VERSION`: the spec's, else the release's installer default.
@@ -84,12 +88,34 @@ pub struct YarnKerberos {
     pub krb5_conf: String,
 }
 
-fn vault(name: &str) -> String {
-    format!("{{{{ {name} }}}}")
+/// One key the platform sets in a conf file, with the origin the key table gives it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PlatformKey {
+    pub key: String,
+    pub value: String,
+    pub origin: Origin,
 }
 
-fn kv(k: &str, v: impl Into<String>) -> (String, String) {
-    (k.to_string(), v.into())
+/// A key set from one spec field.
+fn from_spec(k: &str, v: impl Into<String>, path: &str) -> PlatformKey {
+    PlatformKey {
+        key: k.to_string(),
+        value: v.into(),
+        origin: Origin::spec(path),
+    }
+}
+
+/// A key set by a rule, with its inputs.
+fn from_rule(k: &str, v: impl Into<String>, name: &str, inputs: Vec<String>) -> PlatformKey {
+    PlatformKey {
+        key: k.to_string(),
+        value: v.into(),
+        origin: Origin::rule(name, inputs),
+    }
+}
+
+fn vault(name: &str) -> String {
+    format!("{{{{ {name} }}}}")
 }
 
 /// `file:///tmp/linkis/` → `/tmp/linkis`: the local directory of a file:// root.
@@ -111,18 +137,27 @@ impl Platform {
             &spec.auth,
         );
 
-        let mut env = vec![
-            kv("HADOOP_HOME", &h.home),
-            kv("HADOOP_CONF_DIR", &h.conf_dir),
-            kv("HIVE_HOME", &hv.home),
-            kv("HIVE_CONF_DIR", &hv.conf_dir),
-            kv("SPARK_HOME", &sp.home),
-            kv("SPARK_CONF_DIR", &sp.conf_dir),
+        let mut env_keys = vec![
+            from_spec("HADOOP_HOME", &h.home, "hadoop.home"),
+            from_spec("HADOOP_CONF_DIR", &h.conf_dir, "hadoop.conf_dir"),
+            from_spec("HIVE_HOME", &hv.home, "hive.home"),
+            from_spec("HIVE_CONF_DIR", &hv.conf_dir, "hive.conf_dir"),
+            from_spec("SPARK_HOME", &sp.home, "spark.home"),
+            from_spec("SPARK_CONF_DIR", &sp.conf_dir, "spark.conf_dir"),
         ];
         if let Some(j) = &spec.cluster.java_home {
-            env.push(kv("JAVA_HOME", j));
+            env_keys.push(from_spec("JAVA_HOME", j, "cluster.java_home"));
         }
-        env.extend(spec.cluster.env.iter().map(|(k, v)| kv(k, v)));
+        env_keys.extend(
+            spec.cluster
+                .env
+                .iter()
+                .map(|(k, v)| from_spec(k, v, &crate::diag::join_key("cluster.env", k))),
+        );
+        let env: Vec<(String, String)> = env_keys
+            .iter()
+            .map(|k| (k.key.clone(), k.value.clone()))
+            .collect();
 
         let mut engine_versions = BTreeMap::new();
         for (name, e) in &spec.sizing.engines {
@@ -135,29 +170,74 @@ impl Platform {
             }
         }
 
-        let mut keys: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        let mut keys: BTreeMap<String, Vec<PlatformKey>> = BTreeMap::new();
         let common = keys.entry(COMMON.to_string()).or_default();
-        common.push(kv("hadoop.config.dir", &h.conf_dir));
-        common.push(kv("hive.config.dir", &hv.conf_dir));
-        common.push(kv("spark.config.dir", &sp.conf_dir));
+        common.push(from_spec(
+            "hadoop.config.dir",
+            &h.conf_dir,
+            "hadoop.conf_dir",
+        ));
+        common.push(from_spec("hive.config.dir", &hv.conf_dir, "hive.conf_dir"));
+        common.push(from_spec(
+            "spark.config.dir",
+            &sp.conf_dir,
+            "spark.conf_dir",
+        ));
         if let Some(k) = &h.kerberos {
-            common.push(kv("wds.linkis.keytab.enable", "true"));
-            common.push(kv("wds.linkis.keytab.file", &k.keytab_dir));
+            common.push(from_rule(
+                "wds.linkis.keytab.enable",
+                "true",
+                "Kerberos keytabs on when hadoop.kerberos is set",
+                vec!["hadoop.kerberos=set".into()],
+            ));
+            common.push(from_spec(
+                "wds.linkis.keytab.file",
+                &k.keytab_dir,
+                "hadoop.kerberos.keytab_dir",
+            ));
         }
-        common.push(kv("wds.linkis.filesystem.root.path", &st.workspace));
-        common.push(kv("wds.linkis.filesystem.hdfs.root.path", &st.hdfs_root));
+        common.push(from_spec(
+            "wds.linkis.filesystem.root.path",
+            &st.workspace,
+            "storage.workspace",
+        ));
+        common.push(from_spec(
+            "wds.linkis.filesystem.hdfs.root.path",
+            &st.hdfs_root,
+            "storage.hdfs_root",
+        ));
+        let bml_rule = |on: &str| {
+            from_rule(
+                "wds.linkis.bml.is.hdfs",
+                on,
+                "the BML store is on HDFS unless storage.hdfs_root is a file:// root",
+                vec![format!("storage.hdfs_root={}", st.hdfs_root)],
+            )
+        };
         if st.hdfs_root.starts_with("file://") {
-            common.push(kv("wds.linkis.bml.is.hdfs", "false"));
-            common.push(kv("wds.linkis.bml.local.prefix", &st.hdfs_root));
+            common.push(bml_rule("false"));
+            common.push(from_spec(
+                "wds.linkis.bml.local.prefix",
+                &st.hdfs_root,
+                "storage.hdfs_root",
+            ));
         } else {
-            common.push(kv("wds.linkis.bml.is.hdfs", "true"));
-            common.push(kv("wds.linkis.bml.hdfs.prefix", &st.hdfs_root));
+            common.push(bml_rule("true"));
+            common.push(from_spec(
+                "wds.linkis.bml.hdfs.prefix",
+                &st.hdfs_root,
+                "storage.hdfs_root",
+            ));
         }
         // Only the versions the spec names: the installer uncomments a version key only when its
         // variable is set, and the release's code default is the same version anyway.
         for (name, e) in &spec.sizing.engines {
             if let Some(v) = &e.version {
-                common.push(kv(&format!("wds.linkis.{name}.engine.version"), v));
+                common.push(from_spec(
+                    &format!("wds.linkis.{name}.engine.version"),
+                    v,
+                    &format!("sizing.engines.{name}.version"),
+                ));
             }
         }
 
@@ -167,36 +247,74 @@ impl Platform {
             .admin_user
             .clone()
             .unwrap_or_else(|| spec.cluster.deploy_user.clone());
-        gw.push(kv("wds.linkis.admin.user", &admin_user));
-        gw.push(kv(
+        gw.push(if au.admin_user.is_some() {
+            from_spec("wds.linkis.admin.user", &admin_user, "auth.admin_user")
+        } else {
+            from_rule(
+                "wds.linkis.admin.user",
+                &admin_user,
+                "auth.admin_user, else cluster.deploy_user",
+                vec![format!("admin={admin_user}")],
+            )
+        });
+        gw.push(from_spec(
             "wds.linkis.admin.password",
             vault(&au.admin_password.vault),
+            "auth.admin_password",
         ));
-        let (url, base, fmt) =
-            au.ldap
-                .as_ref()
-                .map_or((String::new(), String::new(), String::new()), |l| {
-                    (
-                        l.url.clone(),
-                        l.base_dn.clone(),
-                        l.user_name_format.clone().unwrap_or_default(),
-                    )
-                });
-        gw.push(kv("wds.linkis.ldap.proxy.url", url));
-        gw.push(kv("wds.linkis.ldap.proxy.baseDN", base));
-        gw.push(kv("wds.linkis.ldap.proxy.userNameFormat", fmt));
+        match &au.ldap {
+            Some(l) => {
+                gw.push(from_spec(
+                    "wds.linkis.ldap.proxy.url",
+                    &l.url,
+                    "auth.ldap.url",
+                ));
+                gw.push(from_spec(
+                    "wds.linkis.ldap.proxy.baseDN",
+                    &l.base_dn,
+                    "auth.ldap.base_dn",
+                ));
+                gw.push(from_spec(
+                    "wds.linkis.ldap.proxy.userNameFormat",
+                    l.user_name_format.clone().unwrap_or_default(),
+                    "auth.ldap.user_name_format",
+                ));
+            }
+            None => {
+                for k in [
+                    "wds.linkis.ldap.proxy.url",
+                    "wds.linkis.ldap.proxy.baseDN",
+                    "wds.linkis.ldap.proxy.userNameFormat",
+                ] {
+                    gw.push(from_rule(
+                        k,
+                        "",
+                        "LDAP logins off (no auth.ldap): empty",
+                        vec!["auth.ldap=absent".into()],
+                    ));
+                }
+            }
+        }
 
         let ecm = keys
             .entry(file_of(release, Service::Engineconnmanager))
             .or_default();
-        ecm.push(kv("wds.linkis.engineconn.root.dir", &st.engine_root));
+        ecm.push(from_spec(
+            "wds.linkis.engineconn.root.dir",
+            &st.engine_root,
+            "storage.engine_root",
+        ));
         if let (Some(range), Some(key)) = (&st.engine_ports, facts.engine_port_range_key) {
-            ecm.push(kv(key, range.trim()));
+            ecm.push(from_spec(key, range.trim(), "storage.engine_ports"));
         }
 
         keys.entry(file_of(release, Service::Entrance))
             .or_default()
-            .push(kv("wds.linkis.resultSet.store.path", &st.result_sets));
+            .push(from_spec(
+                "wds.linkis.resultSet.store.path",
+                &st.result_sets,
+                "storage.result_sets",
+            ));
 
         if let Some(m) = &hv.metastore {
             let mut files = vec![file_of(release, Service::Publicservice)];
@@ -211,9 +329,13 @@ impl Platform {
             }
             for f in files {
                 let e = keys.entry(f).or_default();
-                e.push(kv("hive.meta.url", &m.url));
-                e.push(kv("hive.meta.user", &m.user));
-                e.push(kv("hive.meta.password", vault(&m.password.vault)));
+                e.push(from_spec("hive.meta.url", &m.url, "hive.metastore.url"));
+                e.push(from_spec("hive.meta.user", &m.user, "hive.metastore.user"));
+                e.push(from_spec(
+                    "hive.meta.password",
+                    vault(&m.password.vault),
+                    "hive.metastore.password",
+                ));
             }
         }
 
@@ -224,7 +346,12 @@ impl Platform {
         if let Some(var) = &cli_token_var {
             keys.entry(CLI_CONF.to_string())
                 .or_default()
-                .push(kv(CLI_TOKEN_KEY, vault(var)));
+                .push(from_rule(
+                    CLI_TOKEN_KEY,
+                    vault(var),
+                    "the release's linkis-cli token, a vault variable",
+                    vec![format!("vault={var}")],
+                ));
         }
 
         let mut local_dirs = Vec::new();
@@ -246,6 +373,7 @@ impl Platform {
                 .as_ref()
                 .map(|u| u.trim_end_matches('/').to_string()),
             env,
+            env_keys,
             java_home: spec.cluster.java_home.clone(),
             keys,
             engine_versions,
@@ -284,15 +412,8 @@ impl Platform {
     }
 
     /// The keys computed for one conf file (relative to conf/).
-    pub fn keys_for(&self, file: &str) -> &[(String, String)] {
+    pub fn keys_for(&self, file: &str) -> &[PlatformKey] {
         self.keys.get(file).map_or(&[], |v| v.as_slice())
-    }
-
-    /// The linkis-cli.properties keys, given the gateway URL the placement resolved.
-    pub fn cli_keys(&self, gateway_url: &str) -> Vec<(String, String)> {
-        let mut out = vec![kv(CLI_GATEWAY_KEY, gateway_url)];
-        out.extend(self.keys_for(CLI_CONF).iter().cloned());
-        out
     }
 }
 
