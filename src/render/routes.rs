@@ -101,6 +101,7 @@ pub static ROUTES: &[Route] = routes! {
     Apply Host "hosts/_host_/nftables/linkis.nft";
     Apply Host "hosts/_host_/keepalived/keepalived.conf";
     Apply Cluster "filter_plugins/linkis_fill.py";
+    Apply Cluster "filter_plugins/linkis_sql.py";
     Apply Cluster "inventory/group_vars/all/main.yml";
     Apply Cluster "inventory/hosts.yml";
     Apply Cluster "nginx/linkis.conf";
