@@ -117,12 +117,21 @@ pub struct InstanceState {
 impl State {
     /// Pretty JSON with sorted keys and a final newline.
     pub fn to_json(&self) -> String {
-        // Straight from the structs, whose fields are declared in sorted order (see above); maps
-        // are BTreeMaps. About 8.5 KB per host: sized once.
+        // About 8.5 KB per host: sized once.
         let mut buf = Vec::with_capacity(4096 + 9000 * self.hosts.len());
-        serde_json::to_writer_pretty(&mut buf, self).expect("a state serializes");
-        buf.push(b'\n');
+        self.write_json(&mut buf).expect("a state serializes");
         String::from_utf8(buf).expect("serde_json writes UTF-8")
+    }
+
+    /// `to_json` into a writer (no text of the whole state in memory).
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use std::io::Write as _;
+        // Straight from the structs, whose fields are declared in sorted order (see above); maps
+        // are BTreeMaps.
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+        serde_json::to_writer_pretty(&mut w, self).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+        w.flush()
     }
 
     pub fn from_json(text: &str) -> Result<State, String> {

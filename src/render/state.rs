@@ -150,9 +150,13 @@ pub fn of(model: &Model, files: &[OutFile], mut built: Built) -> State {
             },
         );
     }
-    let nginx = by_path
-        .get("nginx/linkis.conf")
-        .map(|t| file_state_with("nginx/linkis.conf", t, &mut memo))
+    let nginx = built
+        .remove(NGINX)
+        .or_else(|| {
+            by_path
+                .get(NGINX)
+                .map(|t| file_state_with(NGINX, t, &mut memo))
+        })
         .unwrap_or(FileState {
             sha256: String::new(),
             keys: BTreeMap::new(),
@@ -167,6 +171,26 @@ pub fn of(model: &Model, files: &[OutFile], mut built: Built) -> State {
         nginx,
         vault_variables: model.vault_vars.clone(),
     }
+}
+
+/// The nginx front's file, whose state is the state's `nginx`.
+const NGINX: &str = "nginx/linkis.conf";
+
+/// The paths (relative to OUT) of every file whose state `of` records: the files each service
+/// instance reads and the nginx front. A flow that does not keep the rendered texts takes the
+/// state of each of these as it passes (`file_state_with`) and gives them to `of` as `built`.
+pub fn wanted(model: &Model) -> std::collections::HashSet<String> {
+    let mut paths = std::collections::HashSet::new();
+    for h in &model.hosts {
+        for inst in &h.instances {
+            for f in &inst.reads {
+                paths.insert(format!("hosts/{}/conf/{f}", h.name));
+            }
+            paths.insert(format!("hosts/{}/systemd/{}.service", h.name, inst.unit));
+        }
+    }
+    paths.insert(NGINX.to_string());
+    paths
 }
 
 fn push_line(s: &mut String, parts: &[&str]) {
