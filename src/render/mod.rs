@@ -256,17 +256,12 @@ pub fn render_each<E: From<RenderError>>(
         Ok(())
     };
     t("templates");
-    pass(plan_md_with(&templates, model)?, &mut built, put)?;
-    t("plan_md");
-    conf_hosts(model, &templates, &prep, &mut built, put)?;
-    t("conf");
-    // A release (or discovery) change against what runs: CHANGES.md and changes.yml take the
-    // upgrade's form (src/upgrade.rs), decided once by plan_with (which refused a downgrade).
+    // PLAN.md, every host's conf/ and sbin/, the apply side (with, for a release or discovery
+    // change against what runs, CHANGES.md and changes.yml in the upgrade's form, decided once by
+    // plan_with), and monitoring: independent of each other.
     let upgrade = model.upgrade.as_ref();
-    pass(apply::render(model, &templates, upgrade)?, &mut built, put)?;
-    t("apply");
-    pass(monitoring::render(model, &templates)?, &mut built, put)?;
-    t("monitoring");
+    jobs(model, &templates, &prep, &mut built, put)?;
+    t("jobs");
     // The state is taken before the headers, which name the spec's path (src/state.rs).
     let state = state::of(model, &[], built);
     t("state");
@@ -309,12 +304,45 @@ impl Prep {
 /// Below this many hosts, the calling thread renders them all.
 const PARALLEL_MIN_HOSTS: usize = 64;
 
-/// One host's files, ready to put, and the states taken of them.
-type HostFiles = (Vec<(OutFile, Option<String>)>, state::Built);
+/// One job's files, ready to put, and the states taken of them.
+type JobFiles = (Vec<(OutFile, Option<String>)>, state::Built);
 
-/// The conf/ and sbin/ trees of every host, put host by host: rendered (and prepared) on every
-/// core while this thread puts them, so that at most a few hosts' files are in memory.
-fn conf_hosts<E: From<RenderError>>(
+/// The rendering jobs of a tree, in the order their errors rank (the first is reported):
+/// PLAN.md, each host's conf/ and sbin/ (conf.rs), the apply side, monitoring.
+#[derive(Clone, Copy)]
+enum Job {
+    Plan,
+    Host(usize),
+    Apply,
+    Monitoring,
+}
+
+impl Job {
+    /// The rank of a job among `n` hosts' (its error's priority: lower first).
+    fn rank(self, n: usize) -> usize {
+        match self {
+            Job::Plan => 0,
+            Job::Host(i) => 1 + i,
+            Job::Apply => n + 1,
+            Job::Monitoring => n + 2,
+        }
+    }
+
+    /// The `k`-th job taken: the big single ones first, so that the hosts even out the end.
+    fn taken(k: usize, n: usize) -> Option<Job> {
+        match k {
+            0 => Some(Job::Apply),
+            1 => Some(Job::Plan),
+            2 => Some(Job::Monitoring),
+            k if k - 3 < n => Some(Job::Host(k - 3)),
+            _ => None,
+        }
+    }
+}
+
+/// Renders every job and puts its files: for a large cluster on every core while this thread
+/// puts them, so that at most a few hosts' files are in memory.
+fn jobs<E: From<RenderError>>(
     model: &Model,
     templates: &Templates,
     prep: &Prep,
@@ -323,20 +351,29 @@ fn conf_hosts<E: From<RenderError>>(
 ) -> Result<(), E> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let per_host = conf::PerHost::new(model, templates);
-    let one = |host: &crate::model::Host, memo: &mut state::Digests| {
+    let n = model.hosts.len();
+    let one = |job: Job, memo: &mut state::Digests| {
+        let files = match job {
+            Job::Plan => plan_md_with(templates, model)?,
+            Job::Host(i) => per_host.render(&model.hosts[i])?,
+            Job::Apply => apply::render(model, templates, model.upgrade.as_ref())?,
+            Job::Monitoring => monitoring::render(model, templates)?,
+        };
         let mut built = state::Built::new();
-        let files = per_host.render(host)?;
         let files = files
             .into_iter()
             .map(|f| prep.prep(f, memo, &mut built))
             .collect();
-        Ok::<HostFiles, RenderError>((files, built))
+        Ok::<JobFiles, RenderError>((files, built))
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if model.hosts.len() < PARALLEL_MIN_HOSTS || threads < 2 {
+    if n < PARALLEL_MIN_HOSTS || threads < 2 {
         let mut memo = state::Digests::default();
-        for host in &model.hosts {
-            let (files, b) = one(host, &mut memo)?;
+        let order = std::iter::once(Job::Plan)
+            .chain((0..n).map(Job::Host))
+            .chain([Job::Apply, Job::Monitoring]);
+        for job in order {
+            let (files, b) = one(job, &mut memo)?;
             built.extend(b);
             for (f, sha) in files {
                 put(f, sha)?;
@@ -344,42 +381,46 @@ fn conf_hosts<E: From<RenderError>>(
         }
         return Ok(());
     }
-    // Each thread takes the next host; results come in any order (the writer does not care,
-    // `render_tree` sorts). A failed host stops the threads from taking hosts after it, so
-    // that the first failing host in order is always rendered and its error is the one kept.
+    // Each thread takes the next job; results come in any order (the writer does not care,
+    // `render_tree` sorts). A failed job stops the threads from taking jobs that rank after
+    // it, so that the first failing job by rank is always rendered and its error is the one
+    // returned, whatever the threads did.
     let next = AtomicUsize::new(0);
     let stop = AtomicUsize::new(usize::MAX);
     let mut first_err: Option<(usize, RenderError)> = None;
     let mut put_err: Option<E> = None;
     std::thread::scope(|scope| {
         let (tx, rx) =
-            std::sync::mpsc::sync_channel::<(usize, Result<HostFiles, RenderError>)>(4 * threads);
+            std::sync::mpsc::sync_channel::<(usize, Result<JobFiles, RenderError>)>(4 * threads);
         for _ in 0..threads {
             let tx = tx.clone();
             let (next, stop, one) = (&next, &stop, &one);
             scope.spawn(move || {
                 let mut memo = state::Digests::default();
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= model.hosts.len() || i > stop.load(Ordering::Relaxed) {
+                    let Some(job) = Job::taken(next.fetch_add(1, Ordering::Relaxed), n) else {
                         return;
+                    };
+                    let rank = job.rank(n);
+                    if rank > stop.load(Ordering::Relaxed) {
+                        continue;
                     }
-                    let r = one(&model.hosts[i], &mut memo);
+                    let r = one(job, &mut memo);
                     if r.is_err() {
-                        stop.fetch_min(i, Ordering::Relaxed);
+                        stop.fetch_min(rank, Ordering::Relaxed);
                     }
-                    if tx.send((i, r)).is_err() {
+                    if tx.send((rank, r)).is_err() {
                         return;
                     }
                 }
             });
         }
         drop(tx);
-        for (i, r) in rx {
+        for (rank, r) in rx {
             match r {
                 Err(e) => {
-                    if first_err.as_ref().is_none_or(|(j, _)| i < *j) {
-                        first_err = Some((i, e));
+                    if first_err.as_ref().is_none_or(|(j, _)| rank < *j) {
+                        first_err = Some((rank, e));
                     }
                 }
                 Ok((files, b)) => {
