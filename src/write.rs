@@ -750,7 +750,7 @@ pub fn render_fresh(
         fresh.put(&f, sha).map_err(RenderWriteError::Write)
     })?;
     fresh
-        .put_with(crate::state::STATE, 0o644, |w| state.write_json(w))
+        .put_with(crate::state::STATE, 0o644, |w| state.write_json_parallel(w))
         .map_err(RenderWriteError::Write)?;
     crate::timing::mark("state json");
     let summary = summary(&state);
