@@ -207,28 +207,28 @@ pub fn file_state(path: &str, text: &str) -> FileState {
 
 /// `file_state` with a shared memo of value digests.
 pub fn file_state_with(path: &str, text: &str, memo: &mut Digests) -> FileState {
-    let mut grouped: BTreeMap<String, Cow<str>> = BTreeMap::new();
-    for (k, v) in keys_of(path, text, memo) {
-        match grouped.entry(k) {
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(v);
+    let mut pairs = keys_of(path, text, memo);
+    // A repeated key's values, joined in file order: the sort is stable.
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut keys: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    let mut it = pairs.into_iter().peekable();
+    while let Some((k, v)) = it.next() {
+        let digest = if it.peek().is_some_and(|(next, _)| *next == k) {
+            let mut joined = v.into_owned();
+            while let Some((_, more)) = it.next_if(|(next, _)| *next == k) {
+                joined.push('\n');
+                joined.push_str(&more);
             }
-            std::collections::btree_map::Entry::Occupied(mut e) => {
-                let old = e.get_mut().to_mut();
-                old.push('\n');
-                old.push_str(&v);
-            }
-        }
+            memo.short(&joined)
+        } else {
+            memo.short(&v)
+        };
+        keys.push((k, digest));
     }
     FileState {
         sha256: sha256(text.as_bytes()),
-        keys: grouped
-            .into_iter()
-            .map(|(k, v)| {
-                let d = memo.short(&v);
-                (k, d)
-            })
-            .collect(),
+        // Sorted and unique: built in bulk.
+        keys: keys.into_iter().collect(),
     }
 }
 
