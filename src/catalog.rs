@@ -1172,6 +1172,15 @@ pub fn supported_list() -> String {
         .join(", ")
 }
 
+/// Where an installed release names itself: every release's package puts linkis-rpc, a direct
+/// dependency of its public module, into `lib/linkis-commons/public-module/` under its Maven name
+/// `linkis-rpc-<version>.jar` (1.1.3: assembly-combined-package's public-module-combined;
+/// 1.2.0-1.8.0: linkis-dist's distribution.xml dependencySet, linkis-dist/pom.xml). adopt.yml
+/// reads the release a hand-installed host runs from it: (directory under LINKIS_HOME, prefix,
+/// suffix).
+pub const RELEASE_JAR: (&str, &str, &str) =
+    ("lib/linkis-commons/public-module", "linkis-rpc-", ".jar");
+
 /// Releases of a line that lack the line's `prometheus` feature: the Prometheus support
 /// (`wds.linkis.prometheus.enable`, PROMETHEUS_ENABLE in install.sh) came in 1.1.3.
 pub static PROMETHEUS_ABSENT: &[&str] = &["1.1.1", "1.1.2"];

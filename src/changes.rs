@@ -129,8 +129,8 @@ fn order(name: &str) -> usize {
 }
 
 /// The change plan from `applied` to `rendered`. `host_order` is the spec's host order; hosts
-/// only in `applied` follow it in their name order.
-pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangePlan {
+/// only in `applied` follow it in their name order. The plan is built by `PHASES`, in order.
+fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangePlan {
     let mut hosts: Vec<&str> = host_order.iter().map(String::as_str).collect();
     hosts.extend(
         applied
@@ -139,89 +139,174 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
             .map(String::as_str)
             .filter(|h| !rendered.hosts.contains_key(*h)),
     );
-    let host_pos = |h: &str| hosts.iter().position(|x| *x == h).unwrap_or(usize::MAX);
+    let sides = Sides {
+        applied,
+        rendered,
+        host_order,
+        hosts,
+    };
+    let mut plan = ChangePlan {
+        cluster: rendered.cluster.clone(),
+        release: rendered.release.clone(),
+        upgrade: None,
+        hosts_added: Vec::new(),
+        hosts_removed: Vec::new(),
+        instances: Vec::new(),
+        restart: Vec::new(),
+        new_vault_variables: Vec::new(),
+        attention: Vec::new(),
+        nginx: None,
+        configure_hosts: Vec::new(),
+        counts: Counts::default(),
+        db_rows: Vec::new(),
+        db_rows_unrecorded: false,
+    };
+    for phase in PHASES {
+        phase(&sides, &mut plan);
+    }
+    plan
+}
 
+/// What `diff` compares: both states, and every host of either in order (the spec's hosts, then
+/// the hosts only in `applied`).
+struct Sides<'a> {
+    applied: &'a State,
+    rendered: &'a State,
+    host_order: &'a [String],
+    hosts: Vec<&'a str>,
+}
+
+impl Sides<'_> {
+    /// A host's place in the order; unknown last.
+    fn host_pos(&self, h: &str) -> usize {
+        self.hosts
+            .iter()
+            .position(|x| *x == h)
+            .unwrap_or(usize::MAX)
+    }
+}
+
+/// One phase of `diff`: reads the two states and the plan so far, fills its part of the plan.
+type Phase = fn(&Sides, &mut ChangePlan);
+
+/// The phases of `diff`, in the order they run: each may read what the ones before it filled
+/// (the counts read the database rows' restarts, the attention part reads nearly everything).
+const PHASES: &[Phase] = &[
+    hosts_added_removed,
+    instances,
+    moves,
+    db_rows,
+    counts,
+    restarts,
+    upgrade,
+    attention,
+    nginx,
+    configure_hosts,
+    new_vault_variables,
+];
+
+/// The hosts only the rendered state has (added), and only the applied one (removed).
+fn hosts_added_removed(s: &Sides, plan: &mut ChangePlan) {
     let host_ref = |name: &str, h: &HostState| HostRef {
         name: name.to_string(),
         address: h.address.clone(),
         ssh_port: h.ssh_port,
     };
-    let hosts_added: Vec<HostRef> = hosts
+    let (applied, rendered) = (s.applied, s.rendered);
+    plan.hosts_added = s
+        .hosts
         .iter()
         .filter(|h| !applied.hosts.contains_key(**h))
-        .filter_map(|h| rendered.hosts.get(*h).map(|s| host_ref(h, s)))
+        .filter_map(|h| rendered.hosts.get(*h).map(|st| host_ref(h, st)))
         .collect();
-    let hosts_removed: Vec<HostRef> = hosts
+    plan.hosts_removed = s
+        .hosts
         .iter()
         .filter(|h| !rendered.hosts.contains_key(**h))
-        .filter_map(|h| applied.hosts.get(*h).map(|s| host_ref(h, s)))
+        .filter_map(|h| applied.hosts.get(*h).map(|st| host_ref(h, st)))
         .collect();
+}
 
-    // Every (service, host) of either side.
+/// Every (service, host) of either side, in start order (service), then host order: added,
+/// removed, reconfigured (its files, keys and causes) or unchanged.
+fn instances(s: &Sides, plan: &mut ChangePlan) {
     let mut keys: BTreeSet<(usize, usize, String, String)> = BTreeSet::new();
-    for st in [applied, rendered] {
+    for st in [s.applied, s.rendered] {
         for (h, hs) in &st.hosts {
             for svc in hs.services.keys() {
-                keys.insert((order(svc), host_pos(h), svc.clone(), h.clone()));
+                keys.insert((order(svc), s.host_pos(h), svc.clone(), h.clone()));
             }
         }
     }
-    let inst = |st: &'_ State, h: &str, s: &str| -> Option<(HostState, InstanceState)> {
-        let hs = st.hosts.get(h)?;
-        Some((hs.clone(), hs.services.get(s)?.clone()))
-    };
-
-    let mut instances = Vec::new();
     for (_, _, svc, host) in &keys {
-        let old = inst(applied, host, svc);
-        let new = inst(rendered, host, svc);
-        let (kind, hs, is, files) = match (&old, &new) {
-            (None, Some((hs, is))) => ("added", hs, is, Vec::new()),
-            (Some((hs, is)), None) => ("removed", hs, is, Vec::new()),
-            (Some((ohs, ois)), Some((hs, is))) => {
-                if ois.digest == is.digest && ois.port == is.port {
-                    ("unchanged", hs, is, Vec::new())
-                } else {
-                    ("reconfigured", hs, is, file_changes(ohs, ois, hs, is))
-                }
-            }
-            (None, None) => continue,
-        };
-        let mut causes = causes_of(&files);
-        if let (Some((_, o)), Some((_, n))) = (&old, &new) {
-            if o.port != n.port {
-                causes.retain(|c| !c.starts_with("its port changed"));
-                causes.insert(0, format!("its port changes from {} to {}", o.port, n.port));
+        let old = instance(s.applied, host, svc);
+        let new = instance(s.rendered, host, svc);
+        if let Some(i) = instance_change(host, svc, old, new) {
+            plan.instances.push(i);
+        }
+    }
+}
+
+/// A host's state and one of its instances, if the state has it.
+fn instance<'a>(st: &'a State, h: &str, s: &str) -> Option<(&'a HostState, &'a InstanceState)> {
+    let hs = st.hosts.get(h)?;
+    Some((hs, hs.services.get(s)?))
+}
+
+/// One instance from what runs (`old`) to what is rendered (`new`).
+fn instance_change(
+    host: &str,
+    svc: &str,
+    old: Option<(&HostState, &InstanceState)>,
+    new: Option<(&HostState, &InstanceState)>,
+) -> Option<InstanceChange> {
+    let (kind, hs, is, files) = match (old, new) {
+        (None, Some((hs, is))) => ("added", hs, is, Vec::new()),
+        (Some((hs, is)), None) => ("removed", hs, is, Vec::new()),
+        (Some((ohs, ois)), Some((hs, is))) => {
+            if ois.digest == is.digest && ois.port == is.port {
+                ("unchanged", hs, is, Vec::new())
+            } else {
+                ("reconfigured", hs, is, file_changes(ohs, ois, hs, is))
             }
         }
-        let drain = (kind == "removed")
-            .then(|| match service_named(svc) {
-                Some(Service::Entrance) => Some("entrance"),
-                Some(Service::Engineconnmanager) => Some("ecm"),
-                _ => None,
-            })
-            .flatten();
-        instances.push(InstanceChange {
-            host: host.clone(),
-            address: hs.address.clone(),
-            service: svc.clone(),
-            unit: is.unit.clone(),
-            daemon: is.daemon.clone(),
-            port: is.port,
-            kind,
-            moved: None,
-            drain,
-            files,
-            causes,
-            old_port: match (&old, &new) {
-                (Some((_, o)), Some((_, n))) if o.port != n.port => Some(o.port),
-                _ => None,
-            },
-        });
+        (None, None) => return None,
+    };
+    let mut causes = causes_of(&files);
+    let old_port = match (old, new) {
+        (Some((_, o)), Some((_, n))) if o.port != n.port => Some(o.port),
+        _ => None,
+    };
+    if let Some(o) = old_port {
+        causes.retain(|c| !c.starts_with("its port changed"));
+        causes.insert(0, format!("its port changes from {o} to {}", is.port));
     }
+    let drain = (kind == "removed")
+        .then(|| match service_named(svc) {
+            Some(Service::Entrance) => Some("entrance"),
+            Some(Service::Engineconnmanager) => Some("ecm"),
+            _ => None,
+        })
+        .flatten();
+    Some(InstanceChange {
+        host: host.to_string(),
+        address: hs.address.clone(),
+        service: svc.to_string(),
+        unit: is.unit.clone(),
+        daemon: is.daemon.clone(),
+        port: is.port,
+        kind,
+        moved: None,
+        drain,
+        files,
+        causes,
+        old_port,
+    })
+}
 
-    // Moves: a service that leaves hosts and arrives on others in one change, paired in order.
-    let mut counts = Counts::default();
+/// Moves: a service that leaves hosts and arrives on others in one change, paired in order.
+fn moves(_: &Sides, plan: &mut ChangePlan) {
+    let instances = &mut plan.instances;
     let services: BTreeSet<String> = instances.iter().map(|i| i.service.clone()).collect();
     for svc in &services {
         let idx = |kind: &str| -> Vec<usize> {
@@ -235,62 +320,63 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
         for (a, r) in idx("added").into_iter().zip(idx("removed")) {
             instances[a].moved = Some(instances[r].host.clone());
             instances[r].moved = Some(instances[a].host.clone());
-            counts.moved += 1;
+            plan.counts.moved += 1;
         }
     }
-    for i in &instances {
+}
+
+/// The database rows, and the restarts they need: the resource manager (linkismanager) reads
+/// the YARN provider row into a cache that it refreshes only after 30 minutes
+/// (wds.linkis.manager.rm.external.resource.regresh.time) or an hour unused
+/// (ExternalResourceServiceImpl, 1.1.3-1.8.0): a changed YARN row restarts it. The engine
+/// labels are looked up in the database when a request is labelled: nothing restarts for them.
+fn db_rows(s: &Sides, plan: &mut ChangePlan) {
+    plan.db_rows_unrecorded = s.applied.db_rows.is_empty() && !s.rendered.db_rows.is_empty();
+    plan.db_rows = db_row_changes(s.applied, s.rendered);
+    let fields: Vec<&str> = plan
+        .db_rows
+        .iter()
+        .filter_map(|r| r.id.strip_prefix("yarn "))
+        .collect();
+    if fields.is_empty() {
+        return;
+    }
+    for i in plan
+        .instances
+        .iter_mut()
+        .filter(|i| i.service == "linkismanager" && i.kind != "added" && i.kind != "removed")
+    {
+        i.kind = "reconfigured";
+        i.causes.push(format!(
+            "the YARN provider row changed in the database ({}): the resource manager \
+             caches it",
+            fields.join(", ")
+        ));
+    }
+}
+
+/// The instances of each kind (the moves are counted by `moves`).
+fn counts(_: &Sides, plan: &mut ChangePlan) {
+    let c = &mut plan.counts;
+    for i in &plan.instances {
         match i.kind {
-            "added" => counts.added += 1,
-            "removed" => counts.removed += 1,
-            "reconfigured" => counts.reconfigured += 1,
-            _ => counts.unchanged += 1,
+            "added" => c.added += 1,
+            "removed" => c.removed += 1,
+            "reconfigured" => c.reconfigured += 1,
+            _ => c.unchanged += 1,
         }
     }
+}
 
-    // The database rows, and the restarts they need: the resource manager (linkismanager) reads
-    // the YARN provider row into a cache that it refreshes only after 30 minutes
-    // (wds.linkis.manager.rm.external.resource.regresh.time) or an hour unused
-    // (ExternalResourceServiceImpl, 1.1.3-1.8.0): a changed YARN row restarts it. The engine
-    // labels are looked up in the database when a request is labelled: nothing restarts for them.
-    let db_rows_unrecorded = applied.db_rows.is_empty() && !rendered.db_rows.is_empty();
-    let db_rows = db_row_changes(applied, rendered);
-    if db_rows.iter().any(|r| r.id.starts_with("yarn ")) {
-        let fields: Vec<&str> = db_rows
-            .iter()
-            .filter_map(|r| r.id.strip_prefix("yarn "))
-            .collect();
-        for i in instances
-            .iter_mut()
-            .filter(|i| i.service == "linkismanager" && i.kind != "added" && i.kind != "removed")
-        {
-            i.kind = "reconfigured";
-            i.causes.push(format!(
-                "the YARN provider row changed in the database ({}): the resource manager \
-                 caches it",
-                fields.join(", ")
-            ));
-        }
-    }
-    let counts = {
-        let mut c = Counts {
-            moved: counts.moved,
-            ..Counts::default()
-        };
-        for i in &instances {
-            match i.kind {
-                "added" => c.added += 1,
-                "removed" => c.removed += 1,
-                "reconfigured" => c.reconfigured += 1,
-                _ => c.unchanged += 1,
-            }
-        }
-        c
-    };
+/// The reconfigured instances, restarted one at a time per service.
+fn restarts(_: &Sides, plan: &mut ChangePlan) {
+    plan.restart = per_service(&plan.instances, "reconfigured");
+}
 
-    let restart = per_service(&instances, "reconfigured");
-
-    let mut attention = Vec::new();
-    let upgrade = if applied.release != rendered.release {
+/// A release or discovery change: an upgrade, which changes.yml does not perform.
+fn upgrade(s: &Sides, plan: &mut ChangePlan) {
+    let (applied, rendered) = (s.applied, s.rendered);
+    plan.upgrade = if applied.release != rendered.release {
         Some(format!(
             "the release changes from Linkis {} to {}: an upgrade, which changes.yml does not \
              perform (it stops before touching anything)",
@@ -305,8 +391,14 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
     } else {
         None
     };
-    // First: high availability lost. A control service that runs on fewer hosts after the change,
-    // and on one or none.
+}
+
+/// What CHANGES.md calls out at the top. First: high availability lost, a control service that
+/// runs on fewer hosts after the change, and on one or none. Then the upgrade, YARN
+/// authentication turned on, and the restarts of every or the only instance of a service.
+fn attention(_: &Sides, plan: &mut ChangePlan) {
+    let instances = &plan.instances;
+    let mut attention = Vec::new();
     for service in CONTROL_SERVICES {
         let on = |removed_or_added: &str| -> Vec<&str> {
             instances
@@ -329,10 +421,11 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
             });
         }
     }
-    if let Some(u) = &upgrade {
+    if let Some(u) = &plan.upgrade {
         attention.push(u.clone());
     }
-    if db_rows
+    if plan
+        .db_rows
         .iter()
         .any(|r| r.id == "yarn authorEnable" && r.new.ends_with("true"))
     {
@@ -343,7 +436,7 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
                 .to_string(),
         );
     }
-    for r in &restart {
+    for r in &plan.restart {
         let running = instances
             .iter()
             .filter(|i| i.service == r.service && i.kind != "added")
@@ -362,8 +455,13 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
             ));
         }
     }
+    plan.attention = attention;
+}
 
-    let nginx = (applied.nginx.sha256 != rendered.nginx.sha256).then(|| {
+/// nginx/linkis.conf changed: its upstream servers added and removed.
+fn nginx(s: &Sides, plan: &mut ChangePlan) {
+    let (applied, rendered) = (&s.applied.nginx, &s.rendered.nginx);
+    plan.nginx = (applied.sha256 != rendered.sha256).then(|| {
         let ups = |f: &FileState| -> BTreeSet<String> {
             f.keys
                 .keys()
@@ -371,45 +469,38 @@ pub fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangeP
                 .map(str::to_string)
                 .collect()
         };
-        let (o, n) = (ups(&applied.nginx), ups(&rendered.nginx));
+        let (o, n) = (ups(applied), ups(rendered));
         NginxChange {
             added: n.difference(&o).cloned().collect(),
             removed: o.difference(&n).cloned().collect(),
         }
     });
+}
 
-    let configure_hosts = host_order
+/// The spec's hosts whose files change.
+fn configure_hosts(s: &Sides, plan: &mut ChangePlan) {
+    plan.configure_hosts = s
+        .host_order
         .iter()
         .filter(|h| {
-            let new = rendered.hosts.get(*h).map(|s| &s.files);
-            let old = applied.hosts.get(*h).map(|s| &s.files);
+            let new = s.rendered.hosts.get(*h).map(|st| &st.files);
+            let old = s.applied.hosts.get(*h).map(|st| &st.files);
             new != old
         })
         .cloned()
         .collect();
+}
 
-    let old_vars: BTreeSet<&String> = applied.vault_variables.iter().collect();
-    ChangePlan {
-        cluster: rendered.cluster.clone(),
-        release: rendered.release.clone(),
-        upgrade,
-        hosts_added,
-        hosts_removed,
-        restart,
-        new_vault_variables: rendered
-            .vault_variables
-            .iter()
-            .filter(|v| !old_vars.contains(v))
-            .cloned()
-            .collect(),
-        attention,
-        nginx,
-        configure_hosts,
-        counts,
-        instances,
-        db_rows,
-        db_rows_unrecorded,
-    }
+/// The vault variables the rendered tree references and applied did not.
+fn new_vault_variables(s: &Sides, plan: &mut ChangePlan) {
+    let old_vars: BTreeSet<&String> = s.applied.vault_variables.iter().collect();
+    plan.new_vault_variables = s
+        .rendered
+        .vault_variables
+        .iter()
+        .filter(|v| !old_vars.contains(v))
+        .cloned()
+        .collect();
 }
 
 /// The recorded database values that differ, in id order; none when applied.json records none.
@@ -494,14 +585,20 @@ pub fn per_service(instances: &[InstanceChange], kind: &str) -> Vec<Restart> {
     for i in instances.iter().filter(|i| i.kind == kind) {
         match out.last_mut() {
             Some(r) if r.service == i.service => r.hosts.push(i.host.clone()),
-            _ => out.push(Restart {
-                service: i.service.clone(),
-                unit: i.unit.clone(),
-                group: format!("linkis_{}", i.service),
-                health: service_named(&i.service)
-                    .is_some_and(|s| crate::catalog::health_check(s) == HealthCheck::Http),
-                hosts: vec![i.host.clone()],
-            }),
+            _ => {
+                let known = service_named(&i.service);
+                out.push(Restart {
+                    service: i.service.clone(),
+                    unit: i.unit.clone(),
+                    // The model's inventory group; a service this release does not know (named
+                    // by an applied.json of another) keeps the same shape of name.
+                    group: known
+                        .map_or_else(|| format!("linkis_{}", i.service), crate::model::group_name),
+                    health: known
+                        .is_some_and(|s| crate::catalog::health_check(s) == HealthCheck::Http),
+                    hosts: vec![i.host.clone()],
+                })
+            }
         }
     }
     out

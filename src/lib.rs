@@ -1,10 +1,12 @@
 //! linkis-gen: one cluster spec → everything needed to run Apache Linkis on many hosts.
 //!
 //! The pipeline is a compiler, one module per stage, each taking the previous stage's output:
-//! `load` (bytes → `Spec`) → `validate` (→ `Validated`) → `size` (→ `Plan`) → `model`
-//! (→ `Model`, every value normalised once) → `render` (→ `Vec<OutFile>`, reading only the model)
-//! → `write` (→ OUT on disk). `catalog` holds what differs between Linkis
-//! releases; `diag` the diagnostics every stage reports.
+//! `load` (bytes → `Spec`) → `validate` (→ `Validated`) → `size` (→ `Plan`, with the `upgrade`
+//! against what runs decided once, here) → `model` (→ `Model`, every value normalised once,
+//! resolved once, here) → `render` (→ `Rendered`: the files, reading only the model, the state
+//! they record and the `changes` plan against what runs, computed once from both) → `write`
+//! (→ OUT on disk). `catalog` holds what differs between Linkis releases; `diag` the
+//! diagnostics every stage reports.
 
 pub mod catalog;
 pub mod changes;
@@ -39,8 +41,46 @@ pub fn plan(src: &Source) -> Result<Plan, Vec<Diagnostic>> {
 /// `plan` against what runs (`OUT/.linkis-gen/applied.json`, see `state`): sticky placement,
 /// and the base of the change plan that `render` then writes.
 pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Vec<Diagnostic>> {
-    // Unknown keys (reported, then left out) do not stop the named checks and the sizing: every
-    // mistake of a spec in one run. Any other load error, or a check's error, stops before sizing.
+    let Placed {
+        mut plan,
+        load_errors,
+    } = placed(src, applied)?;
+    // The override warnings are the model's (they read its key table): with overrides, the
+    // plan's warnings are those of its model, as `model_with` reports them.
+    if !plan.spec.overrides.is_empty() {
+        plan.warnings = resolve(&plan).warnings;
+    }
+    with_load_errors(load_errors, &mut plan.warnings)?;
+    Ok(plan)
+}
+
+/// Runs load → validate → size → resolve on a spec source: the model, or every error found.
+/// Warnings travel in `Model::warnings`.
+pub fn model(src: &Source) -> Result<Model, Vec<Diagnostic>> {
+    model_with(src, None)
+}
+
+/// `model` against what runs (`OUT/.linkis-gen/applied.json`): sticky placement, and the base of
+/// the change plan (`Model::applied`) that `render` writes as CHANGES.md and changes.yml. The
+/// model is resolved once, and its override warnings read from it.
+pub fn model_with(src: &Source, applied: Option<state::State>) -> Result<Model, Vec<Diagnostic>> {
+    let Placed { plan, load_errors } = placed(src, applied)?;
+    let mut model = resolve(&plan);
+    with_load_errors(load_errors, &mut model.warnings)?;
+    Ok(model)
+}
+
+/// A sized plan with its upgrade decided, and the load errors that did not stop the stages
+/// (unknown keys: reported, then left out).
+struct Placed {
+    plan: Plan,
+    load_errors: Vec<Diagnostic>,
+}
+
+/// load → validate → size → the upgrade against what runs. Unknown keys (reported, then left
+/// out) do not stop the named checks and the sizing: every mistake of a spec in one run. Any
+/// other load error, or a check's error, stops before sizing.
+fn placed(src: &Source, applied: Option<state::State>) -> Result<Placed, Vec<Diagnostic>> {
     let (spec, load_errors) = load::parse_recovering(src)?;
     let with_load = |errors: Vec<Diagnostic>| -> Vec<Diagnostic> {
         load_errors.iter().cloned().chain(errors).collect()
@@ -51,23 +91,38 @@ pub fn plan_with(src: &Source, applied: Option<state::State>) -> Result<Plan, Ve
         errors.extend(warnings.clone());
         with_load(errors)
     })?;
-    // Overrides that replace a value linkis-gen decided, or that a service's file shadows: read
-    // from the origins of the model's key table (src/model/keys.rs).
-    if !plan.spec.overrides.is_empty() {
-        let extra = model::keys::override_warnings(&model::resolve(&plan));
-        plan.warnings.extend(extra);
-    }
     // A release change against what runs is an upgrade; a downgrade is refused here.
     plan.upgrade = upgrade_of(&plan).map_err(|e| {
         let mut errors = vec![e];
         errors.extend(warnings);
         with_load(errors)
     })?;
+    Ok(Placed { plan, load_errors })
+}
+
+/// The one place the model is resolved: the plan's model, with the warnings for overrides that
+/// replace a value linkis-gen decided or that a service's file shadows (read from the origins of
+/// the model's key table, src/model/keys.rs) after the plan's.
+fn resolve(plan: &Plan) -> Model {
+    let mut model = model::resolve(plan);
+    let extra = model::keys::override_warnings(&model);
+    model.warnings.extend(extra);
+    model
+}
+
+/// The load errors that did not stop the stages, put before the other warnings; an error among
+/// them fails the run with every diagnostic.
+fn with_load_errors(
+    load_errors: Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<(), Vec<Diagnostic>> {
     if load_errors.iter().any(Diagnostic::is_error) {
-        return Err(with_load(plan.warnings));
+        let mut all = load_errors;
+        all.append(warnings);
+        return Err(all);
     }
-    plan.warnings.splice(0..0, load_errors);
-    Ok(plan)
+    warnings.splice(0..0, load_errors);
+    Ok(())
 }
 
 /// The upgrade from what runs (`plan.applied`) to what the plan renders (src/upgrade.rs): `None`
@@ -94,16 +149,4 @@ fn upgrade_of(plan: &Plan) -> Result<Option<upgrade::Upgrade>, Diagnostic> {
             .collect(),
     };
     upgrade::between(state, &target)
-}
-
-/// Runs load → validate → size → resolve on a spec source: the model, or every error found.
-/// Warnings travel in `Model::warnings`.
-pub fn model(src: &Source) -> Result<Model, Vec<Diagnostic>> {
-    model_with(src, None)
-}
-
-/// `model` against what runs (`OUT/.linkis-gen/applied.json`): sticky placement, and the base of
-/// the change plan (`Model::applied`) that `render` writes as CHANGES.md and changes.yml.
-pub fn model_with(src: &Source, applied: Option<state::State>) -> Result<Model, Vec<Diagnostic>> {
-    plan_with(src, applied).map(|p| model::resolve(&p))
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use linkis_gen::changes::ChangePlan;
 use linkis_gen::diag::{self, Diagnostic};
 use linkis_gen::init::{EngineType, InitOptions};
 use linkis_gen::load::Source;
@@ -261,14 +262,18 @@ fn render_cmd(spec: &Path, out: &Path, templates: Option<PathBuf>, check: bool) 
         if !check && linkis_gen::write::is_absent(out) {
             return render_fresh(&src.name, plan, &opts, out, inputs.as_deref());
         }
-        let render::Rendered { files, state } = match render::render_tree(plan, &opts) {
+        let render::Rendered {
+            files,
+            state,
+            changes,
+        } = match render::render_tree(plan, &opts) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         };
-        let summary = change_summary(plan, &state);
+        let summary = change_summary(plan, changes.as_ref());
         print!("{summary}");
         // Not freed one map at a time (a tenth of a second at 2,000 hosts): the process ends
         // after writing, and the allocation was already at its peak while rendering.
@@ -365,8 +370,8 @@ fn render_fresh(
     out: &Path,
     inputs: Option<&str>,
 ) -> ExitCode {
-    let r = linkis_gen::write::render_fresh(model, opts, out, inputs, |state| {
-        let summary = change_summary(model, state);
+    let r = linkis_gen::write::render_fresh(model, opts, out, inputs, |changes| {
+        let summary = change_summary(model, changes);
         print!("{summary}");
         summary
     });
@@ -496,13 +501,14 @@ fn read_applied_text(out: &Path) -> Result<Option<(State, String)>, ExitCode> {
 fn print_change_summary(model: &Model, opts: &RenderOptions) {
     if model.applied.is_some() {
         if let Ok(r) = render::render_tree(model, opts) {
-            print!("{}", change_summary(model, &r.state));
+            print!("{}", change_summary(model, r.changes.as_ref()));
         }
     }
 }
 
-/// The change summary from the rendered tree's state (the one its state.json holds).
-fn change_summary(model: &Model, state: &State) -> String {
+/// The change summary of a render: the upgrade's (decided once, `Model::upgrade`), or that of
+/// the change plan render computed (the one CHANGES.md shows); nothing for a new cluster.
+fn change_summary(model: &Model, changes: Option<&ChangePlan>) -> String {
     if model.applied.is_none() {
         return String::new();
     }
@@ -510,10 +516,9 @@ fn change_summary(model: &Model, state: &State) -> String {
     if let Some(up) = &model.upgrade {
         return linkis_gen::upgrade::summary(up);
     }
-    match linkis_gen::changes::of(model, state) {
-        Some(c) => linkis_gen::changes::summary(&c),
-        None => String::new(),
-    }
+    changes
+        .map(linkis_gen::changes::summary)
+        .unwrap_or_default()
 }
 
 /// Loads, validates, sizes and resolves the spec (against what runs in OUT, when given and

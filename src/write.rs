@@ -736,24 +736,24 @@ impl std::error::Error for RenderWriteError {}
 
 /// Renders a model into an OUT that does not exist yet (`is_absent`), each file written into
 /// the stage as it is rendered (`Fresh`), so that the tree is never held in memory; all or
-/// nothing as `write`. `summary` makes the change summary from the rendered state (the stamp
-/// records it); with `inputs`, the stamp is written.
+/// nothing as `write`. `summary` makes the change summary from the change plan render computed
+/// (the stamp records it); with `inputs`, the stamp is written.
 pub fn render_fresh(
     model: &crate::model::Model,
     opts: &crate::render::RenderOptions,
     out: &Path,
     inputs: Option<&str>,
-    summary: impl FnOnce(&crate::state::State) -> String,
+    summary: impl FnOnce(Option<&crate::changes::ChangePlan>) -> String,
 ) -> Result<Summary, RenderWriteError> {
     let mut fresh = Fresh::new(out);
-    let state = crate::render::render_each(model, opts, true, &mut |f, sha| {
+    let (state, changes) = crate::render::render_each(model, opts, true, &mut |f, sha| {
         fresh.put(&f, sha).map_err(RenderWriteError::Write)
     })?;
     fresh
         .put_with(crate::state::STATE, 0o644, |w| state.write_json_parallel(w))
         .map_err(RenderWriteError::Write)?;
     crate::timing::mark("state json");
-    let summary = summary(&state);
+    let summary = summary(changes.as_ref());
     // Not freed one map at a time (a tenth of a second at 2,000 hosts): the process ends after
     // writing.
     std::mem::forget(state);

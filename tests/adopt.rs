@@ -152,7 +152,7 @@ fn adopt_yml_reads_and_plans_first_never_touches_the_database_and_hands_over_one
             let core: Vec<&str> = r
                 .iter()
                 .map(String::as_str)
-                .filter(|r| *r != "linkis_upstream")
+                .filter(|r| *r != "linkis_upstream" && *r != "linkis_entrance")
                 .collect();
             assert_eq!(
                 core,
@@ -173,14 +173,44 @@ fn adopt_yml_reads_and_plans_first_never_touches_the_database_and_hands_over_one
                 adopt_role["vars"]["linkis_adopt_svc"]["service"].as_str(),
                 Some(service.as_str())
             );
-            if service == "gateway" {
-                assert_eq!(r.first().map(String::as_str), Some("linkis_upstream"));
-                assert_eq!(r.last().map(String::as_str), Some("linkis_upstream"));
-            } else {
-                assert!(
-                    !r.iter().any(|r| r == "linkis_upstream"),
+            // Gateways leave nginx's upstream around their move; entrances are drained (marked
+            // offline, running jobs waited for) before Linkis' script stops them, and put back
+            // online after.
+            let around = match service.as_str() {
+                "gateway" => Some(("linkis_upstream", "linkis_upstream_state", "down", "up")),
+                "entrance" => Some((
+                    "linkis_entrance",
+                    "linkis_entrance_state",
+                    "offline",
+                    "online",
+                )),
+                _ => None,
+            };
+            let seq = play["roles"].as_sequence().unwrap();
+            match around {
+                Some((role, var, before, after)) => {
+                    assert_eq!(
+                        r.first().map(String::as_str),
+                        Some(role),
+                        "{spec}: {service}"
+                    );
+                    assert_eq!(
+                        r.last().map(String::as_str),
+                        Some(role),
+                        "{spec}: {service}"
+                    );
+                    assert_eq!(
+                        seq[0]["vars"][var].as_str(),
+                        Some(before),
+                        "{spec}: {service}"
+                    );
+                    assert_eq!(seq[seq.len() - 1]["vars"][var].as_str(), Some(after));
+                }
+                None => assert!(
+                    !r.iter()
+                        .any(|r| r == "linkis_upstream" || r == "linkis_entrance"),
                     "{spec}: {service}"
-                );
+                ),
             }
         }
         // applied.json only through the record gate, last.
@@ -257,4 +287,68 @@ fn adopt_yml_passes_ansible_playbook_syntax_check() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// The probe's shell script, as rendered (the `shell:` block of read.yml's first task).
+fn probe_script(files: &[OutFile]) -> String {
+    let tasks: Value =
+        serde_norway::from_str(get(files, "roles/linkis_adopt/tasks/read.yml")).unwrap();
+    tasks[0]["ansible.builtin.shell"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn the_probe_reads_the_release_from_the_installs_linkis_rpc_jar() {
+    let files = render_file("examples/guide-50-users.yaml");
+    let defaults = get(&files, "roles/linkis_adopt/defaults/main.yml");
+    assert!(
+        defaults.contains(
+            r#"linkis_adopt_release_jar: ["lib/linkis-commons/public-module", "linkis-rpc-", ".jar"]"#
+        ),
+        "{defaults}"
+    );
+    let script = probe_script(&files);
+    let home = std::env::temp_dir().join(format!("linkis-gen-adopt-probe-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let jars = home.join("lib/linkis-commons/public-module");
+    std::fs::create_dir_all(&jars).unwrap();
+    std::fs::create_dir_all(home.join("pid")).unwrap();
+    let probe = || {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .env("HOME_DIR", &home)
+            .env("PID_DIR", home.join("pid"))
+            .env("ALIASES", "")
+            .env("DAEMONS", "")
+            .env("PLACED", "")
+            .env("JAR_DIR", "lib/linkis-commons/public-module")
+            .env("JAR_PREFIX", "linkis-rpc-")
+            .env("JAR_SUFFIX", ".jar")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("release") || l.starts_with("home"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // No jar: no release line (the role names that as a difference).
+    assert_eq!(probe(), ["home dir"]);
+    // linkis-common beside linkis-rpc does not count; the version is the name's middle.
+    std::fs::write(jars.join("linkis-common-1.3.2.jar"), "").unwrap();
+    std::fs::write(jars.join("linkis-rpc-1.3.2.jar"), "").unwrap();
+    assert_eq!(probe(), ["home dir", "release 1.3.2"]);
+    // Two releases' jars in one directory (a botched hand upgrade): both said.
+    std::fs::write(jars.join("linkis-rpc-1.4.0.jar"), "").unwrap();
+    assert_eq!(probe(), ["home dir", "release 1.3.2", "release 1.4.0"]);
+    let _ = std::fs::remove_dir_all(&home);
 }

@@ -302,3 +302,92 @@ fn state_changes_and_explain_read_only_the_model() {
         }
     }
 }
+
+/// Where a call appears in the code of `src/` (comments and string literals left out), as
+/// `file:line` relative to src/, sorted.
+fn calls_in_src(needle: &str) -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    for path in walk(&src) {
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let rel = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in code_lines(&text).iter().enumerate() {
+            for _ in line.matches(needle) {
+                out.push(format!("{rel}:{}", n + 1));
+            }
+        }
+    }
+    out
+}
+
+/// The files of `calls_in_src`'s places.
+fn files_of(places: &[String]) -> Vec<&str> {
+    places
+        .iter()
+        .map(|p| p.split(':').next().unwrap())
+        .collect()
+}
+
+#[test]
+fn the_model_the_upgrade_and_the_change_plan_are_decided_once() {
+    // The model: resolved in one place of the pipeline (lib.rs), which also takes the override
+    // warnings from it; `plan_with` reads them from that same resolve.
+    let resolve = calls_in_src("model::resolve(");
+    assert_eq!(files_of(&resolve), ["lib.rs"], "{resolve:?}");
+    // The upgrade: decided by the pipeline (lib.rs), read from `Model::upgrade` after.
+    let upgrade = calls_in_src("upgrade::between(");
+    assert_eq!(files_of(&upgrade), ["lib.rs"], "{upgrade:?}");
+    // The change plan: computed once, by render_tree, from the model and the rendered state;
+    // rendered from that value and handed back in `Rendered::changes` (main prints its summary).
+    let of = calls_in_src("changes::of(");
+    assert_eq!(files_of(&of), ["render/mod.rs"], "{of:?}");
+    // `changes::diff` is private to it: `changes::of` is the only way to a plan.
+    assert_eq!(files_of(&calls_in_src("fn diff(")), ["changes.rs"]);
+    assert!(calls_in_src("pub fn diff(").is_empty() && calls_in_src("changes::diff(").is_empty());
+    let rendered = calls_in_src("changes::render(");
+    assert_eq!(files_of(&rendered), ["render/mod.rs"], "{rendered:?}");
+    let main =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/main.rs")).unwrap();
+    for (n, line) in code_lines(&main).iter().enumerate() {
+        for decider in [
+            "changes::of",
+            "changes::diff",
+            "model::resolve",
+            "upgrade::between",
+        ] {
+            assert!(
+                !line.contains(decider),
+                "src/main.rs:{}: the command line decides again ({decider}): {line}",
+                n + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn the_change_plan_reads_only_the_model_and_the_states() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let g = graph(&root.join("src"));
+    // The catalog's facts (health checks) and the spec's service names are types, not decisions.
+    let allowed: BTreeSet<String> = ["catalog", "model", "spec", "state"]
+        .map(String::from)
+        .into();
+    let extra: Vec<&String> = g["changes"].difference(&allowed).collect();
+    assert!(
+        extra.is_empty(),
+        "src/changes.rs uses {extra:?}: the change plan reads the model and the two states only"
+    );
+    // Its one entry point takes the model and the rendered state (applied.json is the model's).
+    let text = std::fs::read_to_string(root.join("src/changes.rs")).unwrap();
+    assert!(
+        text.contains("pub fn of(model: &Model, rendered: &State) -> Option<ChangePlan>"),
+        "changes::of's signature changed: keep the plan computed from the model and the state"
+    );
+}

@@ -17,6 +17,9 @@ pub struct Cluster {
     pub deploy_user: String,
     pub package: String,
     pub prefer_ip: bool,
+    /// The jar whose name says which release an install holds (`catalog::RELEASE_JAR`): its
+    /// directory under LINKIS_HOME, and its name before and after the version.
+    pub release_jar: [&'static str; 3],
 }
 
 /// One service instance as other hosts reach it.
@@ -111,6 +114,10 @@ pub fn cluster(plan: &Plan) -> Cluster {
         deploy_user: c.deploy_user.clone(),
         package: c.package.clone(),
         prefer_ip: c.prefer_ip,
+        release_jar: {
+            let (dir, prefix, suffix) = crate::catalog::RELEASE_JAR;
+            [dir, prefix, suffix]
+        },
     }
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::routes;
 use super::{OutFile, RenderError, Templates};
-use crate::changes::{ChangePlan, InstanceChange, Restart, is_empty, of, per_service};
+use crate::changes::{ChangePlan, InstanceChange, Restart, is_empty, per_service};
 use crate::model::Model;
 use crate::state::State;
 
@@ -170,15 +170,57 @@ fn firewall_change(c: &ChangePlan) -> FirewallChange {
     }
 }
 
-/// `CHANGES.md`, `changes.yml` and the role it uses, when the plan has an applied state.
+/// `CHANGES.md`, `changes.yml` and the role it uses, from the change plan (computed once, by
+/// `render_tree`, from the model and the rendered state).
 pub fn render(
     model: &Model,
     templates: &Templates,
+    c: &ChangePlan,
     rendered: &State,
 ) -> Result<Vec<OutFile>, RenderError> {
-    let Some(c) = of(model, rendered) else {
-        return Ok(Vec::new());
+    let start = per_service(&c.instances, "added");
+    let start_hosts = start_hosts(&start);
+    let remove = removed_in_stop_order(c);
+    let ctx = Ctx {
+        db: db_rows(model, c),
+        empty: is_empty(c),
+        hosts: hosts_of(model, c),
+        start,
+        start_hosts,
+        registry_nodes: registry_nodes(c),
+        remove_plays: remove_plays(c, &remove),
+        remove,
+        gateway: staying(c, "gateway"),
+        manager: staying(c, "linkismanager"),
+        registry: staying(c, "eureka"),
+        entrance_offline_api: crate::catalog::Release::find(&c.release)
+            .is_some_and(|r| r.features().entrance_offline_api),
+        entrance_backonline_api: crate::catalog::Release::find(&c.release)
+            .is_some_and(|r| r.features().entrance_backonline_api),
+        entrance_drain_timeout: crate::model::ENTRANCE_DRAIN_TIMEOUT,
+        eureka: rendered.discovery == "eureka",
+        admin_user: &model.platform.admin_user,
+        admin_password_var: &model.platform.admin_password_var,
+        firewall: model.firewall.as_ref().map(|_| firewall_change(c)),
+        fw_dir: crate::model::front::FIREWALL_DIR,
+        c,
     };
+    let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
+    let mut files = Vec::new();
+    for route in routes::of(routes::Renderer::Changes, routes::Scope::Cluster) {
+        // The role of the seeded rows only when some change.
+        if ctx.db.is_none() && route.out.starts_with("roles/linkis_db_rows/") {
+            continue;
+        }
+        let text = templates.render(route.template, value.clone())?;
+        files.push(OutFile::new(route.out, text));
+    }
+    Ok(files)
+}
+
+/// Every host with an instance in the plan, its instances, and whether it is new, kept or
+/// removed: the spec's hosts in its order, then the removed ones.
+fn hosts_of<'a>(model: &Model, c: &'a ChangePlan) -> Vec<HostCtx<'a>> {
     let mut hosts: Vec<HostCtx> = Vec::new();
     for i in &c.instances {
         match hosts.iter_mut().find(|h| h.name == i.host) {
@@ -203,29 +245,45 @@ pub fn render(
         .chain(c.hosts_removed.iter().map(|h| h.name.as_str()))
         .collect();
     hosts.sort_by_key(|h| order.iter().position(|n| *n == h.name));
+    hosts
+}
 
-    let start = per_service(&c.instances, "added");
+/// The hosts of the start plays, each once, in the plays' order.
+fn start_hosts(start: &[Restart]) -> Vec<String> {
     let mut start_hosts: Vec<String> = Vec::new();
-    for r in &start {
+    for r in start {
         for h in &r.hosts {
             if !start_hosts.contains(h) {
                 start_hosts.push(h.clone());
             }
         }
     }
-    let registry_nodes: Vec<String> = c
-        .instances
+    start_hosts
+}
+
+/// The Eureka nodes that run before and after the change.
+fn registry_nodes(c: &ChangePlan) -> Vec<String> {
+    c.instances
         .iter()
         .filter(|i| i.service == "eureka" && matches!(i.kind, "reconfigured" | "unchanged"))
         .map(|i| i.host.clone())
-        .collect();
+        .collect()
+}
+
+/// The removed instances in stop order (the reverse of the start order).
+fn removed_in_stop_order(c: &ChangePlan) -> Vec<&InstanceChange> {
     let mut remove: Vec<&InstanceChange> =
         c.instances.iter().filter(|i| i.kind == "removed").collect();
     remove.reverse();
+    remove
+}
+
+/// The removal plays: the hosts still in the spec first, then the hosts removed from it.
+fn remove_plays(c: &ChangePlan, remove: &[&InstanceChange]) -> Vec<RemovePlay> {
     let mut remove_plays: Vec<RemovePlay> = Vec::new();
     for gone in [false, true] {
         let mut hosts: Vec<String> = Vec::new();
-        for i in &remove {
+        for i in remove {
             let is_gone = c.hosts_removed.iter().any(|h| h.name == i.host);
             if is_gone == gone && !hosts.contains(&i.host) {
                 hosts.push(i.host.clone());
@@ -235,23 +293,27 @@ pub fn render(
             remove_plays.push(RemovePlay { hosts, gone });
         }
     }
-    // An instance of a service that runs before and after the change (else a new one).
-    let staying = |service: &str| {
-        c.instances
-            .iter()
-            .find(|i| i.service == service && matches!(i.kind, "unchanged" | "reconfigured"))
-            .or_else(|| {
-                c.instances
-                    .iter()
-                    .find(|i| i.service == service && i.kind == "added")
-            })
-            .map(|i| crate::spec::host_port(&i.address, i.port))
-            .unwrap_or_default()
-    };
-    let gateway = staying("gateway");
-    let manager = staying("linkismanager");
-    let registry = staying("eureka");
-    let db = (!c.db_rows.is_empty()).then(|| {
+    remove_plays
+}
+
+/// `address:port` of an instance of a service that runs before and after the change (else a
+/// new one); empty when the service has none.
+fn staying(c: &ChangePlan, service: &str) -> String {
+    c.instances
+        .iter()
+        .find(|i| i.service == service && matches!(i.kind, "unchanged" | "reconfigured"))
+        .or_else(|| {
+            c.instances
+                .iter()
+                .find(|i| i.service == service && i.kind == "added")
+        })
+        .map(|i| crate::spec::host_port(&i.address, i.port))
+        .unwrap_or_default()
+}
+
+/// What the `linkis_db_rows` role runs, when seeded rows change.
+fn db_rows(model: &Model, c: &ChangePlan) -> Option<DbRowsCtx> {
+    (!c.db_rows.is_empty()).then(|| {
         let boot = &model.setup.dbboot;
         let mysql = boot.kind == "mysql";
         let (probe, update) = db_rows_sql(&c.db_rows, mysql);
@@ -268,42 +330,7 @@ pub fn render(
             probe,
             update,
         }
-    });
-    let ctx = Ctx {
-        db,
-        empty: is_empty(&c),
-        hosts,
-        start,
-        start_hosts,
-        registry_nodes,
-        remove,
-        remove_plays,
-        gateway,
-        manager,
-        registry,
-        entrance_offline_api: crate::catalog::Release::find(&c.release)
-            .is_some_and(|r| r.features().entrance_offline_api),
-        entrance_backonline_api: crate::catalog::Release::find(&c.release)
-            .is_some_and(|r| r.features().entrance_backonline_api),
-        entrance_drain_timeout: crate::model::ENTRANCE_DRAIN_TIMEOUT,
-        eureka: rendered.discovery == "eureka",
-        admin_user: &model.platform.admin_user,
-        admin_password_var: &model.platform.admin_password_var,
-        firewall: model.firewall.as_ref().map(|_| firewall_change(&c)),
-        fw_dir: crate::model::front::FIREWALL_DIR,
-        c: &c,
-    };
-    let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
-    let mut files = Vec::new();
-    for route in routes::of(routes::Renderer::Changes, routes::Scope::Cluster) {
-        // The role of the seeded rows only when some change.
-        if ctx.db.is_none() && route.out.starts_with("roles/linkis_db_rows/") {
-            continue;
-        }
-        let text = templates.render(route.template, value.clone())?;
-        files.push(OutFile::new(route.out, text));
-    }
-    Ok(files)
+    })
 }
 
 /// Whether a rendered path belongs to the change plan (rendered only when the cluster runs).

@@ -203,12 +203,15 @@ pub fn render(model: &Model, opts: &RenderOptions) -> Result<Vec<OutFile>, Rende
 pub struct Rendered {
     pub files: Vec<OutFile>,
     pub state: crate::state::State,
+    /// The change plan against what runs (CHANGES.md and changes.yml), computed once; `None` for
+    /// a new cluster and for an upgrade (`Model::upgrade`).
+    pub changes: Option<crate::changes::ChangePlan>,
 }
 
 /// `render`, keeping the state.
 pub fn render_tree(model: &Model, opts: &RenderOptions) -> Result<Rendered, RenderError> {
     let mut files: Vec<OutFile> = Vec::new();
-    let state = render_each(model, opts, false, &mut |f: OutFile, _| {
+    let (state, change_plan) = render_each(model, opts, false, &mut |f: OutFile, _| {
         files.push(f);
         Ok::<(), RenderError>(())
     })?;
@@ -216,7 +219,11 @@ pub fn render_tree(model: &Model, opts: &RenderOptions) -> Result<Rendered, Rend
     t("state json");
     files.sort_by(|a, b| a.path.cmp(&b.path));
     t("sort");
-    Ok(Rendered { files, state })
+    Ok(Rendered {
+        files,
+        state,
+        changes: change_plan,
+    })
 }
 
 fn t(label: &str) {
@@ -226,7 +233,8 @@ fn t(label: &str) {
 /// The flow of files: renders the tree and hands each file to `put` as soon as it is made, with
 /// its generated-file header (and, with `digests`, the SHA-256 of its contents), in no
 /// particular order, but for `.linkis-gen/state.json`: the state it holds is returned, for the
-/// caller to write (`State::write_json`, as it is, with no header) and to plan changes from.
+/// caller to write (`State::write_json`, as it is, with no header), with the change plan
+/// against what runs (computed once, here: CHANGES.md and changes.yml are rendered from it).
 /// Nothing holds the whole tree: each file's state is taken as it passes (before its header),
 /// and its text is dropped once `put` returns. Hosts are rendered on every core while the
 /// calling thread puts; the output does not depend on the number of threads, and of several
@@ -236,7 +244,7 @@ pub fn render_each<E: From<RenderError>>(
     opts: &RenderOptions,
     digests: bool,
     put: &mut dyn FnMut(OutFile, Option<String>) -> Result<(), E>,
-) -> Result<crate::state::State, E> {
+) -> Result<(crate::state::State, Option<crate::changes::ChangePlan>), E> {
     let templates = Templates::load(opts.templates.as_deref())?;
     let prep = Prep {
         wanted: state::wanted(model),
@@ -265,12 +273,21 @@ pub fn render_each<E: From<RenderError>>(
     // The state is taken before the headers, which name the spec's path (src/state.rs).
     let state = state::of(model, &[], built);
     t("state");
-    let mut built = state::Built::new();
-    if upgrade.is_none() {
-        pass(changes::render(model, &templates, &state)?, &mut built, put)?;
+    // The change plan against what runs, computed once: rendered here, returned for the summary.
+    let change_plan = upgrade
+        .is_none()
+        .then(|| crate::changes::of(model, &state))
+        .flatten();
+    if let Some(c) = &change_plan {
+        let mut built = state::Built::new();
+        pass(
+            changes::render(model, &templates, c, &state)?,
+            &mut built,
+            put,
+        )?;
     }
     t("changes");
-    Ok(state)
+    Ok((state, change_plan))
 }
 
 /// What happens to each rendered file on its way out.
@@ -311,7 +328,7 @@ type JobFiles = (Vec<(OutFile, Option<String>)>, state::Built);
 /// PLAN.md, each host's conf/ and sbin/ (conf.rs), the apply side, monitoring.
 #[derive(Clone, Copy)]
 enum Job {
-    Plan,
+    PlanMd,
     Host(usize),
     Apply,
     Monitoring,
@@ -321,7 +338,7 @@ impl Job {
     /// The rank of a job among `n` hosts' (its error's priority: lower first).
     fn rank(self, n: usize) -> usize {
         match self {
-            Job::Plan => 0,
+            Job::PlanMd => 0,
             Job::Host(i) => 1 + i,
             Job::Apply => n + 1,
             Job::Monitoring => n + 2,
@@ -332,7 +349,7 @@ impl Job {
     fn taken(k: usize, n: usize) -> Option<Job> {
         match k {
             0 => Some(Job::Apply),
-            1 => Some(Job::Plan),
+            1 => Some(Job::PlanMd),
             2 => Some(Job::Monitoring),
             k if k - 3 < n => Some(Job::Host(k - 3)),
             _ => None,
@@ -354,7 +371,7 @@ fn jobs<E: From<RenderError>>(
     let n = model.hosts.len();
     let one = |job: Job, memo: &mut state::Digests| {
         let files = match job {
-            Job::Plan => plan_md_with(templates, model)?,
+            Job::PlanMd => plan_md_with(templates, model)?,
             Job::Host(i) => per_host.render(&model.hosts[i])?,
             Job::Apply => apply::render(model, templates, model.upgrade.as_ref())?,
             Job::Monitoring => monitoring::render(model, templates)?,
@@ -369,7 +386,7 @@ fn jobs<E: From<RenderError>>(
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if n < PARALLEL_MIN_HOSTS || threads < 2 {
         let mut memo = state::Digests::default();
-        let order = std::iter::once(Job::Plan)
+        let order = std::iter::once(Job::PlanMd)
             .chain((0..n).map(Job::Host))
             .chain([Job::Apply, Job::Monitoring]);
         for job in order {

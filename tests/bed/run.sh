@@ -196,6 +196,10 @@ make_release() {
     cp "$here/schema.sql" "$rel/linkis-package/db/linkis_ddl.sql"
     cp "$here/dml.sql" "$rel/linkis-package/db/linkis_dml.sql"
     echo "$v" >"$rel/linkis-package/RELEASE"
+    # Where a release names itself (catalog RELEASE_JAR): linkis-rpc-<version>.jar of the public
+    # module; adopt.yml reads it (an empty stand-in: no JVM runs here).
+    mkdir -p "$rel/linkis-package/lib/linkis-commons/public-module"
+    : >"$rel/linkis-package/lib/linkis-commons/public-module/linkis-rpc-$v.jar"
     echo "# the fake release's stock conf (replaced by the rendered one)" >"$rel/linkis-package/conf/linkis.properties"
     printf '#!/bin/sh\necho "the fake release has no installer" >&2\nexit 1\n' >"$rel/bin/install.sh"
     for f in linkis_ddl.sql linkis_dml.sql; do
@@ -1569,11 +1573,11 @@ entrance_events() { cat "$(lhome "$1")/logs/fake-entrance-events.log" 2>/dev/nul
 
 # While the next run (changes.yml) goes: as soon as its entrance play starts, a job of SECONDS is
 # submitted to the first entrance it restarts (HOST), so that the drain finds it running.
-entrance_job_at_play() { # HOST SECONDS
-  local next=$BED/logs/run-$((RUNS + 1))-$3.log
+entrance_job_at_play() { # HOST SECONDS LABEL [PLAY-NAME-START]
+  local next=$BED/logs/run-$((RUNS + 1))-$3.log play=${4:-Restart entrance one instance}
   (
     for _ in $(seq 3000); do
-      if grep -q '^PLAY \[Restart entrance one instance' "$next" 2>/dev/null; then
+      if grep -qF "PLAY [$play" "$next" 2>/dev/null; then
         entrance_job "$1" "$2" >"$BED/logs/entrance-job.status" 2>&1
         exit 0
       fi
@@ -1594,8 +1598,9 @@ expect_entrance_drained() { # LABEL HOST SINCE
   python3 - "$ev" "$stopped" "$started" <<'PY' || fail "$label: the entrance on $h was not drained in order (markoffline < job end < stop < start): $ev / stopped $stopped started $started"
 import sys
 ev = [l.split() for l in sys.argv[1].splitlines() if l.strip()]
-stopped, started = float(sys.argv[2]), float(sys.argv[3])
 first = lambda name: next(float(e[0]) for e in ev if e[1] == name)
+# An entrance that Linkis' script ran (adopt.yml) has no unit stop: its own stop event instead.
+stopped, started = float(sys.argv[2] or first("stop")), float(sys.argv[3])
 assert not any(e[1] == "job-killed" for e in ev), "a job was killed"
 start, off, end = first("job-start"), first("markoffline"), first("job-end")
 assert start < off < end < stopped <= started, (start, off, end, stopped, started)
@@ -1856,12 +1861,17 @@ scenario_adopt() {
   [ -z "$(find "$BED"/hosts/*/systemd -maxdepth 1 -name 'linkis-*.service')" ] || fail "a unit exists before the adoption"
   dump_before=$(mariadb-dump --no-defaults -S "$BED/mysql/sock" -u root --skip-dump-date --skip-comments linkis | sha1sum)
 
-  # s2's ECM stopped (by Linkis' script): the plan names it and the run stops, nothing changed.
+  # s2's ECM stopped (by Linkis' script), and s3's install holding another release than the
+  # spec's (its linkis-rpc jar renamed): the plan names both and the run stops, nothing changed.
+  local jar=lib/linkis-commons/public-module/linkis-rpc
   on s2 runuser -u hadoop -- bash "$BED/app/LinkisInstall/sbin/linkis-daemon.sh" stop cg-engineconnmanager
+  mv "$(lhome s3)/$jar-$VERSION.jar" "$(lhome s3)/$jar-1.4.0.jar"
   play adopt-differs root adopt.yml
+  mv "$(lhome s3)/$jar-1.4.0.jar" "$(lhome s3)/$jar-$VERSION.jar"
   [ "$RC" != 0 ] || fail "adopt.yml went on though s2's ECM does not run"
   expect_log "s2: the spec places cg-engineconnmanager here, and it does not run" "adopt.yml (a difference)"
-  expect_log "1 difference\(s\) with what runs, so this run stops here" "adopt.yml (a difference)"
+  expect_log "s3: the install holds release 1.4.0, and the spec says $VERSION" "adopt.yml (a release difference)"
+  expect_log "2 difference\(s\) with what runs, so this run stops here" "adopt.yml (a difference)"
   expect_log "s1: replaced conf/linkis.properties, sbin/linkis-start-all.sh; added sbin/linkis-stop-all.sh" "adopt.yml (the conf plan)"
   expect_log "s4: replaced conf/application-eureka.yml, sbin/linkis-start-all.sh; added sbin/linkis-stop-all.sh" "adopt.yml (the conf plan)"
   expect_log "s2: replaced sbin/linkis-start-all.sh; added sbin/linkis-stop-all.sh" "adopt.yml (the conf plan)"
@@ -1873,9 +1883,17 @@ scenario_adopt() {
   eureka_lists_all "s2's ECM back"
 
   adopt_sampler start
+  # A job of 8 s on the first entrance handed over, submitted as its play starts: the handover
+  # marks it offline and waits for the job before Linkis' script stops it.
+  local since
+  since=$(date +%s)
+  entrance_job_at_play "${CONTROL[0]}" 8 adopt "Hand entrance over"
   play adopt root adopt.yml
   adopt_sampler stop
   expect_ok "adopt.yml"
+  [ "$(cat "$BED/logs/entrance-job.status" 2>/dev/null)" = 0 ] ||
+    fail "adopt: the job was not taken by ${CONTROL[0]}'s entrance: $(cat "$BED/logs/entrance-job.status" 2>/dev/null)"
+  expect_entrance_drained "adopt" "${CONTROL[0]}" "$since"
   no_secret_in_log "adopt.yml"
   expect_log "every host runs what the spec places" "adopt.yml"
   cmp -s "$BED/out/.linkis-gen/applied.json" "$BED/out/.linkis-gen/state.json" || fail "adopt.yml did not record applied.json = state.json"
