@@ -259,6 +259,9 @@ fn render_cmd(spec: &Path, out: &Path, templates: Option<PathBuf>, check: bool) 
             }
         }
         linkis_gen::timing::mark("no-op check");
+        if !check && linkis_gen::write::is_absent(out) {
+            return render_fresh(&src.name, plan, &opts, out, inputs.as_deref());
+        }
         let render::Rendered {
             files,
             state,
@@ -350,6 +353,33 @@ fn check_tree(name: &str, out: &Path, files: &[render::OutFile]) -> ExitCode {
                 if drift.len() == 1 { "" } else { "s" }
             );
             ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `render` into an OUT that does not exist yet: each file written as it is rendered
+/// (src/write.rs, `render_fresh`), never the whole tree in memory.
+fn render_fresh(
+    name: &str,
+    model: &Model,
+    opts: &RenderOptions,
+    out: &Path,
+    inputs: Option<&str>,
+) -> ExitCode {
+    let r = linkis_gen::write::render_fresh(model, opts, out, inputs, |changes| {
+        let summary = change_summary(model, changes);
+        print!("{summary}");
+        summary
+    });
+    linkis_gen::timing::mark("write");
+    match r {
+        Ok(s) => {
+            print_written(name, out, s.written, &s);
+            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -117,12 +117,110 @@ pub struct InstanceState {
 impl State {
     /// Pretty JSON with sorted keys and a final newline.
     pub fn to_json(&self) -> String {
-        // Straight from the structs, whose fields are declared in sorted order (see above); maps
-        // are BTreeMaps. About 8.5 KB per host: sized once.
+        // About 8.5 KB per host: sized once.
         let mut buf = Vec::with_capacity(4096 + 9000 * self.hosts.len());
-        serde_json::to_writer_pretty(&mut buf, self).expect("a state serializes");
-        buf.push(b'\n');
+        self.write_json(&mut buf).expect("a state serializes");
         String::from_utf8(buf).expect("serde_json writes UTF-8")
+    }
+
+    /// `to_json` into a writer (no text of the whole state in memory).
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use std::io::Write as _;
+        // Straight from the structs, whose fields are declared in sorted order (see above); maps
+        // are BTreeMaps.
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+        serde_json::to_writer_pretty(&mut w, self).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+        w.flush()
+    }
+
+    /// `write_json` with the hosts serialized on every core, in runs of hosts written in order:
+    /// the same bytes (each host's object is serialized alone and indented to its depth; JSON
+    /// strings hold no raw newline), for a large state.
+    pub fn write_json_parallel(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use std::io::Write as _;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        const RUN: usize = 32;
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        if self.hosts.len() < 2 * RUN || threads < 2 {
+            return self.write_json(w);
+        }
+        // The state without its hosts, split where they go.
+        let bare = State {
+            cluster: self.cluster.clone(),
+            db_rows: self.db_rows.clone(),
+            discovery: self.discovery.clone(),
+            format: self.format,
+            hosts: BTreeMap::new(),
+            nginx: self.nginx.clone(),
+            release: self.release.clone(),
+            vault_variables: self.vault_variables.clone(),
+        };
+        let bare = bare.to_json();
+        const AT: &str = "\n  \"hosts\": {}";
+        let i = bare
+            .find(AT)
+            .ok_or_else(|| std::io::Error::other("no hosts key"))?
+            + AT.len()
+            - 2;
+        let (head, tail) = (&bare[..i], &bare[i + 2..]);
+        let hosts: Vec<(&String, &HostState)> = self.hosts.iter().collect();
+        let runs: Vec<&[(&String, &HostState)]> = hosts.chunks(RUN).collect();
+        let run_json = |k: usize| -> std::io::Result<Vec<u8>> {
+            let mut out = Vec::with_capacity(RUN * 10_000);
+            let mut one = Vec::with_capacity(10_000);
+            for (j, (name, host)) in runs[k].iter().enumerate() {
+                out.extend_from_slice(if k == 0 && j == 0 {
+                    b"\n    "
+                } else {
+                    b",\n    "
+                });
+                serde_json::to_writer(&mut out, name).map_err(std::io::Error::other)?;
+                out.extend_from_slice(b": ");
+                one.clear();
+                serde_json::to_writer_pretty(&mut one, host).map_err(std::io::Error::other)?;
+                for part in one.split_inclusive(|b| *b == b'\n') {
+                    out.extend_from_slice(part);
+                    if part.ends_with(b"\n") {
+                        out.extend_from_slice(b"    ");
+                    }
+                }
+            }
+            Ok(out)
+        };
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+        w.write_all(head.as_bytes())?;
+        w.write_all(b"{")?;
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| -> std::io::Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel(2 * threads);
+            for _ in 0..threads {
+                let (tx, next, run_json) = (tx.clone(), &next, &run_json);
+                let n = runs.len();
+                scope.spawn(move || {
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k >= n || tx.send((k, run_json(k))).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let mut waiting = BTreeMap::new();
+            let mut due = 0;
+            for (k, r) in rx {
+                waiting.insert(k, r?);
+                while let Some(bytes) = waiting.remove(&due) {
+                    w.write_all(&bytes)?;
+                    due += 1;
+                }
+            }
+            Ok(())
+        })?;
+        w.write_all(b"\n  }")?;
+        w.write_all(tail.as_bytes())?;
+        w.flush()
     }
 
     pub fn from_json(text: &str) -> Result<State, String> {
@@ -316,6 +414,46 @@ mod tests {
             vault_variables: vec!["v".into()],
         };
         assert_eq!(st.to_json(), sorted_json(&st));
+    }
+
+    #[test]
+    fn parallel_json_is_the_json() {
+        let file = FileState {
+            keys: BTreeMap::from([("k\"ey".into(), "2".into()), ("a".into(), "1".into())]),
+            sha256: sha256(b"x"),
+        };
+        let inst = InstanceState {
+            daemon: "mg-gateway".into(),
+            digest: sha256(b"d"),
+            ignores: vec!["X".into()],
+            port: 9001,
+            reads: vec!["conf/a.properties".into()],
+            unit: "linkis-mg-gateway".into(),
+        };
+        let hosts = (0..150)
+            .map(|i| {
+                let h = HostState {
+                    address: format!("10.0.0.{i}"),
+                    files: BTreeMap::from([("conf/a\nb.properties".into(), file.clone())]),
+                    services: BTreeMap::from([("gateway".into(), inst.clone())]),
+                    ssh_port: 22,
+                };
+                (format!("h{i}"), h)
+            })
+            .collect();
+        let st = State {
+            db_rows: BTreeMap::new(),
+            cluster: "c \"hosts\": {}".into(),
+            discovery: "eureka".into(),
+            format: FORMAT,
+            hosts,
+            nginx: file,
+            release: "1.3.2".into(),
+            vault_variables: vec!["v".into()],
+        };
+        let mut par = Vec::new();
+        st.write_json_parallel(&mut par).unwrap();
+        assert_eq!(String::from_utf8(par).unwrap(), st.to_json());
     }
 
     #[test]

@@ -203,25 +203,25 @@ fn read_known(path: &Path, size: u64) -> io::Result<Vec<u8>> {
 
 /// The directories of OUT, each looked at once: every directory from OUT down to a file is
 /// checked (a symbolic link is refused) the first time a path below it is written or removed.
-struct Dirs<'a> {
-    out: &'a Path,
+struct Dirs {
+    out: PathBuf,
     /// Relative directory → whether it exists (`""` is OUT).
     known: HashMap<String, bool>,
     /// OUT was created empty by this run: a directory not in `known` is absent (no `lstat`).
     empty: bool,
 }
 
-impl<'a> Dirs<'a> {
-    fn new(out: &'a Path) -> Dirs<'a> {
+impl Dirs {
+    fn new(out: &Path) -> Dirs {
         Dirs {
-            out,
+            out: out.to_path_buf(),
             known: HashMap::from([(String::new(), true)]),
             empty: false,
         }
     }
 
     /// The directories of `out`, a directory this run has just created.
-    fn new_empty(out: &'a Path) -> Dirs<'a> {
+    fn new_empty(out: &Path) -> Dirs {
         Dirs {
             empty: true,
             ..Dirs::new(out)
@@ -290,7 +290,15 @@ fn umask_of(probe: &Path, keep: bool) -> io::Result<u32> {
 /// Creates a file with its mode and contents (no separate `chmod` unless the umask would take
 /// bits of that mode away). `create_new`: never opens through a link left at that name.
 fn create_file(path: &Path, contents: &[u8], mode: u32, umask: u32) -> io::Result<Meta> {
-    let mut file = fs::OpenOptions::new()
+    let mut file = open_new(path, mode, umask)?;
+    file.write_all(contents)?;
+    // The size and mtime the stamp records (fstat on the open file, no path lookup).
+    file.metadata().map(|m| Meta::of(&m))
+}
+
+/// Creates a new file with its mode (see `create_file`), open for writing.
+fn open_new(path: &Path, mode: u32, umask: u32) -> io::Result<fs::File> {
+    let file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
@@ -298,9 +306,25 @@ fn create_file(path: &Path, contents: &[u8], mode: u32, umask: u32) -> io::Resul
     if mode & umask != 0 {
         file.set_permissions(fs::Permissions::from_mode(mode))?;
     }
-    file.write_all(contents)?;
-    // The size and mtime the stamp records (fstat on the open file, no path lookup).
-    file.metadata().map(|m| Meta::of(&m))
+    Ok(file)
+}
+
+/// A writer that digests (SHA-256) what it writes.
+struct Digesting<W> {
+    out: W,
+    sha: sha2::Sha256,
+}
+
+impl<W: io::Write> io::Write for Digesting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(buf)?;
+        sha2::Digest::update(&mut self.sha, &buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Where the stamp lives, relative to OUT: what the last render read (a digest of its inputs)
@@ -483,88 +507,263 @@ fn write_fresh(
     files: &[OutFile],
     stamp: Option<&Stamp>,
 ) -> Result<Summary, WriteError> {
-    let name = out.file_name().ok_or_else(|| WriteError::Io {
-        path: out.to_path_buf(),
-        error: io::Error::other("not a directory name"),
-    })?;
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    // The missing directories above OUT, created now and removed again if anything fails.
-    let mut created: Vec<PathBuf> = Vec::new();
-    let mut p = parent.as_path();
-    while !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err() {
-        created.push(p.to_path_buf());
-        match p.parent() {
-            Some(up) => p = up,
-            None => break,
+    let mut fresh = Fresh::new(out);
+    for f in files {
+        fresh.put(f, None)?;
+    }
+    fresh.finish(stamp)
+}
+
+/// A new OUT written file by file as the files come (`render` need not hold the whole tree):
+/// the files go into a staging directory beside OUT, which `finish` renames to OUT once, after
+/// the manifest and the stamp; dropped unfinished (an error anywhere, in rendering too), the
+/// staging directory and the directories created above OUT are removed and OUT stays absent.
+pub struct Fresh {
+    out: PathBuf,
+    /// The missing directories above OUT, created with the stage, deepest first.
+    created: Vec<PathBuf>,
+    /// The staging directory, its directories, and the umask; None before the first file.
+    stage: Option<(PathBuf, Dirs, u32)>,
+    manifest: Manifest,
+    /// Each file written and its metadata (for the stamp).
+    metas: Vec<(String, Meta)>,
+}
+
+impl Fresh {
+    /// For OUT, which should not exist (checked when the rename comes: an OUT that appeared
+    /// meanwhile with files in it is never replaced).
+    pub fn new(out: &Path) -> Fresh {
+        Fresh {
+            out: out.to_path_buf(),
+            created: Vec::new(),
+            stage: None,
+            manifest: Manifest::new(),
+            metas: Vec::new(),
         }
     }
-    if !created.is_empty() {
-        fs::create_dir_all(&parent).map_err(io_err(&parent))?;
-    }
-    let undo = |created: &[PathBuf]| {
-        for d in created {
-            let _ = fs::remove_dir(d);
+
+    /// Creates the staging directory (and the missing directories above OUT).
+    fn begin(&mut self) -> Result<(), WriteError> {
+        if self.stage.is_some() {
+            return Ok(());
         }
-    };
-    let mut stage = PathBuf::new();
-    for i in 0..100 {
-        let mut n = std::ffi::OsString::from(".");
-        n.push(name);
-        n.push(format!("{TMP_SUFFIX}-{}-{i}", std::process::id()));
-        stage = parent.join(n);
-        match fs::create_dir(&stage) {
-            Ok(()) => break,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && i < 99 => continue,
-            Err(e) => {
-                undo(&created);
-                return Err(io_err(&stage)(e));
+        let out = self.out.as_path();
+        let name = out.file_name().ok_or_else(|| WriteError::Io {
+            path: out.to_path_buf(),
+            error: io::Error::other("not a directory name"),
+        })?;
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut p = parent.as_path();
+        while !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err() {
+            self.created.push(p.to_path_buf());
+            match p.parent() {
+                Some(up) => p = up,
+                None => break,
             }
         }
+        if !self.created.is_empty() {
+            fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+        }
+        for i in 0..100 {
+            let mut n = std::ffi::OsString::from(".");
+            n.push(name);
+            n.push(format!("{TMP_SUFFIX}-{}-{i}", std::process::id()));
+            let stage = parent.join(n);
+            match fs::create_dir(&stage) {
+                Ok(()) => {
+                    let umask = umask_of(&stage, true).map_err(io_err(&stage));
+                    // The whole stage is removed on failure: its directories need no record.
+                    let dirs = Dirs::new_empty(&stage);
+                    self.stage = Some((stage, dirs, 0));
+                    let umask = umask?;
+                    if let Some(s) = &mut self.stage {
+                        s.2 = umask;
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && i < 99 => continue,
+                Err(e) => return Err(io_err(&stage)(e)),
+            }
+        }
+        unreachable!("the loop returns")
     }
-    let r = fill(&stage, files, stamp).and_then(|()| {
+
+    /// Writes one file into the stage; `sha256` is its contents' digest when the caller has it.
+    pub fn put(&mut self, f: &OutFile, sha256: Option<String>) -> Result<(), WriteError> {
+        if !is_safe_relative(&f.path)
+            || f.path == MANIFEST
+            || f.path == STAMP
+            || f.path == crate::state::APPLIED
+        {
+            return Err(WriteError::BadPath(f.path.clone()));
+        }
+        let sha256 = sha256.unwrap_or_else(|| crate::state::sha256(f.contents.as_bytes()));
+        let meta = self.create(&f.path, f.contents.as_bytes(), f.mode)?;
+        self.manifest.insert(
+            f.path.clone(),
+            Entry {
+                mode: f.mode,
+                sha256,
+            },
+        );
+        self.metas.push((f.path.clone(), meta));
+        Ok(())
+    }
+
+    /// Writes one file into the stage through `write` (a file too large to hold as text, such
+    /// as state.json), digesting it as it goes.
+    pub fn put_with(
+        &mut self,
+        rel: &str,
+        mode: u32,
+        write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+    ) -> Result<(), WriteError> {
+        self.begin()?;
+        let Some((stage, dirs, umask)) = &mut self.stage else {
+            unreachable!("begun");
+        };
+        dirs.create(dir_of(rel), &mut Vec::new())?;
+        let path = stage.join(rel);
+        let file = open_new(&path, mode, *umask).map_err(io_err(&path))?;
+        // Unbuffered: `write` buffers (State::write_json does).
+        let mut w = Digesting {
+            out: file,
+            sha: <sha2::Sha256 as sha2::Digest>::new(),
+        };
+        write(&mut w).map_err(io_err(&path))?;
+        let file = w.out;
+        let meta = file
+            .metadata()
+            .map(|m| Meta::of(&m))
+            .map_err(io_err(&path))?;
+        let sha256 = crate::state::hex(&sha2::Digest::finalize(w.sha));
+        self.manifest
+            .insert(rel.to_string(), Entry { mode, sha256 });
+        self.metas.push((rel.to_string(), meta));
+        Ok(())
+    }
+
+    fn create(&mut self, rel: &str, contents: &[u8], mode: u32) -> Result<Meta, WriteError> {
+        self.begin()?;
+        let Some((stage, dirs, umask)) = &mut self.stage else {
+            unreachable!("begun");
+        };
+        dirs.create(dir_of(rel), &mut Vec::new())?;
+        let path = stage.join(rel);
+        create_file(&path, contents, mode, *umask).map_err(io_err(&path))
+    }
+
+    /// The number of files put so far.
+    pub fn len(&self) -> usize {
+        self.manifest.len()
+    }
+
+    /// Whether no file was put.
+    pub fn is_empty(&self) -> bool {
+        self.manifest.is_empty()
+    }
+
+    /// Writes the manifest (and the stamp), then renames the stage to OUT.
+    pub fn finish(mut self, stamp: Option<&Stamp>) -> Result<Summary, WriteError> {
+        let manifest = manifest_text(&self.manifest);
+        let meta = self.create(MANIFEST, manifest.as_bytes(), 0o644)?;
+        if let Some(stamp) = stamp {
+            let mut entries: Vec<(&str, Meta)> =
+                self.metas.iter().map(|(p, m)| (p.as_str(), *m)).collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            entries.push((MANIFEST, meta));
+            let text = stamp_text(stamp, &manifest, &entries);
+            self.create(STAMP, text.as_bytes(), 0o644)?;
+        }
+        let Some((stage, _, _)) = &self.stage else {
+            unreachable!("begun");
+        };
         // rename(2) replaces only an empty directory: if OUT appeared meanwhile with files in
         // it, this fails and nothing is lost.
-        fs::rename(&stage, out).map_err(io_err(out))
-    });
-    match r {
-        Ok(()) => Ok(Summary {
-            written: files.len(),
+        fs::rename(stage, &self.out).map_err(io_err(&self.out))?;
+        self.stage = None;
+        self.created.clear();
+        Ok(Summary {
+            written: self.manifest.len(),
             ..Summary::default()
-        }),
-        Err(e) => {
-            let _ = fs::remove_dir_all(&stage);
-            undo(&created);
-            Err(e)
+        })
+    }
+}
+
+impl Drop for Fresh {
+    /// Unfinished: nothing stays (the stage, the directories created above OUT).
+    fn drop(&mut self) {
+        if let Some((stage, _, _)) = self.stage.take() {
+            let _ = fs::remove_dir_all(stage);
+        }
+        for d in &self.created {
+            let _ = fs::remove_dir(d);
         }
     }
 }
 
-/// Writes every file and the manifest (and the stamp) into the new, empty directory `stage`.
-fn fill(stage: &Path, files: &[OutFile], stamp: Option<&Stamp>) -> Result<(), WriteError> {
-    let umask = umask_of(stage, true).map_err(io_err(stage))?;
-    let mut metas: Vec<(&str, Meta)> = Vec::with_capacity(files.len() + 1);
-    // The whole stage is removed on failure: the directories created need no record.
-    let mut dirs = Dirs::new_empty(stage);
-    let manifest = manifest_text(&manifest_of(files));
-    let all = files
-        .iter()
-        .map(|f| (f.path.as_str(), f.contents.as_bytes(), f.mode))
-        .chain(std::iter::once((MANIFEST, manifest.as_bytes(), 0o644)));
-    for (rel, contents, mode) in all {
-        dirs.create(dir_of(rel), &mut Vec::new())?;
-        let path = stage.join(rel);
-        let meta = create_file(&path, contents, mode, umask).map_err(io_err(&path))?;
-        metas.push((rel, meta));
+/// Whether OUT does not exist (not even as a link): then `render_fresh` writes it.
+pub fn is_absent(out: &Path) -> bool {
+    matches!(fs::symlink_metadata(out), Err(e) if e.kind() == io::ErrorKind::NotFound)
+}
+
+/// The error of `render_fresh`: rendering's or writing's.
+#[derive(Debug)]
+pub enum RenderWriteError {
+    Render(crate::render::RenderError),
+    Write(WriteError),
+}
+
+impl From<crate::render::RenderError> for RenderWriteError {
+    fn from(e: crate::render::RenderError) -> Self {
+        RenderWriteError::Render(e)
     }
-    if let Some(stamp) = stamp {
-        let path = stage.join(STAMP);
-        let text = stamp_text(stamp, &manifest, &metas);
-        create_file(&path, text.as_bytes(), 0o644, umask).map_err(io_err(&path))?;
+}
+
+impl std::fmt::Display for RenderWriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RenderWriteError::Render(e) => e.fmt(f),
+            RenderWriteError::Write(e) => e.fmt(f),
+        }
     }
-    Ok(())
+}
+
+impl std::error::Error for RenderWriteError {}
+
+/// Renders a model into an OUT that does not exist yet (`is_absent`), each file written into
+/// the stage as it is rendered (`Fresh`), so that the tree is never held in memory; all or
+/// nothing as `write`. `summary` makes the change summary from the change plan render computed
+/// (the stamp records it); with `inputs`, the stamp is written.
+pub fn render_fresh(
+    model: &crate::model::Model,
+    opts: &crate::render::RenderOptions,
+    out: &Path,
+    inputs: Option<&str>,
+    summary: impl FnOnce(Option<&crate::changes::ChangePlan>) -> String,
+) -> Result<Summary, RenderWriteError> {
+    let mut fresh = Fresh::new(out);
+    let (state, changes) = crate::render::render_each(model, opts, true, &mut |f, sha| {
+        fresh.put(&f, sha).map_err(RenderWriteError::Write)
+    })?;
+    fresh
+        .put_with(crate::state::STATE, 0o644, |w| state.write_json_parallel(w))
+        .map_err(RenderWriteError::Write)?;
+    crate::timing::mark("state json");
+    let summary = summary(changes.as_ref());
+    // Not freed one map at a time (a tenth of a second at 2,000 hosts): the process ends after
+    // writing.
+    std::mem::forget(state);
+    let stamp = inputs.map(|inputs| Stamp {
+        inputs,
+        summary: &summary,
+    });
+    fresh
+        .finish(stamp.as_ref())
+        .map_err(RenderWriteError::Write)
 }
 
 /// OUT exists: each new or changed file is staged beside its target and renamed over it; files

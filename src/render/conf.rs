@@ -440,6 +440,37 @@ fn host_steps(steps: &[Step], daemon: impl Fn(Service) -> Option<&'static str>) 
     out
 }
 
+/// The conf/ and sbin/ files of one host at a time, for render's per-host flow (src/render/mod.rs
+/// writes each host's files as they come instead of holding the whole tree): the cluster's part
+/// of every context converted once, as `render_with_state` does.
+pub struct PerHost<'a> {
+    model: &'a Model,
+    templates: &'a Templates,
+    cluster: Value,
+    whole: Value,
+}
+
+impl<'a> PerHost<'a> {
+    pub fn new(model: &'a Model, templates: &'a Templates) -> PerHost<'a> {
+        PerHost {
+            model,
+            templates,
+            cluster: Value::from(Serde(&ClusterCtx::new(model))),
+            whole: Value::from(Serde(model)),
+        }
+    }
+
+    /// The files of one host, in the order `render` gives them.
+    pub fn render(&self, host: &Host) -> Result<Vec<OutFile>, RenderError> {
+        render_host(
+            self.model,
+            (&self.cluster, &self.whole),
+            host,
+            self.templates,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

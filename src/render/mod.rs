@@ -210,24 +210,68 @@ pub struct Rendered {
 
 /// `render`, keeping the state.
 pub fn render_tree(model: &Model, opts: &RenderOptions) -> Result<Rendered, RenderError> {
-    let t = crate::timing::mark;
-    let templates = Templates::load(opts.templates.as_deref())?;
-    t("templates");
     let mut files: Vec<OutFile> = Vec::new();
-    files.extend(plan_md_with(&templates, model)?);
-    t("plan_md");
-    let (conf_files, built) = conf::render_with_state(model, &templates)?;
-    files.extend(conf_files);
-    t("conf");
-    // A release (or discovery) change against what runs: CHANGES.md and changes.yml take the
-    // upgrade's form (src/upgrade.rs), decided once by plan_with (which refused a downgrade).
+    let (state, change_plan) = render_each(model, opts, false, &mut |f: OutFile, _| {
+        files.push(f);
+        Ok::<(), RenderError>(())
+    })?;
+    files.push(OutFile::new(crate::state::STATE, state.to_json()));
+    t("state json");
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    t("sort");
+    Ok(Rendered {
+        files,
+        state,
+        changes: change_plan,
+    })
+}
+
+fn t(label: &str) {
+    crate::timing::mark(label);
+}
+
+/// The flow of files: renders the tree and hands each file to `put` as soon as it is made, with
+/// its generated-file header (and, with `digests`, the SHA-256 of its contents), in no
+/// particular order, but for `.linkis-gen/state.json`: the state it holds is returned, for the
+/// caller to write (`State::write_json`, as it is, with no header), with the change plan
+/// against what runs (computed once, here: CHANGES.md and changes.yml are rendered from it).
+/// Nothing holds the whole tree: each file's state is taken as it passes (before its header),
+/// and its text is dropped once `put` returns. Hosts are rendered on every core while the
+/// calling thread puts; the output does not depend on the number of threads, and of several
+/// template errors the one of the first host in order is returned.
+pub fn render_each<E: From<RenderError>>(
+    model: &Model,
+    opts: &RenderOptions,
+    digests: bool,
+    put: &mut dyn FnMut(OutFile, Option<String>) -> Result<(), E>,
+) -> Result<(crate::state::State, Option<crate::changes::ChangePlan>), E> {
+    let templates = Templates::load(opts.templates.as_deref())?;
+    let prep = Prep {
+        wanted: state::wanted(model),
+        headers: Headers::new(&opts.spec_name),
+        digests,
+    };
+    let mut built = state::Built::new();
+    let mut memo = state::Digests::default();
+    let mut pass = |files: Vec<OutFile>,
+                    built: &mut state::Built,
+                    put: &mut dyn FnMut(OutFile, Option<String>) -> Result<(), E>|
+     -> Result<(), E> {
+        for f in files {
+            let (f, sha) = prep.prep(f, &mut memo, built);
+            put(f, sha)?;
+        }
+        Ok(())
+    };
+    t("templates");
+    // PLAN.md, every host's conf/ and sbin/, the apply side (with, for a release or discovery
+    // change against what runs, CHANGES.md and changes.yml in the upgrade's form, decided once by
+    // plan_with), and monitoring: independent of each other.
     let upgrade = model.upgrade.as_ref();
-    files.extend(apply::render(model, &templates, upgrade)?);
-    t("apply");
-    files.extend(monitoring::render(model, &templates)?);
-    t("monitoring");
+    jobs(model, &templates, &prep, &mut built, put)?;
+    t("jobs");
     // The state is taken before the headers, which name the spec's path (src/state.rs).
-    let state = state::of(model, &files, built);
+    let state = state::of(model, &[], built);
     t("state");
     // The change plan against what runs, computed once: rendered here, returned for the summary.
     let change_plan = upgrade
@@ -235,22 +279,187 @@ pub fn render_tree(model: &Model, opts: &RenderOptions) -> Result<Rendered, Rend
         .then(|| crate::changes::of(model, &state))
         .flatten();
     if let Some(c) = &change_plan {
-        files.extend(changes::render(model, &templates, c, &state)?);
+        let mut built = state::Built::new();
+        pass(
+            changes::render(model, &templates, c, &state)?,
+            &mut built,
+            put,
+        )?;
     }
     t("changes");
-    files.push(OutFile::new(crate::state::STATE, state.to_json()));
-    t("state json");
-    let headers = Headers::new(&opts.spec_name);
-    for f in &mut files {
-        headers.add(f);
+    Ok((state, change_plan))
+}
+
+/// What happens to each rendered file on its way out.
+struct Prep {
+    /// The files whose state is recorded (`state::wanted`).
+    wanted: std::collections::HashSet<String>,
+    headers: Headers,
+    digests: bool,
+}
+
+impl Prep {
+    /// Takes the file's state if it is recorded, adds its header, and digests it.
+    fn prep(
+        &self,
+        mut f: OutFile,
+        memo: &mut state::Digests,
+        built: &mut state::Built,
+    ) -> (OutFile, Option<String>) {
+        if self.wanted.contains(&f.path) {
+            let fs = state::file_state_with(&f.path, &f.contents, memo);
+            built.insert(f.path.clone(), fs);
+        }
+        self.headers.add(&mut f);
+        let sha = self
+            .digests
+            .then(|| crate::state::sha256(f.contents.as_bytes()));
+        (f, sha)
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    t("headers");
-    Ok(Rendered {
-        files,
-        state,
-        changes: change_plan,
-    })
+}
+
+/// Below this many hosts, the calling thread renders them all.
+const PARALLEL_MIN_HOSTS: usize = 64;
+
+/// One job's files, ready to put, and the states taken of them.
+type JobFiles = (Vec<(OutFile, Option<String>)>, state::Built);
+
+/// The rendering jobs of a tree, in the order their errors rank (the first is reported):
+/// PLAN.md, each host's conf/ and sbin/ (conf.rs), the apply side, monitoring.
+#[derive(Clone, Copy)]
+enum Job {
+    PlanMd,
+    Host(usize),
+    Apply,
+    Monitoring,
+}
+
+impl Job {
+    /// The rank of a job among `n` hosts' (its error's priority: lower first).
+    fn rank(self, n: usize) -> usize {
+        match self {
+            Job::PlanMd => 0,
+            Job::Host(i) => 1 + i,
+            Job::Apply => n + 1,
+            Job::Monitoring => n + 2,
+        }
+    }
+
+    /// The `k`-th job taken: the big single ones first, so that the hosts even out the end.
+    fn taken(k: usize, n: usize) -> Option<Job> {
+        match k {
+            0 => Some(Job::Apply),
+            1 => Some(Job::PlanMd),
+            2 => Some(Job::Monitoring),
+            k if k - 3 < n => Some(Job::Host(k - 3)),
+            _ => None,
+        }
+    }
+}
+
+/// Renders every job and puts its files: for a large cluster on every core while this thread
+/// puts them, so that at most a few hosts' files are in memory.
+fn jobs<E: From<RenderError>>(
+    model: &Model,
+    templates: &Templates,
+    prep: &Prep,
+    built: &mut state::Built,
+    put: &mut dyn FnMut(OutFile, Option<String>) -> Result<(), E>,
+) -> Result<(), E> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let per_host = conf::PerHost::new(model, templates);
+    let n = model.hosts.len();
+    let one = |job: Job, memo: &mut state::Digests| {
+        let files = match job {
+            Job::PlanMd => plan_md_with(templates, model)?,
+            Job::Host(i) => per_host.render(&model.hosts[i])?,
+            Job::Apply => apply::render(model, templates, model.upgrade.as_ref())?,
+            Job::Monitoring => monitoring::render(model, templates)?,
+        };
+        let mut built = state::Built::new();
+        let files = files
+            .into_iter()
+            .map(|f| prep.prep(f, memo, &mut built))
+            .collect();
+        Ok::<JobFiles, RenderError>((files, built))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if n < PARALLEL_MIN_HOSTS || threads < 2 {
+        let mut memo = state::Digests::default();
+        let order = std::iter::once(Job::PlanMd)
+            .chain((0..n).map(Job::Host))
+            .chain([Job::Apply, Job::Monitoring]);
+        for job in order {
+            let (files, b) = one(job, &mut memo)?;
+            built.extend(b);
+            for (f, sha) in files {
+                put(f, sha)?;
+            }
+        }
+        return Ok(());
+    }
+    // Each thread takes the next job; results come in any order (the writer does not care,
+    // `render_tree` sorts). A failed job stops the threads from taking jobs that rank after
+    // it, so that the first failing job by rank is always rendered and its error is the one
+    // returned, whatever the threads did.
+    let next = AtomicUsize::new(0);
+    let stop = AtomicUsize::new(usize::MAX);
+    let mut first_err: Option<(usize, RenderError)> = None;
+    let mut put_err: Option<E> = None;
+    std::thread::scope(|scope| {
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<(usize, Result<JobFiles, RenderError>)>(4 * threads);
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, stop, one) = (&next, &stop, &one);
+            scope.spawn(move || {
+                let mut memo = state::Digests::default();
+                loop {
+                    let Some(job) = Job::taken(next.fetch_add(1, Ordering::Relaxed), n) else {
+                        return;
+                    };
+                    let rank = job.rank(n);
+                    if rank > stop.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    let r = one(job, &mut memo);
+                    if r.is_err() {
+                        stop.fetch_min(rank, Ordering::Relaxed);
+                    }
+                    if tx.send((rank, r)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (rank, r) in rx {
+            match r {
+                Err(e) => {
+                    if first_err.as_ref().is_none_or(|(j, _)| rank < *j) {
+                        first_err = Some((rank, e));
+                    }
+                }
+                Ok((files, b)) => {
+                    if first_err.is_some() || put_err.is_some() {
+                        continue;
+                    }
+                    built.extend(b);
+                    for (f, sha) in files {
+                        if let Err(e) = put(f, sha) {
+                            put_err = Some(e);
+                            stop.store(0, Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    if let Some((_, e)) = first_err {
+        return Err(e.into());
+    }
+    put_err.map_or(Ok(()), Err)
 }
 
 /// Puts a generated-file notice at the top of every file whose format has comments (after a

@@ -150,9 +150,13 @@ pub fn of(model: &Model, files: &[OutFile], mut built: Built) -> State {
             },
         );
     }
-    let nginx = by_path
-        .get("nginx/linkis.conf")
-        .map(|t| file_state_with("nginx/linkis.conf", t, &mut memo))
+    let nginx = built
+        .remove(NGINX)
+        .or_else(|| {
+            by_path
+                .get(NGINX)
+                .map(|t| file_state_with(NGINX, t, &mut memo))
+        })
         .unwrap_or(FileState {
             sha256: String::new(),
             keys: BTreeMap::new(),
@@ -169,6 +173,26 @@ pub fn of(model: &Model, files: &[OutFile], mut built: Built) -> State {
     }
 }
 
+/// The nginx front's file, whose state is the state's `nginx`.
+const NGINX: &str = "nginx/linkis.conf";
+
+/// The paths (relative to OUT) of every file whose state `of` records: the files each service
+/// instance reads and the nginx front. A flow that does not keep the rendered texts takes the
+/// state of each of these as it passes (`file_state_with`) and gives them to `of` as `built`.
+pub fn wanted(model: &Model) -> std::collections::HashSet<String> {
+    let mut paths = std::collections::HashSet::new();
+    for h in &model.hosts {
+        for inst in &h.instances {
+            for f in &inst.reads {
+                paths.insert(format!("hosts/{}/conf/{f}", h.name));
+            }
+            paths.insert(format!("hosts/{}/systemd/{}.service", h.name, inst.unit));
+        }
+    }
+    paths.insert(NGINX.to_string());
+    paths
+}
+
 fn push_line(s: &mut String, parts: &[&str]) {
     for p in parts {
         s.push_str(p);
@@ -183,28 +207,28 @@ pub fn file_state(path: &str, text: &str) -> FileState {
 
 /// `file_state` with a shared memo of value digests.
 pub fn file_state_with(path: &str, text: &str, memo: &mut Digests) -> FileState {
-    let mut grouped: BTreeMap<String, Cow<str>> = BTreeMap::new();
-    for (k, v) in keys_of(path, text, memo) {
-        match grouped.entry(k) {
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(v);
+    let mut pairs = keys_of(path, text, memo);
+    // A repeated key's values, joined in file order: the sort is stable.
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut keys: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    let mut it = pairs.into_iter().peekable();
+    while let Some((k, v)) = it.next() {
+        let digest = if it.peek().is_some_and(|(next, _)| *next == k) {
+            let mut joined = v.into_owned();
+            while let Some((_, more)) = it.next_if(|(next, _)| *next == k) {
+                joined.push('\n');
+                joined.push_str(&more);
             }
-            std::collections::btree_map::Entry::Occupied(mut e) => {
-                let old = e.get_mut().to_mut();
-                old.push('\n');
-                old.push_str(&v);
-            }
-        }
+            memo.short(&joined)
+        } else {
+            memo.short(&v)
+        };
+        keys.push((k, digest));
     }
     FileState {
         sha256: sha256(text.as_bytes()),
-        keys: grouped
-            .into_iter()
-            .map(|(k, v)| {
-                let d = memo.short(&v);
-                (k, d)
-            })
-            .collect(),
+        // Sorted and unique: built in bulk.
+        keys: keys.into_iter().collect(),
     }
 }
 
