@@ -468,3 +468,67 @@ fn yml_and_env_templates_write_no_key_themselves() {
         "three application-*.yml templates and linkis-env.sh"
     );
 }
+
+/// An address before a port is bracketed once, by the model (spec::url_host), and written into
+/// the inventory as each host's `linkis_url_host`: no template brackets an address itself
+/// (`regex_replace` on a colon, `'[' ~ ... ~ ']'`).
+#[test]
+fn templates_bracket_no_address_themselves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut stack = vec![root.clone()];
+    let mut bad = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            for (n, line) in text.lines().enumerate() {
+                let squeezed: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+                if squeezed.contains("'['~")
+                    || squeezed.contains("\"[\"~")
+                    || squeezed.contains("'[\\\\1]'")
+                    || squeezed.contains("(.*:.*)")
+                {
+                    bad.push(format!("{}:{}: {line}", p.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "use linkis_url_host:\n{}", bad.join("\n"));
+}
+
+/// An entrance is drained in one place (the role linkis_entrance, bounded by the model's
+/// ENTRANCE_DRAIN_TIMEOUT): before a restart and before a removal (linkis_change includes it).
+#[test]
+fn the_entrance_drain_is_written_once() {
+    let roles = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/roles");
+    let mut stack = vec![roles.clone()];
+    let mut at = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read_to_string(&p)
+                .unwrap_or_default()
+                .contains("label/markoffline")
+            {
+                at.push(p.strip_prefix(&roles).unwrap().display().to_string());
+            }
+        }
+    }
+    assert_eq!(at, ["linkis_entrance/tasks/main.yml.j2"]);
+    let remove = std::fs::read_to_string(roles.join("linkis_change/tasks/remove.yml.j2")).unwrap();
+    assert!(remove.contains("name: linkis_entrance"), "{remove}");
+    let defaults =
+        std::fs::read_to_string(roles.join("linkis_entrance/defaults/main.yml.j2")).unwrap();
+    assert!(
+        defaults.contains("linkis_entrance_drain_timeout: [= entrance_drain_timeout =]"),
+        "{defaults}"
+    );
+    let change = std::fs::read_to_string(roles.join("linkis_change/defaults/main.yml.j2")).unwrap();
+    assert!(!change.contains("linkis_change_drain_timeout"), "{change}");
+}

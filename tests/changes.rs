@@ -334,11 +334,13 @@ fn removing_an_ecm_host_drains_stops_and_removes_its_ecm() {
          timeout), stopped, disabled, unit file deleted"
     ));
     let yml = s.yml();
-    // s5 is no longer in the inventory: changes.yml reaches it by its recorded address.
+    // s5 is no longer in the inventory: changes.yml reaches it by its recorded address, and
+    // gives it the linkis_url_host the inventory gives every host.
     assert!(
-        yml.contains("- { name: s5, address: 10.0.1.5, ssh_port: 22 }"),
+        yml.contains("- { name: s5, address: \"10.0.1.5\", url_host: \"10.0.1.5\", ssh_port: 22 }"),
         "{yml}"
     );
+    assert!(yml.contains("        linkis_url_host: \"{{ item.url_host }}\"\n"));
     let remove = at(
         yml,
         "- name: \"Drain, stop and remove the instances no longer placed (hosts removed from the spec)\"\n  \
@@ -751,7 +753,9 @@ fn moving_a_control_service_takes_a_services_pin_and_moves_only_that_service() {
     assert!(yml[remove..].contains(
         "- { host: s4, service: entrance, unit: linkis-cg-entrance, port: 9104, drain: entrance }"
     ));
-    assert!(yml.contains("linkis_change_entrance_offline_api: true"));
+    // The drain is linkis_entrance's (the catalog's offline API, the model's bound): the role
+    // linkis_change includes it and takes no switch of its own for it.
+    assert!(!yml.contains("linkis_change_entrance_offline_api"), "{yml}");
     // The drain logs in as the spec's admin, with its vault password.
     assert!(
         yml.contains("linkis_change_admin_user: \"hadoop\"\n"),

@@ -343,6 +343,26 @@ fn ipv6_addresses_are_bracketed_where_a_port_follows() {
     }
     let inv = read("inventory/hosts.yml");
     assert!(inv.contains("ansible_host: \"fd00::11\""), "{inv}");
+    // The roles put a host's address before a port as its linkis_url_host: bracketed by the model
+    // (spec::url_host), a quoted YAML string (unquoted, `[fd00::11]` would be a list).
+    for want in [
+        "linkis_url_host: \"[fd00::11]\"",
+        "linkis_url_host: \"[fd00::12]\"",
+        "linkis_url_host: 10.0.0.13",
+    ] {
+        assert!(inv.contains(want), "{want} in\n{inv}");
+    }
+    // As Ansible reads it: the string, not a list.
+    if let Some(pb) = ansible_playbook() {
+        let r = Command::new(pb.with_file_name("ansible-inventory"))
+            .args(["-i", "inventory/hosts.yml", "--host", "s1"])
+            .current_dir(&out)
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let vars: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+        assert_eq!(vars["linkis_url_host"], "[fd00::11]", "{vars}");
+    }
     let unbracketed = regex_free_find(&[&nginx, &app, &props]);
     assert!(
         unbracketed.is_none(),

@@ -177,6 +177,10 @@ impl Templates {
         env.add_filter("host_port", |address: &str, port: u16| {
             crate::spec::host_port(address, port)
         });
+        // `[= address | url_host =]`: the host part of a URL (spec::url_host).
+        env.add_filter("url_host", |address: &str| {
+            crate::spec::url_host(address).into_owned()
+        });
         for (name, source) in sources {
             env.add_template_owned(name, source)?;
         }

@@ -25,6 +25,8 @@ CONTROL=(s3 s4) # the hosts of the Eureka pair, the gateways and nginx (guide-50
 VERSION=1.3.2   # the spec's linkis_version (scenario upgrade moves it to 1.4.0)
 GW_PORT=        # a cluster-wide gateway port (host_defaults.ports); empty: Linkis' 9001
 VIP=            # gateway.web.vip while scenario 6's vip_failover runs; empty: none
+YARN_URL=$NET.1:8088 # hadoop.yarn_url without http:// (scenario port moves it first)
+SPARK_VERSION=  # sizing.engines.spark.version; empty: the release's (scenario port sets 3.2.1)
 VIP_ADDR=$NET.100 # the address vip_failover gives it (in the web certificate's SANs)
 declare -A ROLES=() # a host's declared roles in the spec (scenario replace: s7 is `control`)
 # The secrets are hostile on purpose (issue 23): each holds what a shell, SQL, YAML, Jinja's
@@ -403,7 +405,7 @@ database:
 hadoop:
   home: $BED/platform/hadoop
   conf_dir: $BED/platform/hadoop-conf
-  yarn_url: http://$NET.1:8088
+  yarn_url: http://$YARN_URL
 spark:
   home: $BED/platform/spark
   conf_dir: $BED/platform/spark-conf
@@ -415,7 +417,7 @@ sizing:
   concurrent_users: 50
   max_concurrency_per_user: 2
   engines:
-    spark: { memory: 1G, cores: 1 }
+    spark: { memory: 1G, cores: 1${SPARK_VERSION:+, version: $SPARK_VERSION} }
 host_defaults:
   memory: 64G
   cores: 32
@@ -660,6 +662,103 @@ plant_rows() {
       INSERT INTO linkis_cg_manager_label_service_instance (label_id, service_instance) VALUES (1, '$1:9101');"
 }
 rows() { db "SELECT (SELECT COUNT(*) FROM linkis_cg_manager_service_instance) + (SELECT COUNT(*) FROM linkis_cg_manager_label_service_instance)"; }
+
+# The seeded database rows (issue 21, changes.yml's linkis_db_rows).
+# The whole database as mysqldump writes it: one row per line, in key order, no dates.
+db_dump() {
+  mariadb-dump --no-defaults -S "$BED/mysql/sock" -u root --skip-dump-date --skip-comments \
+    --skip-extended-insert --order-by-primary linkis
+}
+# The dumps linkis_db_rows took before updating rows, on the host of its play (one per run that
+# updated anything).
+rows_host() { awk '/^- name: "Update the seeded database rows/ {f = 1} f && /^  hosts: / {print $2; exit}' "$BED/out/changes.yml"; }
+rows_dumps() { { find "$(lhome "$1")/db/changes-backup" -name 'rows-*.sql' 2>/dev/null || true; } | sort; }
+# expect_db_only LABEL BEFORE TABLE OLD NEW [OLD NEW...]: the database is BEFORE (a db_dump) with,
+# in TABLE's rows only, each OLD text replaced by its NEW (each OLD was there), nothing else.
+expect_db_only() {
+  local label=$1 before=$2
+  shift 2
+  db_dump >"$BED/db-after.sql"
+  python3 - "$before" "$BED/db-after.sql" "$@" <<'PY' || fail "$label: the database changed otherwise than in the planned rows (see above)"
+import difflib, sys
+before, after, table, pairs = open(sys.argv[1]).read(), open(sys.argv[2]).read(), sys.argv[3], sys.argv[4:]
+want = []
+for line in before.splitlines(True):
+    if line.startswith("INSERT INTO `%s` VALUES" % table):
+        # mysqldump writes a " in a string as \".
+        for old, new in zip(pairs[::2], pairs[1::2]):
+            line = line.replace(old, new).replace(old.replace('"', '\\"'), new.replace('"', '\\"'))
+    want.append(line)
+for old in pairs[::2]:
+    if old not in before and old.replace('"', '\\"') not in before:
+        sys.exit(print("the old value %s was not in the database before" % old))
+if before == after:
+    sys.exit(print("nothing changed in the database"))
+if "".join(want) != after:
+    sys.stdout.writelines(difflib.unified_diff(want, after.splitlines(True), "expected", "after", n=0))
+    sys.exit(1)
+PY
+}
+# expect_restarted LABEL BEFORE PATTERN: the units matching PATTERN (a case pattern of
+# unit@host) restarted since BEFORE (start_times), every other unit did not.
+expect_restarted() {
+  local label=$1 uh t n=0
+  while read -r uh t; do
+    # shellcheck disable=SC2254 # PATTERN is a case pattern
+    case "$uh" in
+    $3)
+      [ "$(start_time_of "$uh")" != "$t" ] || fail "$label: $uh did not restart"
+      n=$((n + 1))
+      ;;
+    *) [ "$(start_time_of "$uh")" = "$t" ] || fail "$label: $uh restarted, which the change does not need" ;;
+    esac
+  done <<<"$2"
+  [ "$n" -gt 0 ] || fail "$label: no unit matches $3"
+}
+# Recorded, and a second render plans nothing.
+expect_recorded_and_converged() {
+  cmp -s "$BED/out/.linkis-gen/applied.json" "$BED/out/.linkis-gen/state.json" ||
+    fail "$1: changes.yml did not record applied.json"
+  render keep
+  grep -q "changes against applied.json: none" "$BED/logs/render.log" ||
+    fail "$1: a second render plans changes: $(cat "$BED/logs/render.log")"
+}
+
+# A YARN address change on the running cluster (issue 21): render plans the YARN row, old -> new
+# (CHANGES.md, "Database rows") and the linkismanagers' restart (the resource manager caches the
+# row); changes.yml dumps the table first, updates that row and nothing else in the database,
+# restarts every linkismanager, one at a time, and nothing else, and records.
+yarn_address_change() {
+  local before since old new managers rh dumps old_url=$YARN_URL
+  old="\"rmWebAddress\":\"http://$YARN_URL\""
+  YARN_URL=$NET.2:8032
+  new="\"rmWebAddress\":\"http://$YARN_URL\""
+  managers=$(for h in "${HOSTS[@]}"; do units_of "$h"; done | grep -c '^linkis-cg-linkismanager.service$')
+  render keep
+  grep -qE "changes against applied.json: 0 added, 0 removed \(0 moved\), $managers reconfigured" "$BED/logs/render.log" ||
+    fail "render does not plan the YARN change as $managers linkismanager restarts: $(cat "$BED/logs/render.log")"
+  grep -qF -- "\`$old\` → \`$new\` (spec: \`hadoop.yarn_url\`)" "$BED/out/CHANGES.md" ||
+    fail "CHANGES.md does not name the YARN row, old -> new: $(sed -n '/^## Database rows/,/^## Per host/p' "$BED/out/CHANGES.md")"
+  rh=$(rows_host)
+  [ -n "$rh" ] || fail "changes.yml has no play that updates the rows"
+  dumps=$(rows_dumps "$rh" | wc -l)
+  db_dump >"$BED/db-before-yarn.sql"
+  before=$(start_times)
+  since=$(date +%s)
+  play changes-yarn-address root changes.yml
+  expect_ok "changes.yml (YARN address)"
+  no_secret_in_log "changes.yml (YARN address)"
+  db "SELECT config FROM linkis_cg_rm_external_resource_provider" | grep -qF "$new" ||
+    fail "the YARN row does not hold $new: $(db "SELECT config FROM linkis_cg_rm_external_resource_provider")"
+  expect_db_only "YARN address" "$BED/db-before-yarn.sql" linkis_cg_rm_external_resource_provider "$old" "$new"
+  [ "$(rows_dumps "$rh" | wc -l)" = $((dumps + 1)) ] || fail "changes.yml took no dump before updating the YARN row"
+  grep -qF "rmWebAddress\\\":\\\"http://$old_url\\\"" "$(rows_dumps "$rh" | tail -1)" ||
+    fail "the dump on $rh does not hold the old YARN row"
+  expect_restarted "YARN address" "$before" 'linkis-cg-linkismanager.service@*'
+  expect_one_at_a_time "YARN address" linkis-cg-linkismanager.service "$since" "$managers"
+  expect_cluster_up "YARN address"
+  expect_recorded_and_converged "YARN address"
+}
 # No vault value in the output of the last run (--diff of a filled-in file would print them).
 no_secret_in_log() {
   if grep -qF -f "$BED/secrets" -e bed-vault_ "$LOG"; then fail "$1: the output shows a vault value"; fi
@@ -694,7 +793,7 @@ db_bootstrapped() {
   n=$(db "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'linkis'")
   [ "$n" = "$(grep -c '^CREATE TABLE' "$here/schema.sql")" ] || fail "$1: $n tables, not the fake release's DDL"
   [ "$(db "SELECT COUNT(*) FROM linkis_cg_rm_external_resource_provider")" = 1 ] || fail "$1: the DML did not load once"
-  db "SELECT config FROM linkis_cg_rm_external_resource_provider" | grep -q "\"rmWebAddress\": \"http://$NET.1:8088\"" ||
+  db "SELECT config FROM linkis_cg_rm_external_resource_provider" | grep -qF "\"rmWebAddress\":\"http://$YARN_URL\"" ||
     fail "$1: the YARN row lacks the spec's yarn_url: $(db "SELECT config FROM linkis_cg_rm_external_resource_provider")"
   if db "SELECT config FROM linkis_cg_rm_external_resource_provider" | grep -q '@YARN\|@HADOOP'; then
     fail "$1: a placeholder is left in the YARN row"
@@ -1055,6 +1154,8 @@ cluster_defaults() {
   VERSION=1.3.2
   GW_PORT=
   VIP=
+  YARN_URL=$NET.1:8088
+  SPARK_VERSION=
   ROLES=()
 }
 
@@ -1510,6 +1611,14 @@ scenario_replace() {
   if grep -q "clear-server" "$LOG"; then fail "changes.yml ran clear-server"; fi
   # s4's entrance was drained first: marked offline after an admin login at a gateway that stays.
   grep -q "marked offline" "$(lhome s4)/logs/fake-cg-entrance.log" || fail "s4's entrance was not marked offline"
+  # By the role that drains a restarted entrance (linkis_entrance, included by linkis_change),
+  # before the unit stopped.
+  expect_log '^TASK \[linkis_entrance : Mark the entrance offline' "changes.yml (replace s4 by s7)"
+  python3 - "$(entrance_events s4 | awk -v s="$since" '$1 >= s && $2 == "markoffline" {print $1; exit}')" \
+    "$(unit_state s4 linkis-cg-entrance.service stopped)" <<'PY' || fail "replace: s4's entrance was not marked offline before it stopped"
+import sys
+sys.exit(0 if sys.argv[1] and sys.argv[2] and float(sys.argv[1]) < float(sys.argv[2]) else 1)
+PY
   grep -q "login of 'hadoop'" "$(lhome s3)/logs/fake-mg-gateway.log" || fail "no admin login at s3's gateway"
   # shellcheck disable=SC2086
   expect_units_removed "replace" s4 $s4_units
@@ -1615,13 +1724,24 @@ PY
 scenario_port() {
   need converged
   SCEN=port
-  local before h since
+  local before h since rh dumps creator
+  yarn_address_change
   before=$(start_times)
   since=$(date +%s)
   GW_PORT=9011
+  # With it, Spark's version (issue 21): its engine label rows change in the database, and
+  # linkis.properties' wds.linkis.spark.engine.version, which every service reads.
+  SPARK_VERSION=3.2.1
   render keep
   grep -qE "changes against applied.json: 0 added, 0 removed \(0 moved\), [1-9][0-9]* reconfigured" "$BED/logs/render.log" ||
     fail "render does not plan the port change: $(cat "$BED/logs/render.log")"
+  for creator in '*-*' '*-IDE' '*-Visualis' '*-nodeexecution'; do
+    grep -qF -- "\`$creator,spark-2.4.3\` → \`$creator,spark-3.2.1\` (spec: \`sizing.engines.spark.version\`)" "$BED/out/CHANGES.md" ||
+      fail "CHANGES.md does not name the $creator Spark label row, old -> new"
+  done
+  rh=$(rows_host)
+  dumps=$(rows_dumps "$rh" | wc -l)
+  db_dump >"$BED/db-before-spark.sql"
   # Users keep working through nginx while the gateways move: a request every 0.2 s through
   # each web host's nginx, none may fail (each gateway leaves the upstream before it stops and
   # comes back at its new port).
@@ -1654,6 +1774,19 @@ scenario_port() {
   ports=$(lcurl -sf -H 'Accept: application/json' "http://$(addr "${CONTROL[0]}"):20303/eureka/apps" |
     python3 -c 'import json,sys; print(sorted({i["port"]["$"] for a in json.load(sys.stdin)["applications"]["application"] if a["name"] == "LINKIS-MG-GATEWAY" for i in a["instance"]}))')
   [ "$ports" = "[9011]" ] || fail "Eureka lists the gateways on $ports, want [9011]"
+  # The Spark version: its four label rows and nothing else changed in the database, after a dump;
+  # every unit restarted (every service reads linkis.properties).
+  [ "$(db "SELECT COUNT(*) FROM linkis_cg_manager_label WHERE label_value LIKE '%,spark-3.2.1'")" = 4 ] ||
+    fail "the Spark label rows were not updated: $(db "SELECT label_value FROM linkis_cg_manager_label")"
+  expect_db_only "Spark version" "$BED/db-before-spark.sql" linkis_cg_manager_label ",spark-2.4.3'" ",spark-3.2.1'"
+  [ "$(rows_dumps "$rh" | wc -l)" = $((dumps + 1)) ] || fail "changes.yml took no dump before updating the label rows"
+  grep -qF "*-IDE,spark-2.4.3" "$(rows_dumps "$rh" | tail -1)" || fail "the dump on $rh does not hold the old label rows"
+  for h in "${HOSTS[@]}"; do
+    grep -q "^wds.linkis.spark.engine.version=3.2.1$" "$(lhome "$h")/conf/linkis.properties" ||
+      fail "linkis.properties on $h does not name Spark 3.2.1"
+  done
+  expect_restarted "port and Spark version" "$before" '*'
+  expect_recorded_and_converged "port and Spark version"
   STATE=converged
 }
 
