@@ -1827,6 +1827,53 @@ scenario_upgrade() {
   done <<<"$before"
   expect_cluster_up "upgrade to 1.4.0"
   STATE=converged
+  rotate_token
+}
+
+# A token rotated on the running cluster (docs/operations.md "Rotating a token"): the vault gets
+# a new value of vault_linkis_token_bml and keeps the old one as _previous; rotate-tokens.yml
+# updates the token's row (after a dump), the conf files, and restarts the services whose files
+# changed, one instance at a time, entrances drained. Last in the cluster's life: a later render
+# rewrites $BED/vault.yml with the bed's default values.
+rotate_token() {
+  local old new=bed-rotated-bml-2 since
+  old=$(grep '^vault_linkis_token_bml: ' "$BED/vault.yml" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read().split(": ", 1)[1]))')
+  [ "$(db "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name = '$old'")" = 1 ] ||
+    fail "rotate: no token row holds the BML token before the rotation"
+  python3 - "$BED/vault.yml" "$new" <<'PY'
+import json, sys
+path, new = sys.argv[1], sys.argv[2]
+lines = open(path).read().splitlines()
+out = []
+for l in lines:
+    name, _, value = l.partition(": ")
+    if name == "vault_linkis_token_bml":
+        out.append("vault_linkis_token_bml_previous: " + value)
+        l = name + ": " + json.dumps(new)
+    out.append(l)
+open(path, "w").write("\n".join(out) + "\n")
+PY
+  echo "$new" >>"$BED/secrets"
+  since=$(date +%s)
+  play rotate-tokens root rotate-tokens.yml
+  expect_ok "rotate-tokens.yml"
+  no_secret_in_log "rotate-tokens.yml"
+  [ "$(db "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name = '$new'")" = 1 ] ||
+    fail "rotate: the token row does not hold the new value"
+  [ "$(db "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name = '$old'")" = 0 ] ||
+    fail "rotate: a token row still holds the previous value"
+  ls "$(lhome "${CONTROL[0]}")"/db/changes-backup/tokens-*.sql >/dev/null 2>&1 ||
+    ls "$BED"/hosts/*/app/LinkisInstall*/db/changes-backup/tokens-*.sql >/dev/null 2>&1 ||
+    fail "rotate: no dump of the token table before its update"
+  local h
+  for h in "${HOSTS[@]}"; do
+    grep -q "^wds.linkis.bml.auth.token.value=$new$" "$(lhome "$h")/conf/linkis.properties" ||
+      fail "rotate: linkis.properties on $h does not hold the new token"
+  done
+  expect_one_at_a_time "rotate" linkis-ps-publicservice.service "$since" 2
+  expect_one_at_a_time "rotate" linkis-cg-entrance.service "$since" 2
+  expect_one_at_a_time "rotate" linkis-mg-gateway.service "$since" 2
+  expect_cluster_up "token rotation"
 }
 
 # ---------------------------------------------------------------- adopt (issue 21)
