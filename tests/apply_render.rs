@@ -539,3 +539,30 @@ fn the_service_unit_probes_never_take_the_firewall_or_backup_unit_for_a_service(
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// ansible-core 2.19 templates a task's `delegate_to` even when its loop is empty (a host whose
+/// role `when` is false: restart.yml's non-gateway hosts in linkis_upstream), and a bare `item`
+/// there fails the run ("'item' is undefined"; found by the bed's token rotation). Every
+/// `delegate_to` that reads the loop item has a default.
+#[test]
+fn every_delegate_to_on_a_loop_item_has_a_default() {
+    let mut seen = 0;
+    for f in render_file("examples/guide-300-users.yaml") {
+        for (n, line) in f.contents.lines().enumerate() {
+            let l = line.trim_start();
+            if l.starts_with("delegate_to:") && l.contains("item") {
+                seen += 1;
+                assert!(
+                    l.contains("| default("),
+                    "{}:{}: a delegate_to on the loop item without a default: {line}",
+                    f.path,
+                    n + 1
+                );
+            }
+        }
+    }
+    assert!(
+        seen >= 3,
+        "linkis_upstream delegates on its loop items ({seen})"
+    );
+}
