@@ -276,6 +276,8 @@ json_str() {
 }
 db_root() { mariadb --no-defaults -S "$BED/mysql/sock" -u root "$@"; }
 db() { db_root linkis -N -e "$1"; }
+# A query that holds a secret: on mariadb's standard input, never its command line (the sampler).
+db_secret() { db_root linkis -N <<<"$1"; }
 
 # One simulated host: its namespaces, its files, its sshd. The hosts up already learn its name.
 host_up() {
@@ -1838,7 +1840,7 @@ scenario_upgrade() {
 rotate_token() {
   local old new=bed-rotated-bml-2 since
   old=$(grep '^vault_linkis_token_bml: ' "$BED/vault.yml" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read().split(": ", 1)[1]))')
-  [ "$(db "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name = '$old'")" = 1 ] ||
+  [ "$(db_secret "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name = '$old'")" = 1 ] ||
     fail "rotate: no token row holds the BML token before the rotation"
   python3 - "$BED/vault.yml" "$new" <<'PY'
 import json, sys
@@ -1858,9 +1860,9 @@ PY
   play rotate-tokens root rotate-tokens.yml
   expect_ok "rotate-tokens.yml"
   no_secret_in_log "rotate-tokens.yml"
-  [ "$(db "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name = '$new'")" = 1 ] ||
+  [ "$(db_secret "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name = '$new'")" = 1 ] ||
     fail "rotate: the token row does not hold the new value"
-  [ "$(db "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name = '$old'")" = 0 ] ||
+  [ "$(db_secret "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name = '$old'")" = 0 ] ||
     fail "rotate: a token row still holds the previous value"
   ls "$(lhome "${CONTROL[0]}")"/db/changes-backup/tokens-*.sql >/dev/null 2>&1 ||
     ls "$BED"/hosts/*/app/LinkisInstall*/db/changes-backup/tokens-*.sql >/dev/null 2>&1 ||
