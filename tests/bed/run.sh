@@ -1842,9 +1842,10 @@ rotate_token() {
   old=$(grep '^vault_linkis_token_bml: ' "$BED/vault.yml" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read().split(": ", 1)[1]))')
   [ "$(db_secret "SELECT COUNT(*) FROM linkis_mg_gateway_auth_token WHERE token_name = '$old'")" = 1 ] ||
     fail "rotate: no token row holds the BML token before the rotation"
-  python3 - "$BED/vault.yml" "$new" <<'PY'
+  # The new value on python's stdin (a here-string), never its command line.
+  python3 -c '
 import json, sys
-path, new = sys.argv[1], sys.argv[2]
+path, new = sys.argv[1], sys.stdin.read().rstrip("\n")
 lines = open(path).read().splitlines()
 out = []
 for l in lines:
@@ -1854,7 +1855,7 @@ for l in lines:
         l = name + ": " + json.dumps(new)
     out.append(l)
 open(path, "w").write("\n".join(out) + "\n")
-PY
+' "$BED/vault.yml" <<<"$new"
   echo "$new" >>"$BED/secrets"
   since=$(date +%s)
   play rotate-tokens root rotate-tokens.yml
