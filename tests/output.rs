@@ -6,20 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod conf_common;
-use conf_common::{rendered_tree as tree, spawn_piped};
-
-fn bin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run linkis-gen")
-}
+use conf_common::{bin, rendered_tree as tree, spawn_piped};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("linkis-gen-out-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    conf_common::tmp_dir("linkis-gen-out", name)
 }
 
 fn render(spec: &str, out: &Path) -> Output {

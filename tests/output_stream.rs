@@ -4,23 +4,13 @@
 //! at any point (a template of the 70th host) leaves nothing behind.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod conf_common;
-use conf_common::rendered_tree as tree;
-
-fn bin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run linkis-gen")
-}
+use conf_common::{bin, rendered_tree as tree};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("linkis-gen-stream-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    conf_common::tmp_dir("linkis-gen-stream", name)
 }
 
 /// A spec of `n` hosts (enough for the parallel flow, which starts at 64), as the bench writes.
@@ -121,14 +111,17 @@ fn a_template_error_of_a_late_host_leaves_no_out_no_stage_and_no_parent() {
     )
     .unwrap();
     let out = work.join("new/dirs/out");
-    let o = bin(&[
-        "render",
-        spec.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--templates",
-        tpl.to_str().unwrap(),
-    ]);
+    let render = || {
+        bin(&[
+            "render",
+            spec.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--templates",
+            tpl.to_str().unwrap(),
+        ])
+    };
+    let o = render();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("linkis-stop-all.sh"), "{err}");
@@ -142,14 +135,7 @@ fn a_template_error_of_a_late_host_leaves_no_out_no_stage_and_no_parent() {
     left.sort();
     assert_eq!(left, ["spec.yaml", "tpl"]);
     // The same failure again gives the same error (the first failing host, whatever the threads).
-    let o2 = bin(&[
-        "render",
-        spec.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--templates",
-        tpl.to_str().unwrap(),
-    ]);
+    let o2 = render();
     assert_eq!(o2.stderr, o.stderr);
     std::fs::remove_dir_all(&work).unwrap();
 }

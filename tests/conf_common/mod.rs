@@ -146,6 +146,22 @@ pub fn rendered_tree(dir: &std::path::Path) -> BTreeMap<String, (Vec<u8>, u32)> 
         .collect()
 }
 
+/// `linkis-gen ARGS` run from the crate root, to its end.
+pub fn bin(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_linkis-gen"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run linkis-gen")
+}
+
+/// A fresh (removed) path under the temporary directory, unique to this test process.
+pub fn tmp_dir(prefix: &str, name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("{prefix}-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
 /// `linkis-gen ARGS` running, with its standard input, output and error piped (to feed it
 /// standard input, then `wait_with_output`).
 pub fn spawn_piped(args: &[&str]) -> std::process::Child {
