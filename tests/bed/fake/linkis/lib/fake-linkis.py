@@ -618,6 +618,14 @@ def main():
     log("release %s starting on %s:%d (host %s), defaultZone %s" % (release, MY_IP, PORT, HOSTNAME, ",".join(ZONE)))
     log("metrics %s" % ("at " + METRICS_PATH if METRICS else "off (exposure %s, %s)" % (
         ",".join(EXPOSED), "wds.linkis.prometheus.enable=true" if PROMETHEUS_ON else "no wds.linkis.prometheus.enable=true")))
+    import signal
+
+    # SIGTERM goes to the main thread alone: every thread started from here on inherits this
+    # mask. A process-directed signal may land on any thread that does not block it, and Python
+    # runs its handler only in the main thread, which sleeps below: a SIGTERM taken by the HTTP
+    # server's thread would wait there for an hour (seen on the bed: a hand-started Eureka that
+    # linkis-daemon.sh stop did not stop). A JVM handles SIGTERM on its own thread, at once.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     try:
         httpd = ThreadingHTTPServer((MY_IP, PORT), Handler)
     except OSError as e:
@@ -628,7 +636,6 @@ def main():
     if SVC not in ("mg-eureka", "mg-gateway"):
         threading.Thread(target=check_gateway, daemon=True).start()
     threading.Thread(target=client, daemon=True).start()
-    import signal
 
     def stop(*_):
         log("stopping (SIGTERM)")
@@ -640,6 +647,7 @@ def main():
         cancel()
         os._exit(143)
     signal.signal(signal.SIGTERM, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     while True:
         time.sleep(3600)
 
