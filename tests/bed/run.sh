@@ -539,8 +539,11 @@ recap() {
 fail() {
   echo "bed: FAIL [scenario $SCEN]: $*" >&2
   if [ -n "$LOG" ]; then
-    echo "---- last 60 lines of $LOG" >&2
-    tail -60 "$LOG" >&2
+    # The run's last lines before the callback's figures; the failure again at the very end,
+    # where CI's excerpt of the output (its last lines) shows it.
+    echo "---- last 60 lines of $LOG (without its BED TIMER/MODULES lines)" >&2
+    grep -v '^BED ' "$LOG" | tail -60 >&2
+    echo "bed: FAIL [scenario $SCEN]: $*" >&2
   fi
   exit 1
 }
@@ -1983,7 +1986,7 @@ def port_up(host, port):
         s.close()
 while not os.path.exists(path + ".stop"):
     t = time.time()
-    registered, answered = set(), 0
+    registered, answered, seen = set(), 0, {}
     for e in eurekas:
         # From allow_from (src), as the port probes: the firewall, once installed, refuses others.
         c = http.client.HTTPConnection(e, 20303, timeout=1, source_address=(src, 0))
@@ -1992,12 +1995,14 @@ while not os.path.exists(path + ".stop"):
             r = c.getresponse()
             if r.status != 200:
                 raise ValueError(r.status)
+            seen[e] = {}
             for a in json.load(r)["applications"]["application"]:
+                seen[e][a["name"]] = sorted(i["instanceId"] for i in a["instance"])
                 if any(i.get("status") == "UP" for i in a["instance"]):
                     registered.add(a["name"])
             answered += 1
-        except (OSError, ValueError, KeyError):
-            pass
+        except (OSError, ValueError, KeyError) as x:
+            seen[e] = "no answer (%s)" % (type(x).__name__,)
         finally:
             c.close()
     down = [(a, h) for a, h, p in want if not port_up(h, p)]
@@ -2006,7 +2011,10 @@ while not os.path.exists(path + ".stop"):
         bad.append("%.1f: no Eureka node answers" % t)
     for a in apps:
         if a not in registered and answered:
-            bad.append("%.1f: no instance of %s registered" % (t, a))
+            # What each node said, for the failure to explain itself.
+            said = "; ".join("%s: %s" % (e, v if isinstance(v, str) else v.get(a, "none"))
+                             for e, v in sorted(seen.items()))
+            bad.append("%.1f: no instance of %s registered (%s)" % (t, a, said))
         d = [h for x, h in down if x == a]
         if len(d) > 1:
             bad.append("%.1f: %s down on %s at once" % (t, a, ", ".join(d)))
