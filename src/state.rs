@@ -114,6 +114,46 @@ pub struct InstanceState {
     pub unit: String,
 }
 
+/// One host's entry in state.json's `hosts`, as `write_json` writes it (`"name": {...}`, indented
+/// to its depth), without the separator before it. Render's per-host jobs make it as soon as
+/// the host's state is taken (`State::write_json_hosts` writes them).
+pub fn host_json(name: &str, host: &HostState) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(10_000);
+    host_json_into(&mut out, &mut Vec::with_capacity(10_000), name, host)?;
+    Ok(out)
+}
+
+/// `host_json` appended to `out` (`one`: a buffer to reuse).
+fn host_json_into(
+    out: &mut Vec<u8>,
+    one: &mut Vec<u8>,
+    name: &str,
+    host: &HostState,
+) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, name).map_err(std::io::Error::other)?;
+    out.extend_from_slice(b": ");
+    one.clear();
+    serde_json::to_writer_pretty(&mut *one, host).map_err(std::io::Error::other)?;
+    for part in one.split_inclusive(|b| *b == b'\n') {
+        out.extend_from_slice(part);
+        if part.ends_with(b"\n") {
+            out.extend_from_slice(b"    ");
+        }
+    }
+    Ok(())
+}
+
+/// A host-less state's JSON, split where its hosts go (inside `"hosts": {}`).
+fn split_at_hosts(bare: &str) -> std::io::Result<(&str, &str)> {
+    const AT: &str = "\n  \"hosts\": {}";
+    let i = bare
+        .find(AT)
+        .ok_or_else(|| std::io::Error::other("no hosts key"))?
+        + AT.len()
+        - 2;
+    Ok((&bare[..i], &bare[i + 2..]))
+}
+
 impl State {
     /// Pretty JSON with sorted keys and a final newline.
     pub fn to_json(&self) -> String {
@@ -146,24 +186,8 @@ impl State {
             return self.write_json(w);
         }
         // The state without its hosts, split where they go.
-        let bare = State {
-            cluster: self.cluster.clone(),
-            db_rows: self.db_rows.clone(),
-            discovery: self.discovery.clone(),
-            format: self.format,
-            hosts: BTreeMap::new(),
-            nginx: self.nginx.clone(),
-            release: self.release.clone(),
-            vault_variables: self.vault_variables.clone(),
-        };
-        let bare = bare.to_json();
-        const AT: &str = "\n  \"hosts\": {}";
-        let i = bare
-            .find(AT)
-            .ok_or_else(|| std::io::Error::other("no hosts key"))?
-            + AT.len()
-            - 2;
-        let (head, tail) = (&bare[..i], &bare[i + 2..]);
+        let bare = self.bare().to_json();
+        let (head, tail) = split_at_hosts(&bare)?;
         let hosts: Vec<(&String, &HostState)> = self.hosts.iter().collect();
         let runs: Vec<&[(&String, &HostState)]> = hosts.chunks(RUN).collect();
         let run_json = |k: usize| -> std::io::Result<Vec<u8>> {
@@ -175,16 +199,7 @@ impl State {
                 } else {
                     b",\n    "
                 });
-                serde_json::to_writer(&mut out, name).map_err(std::io::Error::other)?;
-                out.extend_from_slice(b": ");
-                one.clear();
-                serde_json::to_writer_pretty(&mut one, host).map_err(std::io::Error::other)?;
-                for part in one.split_inclusive(|b| *b == b'\n') {
-                    out.extend_from_slice(part);
-                    if part.ends_with(b"\n") {
-                        out.extend_from_slice(b"    ");
-                    }
-                }
+                host_json_into(&mut out, &mut one, name, host)?;
             }
             Ok(out)
         };
@@ -221,6 +236,45 @@ impl State {
         w.write_all(b"\n  }")?;
         w.write_all(tail.as_bytes())?;
         w.flush()
+    }
+
+    /// `write_json` of a state whose hosts were serialized already (`host_json`), given in
+    /// host-name order in place of its `hosts` (which are not read): the same bytes.
+    pub fn write_json_hosts(
+        &self,
+        hosts: &[(String, Vec<u8>)],
+        w: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        use std::io::Write as _;
+        if hosts.is_empty() {
+            return self.write_json(w);
+        }
+        let bare = self.bare().to_json();
+        let (head, tail) = split_at_hosts(&bare)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+        w.write_all(head.as_bytes())?;
+        w.write_all(b"{")?;
+        for (i, (_, json)) in hosts.iter().enumerate() {
+            w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+            w.write_all(json)?;
+        }
+        w.write_all(b"\n  }")?;
+        w.write_all(tail.as_bytes())?;
+        w.flush()
+    }
+
+    /// The state without its hosts.
+    fn bare(&self) -> State {
+        State {
+            cluster: self.cluster.clone(),
+            db_rows: self.db_rows.clone(),
+            discovery: self.discovery.clone(),
+            format: self.format,
+            hosts: BTreeMap::new(),
+            nginx: self.nginx.clone(),
+            release: self.release.clone(),
+            vault_variables: self.vault_variables.clone(),
+        }
     }
 
     pub fn from_json(text: &str) -> Result<State, String> {
@@ -454,6 +508,15 @@ mod tests {
         let mut par = Vec::new();
         st.write_json_parallel(&mut par).unwrap();
         assert_eq!(String::from_utf8(par).unwrap(), st.to_json());
+        // Hosts serialized one at a time (render's per-host jobs), given in name order.
+        let each: Vec<(String, Vec<u8>)> = st
+            .hosts
+            .iter()
+            .map(|(n, h)| (n.clone(), host_json(n, h).unwrap()))
+            .collect();
+        let mut spliced = Vec::new();
+        st.write_json_hosts(&each, &mut spliced).unwrap();
+        assert_eq!(String::from_utf8(spliced).unwrap(), st.to_json());
     }
 
     #[test]

@@ -79,84 +79,111 @@ pub fn of(model: &Model, files: &[OutFile], mut built: Built) -> State {
         .filter(|f| f.path.starts_with("hosts/") || f.path.starts_with("nginx/"))
         .map(|f| (f.path.as_str(), f.contents.as_str()))
         .collect();
-    let heap_vars: Vec<(Service, &str)> = model
+    let heap = heap_vars(model);
+    let hosts = model
+        .hosts
+        .iter()
+        .map(|h| {
+            let hs = host_of(h, &heap, &mut built, &by_path, &mut memo);
+            (h.name.clone(), hs)
+        })
+        .collect();
+    with_hosts(model, hosts, built, &by_path, &mut memo)
+}
+
+/// The heap variables of linkis-env.sh, each with the service that reads it.
+pub fn heap_vars(model: &Model) -> Vec<(Service, &'static str)> {
+    model
         .release
         .line
         .services
         .iter()
         .filter_map(|i| i.heap_var.map(|v| (i.service, v)))
-        .collect();
-    let mut hosts = BTreeMap::new();
-    for h in &model.hosts {
-        let prefix = format!("hosts/{}/", h.name);
-        let mut host_files: BTreeMap<String, FileState> = BTreeMap::new();
-        let mut services = BTreeMap::new();
-        for inst in &h.instances {
-            let mut reads: Vec<String> = inst.reads.iter().map(|f| format!("conf/{f}")).collect();
-            reads.push(format!("systemd/{}.service", inst.unit));
-            reads.sort();
-            let ignores: Vec<String> = heap_vars
-                .iter()
-                .filter(|(svc, _)| *svc != inst.service)
-                .map(|(_, v)| v.to_string())
-                .collect();
-            let mut all = String::new();
-            for r in &reads {
-                if !host_files.contains_key(r) {
-                    let path = format!("{prefix}{r}");
-                    let fs = match built.remove(&path) {
-                        Some(fs) => fs,
-                        None => match by_path.get(path.as_str()) {
-                            Some(text) => file_state_with(r, text, &mut memo),
-                            None => continue,
-                        },
-                    };
-                    host_files.insert(r.clone(), fs);
-                }
-                let fs = &host_files[r];
-                if r == ENV_FILE && !ignores.is_empty() {
-                    // The keys it reads, not the whole file.
-                    for (k, v) in fs.keys.iter().filter(|(k, _)| !ignores.contains(k)) {
-                        push_line(&mut all, &[r, " ", k, " ", v]);
-                    }
-                } else {
-                    push_line(&mut all, &[r, " ", &fs.sha256]);
-                }
+        .collect()
+}
+
+/// The state of one host: its instances and the files they read, whose states are taken from
+/// `built` (removed from it) or else from their text in `by_path`. Render's per-host jobs call
+/// it with the host's own files, as soon as they are built.
+pub fn host_of(
+    h: &crate::model::Host,
+    heap: &[(Service, &str)],
+    built: &mut Built,
+    by_path: &HashMap<&str, &str>,
+    memo: &mut Digests,
+) -> HostState {
+    let prefix = format!("hosts/{}/", h.name);
+    let mut host_files: BTreeMap<String, FileState> = BTreeMap::new();
+    let mut services = BTreeMap::new();
+    for inst in &h.instances {
+        let mut reads: Vec<String> = inst.reads.iter().map(|f| format!("conf/{f}")).collect();
+        reads.push(format!("systemd/{}.service", inst.unit));
+        reads.sort();
+        let ignores: Vec<String> = heap
+            .iter()
+            .filter(|(svc, _)| *svc != inst.service)
+            .map(|(_, v)| v.to_string())
+            .collect();
+        let mut all = String::new();
+        for r in &reads {
+            if !host_files.contains_key(r) {
+                let path = format!("{prefix}{r}");
+                let fs = match built.remove(&path) {
+                    Some(fs) => fs,
+                    None => match by_path.get(path.as_str()) {
+                        Some(text) => file_state_with(r, text, memo),
+                        None => continue,
+                    },
+                };
+                host_files.insert(r.clone(), fs);
             }
-            let ignores = if reads.iter().any(|r| r == ENV_FILE) {
-                ignores
+            let fs = &host_files[r];
+            if r == ENV_FILE && !ignores.is_empty() {
+                // The keys it reads, not the whole file.
+                for (k, v) in fs.keys.iter().filter(|(k, _)| !ignores.contains(k)) {
+                    push_line(&mut all, &[r, " ", k, " ", v]);
+                }
             } else {
-                Vec::new()
-            };
-            services.insert(
-                inst.name.to_string(),
-                InstanceState {
-                    port: inst.port,
-                    unit: inst.unit.clone(),
-                    daemon: inst.daemon.to_string(),
-                    reads,
-                    ignores,
-                    digest: sha256(all.as_bytes()),
-                },
-            );
+                push_line(&mut all, &[r, " ", &fs.sha256]);
+            }
         }
-        hosts.insert(
-            h.name.clone(),
-            HostState {
-                address: h.address.clone(),
-                ssh_port: h.ssh_port,
-                files: host_files,
-                services,
+        let ignores = if reads.iter().any(|r| r == ENV_FILE) {
+            ignores
+        } else {
+            Vec::new()
+        };
+        services.insert(
+            inst.name.to_string(),
+            InstanceState {
+                port: inst.port,
+                unit: inst.unit.clone(),
+                daemon: inst.daemon.to_string(),
+                reads,
+                ignores,
+                digest: sha256(all.as_bytes()),
             },
         );
     }
+    HostState {
+        address: h.address.clone(),
+        ssh_port: h.ssh_port,
+        files: host_files,
+        services,
+    }
+}
+
+/// The state of a tree whose hosts' states are taken (`host_of`): the cluster's part and the
+/// nginx front (from `built`, or its text in `by_path`).
+pub fn with_hosts(
+    model: &Model,
+    hosts: BTreeMap<String, HostState>,
+    mut built: Built,
+    by_path: &HashMap<&str, &str>,
+    memo: &mut Digests,
+) -> State {
     let nginx = built
         .remove(NGINX)
-        .or_else(|| {
-            by_path
-                .get(NGINX)
-                .map(|t| file_state_with(NGINX, t, &mut memo))
-        })
+        .or_else(|| by_path.get(NGINX).map(|t| file_state_with(NGINX, t, memo)))
         .unwrap_or(FileState {
             sha256: String::new(),
             keys: BTreeMap::new(),
