@@ -746,17 +746,32 @@ pub fn render_fresh(
     summary: impl FnOnce(Option<&crate::changes::ChangePlan>) -> String,
 ) -> Result<Summary, RenderWriteError> {
     let mut fresh = Fresh::new(out);
-    let (state, changes) = crate::render::render_each(model, opts, true, &mut |f, sha| {
+    let flow = crate::render::Flow {
+        digests: true,
+        host_json: true,
+    };
+    let crate::render::Streamed {
+        state,
+        hosts_json,
+        changes,
+    } = crate::render::render_each(model, opts, flow, &mut |f, sha| {
         fresh.put(&f, sha).map_err(RenderWriteError::Write)
     })?;
     fresh
-        .put_with(crate::state::STATE, 0o644, |w| state.write_json_parallel(w))
+        .put_with(crate::state::STATE, 0o644, |w| {
+            if hosts_json.is_empty() {
+                state.write_json_parallel(w)
+            } else {
+                state.write_json_hosts(&hosts_json, w)
+            }
+        })
         .map_err(RenderWriteError::Write)?;
     crate::timing::mark("state json");
     let summary = summary(changes.as_ref());
     // Not freed one map at a time (a tenth of a second at 2,000 hosts): the process ends after
     // writing.
     std::mem::forget(state);
+    std::mem::forget(hosts_json);
     let stamp = inputs.map(|inputs| Stamp {
         inputs,
         summary: &summary,

@@ -266,8 +266,8 @@ fn ctx(m: &Model) -> Ctx<'_> {
     }
 }
 
-/// Renders the apply side of the tree: the cluster-wide files of its routes, then one unit per
-/// service instance.
+/// Renders the apply side of the tree: the files of its cluster and host routes (the units of
+/// its instance routes are rendered per host: `Units`).
 /// With an upgrade (src/upgrade.rs), also CHANGES.md and changes.yml in their upgrade form.
 pub fn render(
     m: &Model,
@@ -299,15 +299,6 @@ pub fn render(
             }
         }
     }
-    for route in routes::of(routes::Renderer::Apply, Scope::Instance) {
-        for h in &m.hosts {
-            for (i, inst) in h.instances.iter().enumerate() {
-                let unit_ctx = unit_ctx(m, &ctx, &whole, h, i);
-                let text = templates.render(route.template, unit_ctx)?;
-                files.push(OutFile::new(route.out_path(&h.name, inst.daemon), text));
-            }
-        }
-    }
     if let Some(up) = upgrade {
         let up_ctx = minijinja::context! {
             upgrade => minijinja::Value::from(minijinja::value::Serde(up)),
@@ -326,6 +317,40 @@ pub fn render(
     Ok(files)
 }
 
+/// The systemd units of one host (the instance routes: one per service instance), for render's
+/// per-host jobs, which take each host's state once its conf files and units are built: the
+/// shared part of every unit's context converted once.
+pub struct Units<'a> {
+    m: &'a Model,
+    templates: &'a Templates,
+    cluster: minijinja::Value,
+    whole: minijinja::Value,
+}
+
+impl<'a> Units<'a> {
+    /// `whole`: the model as a template value (`model` in every context).
+    pub fn new(m: &'a Model, templates: &'a Templates, whole: minijinja::Value) -> Units<'a> {
+        Units {
+            m,
+            templates,
+            cluster: ser(&m.cluster),
+            whole,
+        }
+    }
+
+    pub fn render(&self, h: &Host) -> Result<Vec<OutFile>, RenderError> {
+        let mut files = Vec::new();
+        for route in routes::of(routes::Renderer::Apply, Scope::Instance) {
+            for (i, inst) in h.instances.iter().enumerate() {
+                let unit_ctx = unit_ctx(self.m, &self.cluster, &self.whole, h, i);
+                let text = self.templates.render(route.template, unit_ctx)?;
+                files.push(OutFile::new(route.out_path(&h.name, inst.daemon), text));
+            }
+        }
+        Ok(files)
+    }
+}
+
 /// A systemd `Environment=` assignment, quoted: `\\`, `"` and the specifier `%` escaped.
 fn systemd_env(k: &str, v: &str) -> String {
     let v = v
@@ -338,7 +363,7 @@ fn systemd_env(k: &str, v: &str) -> String {
 /// The context of instance `i`'s unit on host `h`.
 fn unit_ctx(
     m: &Model,
-    ctx: &minijinja::Value,
+    cluster: &minijinja::Value,
     whole: &minijinja::Value,
     h: &Host,
     i: usize,
@@ -352,7 +377,7 @@ fn unit_ctx(
     let ecm = inst.service == crate::spec::Service::Engineconnmanager;
     minijinja::context! {
         model => whole.clone(),
-        cluster => ctx.get_attr("cluster").unwrap_or_default(),
+        cluster => cluster.clone(),
         host => h.name.clone(),
         svc => minijinja::Value::from(minijinja::value::Serde(svc_ctx(inst))),
         after => before,

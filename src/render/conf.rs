@@ -460,6 +460,11 @@ impl<'a> PerHost<'a> {
         }
     }
 
+    /// The model as a template value (`model` in every context), converted once.
+    pub fn whole(&self) -> Value {
+        self.whole.clone()
+    }
+
     /// The files of one host, in the order `render` gives them.
     pub fn render(&self, host: &Host) -> Result<Vec<OutFile>, RenderError> {
         render_host(

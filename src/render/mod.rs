@@ -215,10 +215,12 @@ pub struct Rendered {
 /// `render`, keeping the state.
 pub fn render_tree(model: &Model, opts: &RenderOptions) -> Result<Rendered, RenderError> {
     let mut files: Vec<OutFile> = Vec::new();
-    let (state, change_plan) = render_each(model, opts, false, &mut |f: OutFile, _| {
-        files.push(f);
-        Ok::<(), RenderError>(())
-    })?;
+    let Streamed { state, changes, .. } =
+        render_each(model, opts, Flow::default(), &mut |f: OutFile, _| {
+            files.push(f);
+            Ok::<(), RenderError>(())
+        })?;
+    let change_plan = changes;
     files.push(OutFile::new(crate::state::STATE, state.to_json()));
     t("state json");
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -246,14 +248,16 @@ fn t(label: &str) {
 pub fn render_each<E: From<RenderError>>(
     model: &Model,
     opts: &RenderOptions,
-    digests: bool,
+    flow: Flow,
     put: &mut dyn FnMut(OutFile, Option<String>) -> Result<(), E>,
-) -> Result<(crate::state::State, Option<crate::changes::ChangePlan>), E> {
+) -> Result<Streamed, E> {
     let templates = Templates::load(opts.templates.as_deref())?;
     let prep = Prep {
         wanted: state::wanted(model),
         headers: Headers::new(&opts.spec_name),
-        digests,
+        digests: flow.digests,
+        // The change plan reads the hosts' states: against what runs, they are kept.
+        host_json: flow.host_json && model.applied.is_none(),
     };
     let mut built = state::Built::new();
     let mut memo = state::Digests::default();
@@ -272,10 +276,21 @@ pub fn render_each<E: From<RenderError>>(
     // change against what runs, CHANGES.md and changes.yml in the upgrade's form, decided once by
     // plan_with), and monitoring: independent of each other.
     let upgrade = model.upgrade.as_ref();
-    jobs(model, &templates, &prep, &mut built, put)?;
+    let mut hosts = Hosts::default();
+    jobs(model, &templates, &prep, &mut built, &mut hosts, put)?;
     t("jobs");
-    // The state is taken before the headers, which name the spec's path (src/state.rs).
-    let state = state::of(model, &[], built);
+    // The state is taken before the headers, which name the spec's path (src/state.rs): the
+    // hosts' as each host's job ends, the rest here.
+    let no_text = std::collections::HashMap::new();
+    let state = state::with_hosts(
+        model,
+        hosts.states,
+        built,
+        &no_text,
+        &mut state::Digests::default(),
+    );
+    let mut hosts_json = hosts.json;
+    hosts_json.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     t("state");
     // The change plan against what runs, computed once: rendered here, returned for the summary.
     let change_plan = upgrade
@@ -291,7 +306,57 @@ pub fn render_each<E: From<RenderError>>(
         )?;
     }
     t("changes");
-    Ok((state, change_plan))
+    Ok(Streamed {
+        state,
+        hosts_json,
+        changes: change_plan,
+    })
+}
+
+/// How `render_each` hands its output on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flow {
+    /// Each file comes with the SHA-256 of its contents (the manifest's).
+    pub digests: bool,
+    /// Each host's state is serialized by its job, as soon as the host is rendered, and not
+    /// kept (`Streamed::hosts_json`): for a writer of state.json that needs nothing else of
+    /// it. Ignored against what runs (`Model::applied`): the change plan reads the hosts.
+    pub host_json: bool,
+}
+
+/// What `render_each` leaves after the files: the state, the change plan against what runs.
+pub struct Streamed {
+    /// The state of the tree; without its hosts when `hosts_json` holds them.
+    pub state: crate::state::State,
+    /// The hosts' entries of state.json (`state::host_json`), in host-name order, with
+    /// `Flow::host_json` (`State::write_json_hosts` writes them); else empty.
+    pub hosts_json: Vec<(String, Vec<u8>)>,
+    /// The change plan against what runs (None for a new cluster and for an upgrade).
+    pub changes: Option<crate::changes::ChangePlan>,
+}
+
+/// The hosts' states as their jobs take them: whole, or serialized (`Flow::host_json`).
+#[derive(Default)]
+struct Hosts {
+    states: BTreeMap<String, crate::state::HostState>,
+    json: Vec<(String, Vec<u8>)>,
+}
+
+/// One host job's state.
+enum HostOut {
+    State(crate::state::HostState),
+    Json(Vec<u8>),
+}
+
+impl Hosts {
+    fn add(&mut self, name: String, out: HostOut) {
+        match out {
+            HostOut::State(s) => {
+                self.states.insert(name, s);
+            }
+            HostOut::Json(j) => self.json.push((name, j)),
+        }
+    }
 }
 
 /// What happens to each rendered file on its way out.
@@ -300,6 +365,8 @@ struct Prep {
     wanted: std::collections::HashSet<String>,
     headers: Headers,
     digests: bool,
+    /// Each host's state is serialized by its job (`Flow::host_json`).
+    host_json: bool,
 }
 
 impl Prep {
@@ -325,8 +392,13 @@ impl Prep {
 /// Below this many hosts, the calling thread renders them all.
 const PARALLEL_MIN_HOSTS: usize = 64;
 
-/// One job's files, ready to put, and the states taken of them.
-type JobFiles = (Vec<(OutFile, Option<String>)>, state::Built);
+/// One job's files, ready to put, the states taken of them, and for a host's job its state
+/// (its name and the state, taken of its files).
+type JobFiles = (
+    Vec<(OutFile, Option<String>)>,
+    state::Built,
+    Option<(String, HostOut)>,
+);
 
 /// The rendering jobs of a tree, in the order their errors rank (the first is reported):
 /// PLAN.md, each host's conf/ and sbin/ (conf.rs), the apply side, monitoring.
@@ -368,15 +440,24 @@ fn jobs<E: From<RenderError>>(
     templates: &Templates,
     prep: &Prep,
     built: &mut state::Built,
+    hosts: &mut Hosts,
     put: &mut dyn FnMut(OutFile, Option<String>) -> Result<(), E>,
 ) -> Result<(), E> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let per_host = conf::PerHost::new(model, templates);
+    let units = apply::Units::new(model, templates, per_host.whole());
+    let heap = state::heap_vars(model);
+    let no_text = std::collections::HashMap::new();
     let n = model.hosts.len();
     let one = |job: Job, memo: &mut state::Digests| {
         let files = match job {
             Job::PlanMd => plan_md_with(templates, model)?,
-            Job::Host(i) => per_host.render(&model.hosts[i])?,
+            Job::Host(i) => {
+                // Its conf/ and sbin/, and its units: every file its state reads.
+                let mut files = per_host.render(&model.hosts[i])?;
+                files.extend(units.render(&model.hosts[i])?);
+                files
+            }
             Job::Apply => apply::render(model, templates, model.upgrade.as_ref())?,
             Job::Monitoring => monitoring::render(model, templates)?,
         };
@@ -385,7 +466,23 @@ fn jobs<E: From<RenderError>>(
             .into_iter()
             .map(|f| prep.prep(f, memo, &mut built))
             .collect();
-        Ok::<JobFiles, RenderError>((files, built))
+        let host = match job {
+            Job::Host(i) => {
+                let h = &model.hosts[i];
+                let hs = state::host_of(h, &heap, &mut built, &no_text, memo);
+                let out = if prep.host_json {
+                    HostOut::Json(
+                        crate::state::host_json(&h.name, &hs)
+                            .expect("a host's state serializes (string keys, no floats)"),
+                    )
+                } else {
+                    HostOut::State(hs)
+                };
+                Some((h.name.clone(), out))
+            }
+            _ => None,
+        };
+        Ok::<JobFiles, RenderError>((files, built, host))
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if n < PARALLEL_MIN_HOSTS || threads < 2 {
@@ -394,8 +491,11 @@ fn jobs<E: From<RenderError>>(
             .chain((0..n).map(Job::Host))
             .chain([Job::Apply, Job::Monitoring]);
         for job in order {
-            let (files, b) = one(job, &mut memo)?;
+            let (files, b, host) = one(job, &mut memo)?;
             built.extend(b);
+            if let Some((name, out)) = host {
+                hosts.add(name, out);
+            }
             for (f, sha) in files {
                 put(f, sha)?;
             }
@@ -444,11 +544,14 @@ fn jobs<E: From<RenderError>>(
                         first_err = Some((rank, e));
                     }
                 }
-                Ok((files, b)) => {
+                Ok((files, b, host)) => {
                     if first_err.is_some() || put_err.is_some() {
                         continue;
                     }
                     built.extend(b);
+                    if let Some((name, out)) = host {
+                        hosts.add(name, out);
+                    }
                     for (f, sha) in files {
                         if let Err(e) = put(f, sha) {
                             put_err = Some(e);
