@@ -16,6 +16,7 @@ use std::fs;
 use std::io::{self, Read as _, Write as _};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::render::OutFile;
 
@@ -514,6 +515,45 @@ fn write_fresh(
     fresh.finish(stamp)
 }
 
+impl crate::render::Sink for Fresh {
+    type Put = Put;
+    type Error = RenderWriteError;
+    fn put(&self, f: OutFile, sha256: Option<String>) -> Result<Put, RenderWriteError> {
+        self.put_shared(&f, sha256).map_err(RenderWriteError::Write)
+    }
+}
+
+/// A file `Fresh::put_shared` wrote, for `Fresh::keep`.
+#[derive(Debug)]
+pub struct Put {
+    path: String,
+    mode: u32,
+    sha256: String,
+    meta: Meta,
+}
+
+/// `Fresh`'s staging directory: files go in from any thread.
+struct Stage {
+    dir: PathBuf,
+    /// Its directories made so far (the stage is new: a directory not known is absent).
+    dirs: Mutex<Dirs>,
+    umask: u32,
+}
+
+impl Stage {
+    /// Makes the directory `rel` (and those above it) in the stage, if not made yet.
+    fn mkdir(&self, rel: &str) -> Result<(), WriteError> {
+        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        dirs.create(rel, &mut Vec::new())
+    }
+
+    fn create(&self, rel: &str, contents: &[u8], mode: u32) -> Result<Meta, WriteError> {
+        self.mkdir(dir_of(rel))?;
+        let path = self.dir.join(rel);
+        create_file(&path, contents, mode, self.umask).map_err(io_err(&path))
+    }
+}
+
 /// A new OUT written file by file as the files come (`render` need not hold the whole tree):
 /// the files go into a staging directory beside OUT, which `finish` renames to OUT once, after
 /// the manifest and the stamp; dropped unfinished (an error anywhere, in rendering too), the
@@ -522,8 +562,8 @@ pub struct Fresh {
     out: PathBuf,
     /// The missing directories above OUT, created with the stage, deepest first.
     created: Vec<PathBuf>,
-    /// The staging directory, its directories, and the umask; None before the first file.
-    stage: Option<(PathBuf, Dirs, u32)>,
+    /// The staging directory; None before the first file.
+    stage: Option<Stage>,
     manifest: Manifest,
     /// Each file written and its metadata (for the stamp).
     metas: Vec<(String, Meta)>,
@@ -576,11 +616,15 @@ impl Fresh {
                 Ok(()) => {
                     let umask = umask_of(&stage, true).map_err(io_err(&stage));
                     // The whole stage is removed on failure: its directories need no record.
-                    let dirs = Dirs::new_empty(&stage);
-                    self.stage = Some((stage, dirs, 0));
+                    let dirs = Mutex::new(Dirs::new_empty(&stage));
+                    self.stage = Some(Stage {
+                        dir: stage,
+                        dirs,
+                        umask: 0,
+                    });
                     let umask = umask?;
                     if let Some(s) = &mut self.stage {
-                        s.2 = umask;
+                        s.umask = umask;
                     }
                     return Ok(());
                 }
@@ -593,6 +637,15 @@ impl Fresh {
 
     /// Writes one file into the stage; `sha256` is its contents' digest when the caller has it.
     pub fn put(&mut self, f: &OutFile, sha256: Option<String>) -> Result<(), WriteError> {
+        self.begin()?;
+        let w = self.put_shared(f, sha256)?;
+        self.keep(w);
+        Ok(())
+    }
+
+    /// `put` from any thread once the stage is made (`begin`): writes the file and returns
+    /// what `keep` records of it (on the thread that owns this).
+    pub fn put_shared(&self, f: &OutFile, sha256: Option<String>) -> Result<Put, WriteError> {
         if !is_safe_relative(&f.path)
             || f.path == MANIFEST
             || f.path == STAMP
@@ -600,17 +653,37 @@ impl Fresh {
         {
             return Err(WriteError::BadPath(f.path.clone()));
         }
+        let Some(stage) = &self.stage else {
+            return Err(WriteError::Io {
+                path: self.out.clone(),
+                error: io::Error::other("no staging directory yet (Fresh::start)"),
+            });
+        };
         let sha256 = sha256.unwrap_or_else(|| crate::state::sha256(f.contents.as_bytes()));
-        let meta = self.create(&f.path, f.contents.as_bytes(), f.mode)?;
+        let meta = stage.create(&f.path, f.contents.as_bytes(), f.mode)?;
+        Ok(Put {
+            path: f.path.clone(),
+            mode: f.mode,
+            sha256,
+            meta,
+        })
+    }
+
+    /// Records a file `put_shared` wrote (manifest and stamp).
+    pub fn keep(&mut self, p: Put) {
+        self.metas.push((p.path.clone(), p.meta));
         self.manifest.insert(
-            f.path.clone(),
+            p.path,
             Entry {
-                mode: f.mode,
-                sha256,
+                mode: p.mode,
+                sha256: p.sha256,
             },
         );
-        self.metas.push((f.path.clone(), meta));
-        Ok(())
+    }
+
+    /// Makes the stage now (before files come from several threads: `put_shared`).
+    pub fn start(&mut self) -> Result<(), WriteError> {
+        self.begin()
     }
 
     /// Writes one file into the stage through `write` (a file too large to hold as text, such
@@ -622,12 +695,12 @@ impl Fresh {
         write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
     ) -> Result<(), WriteError> {
         self.begin()?;
-        let Some((stage, dirs, umask)) = &mut self.stage else {
+        let Some(stage) = &self.stage else {
             unreachable!("begun");
         };
-        dirs.create(dir_of(rel), &mut Vec::new())?;
-        let path = stage.join(rel);
-        let file = open_new(&path, mode, *umask).map_err(io_err(&path))?;
+        stage.mkdir(dir_of(rel))?;
+        let path = stage.dir.join(rel);
+        let file = open_new(&path, mode, stage.umask).map_err(io_err(&path))?;
         // Unbuffered: `write` buffers (State::write_json does).
         let mut w = Digesting {
             out: file,
@@ -648,12 +721,10 @@ impl Fresh {
 
     fn create(&mut self, rel: &str, contents: &[u8], mode: u32) -> Result<Meta, WriteError> {
         self.begin()?;
-        let Some((stage, dirs, umask)) = &mut self.stage else {
+        let Some(stage) = &self.stage else {
             unreachable!("begun");
         };
-        dirs.create(dir_of(rel), &mut Vec::new())?;
-        let path = stage.join(rel);
-        create_file(&path, contents, mode, *umask).map_err(io_err(&path))
+        stage.create(rel, contents, mode)
     }
 
     /// The number of files put so far.
@@ -678,12 +749,12 @@ impl Fresh {
             let text = stamp_text(stamp, &manifest, &entries);
             self.create(STAMP, text.as_bytes(), 0o644)?;
         }
-        let Some((stage, _, _)) = &self.stage else {
+        let Some(stage) = &self.stage else {
             unreachable!("begun");
         };
         // rename(2) replaces only an empty directory: if OUT appeared meanwhile with files in
         // it, this fails and nothing is lost.
-        fs::rename(stage, &self.out).map_err(io_err(&self.out))?;
+        fs::rename(&stage.dir, &self.out).map_err(io_err(&self.out))?;
         self.stage = None;
         self.created.clear();
         Ok(Summary {
@@ -696,8 +767,8 @@ impl Fresh {
 impl Drop for Fresh {
     /// Unfinished: nothing stays (the stage, the directories created above OUT).
     fn drop(&mut self) {
-        if let Some((stage, _, _)) = self.stage.take() {
-            let _ = fs::remove_dir_all(stage);
+        if let Some(stage) = self.stage.take() {
+            let _ = fs::remove_dir_all(stage.dir);
         }
         for d in &self.created {
             let _ = fs::remove_dir(d);
@@ -746,17 +817,22 @@ pub fn render_fresh(
     summary: impl FnOnce(Option<&crate::changes::ChangePlan>) -> String,
 ) -> Result<Summary, RenderWriteError> {
     let mut fresh = Fresh::new(out);
+    fresh.start().map_err(RenderWriteError::Write)?;
     let flow = crate::render::Flow {
         digests: true,
         host_json: true,
     };
+    // Files are written by the threads that render them; what the manifest and the stamp
+    // record of each is kept here.
+    let mut puts = Vec::new();
     let crate::render::Streamed {
         state,
         hosts_json,
         changes,
-    } = crate::render::render_each(model, opts, flow, &mut |f, sha| {
-        fresh.put(&f, sha).map_err(RenderWriteError::Write)
-    })?;
+    } = crate::render::render_each(model, opts, flow, &fresh, &mut |p| puts.push(p))?;
+    for p in puts {
+        fresh.keep(p);
+    }
     fresh
         .put_with(crate::state::STATE, 0o644, |w| {
             if hosts_json.is_empty() {

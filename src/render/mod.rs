@@ -216,9 +216,8 @@ pub struct Rendered {
 pub fn render_tree(model: &Model, opts: &RenderOptions) -> Result<Rendered, RenderError> {
     let mut files: Vec<OutFile> = Vec::new();
     let Streamed { state, changes, .. } =
-        render_each(model, opts, Flow::default(), &mut |f: OutFile, _| {
-            files.push(f);
-            Ok::<(), RenderError>(())
+        render_each(model, opts, Flow::default(), &Collect, &mut |f| {
+            files.push(f)
         })?;
     let change_plan = changes;
     files.push(OutFile::new(crate::state::STATE, state.to_json()));
@@ -236,21 +235,32 @@ fn t(label: &str) {
     crate::timing::mark(label);
 }
 
-/// The flow of files: renders the tree and hands each file to `put` as soon as it is made, with
-/// its generated-file header (and, with `digests`, the SHA-256 of its contents), in no
-/// particular order, but for `.linkis-gen/state.json`: the state it holds is returned, for the
-/// caller to write (`State::write_json`, as it is, with no header), with the change plan
-/// against what runs (computed once, here: CHANGES.md and changes.yml are rendered from it).
-/// Nothing holds the whole tree: each file's state is taken as it passes (before its header),
-/// and its text is dropped once `put` returns. Hosts are rendered on every core while the
-/// calling thread puts; the output does not depend on the number of threads, and of several
-/// template errors the one of the first host in order is returned.
-pub fn render_each<E: From<RenderError>>(
+/// Where `render_each` puts each file, from any thread.
+pub trait Sink: Sync {
+    /// What the calling thread of `render_each` is given back of each file put (`keep`).
+    type Put: Send;
+    type Error: From<RenderError> + Send;
+    /// Puts one file, its header added (and, with `Flow::digests`, with its SHA-256).
+    fn put(&self, f: OutFile, sha256: Option<String>) -> Result<Self::Put, Self::Error>;
+}
+
+/// The flow of files: renders the tree and puts each file into `sink` as soon as it is made,
+/// on the thread that made it, with its generated-file header (and, with `digests`, the
+/// SHA-256 of its contents), in no particular order; what the sink gives back of each goes to
+/// `keep`, on the calling thread. But for `.linkis-gen/state.json`: the state it holds is
+/// returned, for the caller to write (`State::write_json`, as it is, with no header), with the
+/// change plan against what runs (computed once, here: CHANGES.md and changes.yml are rendered
+/// from it). Nothing holds the whole tree: each file's state is taken as it passes (before its
+/// header), and its text is dropped once it is put. Hosts are rendered (and put) on every
+/// core; the output does not depend on the number of threads, and of several errors the one
+/// of the first host in order is returned.
+pub fn render_each<S: Sink>(
     model: &Model,
     opts: &RenderOptions,
     flow: Flow,
-    put: &mut dyn FnMut(OutFile, Option<String>) -> Result<(), E>,
-) -> Result<Streamed, E> {
+    sink: &S,
+    keep: &mut dyn FnMut(S::Put),
+) -> Result<Streamed, S::Error> {
     let templates = Templates::load(opts.templates.as_deref())?;
     let prep = Prep {
         wanted: state::wanted(model),
@@ -263,11 +273,11 @@ pub fn render_each<E: From<RenderError>>(
     let mut memo = state::Digests::default();
     let mut pass = |files: Vec<OutFile>,
                     built: &mut state::Built,
-                    put: &mut dyn FnMut(OutFile, Option<String>) -> Result<(), E>|
-     -> Result<(), E> {
+                    keep: &mut dyn FnMut(S::Put)|
+     -> Result<(), S::Error> {
         for f in files {
             let (f, sha) = prep.prep(f, &mut memo, built);
-            put(f, sha)?;
+            keep(sink.put(f, sha)?);
         }
         Ok(())
     };
@@ -277,7 +287,7 @@ pub fn render_each<E: From<RenderError>>(
     // plan_with), and monitoring: independent of each other.
     let upgrade = model.upgrade.as_ref();
     let mut hosts = Hosts::default();
-    jobs(model, &templates, &prep, &mut built, &mut hosts, put)?;
+    jobs(model, &templates, &prep, &mut built, &mut hosts, sink, keep)?;
     t("jobs");
     // The state is taken before the headers, which name the spec's path (src/state.rs): the
     // hosts' as each host's job ends, the rest here.
@@ -302,7 +312,7 @@ pub fn render_each<E: From<RenderError>>(
         pass(
             changes::render(model, &templates, c, &state)?,
             &mut built,
-            put,
+            keep,
         )?;
     }
     t("changes");
@@ -311,6 +321,17 @@ pub fn render_each<E: From<RenderError>>(
         hosts_json,
         changes: change_plan,
     })
+}
+
+/// A sink that gives each file back as it is (`render_tree` collects them).
+struct Collect;
+
+impl Sink for Collect {
+    type Put = OutFile;
+    type Error = RenderError;
+    fn put(&self, f: OutFile, _: Option<String>) -> Result<OutFile, RenderError> {
+        Ok(f)
+    }
 }
 
 /// How `render_each` hands its output on.
@@ -392,13 +413,9 @@ impl Prep {
 /// Below this many hosts, the calling thread renders them all.
 const PARALLEL_MIN_HOSTS: usize = 64;
 
-/// One job's files, ready to put, the states taken of them, and for a host's job its state
-/// (its name and the state, taken of its files).
-type JobFiles = (
-    Vec<(OutFile, Option<String>)>,
-    state::Built,
-    Option<(String, HostOut)>,
-);
+/// What one job leaves: what the sink gave back of its files (put), the states taken of them,
+/// and for a host's job its state (its name and the state, taken of its files).
+type JobDone<P> = (Vec<P>, state::Built, Option<(String, HostOut)>);
 
 /// The rendering jobs of a tree, in the order their errors rank (the first is reported):
 /// PLAN.md, each host's conf/ and sbin/ (conf.rs), the apply side, monitoring.
@@ -433,23 +450,24 @@ impl Job {
     }
 }
 
-/// Renders every job and puts its files: for a large cluster on every core while this thread
-/// puts them, so that at most a few hosts' files are in memory.
-fn jobs<E: From<RenderError>>(
+/// Renders every job and puts its files: for a large cluster on every core, each thread
+/// putting the files it renders, so that at most a few hosts' files are in memory.
+fn jobs<S: Sink>(
     model: &Model,
     templates: &Templates,
     prep: &Prep,
     built: &mut state::Built,
     hosts: &mut Hosts,
-    put: &mut dyn FnMut(OutFile, Option<String>) -> Result<(), E>,
-) -> Result<(), E> {
+    sink: &S,
+    keep: &mut dyn FnMut(S::Put),
+) -> Result<(), S::Error> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let per_host = conf::PerHost::new(model, templates);
     let units = apply::Units::new(model, templates, per_host.whole());
     let heap = state::heap_vars(model);
     let no_text = std::collections::HashMap::new();
     let n = model.hosts.len();
-    let one = |job: Job, memo: &mut state::Digests| {
+    let one = |job: Job, memo: &mut state::Digests| -> Result<JobDone<S::Put>, S::Error> {
         let files = match job {
             Job::PlanMd => plan_md_with(templates, model)?,
             Job::Host(i) => {
@@ -462,10 +480,11 @@ fn jobs<E: From<RenderError>>(
             Job::Monitoring => monitoring::render(model, templates)?,
         };
         let mut built = state::Built::new();
-        let files = files
-            .into_iter()
-            .map(|f| prep.prep(f, memo, &mut built))
-            .collect();
+        let mut put = Vec::with_capacity(files.len());
+        for f in files {
+            let (f, sha) = prep.prep(f, memo, &mut built);
+            put.push(sink.put(f, sha)?);
+        }
         let host = match job {
             Job::Host(i) => {
                 let h = &model.hosts[i];
@@ -482,7 +501,16 @@ fn jobs<E: From<RenderError>>(
             }
             _ => None,
         };
-        Ok::<JobFiles, RenderError>((files, built, host))
+        Ok((put, built, host))
+    };
+    let mut done = |(put, b, host): JobDone<S::Put>| {
+        built.extend(b);
+        if let Some((name, out)) = host {
+            hosts.add(name, out);
+        }
+        for p in put {
+            keep(p);
+        }
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if n < PARALLEL_MIN_HOSTS || threads < 2 {
@@ -491,28 +519,20 @@ fn jobs<E: From<RenderError>>(
             .chain((0..n).map(Job::Host))
             .chain([Job::Apply, Job::Monitoring]);
         for job in order {
-            let (files, b, host) = one(job, &mut memo)?;
-            built.extend(b);
-            if let Some((name, out)) = host {
-                hosts.add(name, out);
-            }
-            for (f, sha) in files {
-                put(f, sha)?;
-            }
+            done(one(job, &mut memo)?);
         }
         return Ok(());
     }
-    // Each thread takes the next job; results come in any order (the writer does not care,
+    // Each thread takes the next job; results come in any order (the sink does not care,
     // `render_tree` sorts). A failed job stops the threads from taking jobs that rank after
     // it, so that the first failing job by rank is always rendered and its error is the one
     // returned, whatever the threads did.
     let next = AtomicUsize::new(0);
     let stop = AtomicUsize::new(usize::MAX);
-    let mut first_err: Option<(usize, RenderError)> = None;
-    let mut put_err: Option<E> = None;
+    let mut first_err: Option<(usize, S::Error)> = None;
+    type Sent<P, E> = (usize, Result<JobDone<P>, E>);
     std::thread::scope(|scope| {
-        let (tx, rx) =
-            std::sync::mpsc::sync_channel::<(usize, Result<JobFiles, RenderError>)>(4 * threads);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Sent<S::Put, S::Error>>(4 * threads);
         for _ in 0..threads {
             let tx = tx.clone();
             let (next, stop, one) = (&next, &stop, &one);
@@ -544,29 +564,15 @@ fn jobs<E: From<RenderError>>(
                         first_err = Some((rank, e));
                     }
                 }
-                Ok((files, b, host)) => {
-                    if first_err.is_some() || put_err.is_some() {
-                        continue;
-                    }
-                    built.extend(b);
-                    if let Some((name, out)) = host {
-                        hosts.add(name, out);
-                    }
-                    for (f, sha) in files {
-                        if let Err(e) = put(f, sha) {
-                            put_err = Some(e);
-                            stop.store(0, Ordering::Relaxed);
-                            break;
-                        }
+                Ok(d) => {
+                    if first_err.is_none() {
+                        done(d);
                     }
                 }
             }
         }
     });
-    if let Some((_, e)) = first_err {
-        return Err(e.into());
-    }
-    put_err.map_or(Ok(()), Err)
+    first_err.map_or(Ok(()), |(_, e)| Err(e))
 }
 
 /// Puts a generated-file notice at the top of every file whose format has comments (after a
