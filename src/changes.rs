@@ -716,8 +716,9 @@ pub fn of(model: &Model, rendered: &State) -> Option<ChangePlan> {
     Some(plan)
 }
 
-/// A changed `.properties` key's "why" from the model's key table (src/model/keys.rs): where its
-/// new value comes from, instead of the generic "a spec setting or `overrides:`".
+/// A changed, added or removed key's "why" from the model's key table (src/model/keys.rs): where
+/// its new value comes from (or that nothing sets it any more), instead of the generic "a spec
+/// setting or `overrides:`".
 fn why_from_origins(model: &Model, plan: &mut ChangePlan) {
     for i in plan
         .instances
@@ -730,11 +731,27 @@ fn why_from_origins(model: &Model, plan: &mut ChangePlan) {
                 continue;
             };
             for k in &f.keys {
-                let generic = format!("{k} changed in {} (a spec setting or `overrides:`)", f.path);
-                if let (Some(c), Some(key)) =
-                    (i.causes.iter_mut().find(|c| **c == generic), table.get(k))
-                {
-                    *c = format!("{k} changed in {}: now {}", f.path, key.origin.describe());
+                // `+key` was added, `-key` removed (`diff`); the generic cause names the key.
+                let name = k.trim_start_matches(['+', '-']);
+                let generic = format!(
+                    "{name} changed in {} (a spec setting or `overrides:`)",
+                    f.path
+                );
+                let Some(c) = i.causes.iter_mut().find(|c| **c == generic) else {
+                    continue;
+                };
+                if k.starts_with('-') {
+                    *c = format!(
+                        "{name} removed from {}: nothing sets it any more (not the spec, `overrides:` or the release's file)",
+                        f.path
+                    );
+                } else if let Some(key) = table.get(name) {
+                    let how = if k.starts_with('+') {
+                        "added to"
+                    } else {
+                        "changed in"
+                    };
+                    *c = format!("{name} {how} {}: now {}", f.path, key.origin.describe());
                 }
             }
         }

@@ -403,6 +403,39 @@ fn changes_md_says_why_a_key_changed_from_the_same_origins() {
         md.contains("spring.cloud.nacos.discovery.server-addr changed in conf/application-linkis.yml: now spec field cluster.nacos_address"),
         "{md}"
     );
+    // A key an override adds, then removes: the same origins (`+key`/`-key` in the plan).
+    std::fs::copy(
+        out.join(".linkis-gen/state.json"),
+        out.join(".linkis-gen/applied.json"),
+    )
+    .unwrap();
+    let before = std::fs::read_to_string(&spec).unwrap();
+    let added = before.replace(
+        "wds.linkis.entrance.runningjob.min: 9",
+        "wds.linkis.entrance.runningjob.min: 9\n    wds.linkis.explain.added.key: v1",
+    );
+    assert_ne!(added, before);
+    std::fs::write(&spec, &added).unwrap();
+    let r = run(&["render", s, "-o", o]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let md = std::fs::read_to_string(out.join("CHANGES.md")).unwrap();
+    assert!(
+        md.contains("wds.linkis.explain.added.key added to conf/linkis-cg-entrance.properties: now override overrides[\"linkis-cg-entrance.properties\"][\"wds.linkis.explain.added.key\"]"),
+        "{md}"
+    );
+    std::fs::copy(
+        out.join(".linkis-gen/state.json"),
+        out.join(".linkis-gen/applied.json"),
+    )
+    .unwrap();
+    std::fs::write(&spec, &before).unwrap();
+    let r = run(&["render", s, "-o", o]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let md = std::fs::read_to_string(out.join("CHANGES.md")).unwrap();
+    assert!(
+        md.contains("wds.linkis.explain.added.key removed from conf/linkis-cg-entrance.properties: nothing sets it any more"),
+        "{md}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
