@@ -2,19 +2,20 @@
 //!
 //! The pipeline is a compiler, one module per stage, each taking the previous stage's output:
 //! `load` (bytes → `Spec`) → `validate` (→ `Validated`) → `size` (→ `Plan`, with the `upgrade`
-//! against what runs decided once, here) → `model` (→ `Model`, every value normalised once,
-//! resolved once, here) → `render` (→ `Rendered`: the files, reading only the model, the state
-//! they record and the `changes` plan against what runs, computed once from both) → `write`
+//! against what runs decided once, here: `plan::upgrade`) → `model` (→ `Model`, every value
+//! normalised once, resolved once, here) → `render` (→ `Rendered`: the files, reading only the
+//! model, the state they record and the change plan against what runs, `plan::changes`,
+//! computed once from both) → `write`
 //! (→ OUT on disk). `catalog` holds what differs between Linkis releases; `diag` the
 //! diagnostics every stage reports.
 
 pub mod catalog;
-pub mod changes;
 pub mod diag;
 pub mod explain;
 pub mod init;
 pub mod load;
 pub mod model;
+pub mod plan;
 pub mod render;
 pub mod report;
 pub mod schema;
@@ -22,13 +23,13 @@ pub mod size;
 pub mod spec;
 pub mod state;
 pub mod timing;
-pub mod upgrade;
 pub mod validate;
 pub mod write;
 
 use diag::Diagnostic;
 use load::Source;
 use model::Model;
+use plan::upgrade;
 use size::Plan;
 
 /// Runs load → validate → size on a spec source: the plan, or every error found.
@@ -124,7 +125,7 @@ fn with_load_errors(
     Ok(())
 }
 
-/// The upgrade from what runs (`plan.applied`) to what the plan renders (src/upgrade.rs): `None`
+/// The upgrade from what runs (`plan.applied`) to what the plan renders (src/plan/upgrade.rs): `None`
 /// for a new cluster or when the release and the discovery stay.
 fn upgrade_of(plan: &Plan) -> Result<Option<upgrade::Upgrade>, Diagnostic> {
     let Some(state) = &plan.applied else {

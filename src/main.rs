@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use linkis_gen::changes::ChangePlan;
 use linkis_gen::diag::{self, Diagnostic};
 use linkis_gen::init::{EngineType, InitOptions};
 use linkis_gen::load::Source;
 use linkis_gen::model::Model;
+use linkis_gen::plan::changes::ChangePlan;
 use linkis_gen::render::{self, RenderOptions};
 use linkis_gen::spec::Size;
 use linkis_gen::state::State;
@@ -512,12 +512,12 @@ fn change_summary(model: &Model, changes: Option<&ChangePlan>) -> String {
     if model.applied.is_none() {
         return String::new();
     }
-    // A release or discovery change: the upgrade's summary (src/upgrade.rs).
+    // A release or discovery change: the upgrade's summary (src/plan/upgrade.rs).
     if let Some(up) = &model.upgrade {
-        return linkis_gen::upgrade::summary(up);
+        return linkis_gen::plan::upgrade::summary(up);
     }
     changes
-        .map(linkis_gen::changes::summary)
+        .map(linkis_gen::plan::changes::summary)
         .unwrap_or_default()
 }
 

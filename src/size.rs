@@ -31,10 +31,10 @@ pub struct Plan {
     /// of the change plan.
     #[serde(skip)]
     pub applied: Option<crate::state::State>,
-    /// The upgrade from what runs to this plan's release or discovery (src/upgrade.rs), decided
+    /// The upgrade from what runs to this plan's release or discovery (src/plan/upgrade.rs), decided
     /// once by `linkis_gen::plan_with` and read by everything after it.
     #[serde(skip)]
-    pub upgrade: Option<crate::upgrade::Upgrade>,
+    pub upgrade: Option<crate::plan::upgrade::Upgrade>,
 }
 
 /// A host whose services come from what runs there, not from the default placement.
@@ -332,7 +332,7 @@ fn place_services(
                         &h.name,
                         &role_services(release, spec.cluster.discovery, &[Role::Ecm]),
                         // A service of the release that still runs in it (not Eureka after
-                        // a switch to Nacos: src/upgrade.rs removes its units).
+                        // a switch to Nacos: src/plan/upgrade.rs removes its units).
                         |s| release.service(s).is_some() && spec.cluster.discovery.runs(s),
                     );
                     if kept != default {

@@ -3,7 +3,7 @@
 //! `render` (src/render/state.rs builds it) records per host its address and services with their ports, and per service
 //! instance the files it reads (its conf files and its systemd unit) with a digest of each file
 //! and of each key in it, and one digest over all of them. An instance is reconfigured exactly
-//! when its digest changes; the per-file and per-key digests let the change plan (src/changes.rs)
+//! when its digest changes; the per-file and per-key digests let the change plan (src/plan/changes.rs)
 //! say which files and keys changed. Values are never stored, only their digests (they are vault
 //! references where secret anyway).
 //!

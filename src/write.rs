@@ -814,7 +814,7 @@ pub fn render_fresh(
     opts: &crate::render::RenderOptions,
     out: &Path,
     inputs: Option<&str>,
-    summary: impl FnOnce(Option<&crate::changes::ChangePlan>) -> String,
+    summary: impl FnOnce(Option<&crate::plan::changes::ChangePlan>) -> String,
 ) -> Result<Summary, RenderWriteError> {
     let mut fresh = Fresh::new(out);
     fresh.start().map_err(RenderWriteError::Write)?;

@@ -11,10 +11,19 @@ type Graph = BTreeMap<String, BTreeSet<String>>;
 
 /// The top-level module of a file under src/: `src/render/apply.rs` → `render`.
 fn module_of(rel: &Path) -> Option<String> {
-    let first = rel.components().next()?.as_os_str().to_str()?;
+    let mut parts = rel.components();
+    let mut first = parts.next()?.as_os_str().to_str()?;
+    if first == GROUP {
+        // src/plan/ groups stage modules: each of its files is a module of the graph.
+        first = parts.next()?.as_os_str().to_str()?;
+    }
     let name = first.strip_suffix(".rs").unwrap_or(first);
-    (name != "lib" && name != "main").then(|| name.to_string())
+    (name != "lib" && name != "main" && name != "mod").then(|| name.to_string())
 }
+
+/// The folder of stage modules beside `render` (the change plan and the upgrade): `crate::plan::X`
+/// is the module X in the graph.
+const GROUP: &str = "plan";
 
 /// The top-level modules a source text names through `crate::`.
 fn crate_refs(text: &str) -> BTreeSet<String> {
@@ -29,6 +38,9 @@ fn crate_refs(text: &str) -> BTreeSet<String> {
         let mut rest = code;
         while let Some(i) = rest.find("crate::") {
             rest = &rest[i + "crate::".len()..];
+            if let Some(inner) = rest.strip_prefix(GROUP).and_then(|r| r.strip_prefix("::")) {
+                rest = inner;
+            }
             if let Some(group) = rest.strip_prefix('{') {
                 // `crate::{a, b::c, d::{e, f}}`: the names at depth 0 of the group.
                 let mut depth = 0;
@@ -282,7 +294,7 @@ fn state_changes_and_explain_read_only_the_model() {
     }
     assert!(g["explain"].contains("model"), "{g:#?}");
     for file in [
-        "changes.rs",
+        "plan/changes.rs",
         "render/state.rs",
         "render/changes.rs",
         "explain.rs",
@@ -349,7 +361,7 @@ fn the_model_the_upgrade_and_the_change_plan_are_decided_once() {
     let of = calls_in_src("changes::of(");
     assert_eq!(files_of(&of), ["render/mod.rs"], "{of:?}");
     // `changes::diff` is private to it: `changes::of` is the only way to a plan.
-    assert_eq!(files_of(&calls_in_src("fn diff(")), ["changes.rs"]);
+    assert_eq!(files_of(&calls_in_src("fn diff(")), ["plan/changes.rs"]);
     assert!(calls_in_src("pub fn diff(").is_empty() && calls_in_src("changes::diff(").is_empty());
     let rendered = calls_in_src("changes::render(");
     assert_eq!(files_of(&rendered), ["render/mod.rs"], "{rendered:?}");
@@ -413,10 +425,10 @@ fn the_change_plan_reads_only_the_model_and_the_states() {
     let extra: Vec<&String> = g["changes"].difference(&allowed).collect();
     assert!(
         extra.is_empty(),
-        "src/changes.rs uses {extra:?}: the change plan reads the model and the two states only"
+        "src/plan/changes.rs uses {extra:?}: the change plan reads the model and the two states only"
     );
     // Its one entry point takes the model and the rendered state (applied.json is the model's).
-    let text = std::fs::read_to_string(root.join("src/changes.rs")).unwrap();
+    let text = std::fs::read_to_string(root.join("src/plan/changes.rs")).unwrap();
     assert!(
         text.contains("pub fn of(model: &Model, rendered: &State) -> Option<ChangePlan>"),
         "changes::of's signature changed: keep the plan computed from the model and the state"

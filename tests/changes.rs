@@ -14,9 +14,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use linkis_gen::changes::{self, ChangePlan};
 use linkis_gen::load::Source;
 use linkis_gen::model::Model;
+use linkis_gen::plan::changes::{self, ChangePlan};
 use linkis_gen::render::{self, OutFile, RenderOptions};
 use linkis_gen::state::{self, State};
 

@@ -7,8 +7,8 @@
 mod conf_common;
 use conf_common::get;
 
-use linkis_gen::changes::{self, ChangePlan};
 use linkis_gen::load::Source;
+use linkis_gen::plan::changes::{self, ChangePlan};
 use linkis_gen::render::{self, OutFile, RenderOptions};
 use linkis_gen::state::{self, State};
 

@@ -75,7 +75,7 @@ fn every_route_renders_for_some_example_and_every_file_has_a_route() {
         assert!(ROUTES.iter().any(|r| r.scope == Scope::Instance));
     }
     // An upgrade (the 1.1.3 two-server example running, the spec at 1.2.0): CHANGES.md and
-    // changes.yml come from the upgrade routes (src/upgrade.rs).
+    // changes.yml come from the upgrade routes (src/plan/upgrade.rs).
     let all = specs();
     let text = |suffix: &str| {
         let (name, bytes) = all.iter().find(|(n, _)| n.ends_with(suffix)).unwrap();

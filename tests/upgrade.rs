@@ -7,9 +7,9 @@
 use linkis_gen::diag::Diagnostic;
 use linkis_gen::load::Source;
 use linkis_gen::model::Model;
+use linkis_gen::plan::upgrade::Upgrade;
 use linkis_gen::render::{self, OutFile, RenderOptions};
 use linkis_gen::state::{STATE, State};
-use linkis_gen::upgrade::Upgrade;
 
 mod conf_common;
 use conf_common::get;

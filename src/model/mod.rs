@@ -86,13 +86,13 @@ pub struct Model {
     /// Hosts placed by what runs on them (applied.json) rather than by the default placement.
     pub sticky: Vec<crate::size::Sticky>,
     /// What runs (`OUT/.linkis-gen/applied.json`), when the cluster was applied before: the base
-    /// of the change plan (src/changes.rs).
+    /// of the change plan (src/plan/changes.rs).
     #[serde(skip)]
     pub applied: Option<crate::state::State>,
     /// The upgrade from what runs (decided once, by `linkis_gen::plan_with`): CHANGES.md and
     /// changes.yml take its form.
     #[serde(skip)]
-    pub upgrade: Option<crate::upgrade::Upgrade>,
+    pub upgrade: Option<crate::plan::upgrade::Upgrade>,
     /// `monitoring:`: metrics on or off, the actuator exposure, the scrape targets and scrapers.
     pub monitoring: Monitoring,
     /// The database dumps: backup.yml, and the timer of the spec's `backup:` section.

@@ -59,7 +59,7 @@ pub struct DbBootCtx {
     /// The vault variable of the YARN REST password, when `hadoop.yarn_auth` is set.
     pub yarn_password_var: Option<String>,
     /// The rows the seed decides, as they are recorded in state.json (empty without the
-    /// bootstrap): a change to one is a planned change (src/changes.rs).
+    /// bootstrap): a change to one is a planned change (src/plan/changes.rs).
     #[serde(skip)]
     pub rows: BTreeMap<String, DbRow>,
 }

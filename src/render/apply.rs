@@ -268,11 +268,11 @@ fn ctx(m: &Model) -> Ctx<'_> {
 
 /// Renders the apply side of the tree: the files of its cluster and host routes (the units of
 /// its instance routes are rendered per host: `Units`).
-/// With an upgrade (src/upgrade.rs), also CHANGES.md and changes.yml in their upgrade form.
+/// With an upgrade (src/plan/upgrade.rs), also CHANGES.md and changes.yml in their upgrade form.
 pub fn render(
     m: &Model,
     templates: &Templates,
-    upgrade: Option<&crate::upgrade::Upgrade>,
+    upgrade: Option<&crate::plan::upgrade::Upgrade>,
 ) -> Result<Vec<OutFile>, RenderError> {
     let whole = minijinja::Value::from(minijinja::value::Serde(m));
     let ctx = minijinja::Value::from(minijinja::value::Serde(ctx(m)));

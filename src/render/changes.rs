@@ -1,12 +1,12 @@
-//! Renders the change plan (src/changes.rs) of a running cluster: `CHANGES.md`, `changes.yml` and
+//! Renders the change plan (src/plan/changes.rs) of a running cluster: `CHANGES.md`, `changes.yml` and
 //! the `linkis_change` role, through the `Changes` routes. Nothing when OUT holds no applied.json.
 
 use serde::Serialize;
 
 use super::routes;
 use super::{OutFile, RenderError, Templates};
-use crate::changes::{ChangePlan, InstanceChange, Restart, is_empty, per_service};
 use crate::model::Model;
+use crate::plan::changes::{ChangePlan, InstanceChange, Restart, is_empty, per_service};
 use crate::state::State;
 
 /// Whether this release's entrance can be marked offline (`/entrance/operation/label/markoffline`
@@ -84,7 +84,7 @@ struct DbRowsCtx {
 }
 
 /// The probe and the update of the changed rows (see `DbRowsCtx`).
-fn db_rows_sql(rows: &[crate::changes::DbRowChange], mysql: bool) -> (String, String) {
+fn db_rows_sql(rows: &[crate::plan::changes::DbRowChange], mysql: bool) -> (String, String) {
     use super::escape::sql_string;
     let q = |s: &str| sql_string(mysql, s);
     let contains = |col: &str, text: &str| {
@@ -154,7 +154,7 @@ struct FirewallChange {
 }
 
 fn firewall_change(c: &ChangePlan) -> FirewallChange {
-    let split = |hosts: &[crate::changes::HostRef]| -> (Vec<String>, Vec<String>) {
+    let split = |hosts: &[crate::plan::changes::HostRef]| -> (Vec<String>, Vec<String>) {
         hosts
             .iter()
             .map(|h| h.address.clone())

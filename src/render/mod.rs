@@ -209,7 +209,7 @@ pub struct Rendered {
     pub state: crate::state::State,
     /// The change plan against what runs (CHANGES.md and changes.yml), computed once; `None` for
     /// a new cluster and for an upgrade (`Model::upgrade`).
-    pub changes: Option<crate::changes::ChangePlan>,
+    pub changes: Option<crate::plan::changes::ChangePlan>,
 }
 
 /// `render`, keeping the state.
@@ -305,7 +305,7 @@ pub fn render_each<S: Sink>(
     // The change plan against what runs, computed once: rendered here, returned for the summary.
     let change_plan = upgrade
         .is_none()
-        .then(|| crate::changes::of(model, &state))
+        .then(|| crate::plan::changes::of(model, &state))
         .flatten();
     if let Some(c) = &change_plan {
         let mut built = state::Built::new();
@@ -353,7 +353,7 @@ pub struct Streamed {
     /// `Flow::host_json` (`State::write_json_hosts` writes them); else empty.
     pub hosts_json: Vec<(String, Vec<u8>)>,
     /// The change plan against what runs (None for a new cluster and for an upgrade).
-    pub changes: Option<crate::changes::ChangePlan>,
+    pub changes: Option<crate::plan::changes::ChangePlan>,
 }
 
 /// The hosts' states as their jobs take them: whole, or serialized (`Flow::host_json`).

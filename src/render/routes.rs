@@ -25,10 +25,10 @@ pub enum Renderer {
     /// Ansible, units and nginx (render/apply.rs).
     Apply,
     /// The change plan of a running cluster: CHANGES.md, changes.yml and the role it adds
-    /// (src/changes.rs; only when OUT holds applied.json).
+    /// (src/plan/changes.rs; only when OUT holds applied.json).
     Changes,
     /// The upgrade form of the change plan, when the release or the discovery that runs differs
-    /// from the spec's (src/upgrade.rs, rendered by render/apply.rs in place of `Changes`).
+    /// from the spec's (src/plan/upgrade.rs, rendered by render/apply.rs in place of `Changes`).
     Upgrade,
     /// `OUT/monitoring/`: the Prometheus scrape config and alert rules (render/monitoring.rs;
     /// only with `monitoring.prometheus`); and each host's `os/` files of `logs:` (logrotate,
