@@ -761,6 +761,16 @@ yarn_address_change() {
     fail "the dump on $rh does not hold the old YARN row"
   expect_restarted "YARN address" "$before" 'linkis-cg-linkismanager.service@*'
   expect_one_at_a_time "YARN address" linkis-cg-linkismanager.service "$since" "$managers"
+  # Each manager, restarted after the row's update, read the new address (the fake reads the row
+  # once at start, as Linkis' RM caches it).
+  local h last
+  for h in "${HOSTS[@]}"; do
+    units_of "$h" | grep -q '^linkis-cg-linkismanager.service$' || continue
+    last=$(tail -1 "$(lhome "$h")/logs/fake-manager-yarn.log" 2>/dev/null)
+    if [ "${last#* }" != "http://$YARN_URL" ] || ! awk -v t="${last%% *}" -v s="$since" 'BEGIN {exit !(t + 0 >= s + 0)}'; then
+      fail "the linkismanager on $h did not read the new YARN address after its restart: ${last:-nothing read}"
+    fi
+  done
   expect_cluster_up "YARN address"
   expect_recorded_and_converged "YARN address"
 }

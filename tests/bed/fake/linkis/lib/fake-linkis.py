@@ -513,16 +513,32 @@ def check_db():
     rfd, wfd = os.pipe()
     os.write(wfd, opt.encode())
     os.close(wfd)
+    # The manager also reads the YARN row (Linkis' ExternalResourceProvider: read once and cached,
+    # so a changed row reaches a running manager only through its restart).
+    sql = "SELECT COUNT(*) FROM linkis_cg_manager_service_instance"
+    if SVC == "cg-linkismanager":
+        sql += "; SELECT config FROM linkis_cg_rm_external_resource_provider WHERE resource_type = 'Yarn'"
     try:
         r = subprocess.run(["mariadb", "--defaults-extra-file=/dev/fd/%d" % rfd, "--connect-timeout=5",
-                            "-h", m.group(1), "-P", m.group(2) or "3306", "-u", user, m.group(3), "-N", "-e",
-                            "SELECT COUNT(*) FROM linkis_cg_manager_service_instance"],
+                            "-h", m.group(1), "-P", m.group(2) or "3306", "-u", user, m.group(3), "-N", "-r",
+                            "-e", sql],
                            capture_output=True, text=True, pass_fds=(rfd,))
     finally:
         os.close(rfd)
     if r.returncode != 0:
         die("cannot use the metadata DB %s as %s: %s" % (url, user, r.stderr.strip()))
     log("metadata DB %s reachable as %s" % (url, user))
+    if SVC == "cg-linkismanager":
+        rows = r.stdout.splitlines()[1:]
+        if len(rows) != 1:
+            die("linkis_cg_rm_external_resource_provider holds %d Yarn rows, want 1" % len(rows))
+        try:
+            yarn = json.loads(rows[0])["rmWebAddress"]
+        except (ValueError, KeyError, TypeError) as e:
+            die("the Yarn row's config is not the JSON the RM reads (%s): %r" % (e, rows[0]))
+        with open(os.path.join(HOME, "logs", "fake-manager-yarn.log"), "a") as f:
+            f.write("%.3f %s\n" % (time.time(), yarn))
+        log("YARN ResourceManager %s (the Yarn row)" % yarn)
 
 
 def check_gateway():
