@@ -378,11 +378,18 @@ fn changes_md_says_why_a_key_changed_from_the_same_origins() {
     let out = dir.join("out");
     let (s, o) = (spec.to_str().unwrap(), out.to_str().unwrap());
     assert!(run(&["render", s, "-o", o]).status.success());
-    std::fs::copy(
-        out.join(".linkis-gen/state.json"),
-        out.join(".linkis-gen/applied.json"),
-    )
-    .unwrap();
+    // What runs is what was rendered; then the spec becomes `next`: CHANGES.md.
+    let step = |next: &str| -> String {
+        std::fs::copy(
+            out.join(".linkis-gen/state.json"),
+            out.join(".linkis-gen/applied.json"),
+        )
+        .unwrap();
+        std::fs::write(&spec, next).unwrap();
+        let r = run(&["render", s, "-o", o]);
+        assert!(r.status.success(), "{}", stderr(&r));
+        std::fs::read_to_string(out.join("CHANGES.md")).unwrap()
+    };
     let changed = text.replace(
         "wds.linkis.entrance.runningjob.min: 8",
         "wds.linkis.entrance.runningjob.min: 9",
@@ -390,10 +397,7 @@ fn changes_md_says_why_a_key_changed_from_the_same_origins() {
     // A YAML key's "why" reads the same table.
     let changed = changed.replace("10.0.0.9:8848", "10.0.0.8:8848");
     assert_ne!(changed, text);
-    std::fs::write(&spec, changed).unwrap();
-    let r = run(&["render", s, "-o", o]);
-    assert!(r.status.success(), "{}", stderr(&r));
-    let md = std::fs::read_to_string(out.join("CHANGES.md")).unwrap();
+    let md = step(&changed);
     assert!(
         md.contains("wds.linkis.entrance.runningjob.min changed in linkis-cg-entrance.properties: now override overrides[\"linkis-cg-entrance.properties\"][\"wds.linkis.entrance.runningjob.min\"]")
             || md.contains("wds.linkis.entrance.runningjob.min changed in conf/linkis-cg-entrance.properties: now override overrides[\"linkis-cg-entrance.properties\"][\"wds.linkis.entrance.runningjob.min\"]"),
@@ -404,34 +408,17 @@ fn changes_md_says_why_a_key_changed_from_the_same_origins() {
         "{md}"
     );
     // A key an override adds, then removes: the same origins (`+key`/`-key` in the plan).
-    std::fs::copy(
-        out.join(".linkis-gen/state.json"),
-        out.join(".linkis-gen/applied.json"),
-    )
-    .unwrap();
-    let before = std::fs::read_to_string(&spec).unwrap();
-    let added = before.replace(
+    let added = changed.replace(
         "wds.linkis.entrance.runningjob.min: 9",
         "wds.linkis.entrance.runningjob.min: 9\n    wds.linkis.explain.added.key: v1",
     );
-    assert_ne!(added, before);
-    std::fs::write(&spec, &added).unwrap();
-    let r = run(&["render", s, "-o", o]);
-    assert!(r.status.success(), "{}", stderr(&r));
-    let md = std::fs::read_to_string(out.join("CHANGES.md")).unwrap();
+    assert_ne!(added, changed);
+    let md = step(&added);
     assert!(
         md.contains("wds.linkis.explain.added.key added to conf/linkis-cg-entrance.properties: now override overrides[\"linkis-cg-entrance.properties\"][\"wds.linkis.explain.added.key\"]"),
         "{md}"
     );
-    std::fs::copy(
-        out.join(".linkis-gen/state.json"),
-        out.join(".linkis-gen/applied.json"),
-    )
-    .unwrap();
-    std::fs::write(&spec, &before).unwrap();
-    let r = run(&["render", s, "-o", o]);
-    assert!(r.status.success(), "{}", stderr(&r));
-    let md = std::fs::read_to_string(out.join("CHANGES.md")).unwrap();
+    let md = step(&changed);
     assert!(
         md.contains("wds.linkis.explain.added.key removed from conf/linkis-cg-entrance.properties: nothing sets it any more"),
         "{md}"
