@@ -15,7 +15,7 @@
 #                                              an environment (also clear-server's deletes)
 # shellcheck source=.ci/lib.sh
 . "$(dirname "$0")/lib.sh"
-systemd-analyze --version | head -n 1
+systemd-analyze --version | sed -n 1p
 
 step "build"
 cargo build --release --quiet

@@ -604,7 +604,7 @@ expect_cluster_up() {
   for h in "${CONTROL[@]}"; do
     [ "$(on "$h" systemctl is-active nginx)" = active ] || fail "$1: nginx on $h is not active"
     [ -L "$BED/hosts/$h/systemd/multi-user.target.wants/nginx.service" ] || fail "$1: nginx on $h not enabled"
-    ocurl -s --cacert "$BED/tls/ca.crt" "https://$(addr "$h"):$TLS_PORT/api/rest_j/v1/anything" | grep -q '"not found"' ||
+    grep -q '"not found"' < <(ocurl -s --cacert "$BED/tls/ca.crt" "https://$(addr "$h"):$TLS_PORT/api/rest_j/v1/anything") ||
       fail "$1: nginx on $h does not proxy https /api to a gateway"
   done
   for h in "${HOSTS[@]}"; do
@@ -621,7 +621,7 @@ expect_cluster_up() {
 expect_front_and_firewall() {
   local h=${CONTROL[0]} a e got
   a=$(addr "$h")
-  ocurl -s --cacert "$BED/tls/ca.crt" --resolve "$h:$TLS_PORT:$a" "https://$h:$TLS_PORT/api/rest_j/v1/anything" | grep -q '"not found"' ||
+  grep -q '"not found"' < <(ocurl -s --cacert "$BED/tls/ca.crt" --resolve "$h:$TLS_PORT:$a" "https://$h:$TLS_PORT/api/rest_j/v1/anything") ||
     fail "$1: https://$h:$TLS_PORT (by name) does not reach a gateway"
   got=$(ocurl -s -o "$BED/redirect.body" -w '%{http_code} %{redirect_url}' -X POST "http://$a:$HTTP_PORT/api/rest_j/v1/user/login?x=1")
   [ "$got" = "301 https://$a:$TLS_PORT/api/rest_j/v1/user/login?x=1" ] || fail "$1: plain HTTP answers '$got', not a 301 to https"
@@ -646,7 +646,7 @@ expect_front_and_firewall() {
   fi
   lcurl -sf -m 3 -o /dev/null "$e" || fail "$1: Eureka on $h refuses allow_from ($ALLOWED)"
   on s1 curl -sf -m 3 -o /dev/null "$e" || fail "$1: Eureka on $h refuses the cluster host s1"
-  ip netns exec lbed-out timeout 3 bash -c "exec 3<>/dev/tcp/$a/22; head -c 4 <&3" | grep -q '^SSH-' ||
+  grep -q '^SSH-' < <(ip netns exec lbed-out timeout 3 bash -c "exec 3<>/dev/tcp/$a/22; head -c 4 <&3") ||
     fail "$1: ssh on $h does not answer the outsider"
 }
 # "unit@host started-at" for every unit, to compare across runs.
@@ -753,7 +753,7 @@ yarn_address_change() {
   play changes-yarn-address root changes.yml
   expect_ok "changes.yml (YARN address)"
   no_secret_in_log "changes.yml (YARN address)"
-  db "SELECT config FROM linkis_cg_rm_external_resource_provider" | grep -qF "$new" ||
+  grep -qF "$new" < <(db "SELECT config FROM linkis_cg_rm_external_resource_provider") ||
     fail "the YARN row does not hold $new: $(db "SELECT config FROM linkis_cg_rm_external_resource_provider")"
   expect_db_only "YARN address" "$BED/db-before-yarn.sql" linkis_cg_rm_external_resource_provider "$old" "$new"
   [ "$(rows_dumps "$rh" | wc -l)" = $((dumps + 1)) ] || fail "changes.yml took no dump before updating the YARN row"
@@ -765,7 +765,7 @@ yarn_address_change() {
   # once at start, as Linkis' RM caches it).
   local h last
   for h in "${HOSTS[@]}"; do
-    units_of "$h" | grep -q '^linkis-cg-linkismanager.service$' || continue
+    grep -q '^linkis-cg-linkismanager.service$' < <(units_of "$h") || continue
     last=$(tail -1 "$(lhome "$h")/logs/fake-manager-yarn.log" 2>/dev/null)
     if [ "${last#* }" != "http://$YARN_URL" ] || ! awk -v t="${last%% *}" -v s="$since" 'BEGIN {exit !(t + 0 >= s + 0)}'; then
       fail "the linkismanager on $h did not read the new YARN address after its restart: ${last:-nothing read}"
@@ -808,9 +808,9 @@ db_bootstrapped() {
   n=$(db "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'linkis'")
   [ "$n" = "$(grep -c '^CREATE TABLE' "$here/schema.sql")" ] || fail "$1: $n tables, not the fake release's DDL"
   [ "$(db "SELECT COUNT(*) FROM linkis_cg_rm_external_resource_provider")" = 1 ] || fail "$1: the DML did not load once"
-  db "SELECT config FROM linkis_cg_rm_external_resource_provider" | grep -qF "\"rmWebAddress\":\"http://$YARN_URL\"" ||
+  grep -qF "\"rmWebAddress\":\"http://$YARN_URL\"" < <(db "SELECT config FROM linkis_cg_rm_external_resource_provider") ||
     fail "$1: the YARN row lacks the spec's yarn_url: $(db "SELECT config FROM linkis_cg_rm_external_resource_provider")"
-  if db "SELECT config FROM linkis_cg_rm_external_resource_provider" | grep -q '@YARN\|@HADOOP'; then
+  if grep -q '@YARN\|@HADOOP' < <(db "SELECT config FROM linkis_cg_rm_external_resource_provider"); then
     fail "$1: a placeholder is left in the YARN row"
   fi
   want=$(sed -n 's/^  - { token: \([^,]*\), value: .*/\1/p' "$BED/out/inventory/group_vars/all/main.yml" | wc -l)
@@ -982,7 +982,7 @@ PY
   on s1 systemctl start "$u"
   grep -q "metrics off" "$(lhome s1)/logs/fake-cg-engineconnmanager.log" || fail "the ECM with metrics turned off serves them"
   local deadline=$(($(date +%s) + 20))
-  until prom_target_error s1 engineconnmanager | grep -q "^down .*404"; do
+  until grep -q "^down .*404" < <(prom_target_error s1 engineconnmanager); do
     [ "$(date +%s)" -lt "$deadline" ] || fail "s1's ECM without metrics: $(prom_target_error s1 engineconnmanager), want a 404"
     sleep 1
   done
@@ -1007,7 +1007,7 @@ PY
 # the address yet (VRRP cannot do better: the track script must see nginx down first). The
 # master's nginx back, the VIP stays (nopreempt). Put back: keepalived stopped and disabled on
 # the web hosts (the VIP leaves with it), the VIP out of the spec.
-holds_vip() { on "$1" ip -4 -o addr show dev eth0 | grep -q " ${VIP_ADDR//./\\.}/32 "; }
+holds_vip() { grep -q " ${VIP_ADDR//./\\.}/32 " < <(on "$1" ip -4 -o addr show dev eth0); }
 vip_holders() {
   local h
   for h in "${CONTROL[@]}"; do if holds_vip "$h"; then printf '%s ' "$h"; fi; done
@@ -1047,7 +1047,7 @@ vip_failover() {
   m=${got% }
   b=${CONTROL[0]}
   if [ "$b" = "$m" ]; then b=${CONTROL[1]}; fi
-  ocurl -s --cacert "$BED/tls/ca.crt" "https://$VIP:$TLS_PORT/api/rest_j/v1/anything" | grep -q '"not found"' ||
+  grep -q '"not found"' < <(ocurl -s --cacert "$BED/tls/ca.crt" "https://$VIP:$TLS_PORT/api/rest_j/v1/anything") ||
     fail "https through the VIP on $m does not reach a gateway"
   LOOP_NS=lbed-out request_loop start "$VIP"
   sleep 1.5
@@ -1105,7 +1105,7 @@ backup_and_restore() {
   [ "$(stat -c %a "$dump")" = 600 ] || fail "the dump is not 0600"
   [ "$(stat -c %a "$BED/hosts/s3/backup-conf/client.cnf")" = 600 ] || fail "client.cnf is not 0600"
   # (The gateway's token rows are in the database by design: only the passwords must not be.)
-  if zcat "$dump" | grep -qF -f <(printf '%s\n' "$DB_PASSWORD" "$ADMIN_PASSWORD"); then fail "the dump holds a password"; fi
+  if grep -qF -f <(printf '%s\n' "$DB_PASSWORD" "$ADMIN_PASSWORD") < <(zcat "$dump"); then fail "the dump holds a password"; fi
   db_root -e "DROP DATABASE linkis"
   [ -z "$(db_root -N -e "SHOW DATABASES LIKE 'linkis'")" ] || fail "the database is still there"
   block=$(awk '/^## Restoring the database$/ {s = 1; next} s && /^## / {exit}
@@ -1151,7 +1151,7 @@ backup_timer() {
   if grep -q 'linkis-bed-2000' <<<"$after"; then fail "the timer's service kept a planted older dump: $after"; fi
   grep -qx "$(tail -1 <<<"$before")" <<<"$after" || fail "the timer's service removed the newest dump before it"
   if [ "$(wc -l <<<"$made")" != 1 ] || [ -z "$made" ] || ! gzip -t "$d/$made"; then fail "the timer's service wrote no whole dump: $after"; fi
-  zcat "$d/$made" | grep -q 'linkis_cg_manager_service_instance' || fail "the timer's dump $made lacks the manager tables"
+  grep -q 'linkis_cg_manager_service_instance' < <(zcat "$d/$made") || fail "the timer's dump $made lacks the manager tables"
   log "backup timer: OnCalendar=$cal parses; linkis-db-backup.service wrote $made and kept $keep dumps (2 older planted ones removed)"
 }
 
@@ -1396,7 +1396,7 @@ scenario_5() {
   play broken-port root site.yml -e linkis_register_timeout=2 -e linkis_start_timeout=4
   [ "$RC" != 0 ] || fail "a service that cannot start did not fail the run"
   expect_log "Not registered in Eureka: .*LINKIS-CG-ENGINECONNMANAGER on s1 port 9102" "verify"
-  grep -B3 "Not registered in Eureka" "$LOG" | grep -q "linkis_verify" || fail "the failure is not the verify role's"
+  grep -q "linkis_verify" < <(grep -B3 "Not registered in Eureka" "$LOG") || fail "the failure is not the verify role's"
   grep -q "FATAL: cannot listen on $(addr s1):1" "$(lhome s1)/logs/fake-cg-engineconnmanager.log" ||
     fail "the fake ECM did not say why it failed"
   # The rendered file is right again; the next run that needs a converged cluster applies it
@@ -1414,8 +1414,8 @@ scenario_broken() {
   play broken-peer root site.yml -e linkis_register_timeout=2
   [ "$RC" != 0 ] || fail "a wrong Eureka peer on s1 did not fail the install"
   expect_log "Not registered in Eureka: LINKIS-CG-ENGINECONNMANAGER on s1 port 9102 \(Eureka on s3\)" "verify"
-  if grep "Not registered in Eureka" "$LOG" | grep -qE "on s[234] "; then fail "verify names services that did register"; fi
-  grep -B3 "Not registered in Eureka" "$LOG" | grep -q "TASK \[linkis_verify : Fail when an instance is missing\]" ||
+  if grep -qE "on s[234] " < <(grep "Not registered in Eureka" "$LOG"); then fail "verify names services that did register"; fi
+  grep -q "TASK \[linkis_verify : Fail when an instance is missing\]" < <(grep -B3 "Not registered in Eureka" "$LOG") ||
     fail "the failure is not the verify role's"
   STATE=broken
 }
