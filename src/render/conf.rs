@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
-use super::{OutFile, RenderError, Templates, escape, state};
+use super::{OutFile, RenderError, Templates, escape};
 use crate::catalog::Step;
 use crate::model::keys::{self, Block, FileKeys, Key, Place, ShQuote, Syntax};
 use crate::model::{Host, Model};
@@ -31,78 +31,6 @@ pub const TEMPLATE_DIR: &str = "hosts/_host_";
 
 /// The scripts of a host's `sbin/`.
 pub const SCRIPTS: [&str; 2] = ["linkis-start-all.sh", "linkis-stop-all.sh"];
-
-/// Renders the conf/ and sbin/ trees of every host.
-pub fn render(model: &Model, templates: &Templates) -> Result<Vec<OutFile>, RenderError> {
-    render_with_state(model, templates).map(|(files, _)| files)
-}
-
-/// `render`, with the state (src/render/state.rs) of every conf file a service reads, taken as
-/// each file is built.
-pub fn render_with_state(
-    model: &Model,
-    templates: &Templates,
-) -> Result<(Vec<OutFile>, state::Built), RenderError> {
-    let cluster = ClusterCtx::new(model);
-    // The cluster's part of every file's context, converted once for the whole run.
-    let cluster_value = Value::from(Serde(&cluster));
-    let whole = Value::from(Serde(model));
-    let shared = (&cluster_value, &whole);
-    // Hosts are independent: large clusters are rendered on every core, in runs of hosts whose
-    // results are joined in host order (the output does not depend on the number of threads).
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let per = model.hosts.len().div_ceil(threads).max(PARALLEL_MIN_HOSTS);
-    let chunks: Vec<&[Host]> = model.hosts.chunks(per.max(1)).collect();
-    let results: Vec<Result<(Vec<OutFile>, state::Built), RenderError>> = if chunks.len() > 1 {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks
-                .iter()
-                .map(|hosts| scope.spawn(move || render_hosts(model, shared, hosts, templates)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
-    } else {
-        vec![render_hosts(model, shared, &model.hosts, templates)]
-    };
-    let mut files = Vec::new();
-    let mut built = state::Built::new();
-    for r in results {
-        let (f, b) = r?;
-        files.extend(f);
-        built.extend(b);
-    }
-    Ok((files, built))
-}
-
-/// Below this many hosts per thread, one thread renders them all.
-const PARALLEL_MIN_HOSTS: usize = 64;
-
-/// The files of a run of hosts, and the state of each conf file a service reads.
-fn render_hosts(
-    model: &Model,
-    shared: (&Value, &Value),
-    hosts: &[Host],
-    templates: &Templates,
-) -> Result<(Vec<OutFile>, state::Built), RenderError> {
-    let mut files = Vec::new();
-    let mut built = state::Built::new();
-    let mut memo = state::Digests::default();
-    for host in hosts {
-        let host_files = render_host(model, shared, host, templates)?;
-        for f in &host_files {
-            let rel = f.path.rsplit_once("/conf/").map_or("", |(_, r)| r);
-            if host.instances.iter().any(|i| i.reads.contains(&rel)) {
-                let fs = state::file_state_with(&f.path, &f.contents, &mut memo);
-                built.insert(f.path.clone(), fs);
-            }
-        }
-        files.extend(host_files);
-    }
-    Ok((files, built))
-}
 
 fn render_host(
     model: &Model,
@@ -442,7 +370,7 @@ fn host_steps(steps: &[Step], daemon: impl Fn(Service) -> Option<&'static str>) 
 
 /// The conf/ and sbin/ files of one host at a time, for render's per-host flow (src/render/mod.rs
 /// writes each host's files as they come instead of holding the whole tree): the cluster's part
-/// of every context converted once, as `render_with_state` does.
+/// of every context converted once.
 pub struct PerHost<'a> {
     model: &'a Model,
     templates: &'a Templates,

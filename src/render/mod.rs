@@ -291,14 +291,7 @@ pub fn render_each<S: Sink>(
     t("jobs");
     // The state is taken before the headers, which name the spec's path (src/state.rs): the
     // hosts' as each host's job ends, the rest here.
-    let no_text = std::collections::HashMap::new();
-    let state = state::with_hosts(
-        model,
-        hosts.states,
-        built,
-        &no_text,
-        &mut state::Digests::default(),
-    );
+    let state = state::with_hosts(model, hosts.states, built);
     let mut hosts_json = hosts.json;
     hosts_json.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     t("state");
@@ -465,7 +458,6 @@ fn jobs<S: Sink>(
     let per_host = conf::PerHost::new(model, templates);
     let units = apply::Units::new(model, templates, per_host.whole());
     let heap = state::heap_vars(model);
-    let no_text = std::collections::HashMap::new();
     let n = model.hosts.len();
     let one = |job: Job, memo: &mut state::Digests| -> Result<JobDone<S::Put>, S::Error> {
         let files = match job {
@@ -488,7 +480,7 @@ fn jobs<S: Sink>(
         let host = match job {
             Job::Host(i) => {
                 let h = &model.hosts[i];
-                let hs = state::host_of(h, &heap, &mut built, &no_text, memo);
+                let hs = state::host_of(h, &heap, &mut built);
                 let out = if prep.host_json {
                     HostOut::Json(
                         crate::state::host_json(&h.name, &hs)

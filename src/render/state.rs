@@ -1,9 +1,10 @@
 //! Builds `OUT/.linkis-gen/state.json` (the types and rules: src/state.rs) from the model and the
 //! files as they are built, before their generated-file headers.
 //!
-//! The per-key digests of a host's conf files are taken when src/render/conf.rs builds each file
-//! (`file_state_with`, carried out beside the files as `Built`); the systemd units and nginx are
-//! taken here. Value digests go through `Digests`, a memo: a cluster's thousand hosts hold the
+//! Each file a service reads, and nginx's, has its state taken as it passes on its way out
+//! (src/render/mod.rs `Prep`: `file_state_with`, carried beside the files as `Built`); a host's
+//! job, which builds the host's conf files and units, puts the host's state together (`host_of`);
+//! `with_hosts` adds the cluster's part and nginx's. Value digests go through `Digests`, a memo: a cluster's thousand hosts hold the
 //! same few hundred values, each hashed once. A `.yml` file's keys come from a line scanner for
 //! the block mappings the templates write, each scalar read by serde_norway once per distinct
 //! text (so a value means what a YAML reader reads); anything else (sequences, flow collections,
@@ -13,7 +14,6 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use super::OutFile;
 use crate::model::Model;
 use crate::spec::Service;
 use crate::state::{ENV_FILE, FORMAT, FileState, HostState, InstanceState, State};
@@ -69,28 +69,6 @@ impl Digests {
     }
 }
 
-/// The state of a rendered tree. `files` are the rendered files before their headers; `built`
-/// the states conf.rs took of the conf files (any file an instance reads that is not there is
-/// taken from its text here).
-pub fn of(model: &Model, files: &[OutFile], mut built: Built) -> State {
-    let mut memo = Digests::default();
-    let by_path: HashMap<&str, &str> = files
-        .iter()
-        .filter(|f| f.path.starts_with("hosts/") || f.path.starts_with("nginx/"))
-        .map(|f| (f.path.as_str(), f.contents.as_str()))
-        .collect();
-    let heap = heap_vars(model);
-    let hosts = model
-        .hosts
-        .iter()
-        .map(|h| {
-            let hs = host_of(h, &heap, &mut built, &by_path, &mut memo);
-            (h.name.clone(), hs)
-        })
-        .collect();
-    with_hosts(model, hosts, built, &by_path, &mut memo)
-}
-
 /// The heap variables of linkis-env.sh, each with the service that reads it.
 pub fn heap_vars(model: &Model) -> Vec<(Service, &'static str)> {
     model
@@ -103,15 +81,9 @@ pub fn heap_vars(model: &Model) -> Vec<(Service, &'static str)> {
 }
 
 /// The state of one host: its instances and the files they read, whose states are taken from
-/// `built` (removed from it) or else from their text in `by_path`. Render's per-host jobs call
-/// it with the host's own files, as soon as they are built.
-pub fn host_of(
-    h: &crate::model::Host,
-    heap: &[(Service, &str)],
-    built: &mut Built,
-    by_path: &HashMap<&str, &str>,
-    memo: &mut Digests,
-) -> HostState {
+/// `built` (removed from it). Render's per-host jobs call it with the host's own files (its
+/// conf/ and its units), as soon as they are built.
+pub fn host_of(h: &crate::model::Host, heap: &[(Service, &str)], built: &mut Built) -> HostState {
     let prefix = format!("hosts/{}/", h.name);
     let mut host_files: BTreeMap<String, FileState> = BTreeMap::new();
     let mut services = BTreeMap::new();
@@ -128,12 +100,8 @@ pub fn host_of(
         for r in &reads {
             if !host_files.contains_key(r) {
                 let path = format!("{prefix}{r}");
-                let fs = match built.remove(&path) {
-                    Some(fs) => fs,
-                    None => match by_path.get(path.as_str()) {
-                        Some(text) => file_state_with(r, text, memo),
-                        None => continue,
-                    },
+                let Some(fs) = built.remove(&path) else {
+                    continue;
                 };
                 host_files.insert(r.clone(), fs);
             }
@@ -173,21 +141,12 @@ pub fn host_of(
 }
 
 /// The state of a tree whose hosts' states are taken (`host_of`): the cluster's part and the
-/// nginx front (from `built`, or its text in `by_path`).
-pub fn with_hosts(
-    model: &Model,
-    hosts: BTreeMap<String, HostState>,
-    mut built: Built,
-    by_path: &HashMap<&str, &str>,
-    memo: &mut Digests,
-) -> State {
-    let nginx = built
-        .remove(NGINX)
-        .or_else(|| by_path.get(NGINX).map(|t| file_state_with(NGINX, t, memo)))
-        .unwrap_or(FileState {
-            sha256: String::new(),
-            keys: BTreeMap::new(),
-        });
+/// nginx front (from `built`).
+pub fn with_hosts(model: &Model, hosts: BTreeMap<String, HostState>, mut built: Built) -> State {
+    let nginx = built.remove(NGINX).unwrap_or(FileState {
+        sha256: String::new(),
+        keys: BTreeMap::new(),
+    });
     State {
         format: FORMAT,
         cluster: model.cluster.name.clone(),
