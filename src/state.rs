@@ -239,7 +239,8 @@ impl State {
     }
 
     /// `write_json` of a state whose hosts were serialized already (`host_json`), given in
-    /// host-name order in place of its `hosts` (which are not read): the same bytes.
+    /// host-name order in place of its `hosts` (which are not read): the same bytes. With none
+    /// given, its own `hosts` are written (`write_json_parallel`).
     pub fn write_json_hosts(
         &self,
         hosts: &[(String, Vec<u8>)],
@@ -247,7 +248,7 @@ impl State {
     ) -> std::io::Result<()> {
         use std::io::Write as _;
         if hosts.is_empty() {
-            return self.write_json(w);
+            return self.write_json_parallel(w);
         }
         let bare = self.bare().to_json();
         let (head, tail) = split_at_hosts(&bare)?;

@@ -835,11 +835,7 @@ pub fn render_fresh(
     }
     fresh
         .put_with(crate::state::STATE, 0o644, |w| {
-            if hosts_json.is_empty() {
-                state.write_json_parallel(w)
-            } else {
-                state.write_json_hosts(&hosts_json, w)
-            }
+            state.write_json_hosts(&hosts_json, w)
         })
         .map_err(RenderWriteError::Write)?;
     crate::timing::mark("state json");
