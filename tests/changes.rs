@@ -1085,3 +1085,50 @@ fn an_entrance_whose_port_changes_is_drained_at_its_old_port() {
     );
     assert!(at(play, "linkis_entrance_port:") < at(play, "role: linkis_start"));
 }
+
+/// linkis-env.sh sets `SERVER_JAVA_OPTS` in `case` arms on `SERVER_NAME` (with `logs:` or a
+/// service's `java_opts`): its keys come from the key table, so a change to one service's arm
+/// restarts that service only, and a change to the GC log's arms every service.
+#[test]
+fn a_services_java_opts_restart_it_alone_and_the_gc_logs_rotation_every_service() {
+    let every = example("examples/every-field.yaml");
+    let opts = every.replace("-XX:MaxGCPauseMillis=200", "-XX:MaxGCPauseMillis=300");
+    assert_ne!(opts, every);
+    let steps = scenario("java-opts", &[&every, &opts]);
+    let s = &steps[1];
+    assert_eq!(s.restart_set(), ["gateway@ctl-1", "gateway@ctl-2"]);
+    assert!(
+        s.md()
+            .contains("`conf/linkis-env.sh` changed: `SERVER_JAVA_OPTS[*linkis-mg-gateway]`"),
+        "{}",
+        s.md()
+    );
+    // The GC log's files are sized from logs.max_size: every service's JVM options change.
+    let gc = every.replace("max_size: 2G", "max_size: 4G");
+    assert_ne!(gc, every);
+    let steps = scenario("gc-log", &[&every, &gc]);
+    let s = &steps[1];
+    let c = s.changes();
+    assert_eq!(c.counts.unchanged, 0, "{}", s.md());
+    assert!(s.md().contains("LINKIS_GC_OPTS["), "{}", s.md());
+}
+
+/// An applied.json whose instance digests another linkis-gen took (over fewer keys) plans no
+/// restart while every file the instance reads is the same, byte for byte.
+#[test]
+fn a_digest_taken_by_another_linkis_gen_over_the_same_files_restarts_nothing() {
+    let every = example("examples/every-field.yaml");
+    let first = step("first.yaml", &every, None);
+    let mut applied = state_of(&first.files);
+    for hs in applied.hosts.values_mut() {
+        for is in hs.services.values_mut() {
+            is.digest = "0".repeat(64);
+        }
+    }
+    let again = step("again.yaml", &every, Some(applied.clone()));
+    assert!(changes::is_empty(again.changes()), "{}", again.md());
+    // A file that did change still restarts its readers.
+    let opts = every.replace("-XX:MaxGCPauseMillis=200", "-XX:MaxGCPauseMillis=300");
+    let changed = step("changed.yaml", &opts, Some(applied));
+    assert_eq!(changed.restart_set(), ["gateway@ctl-1", "gateway@ctl-2"]);
+}

@@ -144,6 +144,11 @@ pub struct Key {
     pub syntax: Syntax,
     #[serde(skip)]
     pub place: Place,
+    /// The one service of the host that reads it (a heap variable, a `case` arm on
+    /// `SERVER_NAME`); None when every service reading the file does. The others ignore it:
+    /// its change restarts that service only (src/render/state.rs).
+    #[serde(skip)]
+    pub service: Option<Service>,
     /// The values an earlier layer gave this key, earliest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<Replaced>,
@@ -220,6 +225,7 @@ impl FileKeys {
             origin,
             syntax,
             place: Place::Line,
+            service: None,
             replaced: Vec::new(),
         };
         match self.blocks.iter_mut().find(|(x, _)| *x == b) {

@@ -46,6 +46,9 @@ pub struct Logs {
 /// What `SERVER_JAVA_OPTS` a service gets on a host; None keeps Linkis' own default.
 #[derive(Debug, Clone, Serialize)]
 pub struct JavaOpts {
+    /// The service it is for.
+    #[serde(skip)]
+    pub service: crate::spec::Service,
     /// `linkis-<daemon>`, as the start scripts name the service (`SERVER_NAME`).
     pub server_name: String,
     /// The whole value, the GC options as `$LINKIS_GC_OPTS` (chosen by linkis-env.sh for the JVM
@@ -117,6 +120,7 @@ pub fn java_opts(spec: &Spec, host: &Host) -> Vec<JavaOpts> {
                 .collect();
             parts.extend(extra.map(String::from));
             Some(JavaOpts {
+                service: i.service,
                 server_name: format!("linkis-{}", i.daemon),
                 value: parts.join(" "),
             })

@@ -264,10 +264,18 @@ fn instance_change(
         (None, Some((hs, is))) => ("added", hs, is, Vec::new()),
         (Some((hs, is)), None) => ("removed", hs, is, Vec::new()),
         (Some((ohs, ois)), Some((hs, is))) => {
-            if ois.digest == is.digest && ois.port == is.port {
+            let files = if ois.digest == is.digest {
+                Vec::new()
+            } else {
+                file_changes(ohs, ois, hs, is)
+            };
+            // A digest that differs while every file it reads is the same, byte for byte (or
+            // differs only in keys the instance ignores), was taken by another linkis-gen that
+            // digested fewer keys: nothing on the host changes for it.
+            if files.is_empty() && ois.port == is.port {
                 ("unchanged", hs, is, Vec::new())
             } else {
-                ("reconfigured", hs, is, file_changes(ohs, ois, hs, is))
+                ("reconfigured", hs, is, files)
             }
         }
         (None, None) => return None,

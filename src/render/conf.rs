@@ -32,12 +32,16 @@ pub const TEMPLATE_DIR: &str = "hosts/_host_";
 /// The scripts of a host's `sbin/`.
 pub const SCRIPTS: [&str; 2] = ["linkis-start-all.sh", "linkis-stop-all.sh"];
 
+/// The key tables of a host's conf files, by the file's path relative to OUT: render's state
+/// (src/render/state.rs `table_state`) takes their keys from here, not from the text.
+pub type Tables = std::collections::HashMap<String, FileKeys>;
+
 fn render_host(
     model: &Model,
     (cluster_value, whole): (&Value, &Value),
     host: &Host,
     templates: &Templates,
-) -> Result<Vec<OutFile>, RenderError> {
+) -> Result<(Vec<OutFile>, Tables), RenderError> {
     let ctx = HostCtx::new(model, host);
     // The host's part, once per host; a file's context is model, svc, host and cluster (the
     // names do not overlap), merged lazily rather than converted again per file.
@@ -47,6 +51,7 @@ fn render_host(
         minijinja::value::merge_maps([cluster_value.clone(), host_value.clone(), file])
     };
     let mut out = Vec::new();
+    let mut tables = Tables::new();
     for cf in &host.conf_files {
         let svc = cf
             .service
@@ -59,7 +64,11 @@ fn render_host(
             Some(t) if file.ends_with(".properties") => append_blocks(model, t, &text),
             _ => text,
         };
-        out.push(out_file(&host.name, &format!("conf/{file}"), text));
+        let f = out_file(&host.name, &format!("conf/{file}"), text);
+        if let Some(t) = table {
+            tables.insert(f.path.clone(), t);
+        }
+        out.push(f);
     }
     for script in SCRIPTS {
         let text = templates.render(
@@ -68,7 +77,7 @@ fn render_host(
         )?;
         out.push(out_file(&host.name, &format!("sbin/{script}"), text));
     }
-    Ok(out)
+    Ok((out, tables))
 }
 
 /// (Every file's single trailing newline is ensured once, for the whole tree, by `render`.)
@@ -176,6 +185,18 @@ fn value_text(k: &Key) -> String {
             ..
         } => sh_quote(&k.value),
         _ => k.value.clone(),
+    }
+}
+
+/// A key's value as its line writes it (a `.properties` value escaped, then trimmed as
+/// `java.util.Properties` trims it; a YAML or shell value quoted as its syntax quotes it): what
+/// state.json's key digest is taken of (src/render/state.rs), from the table, never the text.
+pub fn written_value(k: &Key) -> String {
+    match k.syntax {
+        Syntax::Model => escape::prop_model_value(&k.value).trim().to_string(),
+        Syntax::Data => escape::prop_data_value(&k.value).trim().to_string(),
+        Syntax::Stock => k.value.trim().to_string(),
+        Syntax::Shell { .. } | Syntax::Yaml | Syntax::YamlQuoted => value_text(k),
     }
 }
 
@@ -393,8 +414,9 @@ impl<'a> PerHost<'a> {
         self.whole.clone()
     }
 
-    /// The files of one host, in the order `render` gives them.
-    pub fn render(&self, host: &Host) -> Result<Vec<OutFile>, RenderError> {
+    /// The files of one host, in the order `render` gives them, and the key tables of its conf
+    /// files.
+    pub fn render(&self, host: &Host) -> Result<(Vec<OutFile>, Tables), RenderError> {
         render_host(
             self.model,
             (&self.cluster, &self.whole),

@@ -276,7 +276,7 @@ pub fn render_each<S: Sink>(
                     keep: &mut dyn FnMut(S::Put)|
      -> Result<(), S::Error> {
         for f in files {
-            let (f, sha) = prep.prep(f, &mut memo, built);
+            let (f, sha) = prep.prep(f, &conf::Tables::new(), &mut memo, built);
             keep(sink.put(f, sha)?);
         }
         Ok(())
@@ -384,15 +384,20 @@ struct Prep {
 }
 
 impl Prep {
-    /// Takes the file's state if it is recorded, adds its header, and digests it.
+    /// Takes the file's state if it is recorded (a conf file's keys from its key table in
+    /// `tables`), adds its header, and digests it.
     fn prep(
         &self,
         mut f: OutFile,
+        tables: &conf::Tables,
         memo: &mut state::Digests,
         built: &mut state::Built,
     ) -> (OutFile, Option<String>) {
         if self.wanted.contains(&f.path) {
-            let fs = state::file_state_with(&f.path, &f.contents, memo);
+            let fs = match tables.get(&f.path) {
+                Some(t) => state::table_state(t, &f.contents, memo),
+                None => state::file_state_with(&f.path, &f.contents, memo),
+            };
             built.insert(f.path.clone(), fs);
         }
         self.headers.add(&mut f);
@@ -460,27 +465,32 @@ fn jobs<S: Sink>(
     let heap = state::heap_vars(model);
     let n = model.hosts.len();
     let one = |job: Job, memo: &mut state::Digests| -> Result<JobDone<S::Put>, S::Error> {
-        let files = match job {
-            Job::PlanMd => plan_md_with(templates, model)?,
+        let (files, tables) = match job {
+            Job::PlanMd => (plan_md_with(templates, model)?, conf::Tables::new()),
             Job::Host(i) => {
                 // Its conf/ and sbin/, and its units: every file its state reads.
-                let mut files = per_host.render(&model.hosts[i])?;
+                let (mut files, tables) = per_host.render(&model.hosts[i])?;
                 files.extend(units.render(&model.hosts[i])?);
-                files
+                (files, tables)
             }
-            Job::Apply => apply::render(model, templates, model.upgrade.as_ref())?,
-            Job::Monitoring => monitoring::render(model, templates)?,
+            Job::Apply => (
+                apply::render(model, templates, model.upgrade.as_ref())?,
+                conf::Tables::new(),
+            ),
+            Job::Monitoring => (monitoring::render(model, templates)?, conf::Tables::new()),
         };
         let mut built = state::Built::new();
         let mut put = Vec::with_capacity(files.len());
         for f in files {
-            let (f, sha) = prep.prep(f, memo, &mut built);
+            let (f, sha) = prep.prep(f, &tables, memo, &mut built);
             put.push(sink.put(f, sha)?);
         }
         let host = match job {
             Job::Host(i) => {
                 let h = &model.hosts[i];
-                let hs = state::host_of(h, &heap, &mut built);
+                let env = format!("hosts/{}/{}", h.name, crate::state::ENV_FILE);
+                let owned = state::owned_keys(&heap, tables.get(&env));
+                let hs = state::host_of(h, &owned, &mut built);
                 let out = if prep.host_json {
                     HostOut::Json(
                         crate::state::host_json(&h.name, &hs)

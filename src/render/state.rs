@@ -2,19 +2,22 @@
 //! files as they are built, before their generated-file headers.
 //!
 //! Each file a service reads, and nginx's, has its state taken as it passes on its way out
-//! (src/render/mod.rs `Prep`: `file_state_with`, carried beside the files as `Built`); a host's
-//! job, which builds the host's conf files and units, puts the host's state together (`host_of`);
-//! `with_hosts` adds the cluster's part and nginx's. Value digests go through `Digests`, a memo: a cluster's thousand hosts hold the
-//! same few hundred values, each hashed once. A `.yml` file's keys come from a line scanner for
-//! the block mappings the templates write, each scalar read by serde_norway once per distinct
-//! text (so a value means what a YAML reader reads); anything else (sequences, flow collections,
-//! block scalars, anchors, duplicate keys) goes through the whole-file YAML parser as before, so
-//! the digests are the same whatever a template writes.
+//! (src/render/mod.rs `Prep`, carried beside the files as `Built`); a host's job, which builds
+//! the host's conf files and units, puts the host's state together (`host_of`); `with_hosts` adds
+//! the cluster's part and nginx's.
+//!
+//! A file's digest is of its text. A conf file's keys come from its key table
+//! (src/model/keys.rs, `table_state`): each key's digest is of its value as the file writes it,
+//! never read back from the text (tests/state_keys.rs reads the text back and finds the same
+//! keys and values). A systemd unit's and the nginx front's keys, which no table holds, come
+//! from their lines (`keys_of`). Value digests go through `Digests`, a memo: a cluster's thousand
+//! hosts hold the same few hundred values, each hashed once.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::model::Model;
+use crate::model::keys::{FileKeys, Syntax};
 use crate::spec::Service;
 use crate::state::{ENV_FILE, FORMAT, FileState, HostState, InstanceState, State};
 use crate::state::{sha256, sha256_short};
@@ -80,10 +83,29 @@ pub fn heap_vars(model: &Model) -> Vec<(Service, &'static str)> {
         .collect()
 }
 
+/// The keys of linkis-env.sh that one service reads and the host's others ignore: the release's
+/// heap variables, then the keys of the host's table read by one service only (`Key::service`:
+/// a heap or `SERVER_JAVA_OPTS` case arm).
+pub fn owned_keys(heap: &[(Service, &str)], env: Option<&FileKeys>) -> Vec<(Service, String)> {
+    let mut owned: Vec<(Service, String)> = heap.iter().map(|(s, v)| (*s, v.to_string())).collect();
+    for k in env.iter().flat_map(|t| t.keys()) {
+        if let Some(s) = k.service
+            && !owned.iter().any(|(_, v)| *v == k.key)
+        {
+            owned.push((s, k.key.clone()));
+        }
+    }
+    owned
+}
+
 /// The state of one host: its instances and the files they read, whose states are taken from
 /// `built` (removed from it). Render's per-host jobs call it with the host's own files (its
-/// conf/ and its units), as soon as they are built.
-pub fn host_of(h: &crate::model::Host, heap: &[(Service, &str)], built: &mut Built) -> HostState {
+/// conf/ and its units), as soon as they are built; `owned` from `owned_keys`.
+pub fn host_of(
+    h: &crate::model::Host,
+    owned: &[(Service, String)],
+    built: &mut Built,
+) -> HostState {
     let prefix = format!("hosts/{}/", h.name);
     let mut host_files: BTreeMap<String, FileState> = BTreeMap::new();
     let mut services = BTreeMap::new();
@@ -91,10 +113,10 @@ pub fn host_of(h: &crate::model::Host, heap: &[(Service, &str)], built: &mut Bui
         let mut reads: Vec<String> = inst.reads.iter().map(|f| format!("conf/{f}")).collect();
         reads.push(format!("systemd/{}.service", inst.unit));
         reads.sort();
-        let ignores: Vec<String> = heap
+        let ignores: Vec<String> = owned
             .iter()
             .filter(|(svc, _)| *svc != inst.service)
-            .map(|(_, v)| v.to_string())
+            .map(|(_, v)| v.clone())
             .collect();
         let mut all = String::new();
         for r in &reads {
@@ -193,7 +215,31 @@ pub fn file_state(path: &str, text: &str) -> FileState {
 
 /// `file_state` with a shared memo of value digests.
 pub fn file_state_with(path: &str, text: &str, memo: &mut Digests) -> FileState {
-    let mut pairs = keys_of(path, text, memo);
+    let pairs = keys_of(path, text);
+    state_of(pairs, text, memo)
+}
+
+/// A conf file's state from its key table (src/model/keys.rs): the digest of its text, and each
+/// key's digest of its value as the file writes it (`conf::written_value`), a YAML value as a
+/// YAML reader reads it (the scalar written back by serde_norway): the values the model holds,
+/// never read back from the text.
+pub fn table_state(table: &FileKeys, text: &str, memo: &mut Digests) -> FileState {
+    let pairs: Vec<(String, Cow<'_, str>)> = table
+        .keys()
+        .map(|k| {
+            let written = super::conf::written_value(k);
+            let v = match k.syntax {
+                Syntax::Yaml | Syntax::YamlQuoted => memo.yaml_scalar(&written).unwrap_or(written),
+                _ => written,
+            };
+            (k.key.clone(), Cow::Owned(v))
+        })
+        .collect();
+    state_of(pairs, text, memo)
+}
+
+/// A file's state from its keys in file order: a repeated key's values are joined.
+fn state_of(mut pairs: Vec<(String, Cow<'_, str>)>, text: &str, memo: &mut Digests) -> FileState {
     // A repeated key's values, joined in file order: the sort is stable.
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     let mut keys: Vec<(String, String)> = Vec::with_capacity(pairs.len());
@@ -218,39 +264,13 @@ pub fn file_state_with(path: &str, text: &str, memo: &mut Digests) -> FileState 
     }
 }
 
-/// Key → value of a file in file order, by its format (a key may repeat: its values are joined
-/// by a newline); an unknown format has no keys (its digest still counts).
-fn keys_of<'a>(path: &str, text: &'a str, memo: &mut Digests) -> Vec<(String, Cow<'a, str>)> {
+/// Key → value of a file that has no key table, in file order (a key may repeat: its values are
+/// joined by a newline): a systemd unit's `[Section] Key` lines, the nginx front's upstream
+/// servers and listen; any other file has no keys (its digest still counts). The conf files'
+/// keys come from their tables (`table_state`).
+fn keys_of<'a>(path: &str, text: &'a str) -> Vec<(String, Cow<'a, str>)> {
     let mut out: Vec<(String, Cow<'a, str>)> = Vec::new();
-    if path.ends_with(".properties") {
-        for l in text.lines() {
-            if let Some(k) = super::conf::prop_key(l) {
-                let v = l.split_once('=').map_or("", |(_, v)| v.trim());
-                out.push((k, Cow::Borrowed(v)));
-            }
-        }
-    } else if path.ends_with(".yml") || path.ends_with(".yaml") {
-        match yaml_lines(text, memo) {
-            Some(pairs) => out = pairs,
-            None => {
-                let mut add = |k: String, v: &str| out.push((k, Cow::Owned(v.to_string())));
-                match serde_norway::from_str::<serde_norway::Value>(text) {
-                    Ok(v) => flatten_yaml("", &v, &mut add),
-                    Err(_) => add("(unparsed)".into(), text),
-                }
-            }
-        }
-    } else if path.ends_with(".sh") {
-        for l in text.lines() {
-            let t = l.trim_start();
-            let t = t.strip_prefix("export ").unwrap_or(t);
-            if let Some((k, v)) = t.split_once('=') {
-                if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    out.push((k.to_string(), Cow::Borrowed(v)));
-                }
-            }
-        }
-    } else if path.ends_with(".service") {
+    if path.ends_with(".service") {
         let mut section = "";
         for l in text.lines() {
             let t = l.trim();
@@ -282,226 +302,65 @@ fn keys_of<'a>(path: &str, text: &'a str, memo: &mut Digests) -> Vec<(String, Co
     out
 }
 
-/// The flattened keys of a YAML text made only of block mappings with plain keys and one-line
-/// scalar values (what the conf templates write), in file order, each value as serde_norway
-/// reads and writes it back; None for anything else, which then takes the whole-file parser.
-fn yaml_lines<'a>(text: &str, memo: &mut Digests) -> Option<Vec<(String, Cow<'a, str>)>> {
-    struct Frame {
-        indent: usize,
-        path: String,
-        /// The indentation of its keys, once the first one is seen.
-        child: Option<usize>,
-        keys: Vec<String>,
-    }
-    let mut stack = vec![Frame {
-        indent: 0,
-        path: String::new(),
-        child: Some(0),
-        keys: Vec::new(),
-    }];
-    // A key with nothing after its colon: a parent if more-indented keys follow, else null.
-    let mut pending: Option<(usize, String)> = None;
-    let mut out: Vec<(String, Cow<'a, str>)> = Vec::new();
-    if text.contains('\r') {
-        return None;
-    }
-    for line in text.lines() {
-        if line.contains('\t') {
-            return None;
-        }
-        let t = line.trim_start_matches(' ');
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - t.len();
-        let (key, rest) = match t.find(": ") {
-            Some(i) => (&t[..i], t[i + 2..].trim_matches(' ')),
-            None => (t.strip_suffix(':')?, ""),
-        };
-        if !plain_key(key) {
-            return None;
-        }
-        if let Some((pi, ppath)) = pending.take() {
-            if indent > pi {
-                stack.push(Frame {
-                    indent: pi,
-                    path: ppath,
-                    child: None,
-                    keys: Vec::new(),
-                });
-            } else {
-                out.push((ppath, Cow::Borrowed("null")));
-            }
-        }
-        while stack.len() > 1 && stack.last().is_some_and(|f| f.indent >= indent) {
-            stack.pop();
-        }
-        let parent = stack.last_mut()?;
-        match parent.child {
-            None => parent.child = Some(indent),
-            Some(c) if c != indent => return None,
-            Some(_) => {}
-        }
-        if parent.keys.iter().any(|k| k == key) {
-            return None;
-        }
-        parent.keys.push(key.to_string());
-        let path = if parent.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", parent.path)
-        };
-        if rest.is_empty() || rest.starts_with('#') {
-            pending = Some((indent, path));
-            continue;
-        }
-        if rest.starts_with([
-            '|', '>', '&', '*', '!', '[', '{', '@', '`', '%', '?', ',', '-',
-        ]) || rest.starts_with("...")
-        {
-            return None;
-        }
-        out.push((path, Cow::Owned(memo.yaml_scalar(rest)?)));
-    }
-    if let Some((_, ppath)) = pending {
-        out.push((ppath, Cow::Borrowed("null")));
-    }
-    (!out.is_empty()).then_some(out)
-}
-
-/// A mapping key that serde_norway reads as that same string.
-fn plain_key(k: &str) -> bool {
-    let mut chars = k.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-        && !matches!(
-            k,
-            "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-        )
-}
-
-fn flatten_yaml(prefix: &str, v: &serde_norway::Value, add: &mut impl FnMut(String, &str)) {
-    use serde_norway::Value as Y;
-    match v {
-        Y::Mapping(m) => {
-            for (k, v) in m {
-                let k = match k {
-                    Y::String(s) => s.clone(),
-                    other => serde_norway::to_string(other)
-                        .unwrap_or_default()
-                        .trim()
-                        .to_string(),
-                };
-                let path = if prefix.is_empty() {
-                    k
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten_yaml(&path, v, add);
-            }
-        }
-        other => {
-            let text = serde_norway::to_string(other).unwrap_or_default();
-            add(prefix.to_string(), text.trim());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Key → value (repeated keys joined), as the digests are taken of them.
-    fn keys(path: &str, text: &str) -> BTreeMap<String, String> {
-        let mut m: BTreeMap<String, String> = BTreeMap::new();
-        for (k, v) in keys_of(path, text, &mut Digests::default()) {
-            m.entry(k)
-                .and_modify(|o| {
-                    o.push('\n');
-                    o.push_str(&v);
-                })
-                .or_insert_with(|| v.into_owned());
-        }
-        m
-    }
-
-    /// The whole-file parser's keys (what every YAML file went through before the scanner).
-    fn parsed(text: &str) -> BTreeMap<String, String> {
-        let mut m: BTreeMap<String, String> = BTreeMap::new();
-        let mut add = |k: String, v: &str| {
-            m.entry(k)
-                .and_modify(|o| {
-                    o.push('\n');
-                    o.push_str(v);
-                })
-                .or_insert_with(|| v.to_string());
-        };
-        match serde_norway::from_str::<serde_norway::Value>(text) {
-            Ok(v) => flatten_yaml("", &v, &mut add),
-            Err(_) => add("(unparsed)".into(), text),
-        }
-        m
-    }
-
     #[test]
-    fn keys_by_format() {
-        let p = keys("conf/a.properties", "# c\na.b=1\nc = x=y\n");
-        assert_eq!(p["a.b"], "1");
-        assert_eq!(p["c"], "x=y");
-        let y = keys(
-            "conf/a.yml",
-            "eureka:\n  client:\n    serviceUrl:\n      defaultZone: http://a/\n",
-        );
-        assert_eq!(y["eureka.client.serviceUrl.defaultZone"], "http://a/");
-        let u = keys(
+    fn a_units_keys_are_its_sections_lines_and_nginxs_its_upstreams_and_listen() {
+        let u = file_state(
             "systemd/x.service",
             "[Service]\nEnvironment=A=1\nEnvironment=B=2\n# X=1\n",
         );
-        assert_eq!(u["[Service] Environment"], "A=1\nB=2");
-        let s = keys("conf/linkis-env.sh", "export JAVA_HOME=/j\nX=1\n# Y=2\n");
-        assert_eq!(s.len(), 2);
-    }
-
-    #[test]
-    fn the_yaml_scanner_reads_what_the_yaml_parser_reads() {
-        let cases = [
-            "a:\n  b: 1\n  c: \"1.3.2\"\nd: x # comment\n",
-            "spring:\n  application:\n    name: linkis\n  servlet:\n    multipart:\n      max: 500MB\n",
-            "m:\n  p: ${prometheus.path:${prometheus.endpoint}}\n  q: '${a:/b/c}'\n",
-            "a:\nb:\n  # nothing\nc: ~\nd: null\ne: true\nf: 'yes'\ng: 0x1F\nh: 010\ni: .inf\n",
-            "a: 1\na: 2\n",
-            "a:\n  - 1\n  - 2\n",
-            "a: [1, 2]\nb: {c: 1}\n",
-            "a: |\n  text\n",
-            "a: &x 1\nb: *x\n",
-            "a: x\n  y\n",
-            "a:\n    b: 1\n  c: 2\n",
-            "  a: 1\n",
-            "a: \"x\n  y\"\n",
-            "a: b: c\n",
-            "'q': 1\nnull: 2\n",
-            "a: 1\n---\nb: 2\n",
-            "a:\tb\n",
-            "# only a comment\n",
-            "",
-            "a: 1\r\nb: 2\r\n",
-            "k: \"a # b\" # c\nl: 'it''s'\nm: -1\nn: \"\"\n",
-            "x.y: 1\nx:\n  y: 2\n",
-        ];
-        for text in cases {
-            assert_eq!(keys("c/a.yml", text), parsed(text), "{text:?}");
-        }
+        assert_eq!(u.keys["[Service] Environment"], sha256_short(b"A=1\nB=2"));
+        assert_eq!(u.keys.len(), 1);
+        let n = file_state(
+            "nginx/linkis.conf",
+            "upstream g {\n  server 10.0.0.1:9001 max_fails=3;\n}\nserver {\n  listen 80;\n}\n",
+        );
+        let names: Vec<&String> = n.keys.keys().collect();
+        assert_eq!(names, ["listen", "upstream 10.0.0.1:9001"]);
+        assert!(
+            file_state("conf/log4j2.xml", "<x a=\"1\"/>")
+                .keys
+                .is_empty()
+        );
     }
 
     #[test]
     fn digests_are_memoised_and_the_same_as_without() {
-        let text = "a=1\nb=1\nc=2\n";
+        let text = "[Service]\nA=1\nB=1\nC=2\n";
         let mut memo = Digests::default();
-        let fs = file_state_with("x.properties", text, &mut memo);
-        assert_eq!(fs, file_state("x.properties", text));
-        assert_eq!(fs.keys["a"], sha256_short(b"1"));
+        let fs = file_state_with("x.service", text, &mut memo);
+        assert_eq!(fs, file_state("x.service", text));
+        assert_eq!(fs.keys["[Service] A"], sha256_short(b"1"));
         assert_eq!(memo.short.len(), 2);
+    }
+
+    /// A `.properties` key is named as `java.util.Properties` reads it, whatever its escaping.
+    #[test]
+    fn an_escaped_properties_key_is_named_as_java_reads_it() {
+        let table = FileKeys {
+            file: "linkis.properties".into(),
+            blocks: vec![(
+                crate::model::keys::Block::Overrides,
+                vec![crate::model::keys::Key {
+                    key: "a=b c:d".into(),
+                    value: " v\\".into(),
+                    origin: crate::model::keys::Origin::spec("overrides"),
+                    syntax: Syntax::Data,
+                    place: crate::model::keys::Place::Line,
+                    service: None,
+                    replaced: Vec::new(),
+                }],
+            )],
+        };
+        let fs = table_state(&table, "", &mut Digests::default());
+        assert_eq!(
+            fs.keys.keys().collect::<Vec<_>>(),
+            ["a=b c:d"],
+            "the text scanner read `a\\` here"
+        );
+        assert_eq!(fs.keys["a=b c:d"], sha256_short(br"\ v\\"));
     }
 }

@@ -2,7 +2,7 @@
 //! `case` arm is named `NAME[PATTERN]` (`SERVER_HEAP_SIZE[*linkismanager]`): the arm it is set in.
 
 use super::{Block, FileKeys, Host, Model, Origin, Place, ShQuote, Syntax};
-use crate::spec::Size;
+use crate::spec::{Service, Size};
 
 fn add(
     fk: &mut FileKeys,
@@ -33,6 +33,15 @@ fn arm(
             name: name.to_string(),
             pattern: pattern.to_string(),
         };
+    }
+}
+
+/// Marks the key added last as read by one service only (`Key::service`).
+fn only(fk: &mut FileKeys, service: Service) {
+    if let Some((_, keys)) = fk.blocks.last_mut()
+        && let Some(k) = keys.last_mut()
+    {
+        k.service = Some(service);
     }
 }
 
@@ -98,6 +107,7 @@ pub(super) fn file_keys(m: &Model, host: &Host) -> FileKeys {
                 heap_origin(i),
                 sh(true, ShQuote::Raw),
             );
+            only(&mut fk, i.service);
         }
     } else {
         let default = Size(m.sizing.heaps.service).to_string();
@@ -113,6 +123,7 @@ pub(super) fn file_keys(m: &Model, host: &Host) -> FileKeys {
                     heap_origin(i),
                     sh(true, ShQuote::Raw),
                 );
+                only(&mut fk, i.service);
             }
         }
         arm(
@@ -201,6 +212,7 @@ pub(super) fn file_keys(m: &Model, host: &Host) -> FileKeys {
                 ),
                 sh(true, ShQuote::Double),
             );
+            only(&mut fk, j.service);
         }
     }
     fk
