@@ -90,8 +90,9 @@ pub struct HostState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileState {
-    /// Key → digest of its value (properties keys, YAML paths, shell variables, unit
-    /// `[Section] Key`, nginx upstream servers).
+    /// Key → digest of its value, from the model (src/render/state.rs): properties keys, YAML
+    /// paths, shell variables (a case arm's `NAME[PATTERN]`), a unit's `[Section] Key`; the nginx
+    /// front's `upstream ADDR:PORT`, each with its gateway host's name.
     pub keys: BTreeMap<String, String>,
     pub sha256: String,
 }

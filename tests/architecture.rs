@@ -544,3 +544,34 @@ fn the_entrance_drain_is_written_once() {
     let change = std::fs::read_to_string(roles.join("linkis_change/defaults/main.yml.j2")).unwrap();
     assert!(!change.contains("linkis_change_drain_timeout"), "{change}");
 }
+
+/// state.json is taken from the model: src/render/state.rs never reads a rendered file's text
+/// back (no line scanning, no parsing of a file); the one thing it parses is a YAML value of the
+/// key table (`Digests::yaml_scalar`), to digest it as a YAML reader reads it. A file's text is
+/// only hashed whole (`sha256(text`).
+#[test]
+fn state_reads_no_rendered_text_back() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("src/render/state.rs")).unwrap();
+    let code = text.split("#[cfg(test)]").next().unwrap();
+    for (n, line) in code_lines(code).iter().enumerate() {
+        for reading in [
+            ".lines()",
+            ".split_once(",
+            "strip_prefix(",
+            "from_str::<",
+            "find(",
+        ] {
+            let allowed = reading == "from_str::<" && line.contains("from_str::<Y>(raw)");
+            assert!(
+                allowed || !line.contains(reading),
+                "src/render/state.rs:{}: reads text back ({reading}): {line}",
+                n + 1
+            );
+        }
+    }
+    assert!(
+        code.contains("from_str::<Y>(raw)"),
+        "the one parse moved: update this test"
+    );
+}

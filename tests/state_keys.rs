@@ -1,12 +1,14 @@
-//! state.json's per-key digests of the conf files come from the model's key tables
-//! (src/render/state.rs `table_state`), never from reading the rendered text back. This test
-//! reads the text back, as state.json did before the tables held every key, and checks that it
-//! says the same keys with the same values in every conf file of every example and test spec.
+//! state.json's per-key digests of the conf files and systemd units come from the model's key
+//! tables (src/render/state.rs `table_state`), the nginx front's from the model's gateways, never
+//! from reading the rendered text back. These tests read the text back, as state.json did before
+//! the tables held every key, and check that it says the same keys with the same values in every
+//! conf file and unit of every example and test spec.
 
 use std::collections::BTreeMap;
 
 use linkis_gen::load::Source;
 use linkis_gen::render::Templates;
+use linkis_gen::render::apply::Units;
 use linkis_gen::render::conf::PerHost;
 use linkis_gen::render::state::{Digests, table_state};
 use linkis_gen::state::sha256_short;
@@ -45,6 +47,18 @@ fn text_keys(path: &str, text: &str) -> BTreeMap<String, String> {
                 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             {
                 add(k.to_string(), v);
+            }
+        }
+    } else if path.ends_with(".service") {
+        let mut section = "";
+        for l in text.lines() {
+            let t = l.trim();
+            if t.starts_with('[') && t.ends_with(']') {
+                section = t;
+            } else if !t.starts_with('#')
+                && let Some((k, v)) = t.split_once('=')
+            {
+                add(format!("{section} {k}"), v);
             }
         }
     } else {
@@ -94,13 +108,15 @@ fn specs() -> Vec<String> {
 #[test]
 fn the_tables_keys_are_the_keys_the_text_says() {
     let templates = Templates::load(None).unwrap();
-    let (mut files, mut keys, mut arms) = (0, 0, 0);
+    let (mut files, mut keys, mut arms, mut unit_files) = (0, 0, 0, 0);
     for spec in specs() {
         let src = Source::new(&spec, std::fs::read(&spec).unwrap());
         let model = linkis_gen::model(&src).unwrap_or_else(|d| panic!("{spec}: {d:?}"));
         let per_host = PerHost::new(&model, &templates);
+        let units = Units::new(&model, &templates, per_host.whole());
         for h in &model.hosts {
-            let (out, mut tables) = per_host.render(h).unwrap();
+            let (mut out, mut tables) = per_host.render(h).unwrap();
+            out.extend(units.render(h, &mut tables).unwrap());
             for f in out {
                 let Some(table) = tables.remove(&f.path) else {
                     continue;
@@ -112,7 +128,7 @@ fn the_tables_keys_are_the_keys_the_text_says() {
                 );
                 let mut table_keys = from_table.keys.clone();
                 table_keys.retain(|k, _| {
-                    let arm = k.contains('[');
+                    let arm = !k.starts_with('[') && k.contains('[');
                     arms += usize::from(arm);
                     !arm
                 });
@@ -123,10 +139,40 @@ fn the_tables_keys_are_the_keys_the_text_says() {
                 assert_eq!(table_keys, said, "{spec}: {}", f.path);
                 keys += said.len();
                 files += 1;
+                unit_files += usize::from(f.path.ends_with(".service"));
             }
             assert!(tables.is_empty(), "{spec}: tables of no file: {tables:?}");
         }
     }
     assert!(files > 600 && keys > 9_000, "{files} files, {keys} keys");
+    assert!(unit_files > 100, "{unit_files} units");
     assert!(arms > 10, "{arms} case-arm keys");
+}
+
+/// The nginx front's keys are the model's gateways, and they are the upstream servers its text
+/// lists.
+#[test]
+fn the_fronts_upstream_keys_are_the_servers_its_text_lists() {
+    let mut fronts = 0;
+    for spec in specs() {
+        let src = Source::new(&spec, std::fs::read(&spec).unwrap());
+        let model = linkis_gen::model(&src).unwrap_or_else(|d| panic!("{spec}: {d:?}"));
+        let files = linkis_gen::render::render(&model, &Default::default()).unwrap();
+        let text = |p: &str| &files.iter().find(|f| f.path == p).unwrap().contents;
+        let state = linkis_gen::state::State::from_json(text(".linkis-gen/state.json")).unwrap();
+        let said: Vec<String> = text("nginx/linkis.conf")
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("server "))
+            .filter_map(|r| r.split_whitespace().next())
+            .filter(|a| a.contains(':'))
+            .map(|a| format!("upstream {}", a.trim_end_matches(';')))
+            .collect();
+        let keys: Vec<&String> = state.nginx.keys.keys().collect();
+        let mut said_sorted: Vec<&String> = said.iter().collect();
+        said_sorted.sort();
+        assert_eq!(keys, said_sorted, "{spec}");
+        assert_eq!(keys.len(), model.gateway.endpoints.len(), "{spec}");
+        fronts += 1;
+    }
+    assert!(fronts >= 10);
 }

@@ -18,6 +18,7 @@
 //! read the origins too.
 
 mod env;
+pub mod unit;
 mod yaml;
 
 use serde::Serialize;
@@ -103,6 +104,8 @@ pub enum Syntax {
     YamlQuoted,
     /// A shell assignment, `[export ]NAME=value`.
     Shell { export: bool, quote: ShQuote },
+    /// A systemd directive's value as it is (`Environment=` values quoted by the model).
+    Directive,
 }
 
 /// How a shell assignment writes its value.
@@ -132,6 +135,8 @@ pub enum Place {
     },
     /// A shell variable set in a `case` arm (the key's name is `NAME[PATTERN]`).
     Arm { name: String, pattern: String },
+    /// A systemd directive of this section (`Service`): `Key=value`.
+    Directive { section: &'static str },
 }
 
 /// One key of a file.

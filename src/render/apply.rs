@@ -9,8 +9,9 @@
 use serde::Serialize;
 
 use super::routes::{self, Scope};
-use super::{OutFile, RenderError, Templates};
+use super::{OutFile, RenderError, Templates, conf};
 use crate::catalog::{HealthCheck, START_STAGES};
+use crate::model::keys;
 use crate::model::{Endpoint, Host, Instance, Model};
 
 #[derive(Serialize)]
@@ -338,54 +339,44 @@ impl<'a> Units<'a> {
         }
     }
 
-    pub fn render(&self, h: &Host) -> Result<Vec<OutFile>, RenderError> {
+    /// The units of host `h`'s instances; their key tables go into `tables` (by path), for
+    /// state.json.
+    pub fn render(&self, h: &Host, tables: &mut conf::Tables) -> Result<Vec<OutFile>, RenderError> {
         let mut files = Vec::new();
         for route in routes::of(routes::Renderer::Apply, Scope::Instance) {
             for (i, inst) in h.instances.iter().enumerate() {
-                let unit_ctx = unit_ctx(self.m, &self.cluster, &self.whole, h, i);
+                let table = keys::unit::file_keys(self.m, h, i);
+                let unit_ctx = unit_ctx(self.m, &self.cluster, &self.whole, h, i, &table);
                 let text = self.templates.render(route.template, unit_ctx)?;
-                files.push(OutFile::new(route.out_path(&h.name, inst.daemon), text));
+                let f = OutFile::new(route.out_path(&h.name, inst.daemon), text);
+                tables.insert(f.path.clone(), table);
+                files.push(f);
             }
         }
         Ok(files)
     }
 }
 
-/// A systemd `Environment=` assignment, quoted: `\\`, `"` and the specifier `%` escaped.
-fn systemd_env(k: &str, v: &str) -> String {
-    let v = v
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('%', "%%");
-    format!("Environment=\"{k}={v}\"")
-}
-
-/// The context of instance `i`'s unit on host `h`.
+/// The context of instance `i`'s unit on host `h`: its directives from the key table
+/// (`keys.<block>`), and what its comments say.
 fn unit_ctx(
     m: &Model,
     cluster: &minijinja::Value,
     whole: &minijinja::Value,
     h: &Host,
     i: usize,
+    table: &keys::FileKeys,
 ) -> minijinja::Value {
     let inst = &h.instances[i];
-    let before: Vec<String> = h.instances[..i]
-        .iter()
-        .filter(|q| q.stage < inst.stage)
-        .map(|q| q.unit.clone())
-        .collect();
     let ecm = inst.service == crate::spec::Service::Engineconnmanager;
     minijinja::context! {
         model => whole.clone(),
         cluster => cluster.clone(),
         host => h.name.clone(),
         svc => minijinja::Value::from(minijinja::value::Serde(svc_ctx(inst))),
-        after => before,
-        env => m.platform.env.iter().map(|(k, v)| systemd_env(k, v)).collect::<Vec<_>>(),
+        keys => conf::sections_of(&keys::unit::BLOCKS, Some(table)),
         ecm => ecm,
-        // The ECM always forks with a pid file: with KillMode=process systemd must signal
-        // the ECM's java itself, and in foreground mode the main process is a shell.
-        foreground => m.features.foreground && !ecm,
+        foreground => keys::unit::foreground(m, inst),
     }
 }
 
@@ -412,22 +403,5 @@ fn front_host_ctx(
         Some(minijinja::context! { vip => ser(vip), member => ser(member), ..value.clone() })
     } else {
         Some(minijinja::context! { host => h.name.clone(), ..value.clone() })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn systemd_environment_is_quoted_and_escaped() {
-        assert_eq!(
-            systemd_env("HADOOP_HOME", "/appcom/Install/hadoop"),
-            "Environment=\"HADOOP_HOME=/appcom/Install/hadoop\""
-        );
-        assert_eq!(
-            systemd_env("X", "a \"b\" 100%"),
-            "Environment=\"X=a \\\"b\\\" 100%%\""
-        );
     }
 }

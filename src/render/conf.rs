@@ -126,7 +126,13 @@ const SECTIONS: [&str; 18] = [
 
 /// The `keys` of a file's template context.
 fn sections(table: Option<&FileKeys>) -> Value {
-    let mut map: BTreeMap<&str, Vec<Value>> = SECTIONS.iter().map(|s| (*s, Vec::new())).collect();
+    sections_of(&SECTIONS, table)
+}
+
+/// The `keys` of a template's context: each of `names` (empty when the table has none of it),
+/// a list of lines written in the syntax of their key.
+pub fn sections_of(names: &[&str], table: Option<&FileKeys>) -> Value {
+    let mut map: BTreeMap<&str, Vec<Value>> = names.iter().map(|s| (*s, Vec::new())).collect();
     if let Some(t) = table {
         for (block, keys) in &t.blocks {
             if let Block::Template(name) = block {
@@ -166,7 +172,7 @@ fn block_lines(keys: &[Key]) -> Vec<String> {
             Place::Arm { name, pattern } => {
                 out.push(format!("{pattern}) {} ;;", assignment(k, name)));
             }
-            Place::Line => out.push(line(k)),
+            Place::Line | Place::Directive { .. } => out.push(line(k)),
         }
     }
     out
@@ -196,6 +202,7 @@ pub fn written_value(k: &Key) -> String {
         Syntax::Model => escape::prop_model_value(&k.value).trim().to_string(),
         Syntax::Data => escape::prop_data_value(&k.value).trim().to_string(),
         Syntax::Stock => k.value.trim().to_string(),
+        Syntax::Directive => k.value.clone(),
         Syntax::Shell { .. } | Syntax::Yaml | Syntax::YamlQuoted => value_text(k),
     }
 }
@@ -225,7 +232,7 @@ fn line(k: &Key) -> String {
             escape::prop_data_key(&k.key),
             escape::prop_data_value(&k.value)
         ),
-        Syntax::Stock => format!("{}={}", k.key, k.value),
+        Syntax::Stock | Syntax::Directive => format!("{}={}", k.key, k.value),
         Syntax::Shell { .. } => assignment(k, &k.key),
         Syntax::Yaml | Syntax::YamlQuoted => format!("{}: {}", k.key, value_text(k)),
     }

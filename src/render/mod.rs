@@ -15,7 +15,7 @@ use minijinja::{Environment, UndefinedBehavior};
 
 use crate::model::Model;
 
-mod apply;
+pub mod apply;
 pub mod changes;
 pub mod conf;
 pub mod escape;
@@ -396,7 +396,7 @@ impl Prep {
         if self.wanted.contains(&f.path) {
             let fs = match tables.get(&f.path) {
                 Some(t) => state::table_state(t, &f.contents, memo),
-                None => state::file_state_with(&f.path, &f.contents, memo),
+                None => state::file_state(&f.contents),
             };
             built.insert(f.path.clone(), fs);
         }
@@ -469,8 +469,8 @@ fn jobs<S: Sink>(
             Job::PlanMd => (plan_md_with(templates, model)?, conf::Tables::new()),
             Job::Host(i) => {
                 // Its conf/ and sbin/, and its units: every file its state reads.
-                let (mut files, tables) = per_host.render(&model.hosts[i])?;
-                files.extend(units.render(&model.hosts[i])?);
+                let (mut files, mut tables) = per_host.render(&model.hosts[i])?;
+                files.extend(units.render(&model.hosts[i], &mut tables)?);
                 (files, tables)
             }
             Job::Apply => (

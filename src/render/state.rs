@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::model::Model;
-use crate::model::keys::{FileKeys, Syntax};
+use crate::model::keys::{FileKeys, Place, Syntax};
 use crate::spec::Service;
 use crate::state::{ENV_FILE, FORMAT, FileState, HostState, InstanceState, State};
 use crate::state::{sha256, sha256_short};
@@ -163,12 +163,18 @@ pub fn host_of(
 }
 
 /// The state of a tree whose hosts' states are taken (`host_of`): the cluster's part and the
-/// nginx front (from `built`).
+/// nginx front (its digest from `built`, its keys from the model: `upstream_keys`).
 pub fn with_hosts(model: &Model, hosts: BTreeMap<String, HostState>, mut built: Built) -> State {
-    let nginx = built.remove(NGINX).unwrap_or(FileState {
-        sha256: String::new(),
-        keys: BTreeMap::new(),
-    });
+    let nginx = match built.remove(NGINX) {
+        Some(f) => FileState {
+            sha256: f.sha256,
+            keys: upstream_keys(model),
+        },
+        None => FileState {
+            sha256: String::new(),
+            keys: BTreeMap::new(),
+        },
+    };
     State {
         format: FORMAT,
         cluster: model.cluster.name.clone(),
@@ -181,12 +187,28 @@ pub fn with_hosts(model: &Model, hosts: BTreeMap<String, HostState>, mut built: 
     }
 }
 
+/// The nginx front's keys: the gateways the model puts behind its upstream, `upstream ADDR:PORT`
+/// (what a reload adds and removes, src/plan/changes.rs), each with the digest of its host's
+/// name. Anything else of the file (its listen, TLS) changes its digest only.
+fn upstream_keys(model: &Model) -> BTreeMap<String, String> {
+    model
+        .gateway
+        .endpoints
+        .iter()
+        .map(|e| {
+            (
+                format!("upstream {}", crate::spec::host_port(&e.address, e.port)),
+                sha256_short(e.host.as_bytes()),
+            )
+        })
+        .collect()
+}
+
 /// The nginx front's file, whose state is the state's `nginx`.
 const NGINX: &str = "nginx/linkis.conf";
 
-/// The paths (relative to OUT) of every file whose state `of` records: the files each service
-/// instance reads and the nginx front. A flow that does not keep the rendered texts takes the
-/// state of each of these as it passes (`file_state_with`) and gives them to `of` as `built`.
+/// The paths (relative to OUT) of every file whose state is recorded: the files each service
+/// instance reads and the nginx front, each taken as it passes (src/render/mod.rs `Prep`).
 pub fn wanted(model: &Model) -> std::collections::HashSet<String> {
     let mut paths = std::collections::HashSet::new();
     for h in &model.hosts {
@@ -208,15 +230,12 @@ fn push_line(s: &mut String, parts: &[&str]) {
     s.push('\n');
 }
 
-/// A file's digest and its keys, by the file's format.
-pub fn file_state(path: &str, text: &str) -> FileState {
-    file_state_with(path, text, &mut Digests::default())
-}
-
-/// `file_state` with a shared memo of value digests.
-pub fn file_state_with(path: &str, text: &str, memo: &mut Digests) -> FileState {
-    let pairs = keys_of(path, text);
-    state_of(pairs, text, memo)
+/// The state of a file no key table holds (log4j2.xml, the nginx front): its digest.
+pub fn file_state(text: &str) -> FileState {
+    FileState {
+        sha256: sha256(text.as_bytes()),
+        keys: BTreeMap::new(),
+    }
 }
 
 /// A conf file's state from its key table (src/model/keys.rs): the digest of its text, and each
@@ -232,7 +251,11 @@ pub fn table_state(table: &FileKeys, text: &str, memo: &mut Digests) -> FileStat
                 Syntax::Yaml | Syntax::YamlQuoted => memo.yaml_scalar(&written).unwrap_or(written),
                 _ => written,
             };
-            (k.key.clone(), Cow::Owned(v))
+            let name = match k.place {
+                Place::Directive { section } => format!("[{section}] {}", k.key),
+                _ => k.key.clone(),
+            };
+            (name, Cow::Owned(v))
         })
         .collect();
     state_of(pairs, text, memo)
@@ -264,77 +287,57 @@ fn state_of(mut pairs: Vec<(String, Cow<'_, str>)>, text: &str, memo: &mut Diges
     }
 }
 
-/// Key → value of a file that has no key table, in file order (a key may repeat: its values are
-/// joined by a newline): a systemd unit's `[Section] Key` lines, the nginx front's upstream
-/// servers and listen; any other file has no keys (its digest still counts). The conf files'
-/// keys come from their tables (`table_state`).
-fn keys_of<'a>(path: &str, text: &'a str) -> Vec<(String, Cow<'a, str>)> {
-    let mut out: Vec<(String, Cow<'a, str>)> = Vec::new();
-    if path.ends_with(".service") {
-        let mut section = "";
-        for l in text.lines() {
-            let t = l.trim();
-            if t.starts_with('[') && t.ends_with(']') {
-                section = t;
-            } else if !t.starts_with('#') {
-                if let Some((k, v)) = t.split_once('=') {
-                    out.push((format!("{section} {k}"), Cow::Borrowed(v)));
-                }
-            }
-        }
-    } else if path.ends_with(".conf") {
-        // nginx: the upstream servers (what a reload changes for the gateways), and the listen.
-        for l in text.lines() {
-            let t = l.trim();
-            if let Some(rest) = t.strip_prefix("server ") {
-                let addr = rest.split_whitespace().next().unwrap_or_default();
-                if addr.contains(':') {
-                    out.push((
-                        format!("upstream {}", addr.trim_end_matches(';')),
-                        Cow::Borrowed(t),
-                    ));
-                }
-            } else if let Some(rest) = t.strip_prefix("listen ") {
-                out.push(("listen".into(), Cow::Borrowed(rest)));
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_units_keys_are_its_sections_lines_and_nginxs_its_upstreams_and_listen() {
-        let u = file_state(
-            "systemd/x.service",
-            "[Service]\nEnvironment=A=1\nEnvironment=B=2\n# X=1\n",
-        );
-        assert_eq!(u.keys["[Service] Environment"], sha256_short(b"A=1\nB=2"));
-        assert_eq!(u.keys.len(), 1);
-        let n = file_state(
-            "nginx/linkis.conf",
-            "upstream g {\n  server 10.0.0.1:9001 max_fails=3;\n}\nserver {\n  listen 80;\n}\n",
-        );
-        let names: Vec<&String> = n.keys.keys().collect();
-        assert_eq!(names, ["listen", "upstream 10.0.0.1:9001"]);
-        assert!(
-            file_state("conf/log4j2.xml", "<x a=\"1\"/>")
-                .keys
-                .is_empty()
-        );
+    fn key(key: &str, value: &str, syntax: Syntax, place: Place) -> crate::model::keys::Key {
+        crate::model::keys::Key {
+            key: key.into(),
+            value: value.into(),
+            origin: crate::model::keys::Origin::spec("x"),
+            syntax,
+            place,
+            service: None,
+            replaced: Vec::new(),
+        }
+    }
+
+    fn table(keys: Vec<crate::model::keys::Key>) -> FileKeys {
+        FileKeys {
+            file: "f".into(),
+            blocks: vec![(crate::model::keys::Block::Template("t"), keys)],
+        }
     }
 
     #[test]
-    fn digests_are_memoised_and_the_same_as_without() {
-        let text = "[Service]\nA=1\nB=1\nC=2\n";
+    fn digests_are_memoised_and_a_repeated_directive_is_joined_in_file_order() {
+        let d = |v| Place::Directive { section: v };
+        let t = table(vec![
+            key("Type", "forking", Syntax::Directive, d("Service")),
+            key("Environment", "A=1", Syntax::Directive, d("Service")),
+            key("Environment", "B=2", Syntax::Directive, d("Service")),
+            key("User", "forking", Syntax::Directive, d("Service")),
+        ]);
         let mut memo = Digests::default();
-        let fs = file_state_with("x.service", text, &mut memo);
-        assert_eq!(fs, file_state("x.service", text));
-        assert_eq!(fs.keys["[Service] A"], sha256_short(b"1"));
-        assert_eq!(memo.short.len(), 2);
+        let fs = table_state(&t, "text", &mut memo);
+        assert_eq!(fs.sha256, sha256(b"text"));
+        assert_eq!(fs.keys["[Service] Environment"], sha256_short(b"A=1\nB=2"));
+        assert_eq!(fs.keys["[Service] Type"], fs.keys["[Service] User"]);
+        assert_eq!(fs.keys.len(), 3);
+        assert_eq!(memo.short.len(), 2, "forking, and the joined environment");
+    }
+
+    #[test]
+    fn a_yaml_value_is_digested_as_a_yaml_reader_reads_it() {
+        let y = |v, s| key("a.b", v, s, Place::Line);
+        let mut memo = Digests::default();
+        let quoted = table_state(&table(vec![y("1.8.0", Syntax::YamlQuoted)]), "", &mut memo);
+        let plain = table_state(&table(vec![y("1.8.0", Syntax::Yaml)]), "", &mut memo);
+        assert_eq!(quoted.keys, plain.keys);
+        let word = table_state(&table(vec![y("true", Syntax::YamlQuoted)]), "", &mut memo);
+        let boolean = table_state(&table(vec![y("true", Syntax::Yaml)]), "", &mut memo);
+        assert_ne!(word.keys, boolean.keys, "a string is not a boolean");
     }
 
     /// A `.properties` key is named as `java.util.Properties` reads it, whatever its escaping.
