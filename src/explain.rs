@@ -1,7 +1,7 @@
 //! `linkis-gen explain SPEC TARGET`: why a rendered key has its value.
 //!
 //! Reads the model's key table (src/model/keys.rs) and nothing else: the value of a key of
-//! `hosts/<h>/conf/<file>`, its origin and the origins it replaced, each spec field or override
+//! `hosts/<h>/conf/<file>` or of a unit's directive (`hosts/<h>/systemd/<unit>.service`), its origin and the origins it replaced, each spec field or override
 //! located in the spec's text the way diagnostics are (src/diag.rs). docs/explain.md describes
 //! the text and the JSON output.
 
@@ -14,13 +14,18 @@ use crate::load::Source;
 use crate::model::Model;
 use crate::model::keys::{self, FileKeys, Key, Origin};
 
-/// What `explain` was asked: a host's conf file, and maybe one key of it.
+/// What `explain` was asked: a host's conf file or systemd unit, and maybe one key of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub host: String,
+    /// `conf` or `systemd`: the directory of the host's tree the file is in.
+    pub dir: &'static str,
     pub file: String,
     pub key: Option<String>,
 }
+
+/// The directories of a host's tree whose files have a key table.
+const DIRS: [&str; 2] = ["conf", "systemd"];
 
 /// An explain request that names nothing the tree has; `hint` lists the closest names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,16 +48,19 @@ fn not_found(message: String, hint: Option<String>) -> NotFound {
     NotFound { message, hint }
 }
 
-/// `hosts/<h>/conf/<file>[:<key>]`.
+/// `hosts/<h>/conf/<file>[:<key>]` or `hosts/<h>/systemd/<unit>.service[:<directive>]`.
 pub fn parse_target(t: &str) -> Result<Target, NotFound> {
     let usage = || {
         not_found(
             format!("`{t}` is not a target"),
-            Some("write hosts/<host>/conf/<file> or hosts/<host>/conf/<file>:<key>, e.g. hosts/s1/conf/linkis.properties:wds.linkis.gateway.url".into()),
+            Some("write hosts/<host>/conf/<file> or hosts/<host>/conf/<file>:<key>, e.g. hosts/s1/conf/linkis.properties:wds.linkis.gateway.url, or hosts/<host>/systemd/<unit>.service[:<directive>]".into()),
         )
     };
     let rest = t.strip_prefix("hosts/").ok_or_else(usage)?;
-    let (host, rest) = rest.split_once("/conf/").ok_or_else(usage)?;
+    let (dir, (host, rest)) = DIRS
+        .iter()
+        .find_map(|d| rest.split_once(&format!("/{d}/")).map(|hr| (*d, hr)))
+        .ok_or_else(usage)?;
     let (file, key) = match rest.split_once(':') {
         Some((f, k)) => (f, Some(k.to_string())),
         None => (rest, None),
@@ -62,6 +70,7 @@ pub fn parse_target(t: &str) -> Result<Target, NotFound> {
     }
     Ok(Target {
         host: host.to_string(),
+        dir,
         file: file.to_string(),
         key,
     })
@@ -107,6 +116,8 @@ pub struct Report {
     /// Format version of this JSON.
     pub explain: u32,
     pub host: String,
+    /// `conf` or `systemd`.
+    pub dir: &'static str,
     pub file: String,
     /// The file's keys in file order, or the one key asked for.
     pub keys: Vec<KeyReport>,
@@ -121,6 +132,24 @@ pub fn file_table(model: &Model, t: &Target) -> Result<FileKeys, NotFound> {
             Some(format!("hosts: {}", near.join(", "))),
         ));
     };
+    if t.dir == "systemd" {
+        let units: Vec<String> = host
+            .instances
+            .iter()
+            .map(|i| format!("{}.service", i.unit))
+            .collect();
+        return match units.iter().position(|u| *u == t.file) {
+            Some(i) => Ok(keys::unit::file_keys(model, host, i)),
+            None => Err(not_found(
+                format!("host {} has no systemd/{}", t.host, t.file),
+                Some(format!(
+                    "closest units of {}: {}",
+                    t.host,
+                    diag::closest(&t.file, units.iter().map(String::as_str), 3).join(", ")
+                )),
+            )),
+        };
+    }
     let files: Vec<&str> = host.conf_files.iter().map(|c| c.file).collect();
     if !files.contains(&t.file.as_str()) {
         let near = diag::closest(&t.file, files.iter().copied(), 3);
@@ -153,9 +182,10 @@ pub fn explain(model: &Model, src: &Source, t: &Target) -> Result<Report, NotFou
     let table = file_table(model, t)?;
     let keys: Vec<&Key> = match &t.key {
         None => table.keys().collect(),
-        Some(k) => match table.get(k) {
-            Some(key) => vec![key],
-            None => {
+        // A directive may repeat (a unit's `Environment`): every one of that name.
+        Some(k) => match table.keys().filter(|x| x.key == *k).collect::<Vec<_>>() {
+            found if !found.is_empty() => found,
+            _ => {
                 // A variable set in case arms is named by its arm: those first.
                 let arms: Vec<&str> = table
                     .keys()
@@ -171,7 +201,7 @@ pub fn explain(model: &Model, src: &Source, t: &Target) -> Result<Report, NotFou
                     arms
                 };
                 return Err(not_found(
-                    format!("hosts/{}/conf/{} has no key `{k}`", t.host, t.file),
+                    format!("hosts/{}/{}/{} has no key `{k}`", t.host, t.dir, t.file),
                     Some(format!("closest keys: {}", near.join(", "))),
                 ));
             }
@@ -191,6 +221,7 @@ pub fn explain(model: &Model, src: &Source, t: &Target) -> Result<Report, NotFou
     Ok(Report {
         explain: 1,
         host: t.host.clone(),
+        dir: t.dir,
         file: t.file.clone(),
         keys: keys
             .into_iter()
@@ -253,8 +284,9 @@ pub fn text(r: &Report, src: &dyn SpecText) -> String {
         }
         let _ = writeln!(
             out,
-            "hosts/{}/conf/{}:{} = {}",
+            "hosts/{}/{}/{}:{} = {}",
             r.host,
+            r.dir,
             r.file,
             k.key,
             shown(&k.value)

@@ -313,6 +313,16 @@ fn a_missing_key_file_or_host_is_an_error_with_a_hint() {
             "hosts: ctl-1",
         ),
         (
+            "hosts/ecm-1/systemd/linkis-cg-engineconnmanager.service:Typo",
+            "systemd/linkis-cg-engineconnmanager.service has no key `Typo`",
+            "closest keys: Type",
+        ),
+        (
+            "hosts/ecm-1/systemd/linkis-mg-gateway.service",
+            "host ecm-1 has no systemd/linkis-mg-gateway.service",
+            "closest units of ecm-1: linkis-cg-engineconnmanager.service",
+        ),
+        (
             "hosts/ctl-1/conf/log4j2.xml",
             "explain covers the .properties files, the application-*.yml files and linkis-env.sh",
             "explain one of: linkis.properties, linkis-env.sh, application-linkis.yml",
@@ -663,5 +673,58 @@ fn rule_inputs_give_the_formula_with_the_numbers() {
         out.contains("the first gateway host of the placement")
             && out.contains("first gateway host=linkis1 (http://"),
         "{out}"
+    );
+}
+
+/// A unit's directives are in the key table too: a spec field, a rule with its inputs, a
+/// repeated directive (every one of that name), and the JSON names the unit's directory.
+#[test]
+fn explains_a_units_directives() {
+    const UNIT: &str = "hosts/ecm-1/systemd/linkis-cg-engineconnmanager.service";
+    let o = run(&["explain", EVERY, &format!("{UNIT}:User")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(&format!(
+            "{UNIT}:User = linkis\n  from spec field cluster.deploy_user"
+        )),
+        "{out}"
+    );
+    let o = run(&["explain", EVERY, &format!("{UNIT}:ReadWritePaths")]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("from rule: hardening: the paths the service writes"),
+        "{out}"
+    );
+    assert!(
+        out.contains("/data/linkis/engines]"),
+        "the engine root is an input: {out}"
+    );
+    let o = run(&[
+        "explain",
+        EVERY,
+        &format!("{UNIT}:Environment"),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(j["dir"], "systemd");
+    assert_eq!(j["file"], "linkis-cg-engineconnmanager.service");
+    let keys = j["keys"].as_array().unwrap();
+    assert!(keys.len() > 5, "LINKIS_HOME and the platform's: {keys:?}");
+    assert!(keys.iter().all(|k| k["key"] == "Environment"));
+    assert_eq!(keys[1]["value"], "\"HADOOP_HOME=/opt/hadoop\"");
+    assert_eq!(keys[1]["origin"]["path"], "hadoop.home");
+    // Every directive of every unit of every example has an origin, and the whole unit is
+    // explained in file order.
+    let o = run(&["explain", EVERY, UNIT]);
+    let out = stdout(&o);
+    let first = out.find(":Description = ").unwrap();
+    let last = out.find(":WantedBy = multi-user.target").unwrap();
+    assert!(first < last, "{out}");
+    assert_eq!(
+        out.matches("\n  from ").count(),
+        out.matches(&format!("{UNIT}:")).count()
     );
 }
