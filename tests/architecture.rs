@@ -575,3 +575,27 @@ fn state_reads_no_rendered_text_back() {
         "the one parse moved: update this test"
     );
 }
+
+/// The change plan decides how changes.yml performs it (src/plan/changes.rs `Steps`: the hosts'
+/// statuses, the start and removal plays, the instances that stay up for the drains); the
+/// renderer of the change files lays it out and looks nothing up itself.
+#[test]
+fn the_change_files_renderer_decides_no_step() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("src/render/changes.rs")).unwrap();
+    for (n, line) in code_lines(&text).iter().enumerate() {
+        for deciding in [
+            "catalog::",
+            "per_service(",
+            "i.kind",
+            "hosts_removed",
+            "hosts_added",
+        ] {
+            assert!(
+                !line.contains(deciding),
+                "src/render/changes.rs:{}: decides a step of the plan ({deciding}): {line}",
+                n + 1
+            );
+        }
+    }
+}

@@ -45,6 +45,68 @@ pub struct ChangePlan {
     /// applied.json records no database rows though this render does (written by an older
     /// linkis-gen, or the bootstrap was off): nothing in the database is planned.
     pub db_rows_unrecorded: bool,
+    /// How changes.yml performs the plan (`steps_of`): decided here, laid out by the templates.
+    pub steps: Steps,
+}
+
+/// The order and the parties of changes.yml's plays, decided from the plan.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+pub struct Steps {
+    /// Every host with an instance in the plan, its instances, and whether it is new, kept or
+    /// removed: the spec's hosts in its order, then the removed ones.
+    pub hosts: Vec<PlanHost>,
+    /// Added instances grouped per service, in start order (as `Restart`, for the start plays).
+    pub start: Vec<Restart>,
+    /// Hosts with added instances, each once, in the start plays' order.
+    pub start_hosts: Vec<String>,
+    /// The Eureka nodes that run before and after the change. New instances must be listed by
+    /// these before anything stops: a new Eureka node hears of registrations only once these
+    /// restart with it as a peer (Eureka replicates to the peers a node was started with).
+    pub registry_nodes: Vec<String>,
+    /// Removed instances in stop order (the reverse of the start order): ECMs and entrances
+    /// first (drained), Eureka last.
+    pub remove: Vec<InstanceChange>,
+    /// The removal plays: hosts still in the spec first (strict), then hosts removed from it
+    /// (an unreachable one, e.g. a failed host being replaced, is skipped).
+    pub remove_plays: Vec<RemovePlay>,
+    /// A gateway that runs before and after the change (else a new one), `address:port`, for
+    /// the drain API; empty when there is none.
+    pub gateway: String,
+    /// A manager and a Eureka node that run before and after the change, `address:port`: a
+    /// removed ECM is marked unhealthy in the manager (modifyEMInfo) under the name its Eureka
+    /// registration gives, so that no new engine is placed on it while it drains.
+    pub manager: String,
+    pub registry: String,
+    /// The addresses the hosts' nftables tables gain and lose (with `security.firewall`).
+    pub firewall: FirewallChange,
+}
+
+/// A host of the plan and its instances.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PlanHost {
+    pub name: String,
+    /// `new`, `kept` or `removed`.
+    pub status: &'static str,
+    pub instances: Vec<InstanceChange>,
+}
+
+/// One removal play.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RemovePlay {
+    pub hosts: Vec<String>,
+    /// The hosts are removed from the spec (the play skips an unreachable one).
+    pub gone: bool,
+}
+
+/// The hosts' nftables tables through a change: every table as rendered before a new host's
+/// service starts (the added hosts among the sources), the removed hosts' addresses added to the
+/// loaded sets until their instances are drained and stopped, then every table reloaded.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+pub struct FirewallChange {
+    pub added4: Vec<String>,
+    pub added6: Vec<String>,
+    pub removed4: Vec<String>,
+    pub removed6: Vec<String>,
 }
 
 /// A seeded database value, from what applied.json recorded to what this render decides. The
@@ -160,6 +222,7 @@ fn diff(applied: &State, rendered: &State, host_order: &[String]) -> ChangePlan 
         counts: Counts::default(),
         db_rows: Vec::new(),
         db_rows_unrecorded: false,
+        steps: Steps::default(),
     };
     for phase in PHASES {
         phase(&sides, &mut plan);
@@ -721,7 +784,119 @@ pub fn of(model: &Model, rendered: &State) -> Option<ChangePlan> {
     let order: Vec<String> = model.hosts.iter().map(|h| h.name.clone()).collect();
     let mut plan = diff(applied, rendered, &order);
     why_from_origins(model, &mut plan);
+    plan.steps = steps_of(&plan, &order);
     Some(plan)
+}
+
+/// How changes.yml performs `c` (`Steps`); `order` is the spec's host order. Taken last, from
+/// the instances as CHANGES.md shows them (their causes included).
+fn steps_of(c: &ChangePlan, order: &[String]) -> Steps {
+    let start = per_service(&c.instances, "added");
+    let mut start_hosts: Vec<String> = Vec::new();
+    for h in start.iter().flat_map(|r| &r.hosts) {
+        if !start_hosts.contains(h) {
+            start_hosts.push(h.clone());
+        }
+    }
+    let mut remove: Vec<InstanceChange> = c
+        .instances
+        .iter()
+        .filter(|i| i.kind == "removed")
+        .cloned()
+        .collect();
+    remove.reverse();
+    let split = |hosts: &[HostRef]| -> (Vec<String>, Vec<String>) {
+        hosts
+            .iter()
+            .map(|h| h.address.clone())
+            .partition(|a| !a.contains(':'))
+    };
+    let (added4, added6) = split(&c.hosts_added);
+    let (removed4, removed6) = split(&c.hosts_removed);
+    Steps {
+        hosts: plan_hosts(c, order),
+        start,
+        start_hosts,
+        registry_nodes: c
+            .instances
+            .iter()
+            .filter(|i| i.service == "eureka" && matches!(i.kind, "reconfigured" | "unchanged"))
+            .map(|i| i.host.clone())
+            .collect(),
+        remove_plays: remove_plays(c, &remove),
+        remove,
+        gateway: staying(c, "gateway"),
+        manager: staying(c, "linkismanager"),
+        registry: staying(c, "eureka"),
+        firewall: FirewallChange {
+            added4,
+            added6,
+            removed4,
+            removed6,
+        },
+    }
+}
+
+/// Every host with an instance in the plan, its instances, and whether it is new, kept or
+/// removed: the spec's hosts in its order, then the removed ones.
+fn plan_hosts(c: &ChangePlan, order: &[String]) -> Vec<PlanHost> {
+    let mut hosts: Vec<PlanHost> = Vec::new();
+    for i in &c.instances {
+        match hosts.iter_mut().find(|h| h.name == i.host) {
+            Some(h) => h.instances.push(i.clone()),
+            None => hosts.push(PlanHost {
+                name: i.host.clone(),
+                status: if c.hosts_added.iter().any(|h| h.name == i.host) {
+                    "new"
+                } else if c.hosts_removed.iter().any(|h| h.name == i.host) {
+                    "removed"
+                } else {
+                    "kept"
+                },
+                instances: vec![i.clone()],
+            }),
+        }
+    }
+    let order: Vec<&str> = order
+        .iter()
+        .map(String::as_str)
+        .chain(c.hosts_removed.iter().map(|h| h.name.as_str()))
+        .collect();
+    hosts.sort_by_key(|h| order.iter().position(|n| *n == h.name));
+    hosts
+}
+
+/// The removal plays: the hosts still in the spec first, then the hosts removed from it.
+fn remove_plays(c: &ChangePlan, remove: &[InstanceChange]) -> Vec<RemovePlay> {
+    let mut plays: Vec<RemovePlay> = Vec::new();
+    for gone in [false, true] {
+        let mut hosts: Vec<String> = Vec::new();
+        for i in remove {
+            let is_gone = c.hosts_removed.iter().any(|h| h.name == i.host);
+            if is_gone == gone && !hosts.contains(&i.host) {
+                hosts.push(i.host.clone());
+            }
+        }
+        if !hosts.is_empty() {
+            plays.push(RemovePlay { hosts, gone });
+        }
+    }
+    plays
+}
+
+/// `address:port` of an instance of a service that runs before and after the change (else a
+/// new one); empty when the service has none.
+fn staying(c: &ChangePlan, service: &str) -> String {
+    c.instances
+        .iter()
+        .find(|i| i.service == service && matches!(i.kind, "unchanged" | "reconfigured"))
+        .or_else(|| {
+            c.instances
+                .iter()
+                .find(|i| i.service == service && i.kind == "added")
+        })
+        .map(|i| crate::spec::host_port(&i.address, i.port))
+        .unwrap_or_default()
 }
 
 /// A changed, added or removed key's "why" from the model's key table (src/model/keys.rs): where

@@ -6,49 +6,28 @@ use serde::Serialize;
 use super::routes;
 use super::{OutFile, RenderError, Templates};
 use crate::model::Model;
-use crate::plan::changes::{ChangePlan, InstanceChange, Restart, is_empty, per_service};
+use crate::plan::changes::{
+    ChangePlan, FirewallChange, InstanceChange, PlanHost, RemovePlay, Restart, is_empty,
+};
 use crate::state::State;
 
-/// Whether this release's entrance can be marked offline (`/entrance/operation/label/markoffline`
-/// and `/entrance/operation/metrics/runningtask`, from Linkis 1.2.0 on).
-#[derive(Serialize)]
-struct HostCtx<'a> {
-    name: &'a str,
-    status: &'static str,
-    instances: Vec<&'a InstanceChange>,
-}
-
-#[derive(Serialize)]
-struct RemovePlay {
-    hosts: Vec<String>,
-    gone: bool,
-}
-
+/// A change file's context: the plan (`c`) and how changes.yml performs it (`c.steps`, laid
+/// out under the names the templates read), with the model's values the plays need.
 #[derive(Serialize)]
 struct Ctx<'a> {
     c: &'a ChangePlan,
     empty: bool,
-    hosts: Vec<HostCtx<'a>>,
-    /// Added instances grouped per service, in start order (as `Restart`, for the start plays).
-    start: Vec<Restart>,
-    /// Hosts with added instances.
-    start_hosts: Vec<String>,
-    /// The Eureka nodes that run before and after the change. New instances must be listed by
-    /// these before anything stops: a new Eureka node hears of registrations only once these
-    /// restart with it as a peer (Eureka replicates to the peers a node was started with).
-    registry_nodes: Vec<String>,
-    /// Removed instances in stop order: ECMs and entrances first (drained), Eureka last.
-    remove: Vec<&'a InstanceChange>,
-    /// The removal plays: hosts still in the spec first (strict), then hosts removed from it
-    /// (an unreachable one, e.g. a failed host being replaced, is skipped).
-    remove_plays: Vec<RemovePlay>,
-    /// A gateway that runs before and after the change, `address:port`, for the drain API.
-    gateway: String,
-    /// A manager and a Eureka node that run before and after the change, `address:port`: a
-    /// removed ECM is marked unhealthy in the manager (modifyEMInfo) under the name its Eureka
-    /// registration gives, so that no new engine is placed on it while it drains.
-    manager: String,
-    registry: String,
+    hosts: &'a [PlanHost],
+    start: &'a [Restart],
+    start_hosts: &'a [String],
+    registry_nodes: &'a [String],
+    remove: &'a [InstanceChange],
+    remove_plays: &'a [RemovePlay],
+    gateway: &'a str,
+    manager: &'a str,
+    registry: &'a str,
+    /// The release can mark an entrance offline (`/entrance/operation/label/markoffline` and
+    /// `/entrance/operation/metrics/runningtask`, from Linkis 1.2.0 on).
     entrance_offline_api: bool,
     /// The release can put an offline entrance back online (`backonline`, 1.5.0+).
     entrance_backonline_api: bool,
@@ -60,7 +39,7 @@ struct Ctx<'a> {
     admin_user: &'a str,
     admin_password_var: &'a str,
     /// `security.firewall`: the addresses that change in the hosts' tables.
-    firewall: Option<FirewallChange>,
+    firewall: Option<&'a FirewallChange>,
     /// Where the hosts keep the Linkis table (the role's directory).
     fw_dir: &'static str,
     /// The seeded database rows that change (linkis_db_rows), when any.
@@ -142,34 +121,6 @@ fn db_rows_sql(rows: &[crate::plan::changes::DbRowChange], mysql: bool) -> (Stri
     (format!("SELECT {};\n", probe.join(" + ")), update)
 }
 
-/// The hosts' nftables tables through a change: every table as rendered before a new host's
-/// service starts (the added hosts among the sources), the removed hosts' addresses added to the
-/// loaded sets until their instances are drained and stopped, then every table reloaded.
-#[derive(Serialize)]
-struct FirewallChange {
-    added4: Vec<String>,
-    added6: Vec<String>,
-    removed4: Vec<String>,
-    removed6: Vec<String>,
-}
-
-fn firewall_change(c: &ChangePlan) -> FirewallChange {
-    let split = |hosts: &[crate::plan::changes::HostRef]| -> (Vec<String>, Vec<String>) {
-        hosts
-            .iter()
-            .map(|h| h.address.clone())
-            .partition(|a| !a.contains(':'))
-    };
-    let (added4, added6) = split(&c.hosts_added);
-    let (removed4, removed6) = split(&c.hosts_removed);
-    FirewallChange {
-        added4,
-        added6,
-        removed4,
-        removed6,
-    }
-}
-
 /// `CHANGES.md`, `changes.yml` and the role it uses, from the change plan (computed once, by
 /// `render_tree`, from the model and the rendered state).
 pub fn render(
@@ -178,30 +129,27 @@ pub fn render(
     c: &ChangePlan,
     rendered: &State,
 ) -> Result<Vec<OutFile>, RenderError> {
-    let start = per_service(&c.instances, "added");
-    let start_hosts = start_hosts(&start);
-    let remove = removed_in_stop_order(c);
+    let st = &c.steps;
     let ctx = Ctx {
         db: db_rows(model, c),
         empty: is_empty(c),
-        hosts: hosts_of(model, c),
-        start,
-        start_hosts,
-        registry_nodes: registry_nodes(c),
-        remove_plays: remove_plays(c, &remove),
-        remove,
-        gateway: staying(c, "gateway"),
-        manager: staying(c, "linkismanager"),
-        registry: staying(c, "eureka"),
-        entrance_offline_api: crate::catalog::Release::find(&c.release)
-            .is_some_and(|r| r.features().entrance_offline_api),
-        entrance_backonline_api: crate::catalog::Release::find(&c.release)
-            .is_some_and(|r| r.features().entrance_backonline_api),
+        hosts: &st.hosts,
+        start: &st.start,
+        start_hosts: &st.start_hosts,
+        registry_nodes: &st.registry_nodes,
+        remove: &st.remove,
+        remove_plays: &st.remove_plays,
+        gateway: &st.gateway,
+        manager: &st.manager,
+        registry: &st.registry,
+        // The plan is of the release the model renders (an upgrade has its own, src/plan/upgrade.rs).
+        entrance_offline_api: model.features.entrance_offline_api,
+        entrance_backonline_api: model.features.entrance_backonline_api,
         entrance_drain_timeout: crate::model::ENTRANCE_DRAIN_TIMEOUT,
         eureka: rendered.discovery == "eureka",
         admin_user: &model.platform.admin_user,
         admin_password_var: &model.platform.admin_password_var,
-        firewall: model.firewall.as_ref().map(|_| firewall_change(c)),
+        firewall: model.firewall.as_ref().map(|_| &st.firewall),
         fw_dir: crate::model::front::FIREWALL_DIR,
         c,
     };
@@ -216,99 +164,6 @@ pub fn render(
         files.push(OutFile::new(route.out, text));
     }
     Ok(files)
-}
-
-/// Every host with an instance in the plan, its instances, and whether it is new, kept or
-/// removed: the spec's hosts in its order, then the removed ones.
-fn hosts_of<'a>(model: &Model, c: &'a ChangePlan) -> Vec<HostCtx<'a>> {
-    let mut hosts: Vec<HostCtx> = Vec::new();
-    for i in &c.instances {
-        match hosts.iter_mut().find(|h| h.name == i.host) {
-            Some(h) => h.instances.push(i),
-            None => hosts.push(HostCtx {
-                name: &i.host,
-                status: if c.hosts_added.iter().any(|h| h.name == i.host) {
-                    "new"
-                } else if c.hosts_removed.iter().any(|h| h.name == i.host) {
-                    "removed"
-                } else {
-                    "kept"
-                },
-                instances: vec![i],
-            }),
-        }
-    }
-    let order: Vec<&str> = model
-        .hosts
-        .iter()
-        .map(|h| h.name.as_str())
-        .chain(c.hosts_removed.iter().map(|h| h.name.as_str()))
-        .collect();
-    hosts.sort_by_key(|h| order.iter().position(|n| *n == h.name));
-    hosts
-}
-
-/// The hosts of the start plays, each once, in the plays' order.
-fn start_hosts(start: &[Restart]) -> Vec<String> {
-    let mut start_hosts: Vec<String> = Vec::new();
-    for r in start {
-        for h in &r.hosts {
-            if !start_hosts.contains(h) {
-                start_hosts.push(h.clone());
-            }
-        }
-    }
-    start_hosts
-}
-
-/// The Eureka nodes that run before and after the change.
-fn registry_nodes(c: &ChangePlan) -> Vec<String> {
-    c.instances
-        .iter()
-        .filter(|i| i.service == "eureka" && matches!(i.kind, "reconfigured" | "unchanged"))
-        .map(|i| i.host.clone())
-        .collect()
-}
-
-/// The removed instances in stop order (the reverse of the start order).
-fn removed_in_stop_order(c: &ChangePlan) -> Vec<&InstanceChange> {
-    let mut remove: Vec<&InstanceChange> =
-        c.instances.iter().filter(|i| i.kind == "removed").collect();
-    remove.reverse();
-    remove
-}
-
-/// The removal plays: the hosts still in the spec first, then the hosts removed from it.
-fn remove_plays(c: &ChangePlan, remove: &[&InstanceChange]) -> Vec<RemovePlay> {
-    let mut remove_plays: Vec<RemovePlay> = Vec::new();
-    for gone in [false, true] {
-        let mut hosts: Vec<String> = Vec::new();
-        for i in remove {
-            let is_gone = c.hosts_removed.iter().any(|h| h.name == i.host);
-            if is_gone == gone && !hosts.contains(&i.host) {
-                hosts.push(i.host.clone());
-            }
-        }
-        if !hosts.is_empty() {
-            remove_plays.push(RemovePlay { hosts, gone });
-        }
-    }
-    remove_plays
-}
-
-/// `address:port` of an instance of a service that runs before and after the change (else a
-/// new one); empty when the service has none.
-fn staying(c: &ChangePlan, service: &str) -> String {
-    c.instances
-        .iter()
-        .find(|i| i.service == service && matches!(i.kind, "unchanged" | "reconfigured"))
-        .or_else(|| {
-            c.instances
-                .iter()
-                .find(|i| i.service == service && i.kind == "added")
-        })
-        .map(|i| crate::spec::host_port(&i.address, i.port))
-        .unwrap_or_default()
 }
 
 /// What the `linkis_db_rows` role runs, when seeded rows change.
