@@ -599,3 +599,21 @@ fn the_change_files_renderer_decides_no_step() {
         }
     }
 }
+
+/// The apply side's renderer groups and orders no hosts itself: the inventory's groups, the start
+/// stages, the stop order, the expected registrations and the manager host are the model's
+/// (src/model/order.rs), and the database has one shape (`model.database`).
+#[test]
+fn the_apply_renderer_orders_no_hosts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("src/render/apply.rs")).unwrap();
+    for (n, line) in code_lines(&text).iter().enumerate() {
+        for deciding in ["hosts_with(", "ecm_hosts(", "START_STAGES", "struct DbCtx"] {
+            assert!(
+                !line.contains(deciding),
+                "src/render/apply.rs:{}: orders hosts itself ({deciding}): {line}",
+                n + 1
+            );
+        }
+    }
+}

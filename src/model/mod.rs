@@ -17,6 +17,7 @@ mod hosts;
 pub mod keys;
 pub mod logs;
 pub mod monitoring;
+pub mod order;
 pub mod platform;
 mod setup;
 mod sizing;
@@ -66,6 +67,8 @@ pub struct Model {
     /// Linkis' start order.
     pub services: Vec<Service>,
     pub hosts: Vec<Host>,
+    /// The order the playbooks run the cluster in (inventory groups, start stages, stops).
+    pub order: order::Order,
     /// `wds.linkis.engineconn.root.dir` as the conf tree sets it.
     pub engineconn_root_dir: String,
     /// How the systemd units are sandboxed (writable paths, /tmp, home directories).
@@ -159,6 +162,7 @@ pub fn resolve(plan: &Plan) -> Model {
         firewall: None,
         tokens: vault::tokens(&release),
         crypt_key_var: crate::catalog::CRYPT_KEY_VAULT_VAR,
+        order: order::resolve(&release, release.features().clear_server, &services, &hosts),
         services,
         hosts,
         engineconn_root_dir,

@@ -10,20 +10,19 @@ use serde::Serialize;
 
 use super::routes::{self, Scope};
 use super::{OutFile, RenderError, Templates, conf};
-use crate::catalog::{HealthCheck, START_STAGES};
 use crate::model::keys;
-use crate::model::{Endpoint, Host, Instance, Model};
+use crate::model::{Endpoint, Host, Instance, Model, order};
 
 #[derive(Serialize)]
 struct Ctx<'a> {
     cluster: &'a crate::model::Cluster,
     features: crate::catalog::Features,
     hosts: Vec<HostCtx<'a>>,
-    groups: Vec<GroupCtx>,
-    stages: Vec<StageCtx<'a>>,
+    groups: &'a [order::Group],
+    stages: &'a [order::Stage],
     /// The placed services in the line's stop order (linkis-stop-all.sh), for stop.yml.
-    stops: Vec<StageSvc<'a>>,
-    expected: Vec<Expected<'a>>,
+    stops: &'a [order::StageSvc],
+    expected: &'a [order::Expected],
     gateways: &'a [Endpoint],
     eurekas: &'a [Endpoint],
     eureka: bool,
@@ -31,7 +30,7 @@ struct Ctx<'a> {
     nacos_address: Option<&'a str>,
     clear_server_host: Option<&'a str>,
     db_password_var: &'a str,
-    db: DbCtx<'a>,
+    db: &'a crate::model::Database,
     redis_password_var: Option<&'a str>,
     web: WebCtx<'a>,
     engineconn_root_dir: &'a str,
@@ -60,51 +59,6 @@ struct HostCtx<'a> {
     address: &'a str,
     ssh_port: u16,
     services: Vec<SvcCtx<'a>>,
-}
-
-#[derive(Serialize)]
-struct GroupCtx {
-    name: String,
-    hosts: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct StageCtx<'a> {
-    index: usize,
-    name: &'static str,
-    /// The stage's services that run somewhere, in start order.
-    services: Vec<StageSvc<'a>>,
-    /// `linkis_gateway:linkis_publicservice`: the hosts of the stage.
-    pattern: String,
-}
-
-#[derive(Serialize)]
-struct StageSvc<'a> {
-    service: &'static str,
-    daemon: &'static str,
-    unit: &'a str,
-    group: &'a str,
-    /// Has a health endpoint worth waiting for (Eureka, gateway).
-    health: bool,
-}
-
-#[derive(Serialize)]
-struct Expected<'a> {
-    app: &'a str,
-    host: &'a str,
-    port: u16,
-    /// The service's key in `linkis_ports` (the verify role can check some services only).
-    service: &'static str,
-}
-
-#[derive(Serialize)]
-struct DbCtx<'a> {
-    /// `mysql` or `postgresql`.
-    kind: &'static str,
-    host: &'a str,
-    port: u16,
-    name: &'a str,
-    user: &'a str,
 }
 
 #[derive(Serialize)]
@@ -137,115 +91,23 @@ fn host_ctx(h: &Host) -> HostCtx<'_> {
     }
 }
 
-/// The inventory groups: one per service of the cluster, then control and ECM hosts.
-fn groups(m: &Model) -> Vec<GroupCtx> {
-    let names = |it: &mut dyn Iterator<Item = &Host>| it.map(|h| h.name.clone()).collect();
-    let mut groups: Vec<GroupCtx> = m
-        .services
-        .iter()
-        .map(|s| GroupCtx {
-            name: crate::model::group_name(*s),
-            hosts: names(&mut m.hosts_with(*s)),
-        })
-        .collect();
-    groups.push(GroupCtx {
-        name: "linkis_control".into(),
-        hosts: names(&mut m.hosts.iter().filter(|h| h.control)),
-    });
-    groups.push(GroupCtx {
-        name: "linkis_ecm".into(),
-        hosts: names(&mut m.ecm_hosts()),
-    });
-    groups
-}
-
-fn stage_svc(i: &Instance) -> StageSvc<'_> {
-    StageSvc {
-        service: i.name,
-        daemon: i.daemon,
-        unit: &i.unit,
-        group: &i.group,
-        health: i.health == HealthCheck::Http,
-    }
-}
-
-/// The services that run somewhere, in the line's stop order (each host's linkis-stop-all.sh).
-fn stops(m: &Model) -> Vec<StageSvc<'_>> {
-    m.release
-        .line
-        .conf
-        .stop
-        .iter()
-        .filter_map(|s| m.hosts_with(*s).next().and_then(|h| h.instance(*s)))
-        .map(stage_svc)
-        .collect()
-}
-
-/// The cross-host start stages that have a service running somewhere, numbered from 1.
-fn stages(m: &Model) -> Vec<StageCtx<'_>> {
-    let mut stages: Vec<StageCtx> = Vec::new();
-    for (index, name) in START_STAGES.iter().enumerate() {
-        let svcs: Vec<StageSvc> = m
-            .services
-            .iter()
-            .filter_map(|s| m.hosts_with(*s).next().and_then(|h| h.instance(*s)))
-            .filter(|i| i.stage == index)
-            .map(stage_svc)
-            .collect();
-        if svcs.is_empty() {
-            continue;
-        }
-        let pattern = svcs.iter().map(|s| s.group).collect::<Vec<_>>().join(":");
-        stages.push(StageCtx {
-            index: stages.len() + 1,
-            name,
-            services: svcs,
-            pattern,
-        });
-    }
-    stages
-}
-
 fn ctx(m: &Model) -> Ctx<'_> {
     Ctx {
         cluster: &m.cluster,
         features: m.features,
         hosts: m.hosts.iter().map(host_ctx).collect(),
-        groups: groups(m),
-        stages: stages(m),
-        stops: stops(m),
-        expected: m
-            .hosts
-            .iter()
-            .flat_map(|h| {
-                h.instances.iter().map(move |i| Expected {
-                    app: &i.app,
-                    host: &h.name,
-                    port: i.port,
-                    service: i.name,
-                })
-            })
-            .collect(),
+        groups: &m.order.groups,
+        stages: &m.order.stages,
+        stops: &m.order.stops,
+        expected: &m.order.expected,
         gateways: &m.gateway.endpoints,
         eurekas: &m.discovery.eurekas,
         eureka: m.discovery.eureka,
         nacos_address: (!m.discovery.eureka && !m.discovery.nacos_address.is_empty())
             .then_some(m.discovery.nacos_address.as_str()),
-        clear_server_host: if m.features.clear_server {
-            m.hosts_with(crate::spec::Service::Linkismanager)
-                .next()
-                .map(|h| h.name.as_str())
-        } else {
-            None
-        },
+        clear_server_host: m.order.clear_server_host.as_deref(),
         db_password_var: &m.database.password_var,
-        db: DbCtx {
-            kind: m.database.kind,
-            host: &m.database.host,
-            port: m.database.port,
-            name: &m.database.name,
-            user: &m.database.user,
-        },
+        db: &m.database,
         redis_password_var: m
             .sessions
             .redis
@@ -303,11 +165,7 @@ pub fn render(
     if let Some(up) = upgrade {
         let up_ctx = minijinja::context! {
             upgrade => minijinja::Value::from(minijinja::value::Serde(up)),
-            // The host that dumps and migrates the database: the first manager host.
-            migrate_host => m
-                .hosts_with(crate::spec::Service::Linkismanager)
-                .next()
-                .map(|h| h.name.clone()),
+            migrate_host => m.order.manager_host.clone(),
             ..value.clone()
         };
         for route in routes::of(routes::Renderer::Upgrade, Scope::Cluster) {
