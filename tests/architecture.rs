@@ -617,3 +617,194 @@ fn the_apply_renderer_orders_no_hosts() {
         }
     }
 }
+
+/// The code of a whole file, line for line: comments (`//`, nested `/* */`) dropped, string
+/// literals (raw, byte and spanning lines too) and char literals blanked to their quotes. A
+/// lifetime (`'a`) is code. `code_lines` reads a line at a time and keeps `'{'`: braces need this.
+fn code_of(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::new();
+    let mut i = 0;
+    // A literal or comment is skipped but its newlines are kept, so lines stay lines.
+    let skip_to = |out: &mut String, from: usize, to: usize| {
+        out.extend(chars[from..to].iter().filter(|c| **c == '\n'));
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        let prev_ident = i > 0 && ident(chars[i - 1]);
+        if c == '/' && next == Some('/') {
+            let end = chars[i..]
+                .iter()
+                .position(|c| *c == '\n')
+                .map_or(chars.len(), |p| i + p);
+            i = end;
+        } else if c == '/' && next == Some('*') {
+            let (mut depth, mut j) = (0, i);
+            while j < chars.len() {
+                match (chars[j], chars.get(j + 1)) {
+                    ('/', Some('*')) => (depth, j) = (depth + 1, j + 2),
+                    ('*', Some('/')) => (depth, j) = (depth - 1, j + 2),
+                    _ => j += 1,
+                }
+                if depth == 0 {
+                    break;
+                }
+            }
+            skip_to(&mut out, i, j);
+            i = j;
+        } else if c == 'r'
+            && (!prev_ident || (i == 1 || !ident(chars[i - 2])) && chars[i - 1] == 'b')
+            && matches!(next, Some('"' | '#'))
+        {
+            // r"..", r#".."#, br#".."#: up to the quote followed by as many hashes.
+            let hashes = chars[i + 1..].iter().take_while(|c| **c == '#').count();
+            if chars.get(i + 1 + hashes) != Some(&'"') {
+                out.push(c); // a raw identifier, r#type
+                i += 1;
+                continue;
+            }
+            let body = i + 2 + hashes;
+            let mut j = body;
+            while j < chars.len()
+                && !(chars[j] == '"'
+                    && chars[j + 1..].iter().take_while(|c| **c == '#').count() >= hashes)
+            {
+                j += 1;
+            }
+            out.push_str("\"\"");
+            skip_to(&mut out, body, j);
+            i = j + 1 + hashes;
+        } else if c == '"' {
+            let mut j = i + 1;
+            while j < chars.len() && chars[j] != '"' {
+                j += if chars[j] == '\\' { 2 } else { 1 };
+            }
+            out.push_str("\"\"");
+            skip_to(&mut out, i + 1, j.min(chars.len()));
+            i = j + 1;
+        } else if c == '\'' && next == Some('\\') {
+            // '\n', '\'', '\u{7d}'
+            let close = chars[i + 3..].iter().position(|c| *c == '\'');
+            out.push_str("''");
+            i = close.map_or(chars.len(), |p| i + 3 + p + 1);
+        } else if c == '\'' && chars.get(i + 2) == Some(&'\'') {
+            out.push_str("''");
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out.lines().map(String::from).collect()
+}
+
+/// The functions of a file's code (`code_of`): each `fn` with a body, free, in an impl or nested,
+/// as (line, name, lines from the `fn` line to its closing brace). A signature that ends in `;`
+/// has no body.
+fn functions(code: &[String]) -> Vec<(usize, String, usize)> {
+    let mut out = Vec::new();
+    for (n, line) in code.iter().enumerate() {
+        let mut from = 0;
+        while let Some(p) = line[from..].find("fn ").map(|p| from + p) {
+            from = p + 3;
+            if p > 0 && line[..p].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let name: String = line[from..]
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if name.is_empty() {
+                continue; // a `fn(..)` type
+            }
+            // The body's `{`: the first `{` or `;` outside the signature's () and [].
+            let (mut depth, mut braces, mut end) = (0i32, 0i32, None);
+            let mut col = from;
+            'lines: for (k, l) in code[n..].iter().enumerate() {
+                for c in l[col..].chars() {
+                    match (braces, c) {
+                        (0, '(' | '[') => depth += 1,
+                        (0, ')' | ']') => depth -= 1,
+                        (0, ';') if depth == 0 => break 'lines,
+                        (0, '{') if depth > 0 => {}
+                        (_, '{') => braces += 1,
+                        (0, _) => {}
+                        (_, '}') => {
+                            braces -= 1;
+                            if braces == 0 {
+                                end = Some(k);
+                                break 'lines;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                col = 0;
+            }
+            if let Some(k) = end {
+                out.push((n + 1, name, k + 1));
+            }
+        }
+    }
+    out
+}
+
+/// The functions of `src/` over `limit` lines, as `file:line: name (N lines)`, file by file.
+fn long_functions(limit: usize) -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    for path in walk(&src) {
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let rel = path.strip_prefix(&src).unwrap().display().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (line, name, len) in functions(&code_of(&text)) {
+            if len > limit {
+                out.push(format!("src/{rel}:{line}: {name} ({len} lines)"));
+            }
+        }
+    }
+    out
+}
+
+/// No function hides its phases: a function of `src/` (free, in an impl or nested, tests too:
+/// none of them is that long) is at most 100 lines from its `fn` line to its closing brace; a
+/// longer one becomes a short one that names its phases, each a function of its own (issue 20).
+#[test]
+fn no_function_is_over_100_lines() {
+    let long = long_functions(100);
+    assert!(
+        long.is_empty(),
+        "functions over 100 lines: split each into its phases\n{}",
+        long.join("\n")
+    );
+    // The walk sees the functions there are.
+    assert!(long_functions(0).len() > 500);
+}
+
+#[test]
+fn the_line_counter_counts_bodies_not_literals_or_comments() {
+    let body = "    x += 1;\n".repeat(100);
+    let text = format!(
+        "fn short() {{\n    let s = \"}}\"; let c = '}}'; // }}\n}}\n\
+         pub(crate) fn long<'a>(x: &'a [u8; 4]) -> Option<&'a str> {{\n{body}}}\n\
+         trait T {{\n    fn declared(&self) -> [u8; 2];\n}}\n\
+         fn outer() {{\n    let r = r#\"{{\n\"#; /* {{ */\n    fn inner(f: fn(u8)) {{ f(b'{{') }}\n}}\n"
+    );
+    let code = code_of(&text);
+    assert_eq!(code.len(), text.lines().count());
+    assert_eq!(code[1], "    let s = \"\"; let c = ''; ");
+    assert_eq!(
+        functions(&code),
+        [
+            (1, "short".to_string(), 3),
+            (4, "long".into(), 102),
+            (109, "outer".into(), 5),
+            (112, "inner".into(), 1),
+        ]
+    );
+}

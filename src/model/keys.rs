@@ -456,6 +456,14 @@ fn ecm_formulas(m: &Model, host: &Host, e: &crate::size::EcmShare) -> [Vec<Strin
 
 /// linkis.properties: discovery, database, tokens, sessions.
 fn common(m: &Model, fk: &mut FileKeys) {
+    discovery_keys(m, fk);
+    database_keys(m, fk);
+    token_keys(m, fk);
+    session_keys(m, fk);
+}
+
+/// linkis.properties' discovery section: the gateway URL, Eureka or Nacos, the install dir.
+fn discovery_keys(m: &Model, fk: &mut FileKeys) {
     let d = &m.discovery;
     let f = &m.features;
     fk.put(
@@ -519,6 +527,10 @@ fn common(m: &Model, fk: &mut FileKeys) {
         &m.cluster.install_dir,
         Origin::spec("cluster.install_dir"),
     );
+}
+
+/// linkis.properties' database section: the JDBC URL, the account, the type's driver keys.
+fn database_keys(m: &Model, fk: &mut FileKeys) {
     let db = &m.database;
     fk.put(
         "database",
@@ -557,6 +569,10 @@ fn common(m: &Model, fk: &mut FileKeys) {
             ),
         );
     }
+}
+
+/// linkis.properties' tokens section: the release's auth tokens, vault variables.
+fn token_keys(m: &Model, fk: &mut FileKeys) {
     for t in &m.tokens {
         fk.put(
             "tokens",
@@ -568,6 +584,10 @@ fn common(m: &Model, fk: &mut FileKeys) {
             ),
         );
     }
+}
+
+/// linkis.properties' sessions section: shared through Redis, or Redis off where it has keys.
+fn session_keys(m: &Model, fk: &mut FileKeys) {
     let sessions = || {
         Origin::rule(
             "gateway.sessions",
@@ -617,7 +637,7 @@ fn common(m: &Model, fk: &mut FileKeys) {
                 vec![format!("vault={}", m.crypt_key_var)],
             ),
         );
-    } else if f.redis_sessions {
+    } else if m.features.redis_sessions {
         fk.put(
             "sessions",
             "linkis.session.redis.cache.enabled",

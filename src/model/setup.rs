@@ -154,19 +154,65 @@ fn keytab_file(dir: &str, principal: &str) -> String {
     format!("{}/{primary}.keytab", dir.trim_end_matches('/'))
 }
 
+/// The database bootstrap: the YARN placeholders' seed and rows, the engine labels', the DDL/DML.
 fn db_boot(plan: &Plan, pf: &Platform) -> DbBootCtx {
-    let spec = &plan.spec;
     let facts = plan.release.db_seed();
-    let kind = spec.database.kind;
+    let kind = plan.spec.database.kind;
     let files = match kind {
         DbType::Postgresql => facts.postgresql.unwrap_or(facts.mysql),
         DbType::Mysql => facts.mysql,
     };
     let y = &pf.yarn;
-    let auth = y.auth_user.as_ref();
-    let krb = y.kerberos.as_ref();
     let mut seed = Vec::new();
     let mut rows = BTreeMap::new();
+    yarn_seed(plan, pf, &mut seed, &mut rows);
+    engine_label_seed(plan, pf, &mut seed, &mut rows);
+    DbBootCtx {
+        enabled: pf.bootstrap,
+        host: plan
+            .hosts_with(Service::Linkismanager)
+            .next()
+            .or(plan.hosts.first())
+            .map(|h| h.name.clone())
+            .unwrap_or_default(),
+        kind: match kind {
+            DbType::Mysql => "mysql",
+            DbType::Postgresql => "postgresql",
+        },
+        client: match kind {
+            DbType::Mysql => "mysql",
+            DbType::Postgresql => "psql",
+        },
+        dir: facts.dir,
+        ddl: files.ddl,
+        dml: files.dml,
+        seeded: format!("{}.seeded.sql", files.dml.trim_end_matches(".sql")),
+        table_prefix: facts.table_prefix,
+        table_prefix_like: format!("{}%", facts.table_prefix.replace('_', "\\_")),
+        token_table: facts.token_table,
+        yarn_table: facts.yarn_table,
+        seed,
+        tokens: plan
+            .release
+            .db_tokens()
+            .into_iter()
+            .map(|token| TokenSeed {
+                token,
+                var: token_vault_var(token),
+            })
+            .collect(),
+        yarn_password_var: y.auth_password_var.clone(),
+        rows: if pf.bootstrap { rows } else { BTreeMap::new() },
+    }
+}
+
+/// The YARN placeholders of the DML: each one's seed value, and its row of the YARN JSON.
+fn yarn_seed(plan: &Plan, pf: &Platform, seed: &mut Vec<Seed>, rows: &mut BTreeMap<String, DbRow>) {
+    let facts = plan.release.db_seed();
+    let kind = plan.spec.database.kind;
+    let y = &pf.yarn;
+    let auth = y.auth_user.as_ref();
+    let krb = y.kerberos.as_ref();
     for p in plan.release.db_yarn_placeholders() {
         let v: String = match p {
             "@YARN_RESTFUL_URL" => y.url.clone(),
@@ -211,7 +257,17 @@ fn db_boot(plan: &Plan, pf: &Platform) -> DbBootCtx {
             value: sql_json(kind, &v),
         });
     }
-    // The release's labels (`spark-2.4.3`) of the engines the spec runs at another version.
+}
+
+/// The engine labels (`spark-2.4.3`): each creator's row, the seed of a version the spec changes.
+fn engine_label_seed(
+    plan: &Plan,
+    pf: &Platform,
+    seed: &mut Vec<Seed>,
+    rows: &mut BTreeMap<String, DbRow>,
+) {
+    let spec = &plan.spec;
+    let kind = spec.database.kind;
     for (engine, default) in plan.release.platform().engine_versions {
         let label = match pf
             .engine_versions
@@ -244,43 +300,6 @@ fn db_boot(plan: &Plan, pf: &Platform) -> DbBootCtx {
                 value: sql_json(kind, &format!("{engine}-{v}")),
             });
         }
-    }
-    DbBootCtx {
-        enabled: pf.bootstrap,
-        host: plan
-            .hosts_with(Service::Linkismanager)
-            .next()
-            .or(plan.hosts.first())
-            .map(|h| h.name.clone())
-            .unwrap_or_default(),
-        kind: match kind {
-            DbType::Mysql => "mysql",
-            DbType::Postgresql => "postgresql",
-        },
-        client: match kind {
-            DbType::Mysql => "mysql",
-            DbType::Postgresql => "psql",
-        },
-        dir: facts.dir,
-        ddl: files.ddl,
-        dml: files.dml,
-        seeded: format!("{}.seeded.sql", files.dml.trim_end_matches(".sql")),
-        table_prefix: facts.table_prefix,
-        table_prefix_like: format!("{}%", facts.table_prefix.replace('_', "\\_")),
-        token_table: facts.token_table,
-        yarn_table: facts.yarn_table,
-        seed,
-        tokens: plan
-            .release
-            .db_tokens()
-            .into_iter()
-            .map(|token| TokenSeed {
-                token,
-                var: token_vault_var(token),
-            })
-            .collect(),
-        yarn_password_var: y.auth_password_var.clone(),
-        rows: if pf.bootstrap { rows } else { BTreeMap::new() },
     }
 }
 

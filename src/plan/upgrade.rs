@@ -156,121 +156,18 @@ pub struct Target<'a> {
 pub fn between(state: &State, target: &Target) -> Result<Option<Upgrade>, Diagnostic> {
     let applied = Running::of(state);
     let to = target.release;
-    let Some(from) = Release::find(&applied.release) else {
-        return Err(Diagnostic::error(
-            "upgrade-unknown-release",
-            "cluster.linkis_version",
-            format!(
-                "Linkis {} runs (applied.json), a release linkis-gen's catalog does not know: it \
-                 cannot tell which database upgrade scripts lie between it and {}",
-                applied.release, to.version
-            ),
-        )
-        .hint(format!(
-            "upgrade the cluster to one of {} by Linkis' own procedure first, then let \
-             applied.json record it (run site.yml)",
-            crate::catalog::supported_list()
-        )));
-    };
+    let from = running_release(&applied, &to)?;
     let (a, b) = (version_key(from.version), version_key(to.version));
-    if a > b {
-        return Err(Diagnostic::error(
-            "upgrade-downgrade",
-            "cluster.linkis_version",
-            format!(
-                "Linkis {} runs (applied.json) and the spec asks for {}: a downgrade is not supported \
-                 (the database was migrated to {}'s schema)",
-                from.version, to.version, from.version
-            ),
-        )
-        .hint(format!(
-            "keep `linkis_version: {}`; to go back to a release you upgraded from, roll back as \
-             docs/upgrade.md says (the old release directory and the database dump)",
-            from.version
-        )));
-    }
     let to_discovery = target.discovery;
     if a == b && applied.discovery == to_discovery {
         return Ok(None);
     }
     let db = db_name(target.db);
-
-    let migrations: Vec<Migration> = to
-        .upgrade_schemas()
-        .into_iter()
-        .filter(|d| d.db == db && version_key(d.version) > a && version_key(d.version) <= b)
-        .map(|d| Migration {
-            version: d.version,
-            scripts: d.paths(),
-        })
-        .collect();
-    let without_scripts: Vec<&'static str> = Release::all()
-        .filter(|r| version_key(r.version) > a && version_key(r.version) <= b)
-        .filter(|r| !migrations.iter().any(|m| m.version == r.version))
-        .map(|r| r.version)
-        .collect();
-
+    let (migrations, without_scripts) = schema_migrations(&from, &to, db);
     let (keys_added, keys_removed) = key_changes(&from, &to);
-
-    let has = |r: &Release, s: Service| r.has(s);
-    let services_added = Service::ALL
-        .iter()
-        .filter(|s| has(&to, **s) && !has(&from, **s))
-        .map(|s| s.name())
-        .collect();
-    let services_removed = Service::ALL
-        .iter()
-        .filter(|s| has(&from, **s) && !has(&to, **s))
-        .map(|s| {
-            let fold = FOLDS.iter().find(|f| f.service == *s);
-            Gone {
-                service: s.name(),
-                into: fold.map(|f| f.into.name()),
-                since: fold.map(|f| f.since),
-            }
-        })
-        .collect();
-
-    // The running cluster stops in the reverse of the start order, service by service.
-    let mut running: Vec<(Service, &str)> = applied
-        .hosts
-        .iter()
-        .flat_map(|(_, svcs)| svcs.iter().map(|(s, u)| (*s, u.as_str())))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    running.sort_by_key(|(s, u)| std::cmp::Reverse((crate::catalog::start_stage(*s), *s, *u)));
-    let stop = running
-        .iter()
-        .map(|(s, unit)| StopStep {
-            service: s.name(),
-            unit: unit.to_string(),
-            hosts: applied
-                .hosts
-                .iter()
-                .filter(|(_, svcs)| svcs.iter().any(|(_, u)| u == unit))
-                .map(|(h, _)| h.clone())
-                .collect(),
-        })
-        .collect();
-
-    let mut removed_units = Vec::new();
-    let mut hosts_left = Vec::new();
-    for (host, svcs) in &applied.hosts {
-        let Some((_, units)) = target.hosts.iter().find(|(name, _)| name == host) else {
-            hosts_left.push(host.clone());
-            continue;
-        };
-        for (s, unit) in svcs {
-            if !units.contains(unit) {
-                removed_units.push(HostUnit {
-                    host: host.clone(),
-                    service: s.name(),
-                    unit: unit.clone(),
-                });
-            }
-        }
-    }
+    let (services_added, services_removed) = service_changes(&from, &to);
+    let stop = stop_steps(&applied);
+    let (removed_units, hosts_left) = units_left(&applied, target);
 
     Ok(Some(Upgrade {
         from: from.version,
@@ -289,6 +186,137 @@ pub fn between(state: &State, target: &Target) -> Result<Option<Upgrade>, Diagno
         removed_units,
         hosts_left,
     }))
+}
+
+/// The release that runs, if the catalog knows it and `to` is not a downgrade from it.
+fn running_release(applied: &Running, to: &Release) -> Result<Release, Diagnostic> {
+    let Some(from) = Release::find(&applied.release) else {
+        return Err(Diagnostic::error(
+            "upgrade-unknown-release",
+            "cluster.linkis_version",
+            format!(
+                "Linkis {} runs (applied.json), a release linkis-gen's catalog does not know: it \
+                 cannot tell which database upgrade scripts lie between it and {}",
+                applied.release, to.version
+            ),
+        )
+        .hint(format!(
+            "upgrade the cluster to one of {} by Linkis' own procedure first, then let \
+             applied.json record it (run site.yml)",
+            crate::catalog::supported_list()
+        )));
+    };
+    if version_key(from.version) > version_key(to.version) {
+        return Err(Diagnostic::error(
+            "upgrade-downgrade",
+            "cluster.linkis_version",
+            format!(
+                "Linkis {} runs (applied.json) and the spec asks for {}: a downgrade is not supported \
+                 (the database was migrated to {}'s schema)",
+                from.version, to.version, from.version
+            ),
+        )
+        .hint(format!(
+            "keep `linkis_version: {}`; to go back to a release you upgraded from, roll back as \
+             docs/upgrade.md says (the old release directory and the database dump)",
+            from.version
+        )));
+    }
+    Ok(from)
+}
+
+/// The schema versions after `from` up to `to` with scripts for `db`, and the releases without.
+fn schema_migrations(
+    from: &Release,
+    to: &Release,
+    db: &str,
+) -> (Vec<Migration>, Vec<&'static str>) {
+    let (a, b) = (version_key(from.version), version_key(to.version));
+    let migrations: Vec<Migration> = to
+        .upgrade_schemas()
+        .into_iter()
+        .filter(|d| d.db == db && version_key(d.version) > a && version_key(d.version) <= b)
+        .map(|d| Migration {
+            version: d.version,
+            scripts: d.paths(),
+        })
+        .collect();
+    let without_scripts: Vec<&'static str> = Release::all()
+        .filter(|r| version_key(r.version) > a && version_key(r.version) <= b)
+        .filter(|r| !migrations.iter().any(|m| m.version == r.version))
+        .map(|r| r.version)
+        .collect();
+    (migrations, without_scripts)
+}
+
+/// The services `to` has and `from` does not, and those it drops (with where they were folded).
+fn service_changes(from: &Release, to: &Release) -> (Vec<&'static str>, Vec<Gone>) {
+    let has = |r: &Release, s: Service| r.has(s);
+    let services_added = Service::ALL
+        .iter()
+        .filter(|s| has(to, **s) && !has(from, **s))
+        .map(|s| s.name())
+        .collect();
+    let services_removed = Service::ALL
+        .iter()
+        .filter(|s| has(from, **s) && !has(to, **s))
+        .map(|s| {
+            let fold = FOLDS.iter().find(|f| f.service == *s);
+            Gone {
+                service: s.name(),
+                into: fold.map(|f| f.into.name()),
+                since: fold.map(|f| f.since),
+            }
+        })
+        .collect();
+    (services_added, services_removed)
+}
+
+/// The running cluster's stop steps: the reverse of the start order, service by service.
+fn stop_steps(applied: &Running) -> Vec<StopStep> {
+    let mut running: Vec<(Service, &str)> = applied
+        .hosts
+        .iter()
+        .flat_map(|(_, svcs)| svcs.iter().map(|(s, u)| (*s, u.as_str())))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    running.sort_by_key(|(s, u)| std::cmp::Reverse((crate::catalog::start_stage(*s), *s, *u)));
+    running
+        .iter()
+        .map(|(s, unit)| StopStep {
+            service: s.name(),
+            unit: unit.to_string(),
+            hosts: applied
+                .hosts
+                .iter()
+                .filter(|(_, svcs)| svcs.iter().any(|(_, u)| u == unit))
+                .map(|(h, _)| h.clone())
+                .collect(),
+        })
+        .collect()
+}
+
+/// The units that run now with no place in the target, and the hosts the spec no longer has.
+fn units_left(applied: &Running, target: &Target) -> (Vec<HostUnit>, Vec<String>) {
+    let mut removed_units = Vec::new();
+    let mut hosts_left = Vec::new();
+    for (host, svcs) in &applied.hosts {
+        let Some((_, units)) = target.hosts.iter().find(|(name, _)| name == host) else {
+            hosts_left.push(host.clone());
+            continue;
+        };
+        for (s, unit) in svcs {
+            if !units.contains(unit) {
+                removed_units.push(HostUnit {
+                    host: host.clone(),
+                    service: s.name(),
+                    unit: unit.clone(),
+                });
+            }
+        }
+    }
+    (removed_units, hosts_left)
 }
 
 /// The stock conf keys of `to` that `from` does not ship, and those of `from` that `to` drops.

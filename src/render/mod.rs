@@ -459,26 +459,12 @@ fn jobs<S: Sink>(
     sink: &S,
     keep: &mut dyn FnMut(S::Put),
 ) -> Result<(), S::Error> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let per_host = conf::PerHost::new(model, templates);
     let units = apply::Units::new(model, templates, per_host.whole());
     let heap = state::heap_vars(model);
     let n = model.hosts.len();
     let one = |job: Job, memo: &mut state::Digests| -> Result<JobDone<S::Put>, S::Error> {
-        let (files, tables) = match job {
-            Job::PlanMd => (plan_md_with(templates, model)?, conf::Tables::new()),
-            Job::Host(i) => {
-                // Its conf/ and sbin/, and its units: every file its state reads.
-                let (mut files, mut tables) = per_host.render(&model.hosts[i])?;
-                files.extend(units.render(&model.hosts[i], &mut tables)?);
-                (files, tables)
-            }
-            Job::Apply => (
-                apply::render(model, templates, model.upgrade.as_ref())?,
-                conf::Tables::new(),
-            ),
-            Job::Monitoring => (monitoring::render(model, templates)?, conf::Tables::new()),
-        };
+        let (files, tables) = job_files(job, model, templates, &per_host, &units)?;
         let mut built = state::Built::new();
         let mut put = Vec::with_capacity(files.len());
         for f in files {
@@ -486,21 +472,7 @@ fn jobs<S: Sink>(
             put.push(sink.put(f, sha)?);
         }
         let host = match job {
-            Job::Host(i) => {
-                let h = &model.hosts[i];
-                let env = format!("hosts/{}/{}", h.name, crate::state::ENV_FILE);
-                let owned = state::owned_keys(&heap, tables.get(&env));
-                let hs = state::host_of(h, &owned, &mut built);
-                let out = if prep.host_json {
-                    HostOut::Json(
-                        crate::state::host_json(&h.name, &hs)
-                            .expect("a host's state serializes (string keys, no floats)"),
-                    )
-                } else {
-                    HostOut::State(hs)
-                };
-                Some((h.name.clone(), out))
-            }
+            Job::Host(i) => Some(host_out(&model.hosts[i], prep, &heap, &tables, &mut built)),
             _ => None,
         };
         Ok((put, built, host))
@@ -516,28 +488,96 @@ fn jobs<S: Sink>(
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     if n < PARALLEL_MIN_HOSTS || threads < 2 {
-        let mut memo = state::Digests::default();
-        let order = std::iter::once(Job::PlanMd)
-            .chain((0..n).map(Job::Host))
-            .chain([Job::Apply, Job::Monitoring]);
-        for job in order {
-            done(one(job, &mut memo)?);
-        }
-        return Ok(());
+        in_order(n, &one, &mut done)
+    } else {
+        in_parallel(n, threads, &one, &mut done)
     }
+}
+
+/// A job's render: its files, and the key tables of its conf files and units (a host's job
+/// only).
+fn job_files(
+    job: Job,
+    model: &Model,
+    templates: &Templates,
+    per_host: &conf::PerHost,
+    units: &apply::Units,
+) -> Result<(Vec<OutFile>, conf::Tables), RenderError> {
+    Ok(match job {
+        Job::PlanMd => (plan_md_with(templates, model)?, conf::Tables::new()),
+        Job::Host(i) => {
+            // Its conf/ and sbin/, and its units: every file its state reads.
+            let (mut files, mut tables) = per_host.render(&model.hosts[i])?;
+            files.extend(units.render(&model.hosts[i], &mut tables)?);
+            (files, tables)
+        }
+        Job::Apply => (
+            apply::render(model, templates, model.upgrade.as_ref())?,
+            conf::Tables::new(),
+        ),
+        Job::Monitoring => (monitoring::render(model, templates)?, conf::Tables::new()),
+    })
+}
+
+/// A host job's state, taken of its files once they are put (serialized with `Flow::host_json`).
+fn host_out(
+    h: &crate::model::Host,
+    prep: &Prep,
+    heap: &[(crate::spec::Service, &str)],
+    tables: &conf::Tables,
+    built: &mut state::Built,
+) -> (String, HostOut) {
+    let env = format!("hosts/{}/{}", h.name, crate::state::ENV_FILE);
+    let owned = state::owned_keys(heap, tables.get(&env));
+    let hs = state::host_of(h, &owned, built);
+    let out = if prep.host_json {
+        HostOut::Json(
+            crate::state::host_json(&h.name, &hs)
+                .expect("a host's state serializes (string keys, no floats)"),
+        )
+    } else {
+        HostOut::State(hs)
+    };
+    (h.name.clone(), out)
+}
+
+/// The jobs one after the other on the calling thread, in rank order (the first error returns).
+fn in_order<P, E>(
+    n: usize,
+    one: &impl Fn(Job, &mut state::Digests) -> Result<JobDone<P>, E>,
+    done: &mut impl FnMut(JobDone<P>),
+) -> Result<(), E> {
+    let mut memo = state::Digests::default();
+    let order = std::iter::once(Job::PlanMd)
+        .chain((0..n).map(Job::Host))
+        .chain([Job::Apply, Job::Monitoring]);
+    for job in order {
+        done(one(job, &mut memo)?);
+    }
+    Ok(())
+}
+
+/// The jobs on `threads` threads, each done on the calling thread; the first error by rank wins.
+fn in_parallel<P: Send, E: Send>(
+    n: usize,
+    threads: usize,
+    one: &(impl Fn(Job, &mut state::Digests) -> Result<JobDone<P>, E> + Sync),
+    done: &mut impl FnMut(JobDone<P>),
+) -> Result<(), E> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     // Each thread takes the next job; results come in any order (the sink does not care,
     // `render_tree` sorts). A failed job stops the threads from taking jobs that rank after
     // it, so that the first failing job by rank is always rendered and its error is the one
     // returned, whatever the threads did.
     let next = AtomicUsize::new(0);
     let stop = AtomicUsize::new(usize::MAX);
-    let mut first_err: Option<(usize, S::Error)> = None;
+    let mut first_err: Option<(usize, E)> = None;
     type Sent<P, E> = (usize, Result<JobDone<P>, E>);
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Sent<S::Put, S::Error>>(4 * threads);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Sent<P, E>>(4 * threads);
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, stop, one) = (&next, &stop, &one);
+            let (next, stop) = (&next, &stop);
             scope.spawn(move || {
                 let mut memo = state::Digests::default();
                 loop {

@@ -82,92 +82,13 @@ pub fn file_keys(m: &Model, h: &Host, i: usize) -> FileKeys {
         },
     };
     let ecm = inst.service == Service::Engineconnmanager;
-    let foreground = foreground(m, inst);
-    let install = &m.cluster.install_dir;
-    let home = || Origin::spec("cluster.install_dir");
     unit_section(m, h, i, &mut u);
-    let mode = Origin::rule(
-        "the release's foreground mode (catalog switch), never for the ECM (KillMode=process)",
-        vec![
-            format!("foreground={}", m.features.foreground),
-            format!("ecm={ecm}"),
-        ],
-    );
-    if foreground {
-        u.add("run", "Service", "Type", "simple".into(), mode.clone());
-        u.add(
-            "run",
-            "Service",
-            "Environment",
-            "RUN_IN_FOREGROUND=true".into(),
-            mode,
-        );
-    } else {
-        u.add("run", "Service", "Type", "forking".into(), mode);
-        u.add(
-            "run",
-            "Service",
-            "PIDFile",
-            format!("{install}/pid/linkis_{}.pid", inst.daemon),
-            home(),
-        );
-    }
-    u.add(
-        "run",
-        "Service",
-        "User",
-        m.cluster.deploy_user.clone(),
-        Origin::spec("cluster.deploy_user"),
-    );
-    u.add(
-        "run",
-        "Service",
-        "Environment",
-        format!("LINKIS_HOME={install}"),
-        home(),
-    );
-    u.add(
-        "run",
-        "Service",
-        "EnvironmentFile",
-        format!("-{install}/conf/linkis-systemd.env"),
-        home(),
-    );
+    run_keys(m, inst, &mut u);
     for pk in &m.platform.env_keys {
-        u.add(
-            "env",
-            "Service",
-            "Environment",
-            systemd_env(&pk.key, &pk.value),
-            pk.origin.clone(),
-        );
+        let v = systemd_env(&pk.key, &pk.value);
+        u.add("env", "Service", "Environment", v, pk.origin.clone());
     }
-    u.add(
-        "exec",
-        "Service",
-        "WorkingDirectory",
-        install.clone(),
-        home(),
-    );
-    u.add(
-        "exec",
-        "Service",
-        "ExecStart",
-        format!(
-            "/bin/bash {install}/sbin/linkis-daemon.sh start {}",
-            inst.daemon
-        ),
-        home(),
-    );
-    if ecm {
-        u.fixed(
-            "exec",
-            "Service",
-            "KillMode",
-            "process",
-            "the ECM's engines outlive an ECM stop or restart",
-        );
-    }
+    exec_keys(m, inst, &mut u);
     const RESTART: &str = "a service that started before its dependency registered comes back";
     u.fixed("restart", "Service", "Restart", "on-failure", RESTART);
     u.fixed("restart", "Service", "RestartSec", "15", RESTART);
@@ -177,14 +98,65 @@ pub fn file_keys(m: &Model, h: &Host, i: usize) -> FileKeys {
     u.fixed("stop", "Service", "TimeoutStopSec", "60", STOP);
     u.fixed("stop", "Service", "LimitNOFILE", "65536", STOP);
     sandbox(m, ecm, &mut u);
-    u.fixed(
-        "install",
-        "Install",
-        "WantedBy",
-        "multi-user.target",
-        "started at boot",
-    );
+    let boot = "started at boot";
+    u.fixed("install", "Install", "WantedBy", "multi-user.target", boot);
     u.fk
+}
+
+/// How systemd runs the service: in the foreground or forked with a pid file, as whom, where.
+fn run_keys(m: &Model, inst: &Instance, u: &mut Unit) {
+    let install = &m.cluster.install_dir;
+    let home = || Origin::spec("cluster.install_dir");
+    let mode = Origin::rule(
+        "the release's foreground mode (catalog switch), never for the ECM (KillMode=process)",
+        vec![
+            format!("foreground={}", m.features.foreground),
+            format!("ecm={}", inst.service == Service::Engineconnmanager),
+        ],
+    );
+    if foreground(m, inst) {
+        u.add("run", "Service", "Type", "simple".into(), mode.clone());
+        let v = "RUN_IN_FOREGROUND=true".to_string();
+        u.add("run", "Service", "Environment", v, mode);
+    } else {
+        u.add("run", "Service", "Type", "forking".into(), mode);
+        let pid = format!("{install}/pid/linkis_{}.pid", inst.daemon);
+        u.add("run", "Service", "PIDFile", pid, home());
+    }
+    let user = Origin::spec("cluster.deploy_user");
+    u.add(
+        "run",
+        "Service",
+        "User",
+        m.cluster.deploy_user.clone(),
+        user,
+    );
+    let v = format!("LINKIS_HOME={install}");
+    u.add("run", "Service", "Environment", v, home());
+    let v = format!("-{install}/conf/linkis-systemd.env");
+    u.add("run", "Service", "EnvironmentFile", v, home());
+}
+
+/// What systemd starts: Linkis' own daemon script; the ECM's engines outlive it.
+fn exec_keys(m: &Model, inst: &Instance, u: &mut Unit) {
+    let install = &m.cluster.install_dir;
+    let home = || Origin::spec("cluster.install_dir");
+    u.add(
+        "exec",
+        "Service",
+        "WorkingDirectory",
+        install.clone(),
+        home(),
+    );
+    let start = format!(
+        "/bin/bash {install}/sbin/linkis-daemon.sh start {}",
+        inst.daemon
+    );
+    u.add("exec", "Service", "ExecStart", start, home());
+    if inst.service == Service::Engineconnmanager {
+        let why = "the ECM's engines outlive an ECM stop or restart";
+        u.fixed("exec", "Service", "KillMode", "process", why);
+    }
 }
 
 /// `[Unit]`: the description, and the order after the host's services of earlier stages.
