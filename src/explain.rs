@@ -161,7 +161,7 @@ pub fn file_table(model: &Model, t: &Target) -> Result<FileKeys, NotFound> {
     keys::file_keys(model, host, &t.file).ok_or_else(|| {
         not_found(
             format!(
-                "conf/{} is not in the key table: explain covers the .properties files, the application-*.yml files and linkis-env.sh",
+                "conf/{} is not in the key table: explain covers the .properties files, the application-*.yml files, linkis-env.sh and log4j2.xml",
                 t.file
             ),
             Some(format!(

@@ -322,11 +322,6 @@ fn a_missing_key_file_or_host_is_an_error_with_a_hint() {
             "host ecm-1 has no systemd/linkis-mg-gateway.service",
             "closest units of ecm-1: linkis-cg-engineconnmanager.service",
         ),
-        (
-            "hosts/ctl-1/conf/log4j2.xml",
-            "explain covers the .properties files, the application-*.yml files and linkis-env.sh",
-            "explain one of: linkis.properties, linkis-env.sh, application-linkis.yml",
-        ),
     ];
     for (target, what, hint) in cases {
         let o = run(&["explain", EVERY, target]);
@@ -727,4 +722,32 @@ fn explains_a_units_directives() {
         out.matches("\n  from ").count(),
         out.matches(&format!("{UNIT}:")).count()
     );
+}
+
+/// log4j2.xml's values are in the key table: the retention from the spec's logs:, the sizes by
+/// the rule that splits logs.max_size, the layout as the release ships it.
+#[test]
+fn explains_the_log4j2_retention() {
+    const LOG4J2: &str = "hosts/ctl-1/conf/log4j2.xml";
+    let o = run(&["explain", EVERY, &format!("{LOG4J2}:IfLastModified@age")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("from spec field logs.keep_days"), "{out}");
+    assert!(out.contains("keep_days:"), "the spec line is shown: {out}");
+    let o = run(&[
+        "explain",
+        EVERY,
+        &format!("{LOG4J2}:IfAccumulatedFileSize@exceeds"),
+    ]);
+    let out = stdout(&o);
+    assert!(out.contains("logs.max_size=2048MB"), "{out}");
+    let o = run(&["explain", EVERY, LOG4J2, "--format", "json"]);
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let kinds: Vec<&str> = j["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["origin"]["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"release") && kinds.contains(&"rule") && kinds.contains(&"spec"));
 }

@@ -1,7 +1,9 @@
-//! The key table: per host and conf file under `hosts/<h>/conf/`, the ordered keys with their
-//! value and their origin — the one place that decides what a conf file says. The
-//! `application-*.yml` files (by YAML path, keys/yaml.rs) and linkis-env.sh (by variable name,
-//! keys/env.rs) are one template section each, in file order; a `.properties` file's keys are
+//! The key table: per host and conf file under `hosts/<h>/conf/`, and per systemd unit, the
+//! ordered keys with their value and their origin — the one place that decides what these files
+//! say. The `application-*.yml` files (by YAML path, keys/yaml.rs) and linkis-env.sh (by variable
+//! name, keys/env.rs) are one template section each, in file order; log4j2.xml's values are read
+//! by name (keys/log4j2.rs); a unit's directives are laid out by block (keys/unit.rs); a
+//! `.properties` file's keys are
 //! built in layers, each later one replacing a key in place (its earlier value
 //! and origin kept in `replaced`) or appending it to its own block:
 //!
@@ -18,6 +20,7 @@
 //! read the origins too.
 
 mod env;
+mod log4j2;
 pub mod unit;
 mod yaml;
 
@@ -106,6 +109,8 @@ pub enum Syntax {
     Shell { export: bool, quote: ShQuote },
     /// A systemd directive's value as it is (`Environment=` values quoted by the model).
     Directive,
+    /// An XML attribute's or text's value, escaped for XML when written.
+    Xml,
 }
 
 /// How a shell assignment writes its value.
@@ -261,12 +266,15 @@ impl FileKeys {
 }
 
 /// The keys of one conf file of a host (`file` relative to conf/: a `.properties` file, an
-/// `application-*.yml` file or linkis-env.sh), or None when the host has no such file or it is
-/// not one of these (log4j2.xml).
+/// `application-*.yml` file, linkis-env.sh or log4j2.xml), or None when the host has no such
+/// file or it is of no format the table knows.
 pub fn file_keys(m: &Model, host: &Host, file: &str) -> Option<FileKeys> {
     let cf = host.conf_files.iter().find(|c| c.file == file)?;
     if file == "linkis-env.sh" {
         return Some(env::file_keys(m, host));
+    }
+    if file == "log4j2.xml" {
+        return Some(log4j2::file_keys(m));
     }
     if file.ends_with(".yml") {
         return yaml::file_keys(m, host, file);

@@ -46,8 +46,13 @@ fn render_host(
     // The host's part, once per host; a file's context is model, svc, host and cluster (the
     // names do not overlap), merged lazily rather than converted again per file.
     let host_value = Value::from(Serde(&ctx));
-    let value = |svc: Option<&SvcCtx>, keys: Value| {
-        let file = minijinja::context! { model => whole.clone(), svc => Value::from(Serde(svc)), keys => keys };
+    let value = |svc: Option<&SvcCtx>, keys: Value, table: Option<&FileKeys>| {
+        let file = minijinja::context! {
+            model => whole.clone(),
+            svc => Value::from(Serde(svc)),
+            keys => keys,
+            value => table.map_or(Value::UNDEFINED, values),
+        };
         minijinja::value::merge_maps([cluster_value.clone(), host_value.clone(), file])
     };
     let mut out = Vec::new();
@@ -59,7 +64,7 @@ fn render_host(
         let file = cf.file;
         let name = format!("{TEMPLATE_DIR}/conf/{file}.j2");
         let table = keys::file_keys(model, host, file);
-        let text = templates.render(&name, value(svc, sections(table.as_ref())))?;
+        let text = templates.render(&name, value(svc, sections(table.as_ref()), table.as_ref()))?;
         let text = match &table {
             Some(t) if file.ends_with(".properties") => append_blocks(model, t, &text),
             _ => text,
@@ -73,7 +78,7 @@ fn render_host(
     for script in SCRIPTS {
         let text = templates.render(
             &format!("{TEMPLATE_DIR}/sbin/{script}.j2"),
-            value(None, Value::UNDEFINED),
+            value(None, Value::UNDEFINED, None),
         )?;
         out.push(out_file(&host.name, &format!("sbin/{script}"), text));
     }
@@ -149,6 +154,17 @@ pub fn sections_of(names: &[&str], table: Option<&FileKeys>) -> Value {
     Value::from(map)
 }
 
+/// The values of a file's XML keys by name (`value.<key>`), escaped for XML: the template
+/// writes the elements around them.
+fn values(table: &FileKeys) -> Value {
+    let map: BTreeMap<String, Value> = table
+        .keys()
+        .filter(|k| k.syntax == Syntax::Xml)
+        .map(|k| (k.key.clone(), Value::from_safe_string(written_value(k))))
+        .collect();
+    Value::from(map)
+}
+
 /// The lines of a block of keys: a YAML key is nested under the parents the key before it did
 /// not open (with its comment above it), a shell variable of a `case` arm written in its arm.
 fn block_lines(keys: &[Key]) -> Vec<String> {
@@ -203,8 +219,17 @@ pub fn written_value(k: &Key) -> String {
         Syntax::Data => escape::prop_data_value(&k.value).trim().to_string(),
         Syntax::Stock => k.value.trim().to_string(),
         Syntax::Directive => k.value.clone(),
+        Syntax::Xml => xml_escape(&k.value),
         Syntax::Shell { .. } | Syntax::Yaml | Syntax::YamlQuoted => value_text(k),
     }
+}
+
+/// A value in an XML attribute or text: `&`, `<`, `>` and `"` as entities.
+fn xml_escape(v: &str) -> String {
+    v.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// `[export ]NAME=value`.
@@ -233,6 +258,7 @@ fn line(k: &Key) -> String {
             escape::prop_data_value(&k.value)
         ),
         Syntax::Stock | Syntax::Directive => format!("{}={}", k.key, k.value),
+        Syntax::Xml => format!("{}={}", k.key, xml_escape(&k.value)),
         Syntax::Shell { .. } => assignment(k, &k.key),
         Syntax::Yaml | Syntax::YamlQuoted => format!("{}: {}", k.key, value_text(k)),
     }
