@@ -6,12 +6,12 @@
 //! the host's conf files and units, puts the host's state together (`host_of`); `with_hosts` adds
 //! the cluster's part and nginx's.
 //!
-//! A file's digest is of its text. A conf file's keys come from its key table
-//! (src/model/keys.rs, `table_state`): each key's digest is of its value as the file writes it,
-//! never read back from the text (tests/state_keys.rs reads the text back and finds the same
-//! keys and values). A systemd unit's and the nginx front's keys, which no table holds, come
-//! from their lines (`keys_of`). Value digests go through `Digests`, a memo: a cluster's thousand
-//! hosts hold the same few hundred values, each hashed once.
+//! A file's digest is of its text. A conf file's and a systemd unit's keys come from their key
+//! tables (src/model/keys.rs, `table_state`): each key's digest is of its value as the file
+//! writes it, never read back from the text (tests/state_keys.rs reads the text back and finds
+//! the same keys and values). The nginx front's keys are the model's gateways
+//! (`upstream_keys`). Value digests go through `Digests`, a memo: a cluster's thousand hosts hold
+//! the same few hundred values, each hashed once.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
