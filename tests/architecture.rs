@@ -576,28 +576,37 @@ fn state_reads_no_rendered_text_back() {
     );
 }
 
+/// Fails on every line of the code of `file` (under src/) that holds one of `needles`.
+fn forbid(file: &str, needles: &[&str], what: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("src").join(file)).unwrap();
+    for (n, line) in code_lines(&text).iter().enumerate() {
+        for needle in needles {
+            assert!(
+                !line.contains(needle),
+                "src/{file}:{}: {what} ({needle}): {line}",
+                n + 1
+            );
+        }
+    }
+}
+
 /// The change plan decides how changes.yml performs it (src/plan/changes.rs `Steps`: the hosts'
 /// statuses, the start and removal plays, the instances that stay up for the drains); the
 /// renderer of the change files lays it out and looks nothing up itself.
 #[test]
 fn the_change_files_renderer_decides_no_step() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("src/render/changes.rs")).unwrap();
-    for (n, line) in code_lines(&text).iter().enumerate() {
-        for deciding in [
+    forbid(
+        "render/changes.rs",
+        &[
             "catalog::",
             "per_service(",
             "i.kind",
             "hosts_removed",
             "hosts_added",
-        ] {
-            assert!(
-                !line.contains(deciding),
-                "src/render/changes.rs:{}: decides a step of the plan ({deciding}): {line}",
-                n + 1
-            );
-        }
-    }
+        ],
+        "decides a step of the plan",
+    );
 }
 
 /// The apply side's renderer groups and orders no hosts itself: the inventory's groups, the start
@@ -605,17 +614,11 @@ fn the_change_files_renderer_decides_no_step() {
 /// (src/model/order.rs), and the database has one shape (`model.database`).
 #[test]
 fn the_apply_renderer_orders_no_hosts() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("src/render/apply.rs")).unwrap();
-    for (n, line) in code_lines(&text).iter().enumerate() {
-        for deciding in ["hosts_with(", "ecm_hosts(", "START_STAGES", "struct DbCtx"] {
-            assert!(
-                !line.contains(deciding),
-                "src/render/apply.rs:{}: orders hosts itself ({deciding}): {line}",
-                n + 1
-            );
-        }
-    }
+    forbid(
+        "render/apply.rs",
+        &["hosts_with(", "ecm_hosts(", "START_STAGES", "struct DbCtx"],
+        "orders hosts itself",
+    );
 }
 
 /// The code of a whole file, line for line: comments (`//`, nested `/* */`) dropped, string

@@ -214,15 +214,15 @@ fn sandbox(m: &Model, ecm: bool, u: &mut Unit) {
         )
     };
     const OWN: &str = "hardening (docs/security.md)";
+    let (system, paths) = if ecm {
+        ("full", &hd.ecm_rw)
+    } else {
+        ("strict", &hd.control_rw)
+    };
+    u.fixed("sandbox_own", "Service", "ProtectSystem", system, OWN);
+    let (v, origin) = (rw(paths), writes(paths));
+    u.add("sandbox_own", "Service", "ReadWritePaths", v, origin);
     if ecm {
-        u.fixed("sandbox_own", "Service", "ProtectSystem", "full", OWN);
-        u.add(
-            "sandbox_own",
-            "Service",
-            "ReadWritePaths",
-            rw(&hd.ecm_rw),
-            writes(&hd.ecm_rw),
-        );
         u.fixed(
             "sandbox_own",
             "Service",
@@ -231,14 +231,6 @@ fn sandbox(m: &Model, ecm: bool, u: &mut Unit) {
             "hardening: what sudo and the engines the ECM launches need",
         );
     } else {
-        u.fixed("sandbox_own", "Service", "ProtectSystem", "strict", OWN);
-        u.add(
-            "sandbox_own",
-            "Service",
-            "ReadWritePaths",
-            rw(&hd.control_rw),
-            writes(&hd.control_rw),
-        );
         u.add(
             "sandbox_own",
             "Service",
