@@ -228,7 +228,15 @@ impl FileKeys {
         );
     }
 
-    fn push(&mut self, b: Block, key: &str, value: String, origin: Origin, syntax: Syntax) {
+    /// Appends a key to block `b` and gives it back (for its place or service).
+    fn push(
+        &mut self,
+        b: Block,
+        key: &str,
+        value: String,
+        origin: Origin,
+        syntax: Syntax,
+    ) -> &mut Key {
         let k = Key {
             key: key.to_string(),
             value,
@@ -238,10 +246,16 @@ impl FileKeys {
             service: None,
             replaced: Vec::new(),
         };
-        match self.blocks.iter_mut().find(|(x, _)| *x == b) {
-            Some((_, keys)) => keys.push(k),
-            None => self.blocks.push((b, vec![k])),
-        }
+        let at = match self.blocks.iter().position(|(x, _)| *x == b) {
+            Some(i) => i,
+            None => {
+                self.blocks.push((b, Vec::new()));
+                self.blocks.len() - 1
+            }
+        };
+        let keys = &mut self.blocks[at].1;
+        keys.push(k);
+        keys.last_mut().expect("just pushed")
     }
 
     /// Sets a key: replaced in place when present (the first occurrence), else appended to `b`.
@@ -260,7 +274,9 @@ impl FileKeys {
                 k.replaced.push(old);
                 k.syntax = syntax;
             }
-            None => self.push(b, key, value.to_string(), origin, syntax),
+            None => {
+                self.push(b, key, value.to_string(), origin, syntax);
+            }
         }
     }
 }

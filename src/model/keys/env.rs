@@ -1,48 +1,36 @@
 //! The keys of a host's `linkis-env.sh`, by variable name, in file order. A variable set in a
 //! `case` arm is named `NAME[PATTERN]` (`SERVER_HEAP_SIZE[*linkismanager]`): the arm it is set in.
 
-use super::{Block, FileKeys, Host, Model, Origin, Place, ShQuote, Syntax};
-use crate::spec::{Service, Size};
+use super::{Block, FileKeys, Host, Key, Model, Origin, Place, ShQuote, Syntax};
+use crate::spec::Size;
 
-fn add(
-    fk: &mut FileKeys,
+fn add<'a>(
+    fk: &'a mut FileKeys,
     section: &'static str,
     key: &str,
     value: String,
     origin: Origin,
     s: Syntax,
-) {
-    fk.push(Block::Template(section), key, value, origin, s);
+) -> &'a mut Key {
+    fk.push(Block::Template(section), key, value, origin, s)
 }
 
 /// A variable set in a case arm: `PATTERN) [export ]NAME=value ;;`.
-fn arm(
-    fk: &mut FileKeys,
+fn arm<'a>(
+    fk: &'a mut FileKeys,
     section: &'static str,
     name: &str,
     pattern: &str,
     value: String,
     origin: Origin,
     s: Syntax,
-) {
-    add(fk, section, &format!("{name}[{pattern}]"), value, origin, s);
-    if let Some((_, keys)) = fk.blocks.last_mut()
-        && let Some(k) = keys.last_mut()
-    {
-        k.place = Place::Arm {
-            name: name.to_string(),
-            pattern: pattern.to_string(),
-        };
-    }
-}
-
-/// Marks the key added last as read by one service only (`Key::service`).
-fn only(fk: &mut FileKeys, service: Service) {
-    if let Some((_, keys)) = fk.blocks.last_mut()
-        && let Some(k) = keys.last_mut()
-    {
-        k.service = Some(service);
-    }
+) -> &'a mut Key {
+    let k = add(fk, section, &format!("{name}[{pattern}]"), value, origin, s);
+    k.place = Place::Arm {
+        name: name.to_string(),
+        pattern: pattern.to_string(),
+    };
+    k
 }
 
 const fn sh(export: bool, quote: ShQuote) -> Syntax {
@@ -132,8 +120,8 @@ fn heap_keys(m: &Model, host: &Host, fk: &mut FileKeys) {
                 Size(i.heap).to_string(),
                 heap_origin(m, i),
                 sh(true, ShQuote::Raw),
-            );
-            only(fk, i.service);
+            )
+            .service = Some(i.service);
         }
     } else {
         let default = Size(m.sizing.heaps.service).to_string();
@@ -148,8 +136,8 @@ fn heap_keys(m: &Model, host: &Host, fk: &mut FileKeys) {
                     heap,
                     heap_origin(m, i),
                     sh(true, ShQuote::Raw),
-                );
-                only(fk, i.service);
+                )
+                .service = Some(i.service);
             }
         }
         arm(
@@ -196,8 +184,8 @@ fn java_opts_keys(m: &Model, host: &Host, fk: &mut FileKeys) {
                 vec![format!("logs={}", if l.bounded { "set" } else { "absent" })],
             ),
             sh(true, ShQuote::Double),
-        );
-        only(fk, j.service);
+        )
+        .service = Some(j.service);
     }
 }
 

@@ -32,18 +32,15 @@ impl Unit {
         value: String,
         origin: Origin,
     ) {
-        self.fk.push(
-            Block::Template(block),
-            key,
-            value,
-            origin,
-            Syntax::Directive,
-        );
-        if let Some((_, keys)) = self.fk.blocks.last_mut()
-            && let Some(k) = keys.last_mut()
-        {
-            k.place = Place::Directive { section };
-        }
+        self.fk
+            .push(
+                Block::Template(block),
+                key,
+                value,
+                origin,
+                Syntax::Directive,
+            )
+            .place = Place::Directive { section };
     }
 
     /// A directive every Linkis unit has as it is.

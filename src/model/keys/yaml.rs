@@ -30,15 +30,11 @@ impl Yml<'_> {
     ) {
         let key = path.join(".");
         self.fk
-            .push(Block::Template("yaml"), &key, value.into(), origin, syntax);
-        if let Some((_, keys)) = self.fk.blocks.last_mut()
-            && let Some(k) = keys.last_mut()
-        {
-            k.place = Place::Yaml {
-                path: path.iter().map(|s| s.to_string()).collect(),
-                note,
-            };
-        }
+            .push(Block::Template("yaml"), &key, value.into(), origin, syntax)
+            .place = Place::Yaml {
+            path: path.iter().map(|s| s.to_string()).collect(),
+            note,
+        };
     }
 
     /// A setting the release's file carries as it is.
